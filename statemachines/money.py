@@ -1,0 +1,154 @@
+"""Exact money: a non-negative integer number of minor units (cents) and a currency.
+
+Floats are refused, negative amounts are refused, and amounts in different
+currencies never mix.
+
+>>> Money.usd("12.50")
+Money(1250, 'USD')
+>>> str(Money.usd("12.50") + Money(75))
+'US$13.25'
+>>> Money(500) - Money(700)
+Traceback (most recent call last):
+...
+statemachines.errors.InvalidAmount: US$5.00 minus US$7.00 would be negative
+>>> Money(5, "EUR") + Money(5)
+Traceback (most recent call last):
+...
+statemachines.errors.CurrencyMismatch: cannot combine EUR 0.05 with US$0.05: the currencies differ
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from statemachines.errors import CurrencyMismatch, InvalidAmount
+
+__all__ = ["Money"]
+
+_CURRENCY = re.compile(r"[A-Z]{3}\Z")
+_SYMBOL = {"USD": "US$"}
+
+
+class Money:
+    """An exact amount: ``cents`` minor units of ``currency`` (ISO 4217, default USD)."""
+
+    __slots__ = ("cents", "currency")
+    __match_args__ = ("cents", "currency")
+
+    cents: int
+    currency: str
+
+    def __init__(self, cents: int, currency: str = "USD") -> None:
+        if isinstance(cents, bool) or not isinstance(cents, int):
+            msg = (
+                f"an amount is a whole number of minor units (cents), got "
+                f"{type(cents).__name__} {cents!r}; use Money.usd('12.50') for decimal text"
+            )
+            raise InvalidAmount(msg)
+        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+            msg = f"a currency is a three-letter ISO code such as 'USD', got {currency!r}"
+            raise InvalidAmount(msg)
+        if cents < 0:
+            msg = f"an amount cannot be negative, got {cents} minor units of {currency}"
+            raise InvalidAmount(msg)
+        object.__setattr__(self, "cents", cents)
+        object.__setattr__(self, "currency", currency)
+
+    @classmethod
+    def usd(cls, amount: str | Decimal | int) -> Money:
+        """Build US dollars from decimal text or a Decimal (``"12.50"``), never a float."""
+        return cls.of(amount, "USD")
+
+    @classmethod
+    def of(cls, amount: str | Decimal | int, currency: str) -> Money:
+        """Build an amount from major units given as decimal text, a Decimal or an int."""
+        if isinstance(amount, float | bool):
+            msg = f"floats are never money: pass {str(amount)!r} as text or a Decimal"
+            raise InvalidAmount(msg)
+        try:
+            major = Decimal(amount)
+        except (InvalidOperation, TypeError, ValueError):
+            msg = f"{amount!r} is not a decimal amount"
+            raise InvalidAmount(msg) from None
+        minor = major * 100
+        if minor != minor.to_integral_value():
+            msg = f"{amount!r} has more than two decimal places"
+            raise InvalidAmount(msg)
+        return cls(int(minor), currency)
+
+    @classmethod
+    def zero(cls, currency: str = "USD") -> Money:
+        """No money in *currency*."""
+        return cls(0, currency)
+
+    def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            msg = f"cannot combine {self} with {type(other).__name__} {other!r}"
+            raise InvalidAmount(msg)
+        if other.currency != self.currency:
+            msg = f"cannot combine {self} with {other}: the currencies differ"
+            raise CurrencyMismatch(msg)
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.cents + other.cents, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        if other.cents > self.cents:
+            msg = f"{self} minus {other} would be negative"
+            raise InvalidAmount(msg)
+        return Money(self.cents - other.cents, self.currency)
+
+    def minus_capped(self, other: Money) -> Money:
+        """``self - other``, or zero when *other* is larger."""
+        self._same(other)
+        return Money(max(self.cents - other.cents, 0), self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.cents < other.cents
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.cents <= other.cents
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.cents > other.cents
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.cents >= other.cents
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.cents == other.cents and self.currency == other.currency
+
+    def __hash__(self) -> int:
+        return hash((self.cents, self.currency))
+
+    def __bool__(self) -> bool:
+        return self.cents != 0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = "Money is immutable"
+        raise AttributeError(msg)
+
+    def __repr__(self) -> str:
+        if self.currency == "USD":
+            return f"Money({self.cents}, 'USD')"
+        return f"Money({self.cents}, {self.currency!r})"
+
+    def __str__(self) -> str:
+        units, minor = divmod(self.cents, 100)
+        symbol = _SYMBOL.get(self.currency)
+        text = f"{units:,}.{minor:02d}"
+        return f"{symbol}{text}" if symbol else f"{self.currency} {text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form: ``{"cents": 1250, "currency": "USD"}``."""
+        return {"cents": self.cents, "currency": self.currency}
