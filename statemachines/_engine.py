@@ -587,6 +587,16 @@ class Workflow(Generic[S, A]):
         """Apply *event* for *actor* now, or raise; on any error *aggregate* is unchanged."""
         return self._fire(aggregate, event, actor, self.clock.now(), payload)
 
+    def fire_at(
+        self, aggregate: A, event: str, actor: Actor, at: datetime, /, **payload: Any
+    ) -> Decision:
+        """Like :meth:`fire`, at an explicit time (for composed machines and schedulers).
+
+        An effect of one machine that drives a child aggregate (a contract ending
+        its milestones) calls this with ``ctx.now`` so both record the same time.
+        """
+        return self._fire(aggregate, event, actor, at, payload)
+
     def advance(self, aggregate: A, now: datetime | None = None) -> list[Decision]:
         """Fire every deadline due at or before *now* (default: the clock), in time order.
 

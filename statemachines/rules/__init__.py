@@ -103,9 +103,13 @@ def rule(rule_id: str) -> Rule:
 
 
 def _load() -> None:
-    # The catalogue modules register themselves on import; import them here so
-    # that ``RULES`` is complete as soon as this package is imported.
-    from statemachines.rules import common, milestone  # noqa: F401, PLC0415
+    # Each module of this package registers its rules on import; import them all
+    # here so that ``RULES`` is complete as soon as the package is imported.
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{info.name}")
 
 
 _load()
