@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
 from transitions import Machine
@@ -230,7 +230,7 @@ class Effect:
     apply: Apply
 
     def __str__(self) -> str:
-        return self.rule_id or getattr(self.apply, "__name__", "effect")
+        return self.rule_id or str(getattr(self.apply, "__name__", "effect"))
 
 
 @attrs.frozen
@@ -244,7 +244,7 @@ class Timer:
 
 @attrs.frozen
 class Branch:
-    """Chooses between edges that share a source and an event (e.g. ending with or without funds)."""
+    """Chooses between edges sharing a source and an event (e.g. ending with funds held or not)."""
 
     label: str
     test: Callable[[Any, Context], bool]
@@ -381,14 +381,16 @@ class MachineSpec(Generic[S, A]):
         self._params = {e.event: e.params for e in self.edges}
         self._timers = frozenset(e.event for e in self.edges if e.timer)
         fields = tuple(
-            f.name for f in attrs.fields(model) if f.name not in {"history", "state"}
+            f.name
+            for f in attrs.fields(model)  # type: ignore[arg-type]  # A is an attrs class
+            if f.name not in {"history", "state"}
         )
         self.fields = fields
         self._get = operator.attrgetter(*fields, "state")
         self.children = tuple(children)
         for child in self.children:
             if child not in fields:
-                raise DefinitionError(f"machine {name!r}: child field {child!r} is not a field")
+                self._reject(f"child field {child!r} is not a field")
         self.machine = Machine(
             model=None,
             states=list(states),
@@ -417,51 +419,62 @@ class MachineSpec(Generic[S, A]):
             spec["before"] = [_run_effects(edge.effects)]
         return spec
 
-    def _check(self) -> None:
-        def bad(text: str) -> DefinitionError:
-            return DefinitionError(f"machine {self.name!r}: {text}")
+    def _reject(self, text: str) -> NoReturn:
+        msg = f"machine {self.name!r}: {text}"
+        raise DefinitionError(msg)
 
+    def _check(self) -> None:
         states = set(self.states)
         if self.initial not in states:
-            raise bad(f"initial state {self.initial!r} is not one of its states")
+            self._reject(f"initial state {self.initial!r} is not one of its states")
         if not self.terminal <= states:
-            raise bad(f"terminal states {sorted(map(str, self.terminal - states))} are unknown")
+            self._reject(f"terminal states {sorted(map(str, self.terminal - states))} are unknown")
+        seen = self._check_edges(states)
+        self._check_branches(seen)
+        for row in self.forbidden:
+            rule(row.rule_id)
+            if not any(e.event == row.event for e in self.edges):
+                self._reject(f"forbidden row names event {row.event!r}, which has no edge")
+            for source in row.sources:
+                if (source, row.event) in seen:
+                    self._reject(f"{row.event!r} from {source.name} is both an edge and forbidden")
+        self._check_reachable()
+
+    def _check_edges(self, states: set[S]) -> dict[tuple[S, str], list[Edge[S]]]:
         seen: dict[tuple[S, str], list[Edge[S]]] = {}
         params: dict[str, tuple[Param, ...]] = {}
         for edge in self.edges:
             if not edge.sources:
-                raise bad(f"edge {edge.event!r} has no source state (wildcards are not allowed)")
+                self._reject(f"edge {edge.event!r} has no source state (wildcards are not allowed)")
             for state in (*edge.sources, edge.target):
                 if state not in states:
-                    raise bad(f"edge {edge.event!r} names unknown state {state!r}")
+                    self._reject(f"edge {edge.event!r} names unknown state {state!r}")
             if not edge.roles:
-                raise bad(f"edge {edge.event!r} names no role that may fire it")
+                self._reject(f"edge {edge.event!r} names no role that may fire it")
             if edge.timer is not None and edge.roles != {Role.SYSTEM}:
-                raise bad(f"timer edge {edge.event!r} must be fired by the system alone")
+                self._reject(f"timer edge {edge.event!r} must be fired by the system alone")
             for rule_id in edge.rule_ids:
                 rule(rule_id)  # raises DefinitionError for an unknown rule ID
             if params.setdefault(edge.event, edge.params) != edge.params:
-                raise bad(f"edges of event {edge.event!r} disagree about its arguments")
+                self._reject(f"edges of event {edge.event!r} disagree about its arguments")
             for source in edge.sources:
                 if source in self.terminal:
-                    raise bad(f"terminal state {source.name} has an exit: {edge.event!r}")
+                    self._reject(f"terminal state {source.name} has an exit: {edge.event!r}")
                 seen.setdefault((source, edge.event), []).append(edge)
+        return seen
+
+    def _check_branches(self, seen: dict[tuple[S, str], list[Edge[S]]]) -> None:
         for (source, event), group in seen.items():
             if len(group) == 1:
                 continue
             labels = [e.branch.label if e.branch else None for e in group]
             if None in labels or len(set(labels)) != len(labels):
-                raise bad(
+                self._reject(
                     f"duplicate edges for {event!r} from {source.name}: "
                     "edges sharing a source and an event need distinct branches"
                 )
-        for row in self.forbidden:
-            rule(row.rule_id)
-            if row.event not in params:
-                raise bad(f"forbidden row names event {row.event!r}, which has no edge")
-            for source in row.sources:
-                if (source, row.event) in seen:
-                    raise bad(f"{row.event!r} from {source.name} is both an edge and forbidden")
+
+    def _check_reachable(self) -> None:
         reached = {self.initial}
         todo = deque([self.initial])
         while todo:
@@ -472,7 +485,7 @@ class MachineSpec(Generic[S, A]):
                     todo.append(edge.target)
         unreachable = [s.name for s in self.states if s not in reached]
         if unreachable:
-            raise bad(f"states {unreachable} cannot be reached from {self.initial.name}")
+            self._reject(f"states {unreachable} cannot be reached from {self.initial.name}")
 
     # -- atomicity
 
@@ -553,7 +566,7 @@ def _from_json(value: Any, types: tuple[type, ...]) -> Any:
             return Money(value["cents"], value["currency"])
         if kind is datetime and isinstance(value, str):
             return ensure_utc(datetime.fromisoformat(value))
-        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if issubclass(kind, enum.Enum):
             return kind(value)
     msg = f"cannot read recorded argument {value!r} as {'/'.join(t.__name__ for t in types)}"
     raise InvalidPayload(msg)
@@ -672,7 +685,8 @@ class Workflow(Generic[S, A]):
         names = {p.name for p in params}
         extra = sorted(set(given) - names)
         if extra:
-            msg = f"{event!r} takes no argument {', '.join(map(repr, extra))}; it takes {sorted(names)}"
+            unknown = ", ".join(map(repr, extra))
+            msg = f"{event!r} takes no argument {unknown}; it takes {sorted(names)}"
             raise InvalidPayload(msg)
         out: dict[str, Any] = {}
         currency = getattr(aggregate, "currency", None)
@@ -681,7 +695,9 @@ class Workflow(Generic[S, A]):
                 if p.required and partial:
                     continue
                 if p.required:
-                    msg = f"{event!r} needs the argument {p.name!r} ({p.doc or p.types[0].__name__})"
+                    msg = (
+                        f"{event!r} needs the argument {p.name!r} ({p.doc or p.types[0].__name__})"
+                    )
                     raise InvalidPayload(msg)
                 out[p.name] = p.default
                 continue
@@ -689,9 +705,11 @@ class Workflow(Generic[S, A]):
             if value is None and p.default is None:
                 out[p.name] = None
                 continue
-            if isinstance(value, bool) and bool not in p.types or not isinstance(value, p.types):
+            if (isinstance(value, bool) and bool not in p.types) or not isinstance(value, p.types):
                 wanted = " or ".join(t.__name__ for t in p.types)
-                msg = f"{event!r}: {p.name!r} must be {wanted}, got {type(value).__name__} {value!r}"
+                msg = (
+                    f"{event!r}: {p.name!r} must be {wanted}, got {type(value).__name__} {value!r}"
+                )
                 raise InvalidPayload(msg)
             if isinstance(value, datetime):
                 value = ensure_utc(value, what=p.name)
@@ -714,7 +732,9 @@ class Workflow(Generic[S, A]):
             row = spec.forbidden_from(state, event)
             if row is None:
                 if event not in spec._params:
-                    msg = f"{spec.name} has no event {event!r}; its events are {sorted(spec.events)}"
+                    msg = (
+                        f"{spec.name} has no event {event!r}; its events are {sorted(spec.events)}"
+                    )
                     raise UnknownEvent(msg, machine=spec.name, state=state.value, event=event)
                 allowed = sorted(e.event for e in spec.edges if state in e.sources)
                 msg = (

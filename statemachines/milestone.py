@@ -208,7 +208,9 @@ def _start_review(ms: Milestone, ctx: Context) -> None:
     # plus 14 days, replacing any earlier or later one.
     ms.submitted_at = ctx.now
     ms.submissions += 1
-    ms.deadlines = Deadline.put(ms.deadlines, Deadline(REVIEW, "review_lapse", ctx.now + REVIEW_WINDOW))
+    ms.deadlines = Deadline.put(
+        ms.deadlines, Deadline(REVIEW, "review_lapse", ctx.now + REVIEW_WINDOW)
+    )
 
 
 def _stop_review(ms: Milestone, ctx: Context) -> None:
@@ -238,7 +240,7 @@ def _start_security_hold(ms: Milestone, ctx: Context) -> None:
     ms.available_at = ctx.now + SECURITY_HOLD
 
 
-def _authorize(ms: Milestone, actor: Actor, edge: Edge[Any] | None) -> str | None:
+def _authorize(ms: Milestone, actor: Actor, edge: Edge[Any] | None) -> str | None:  # noqa: PLR0911
     role = actor.role
     if role is Role.SYSTEM:
         return None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from statemachines.errors import CurrencyMismatch, InvalidAmount
 
@@ -41,13 +41,15 @@ class Money:
     currency: str
 
     def __init__(self, cents: int, currency: str = "USD") -> None:
-        if isinstance(cents, bool) or not isinstance(cents, int):
+        raw = cast("object", cents)  # callers without type checking can pass anything
+        if isinstance(raw, bool) or not isinstance(raw, int):
             msg = (
                 f"an amount is a whole number of minor units (cents), got "
                 f"{type(cents).__name__} {cents!r}; use Money.usd('12.50') for decimal text"
             )
             raise InvalidAmount(msg)
-        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        code = cast("object", currency)
+        if not isinstance(code, str) or not _CURRENCY.match(code):
             msg = f"a currency is a three-letter ISO code such as 'USD', got {currency!r}"
             raise InvalidAmount(msg)
         if cents < 0:
@@ -64,7 +66,8 @@ class Money:
     @classmethod
     def of(cls, amount: str | Decimal | int, currency: str) -> Money:
         """Build an amount from major units given as decimal text, a Decimal or an int."""
-        if isinstance(amount, float | bool):
+        raw = cast("object", amount)
+        if isinstance(raw, float | bool):
             msg = f"floats are never money: pass {str(amount)!r} as text or a Decimal"
             raise InvalidAmount(msg)
         try:
@@ -84,7 +87,7 @@ class Money:
         return cls(0, currency)
 
     def _same(self, other: Money) -> None:
-        if not isinstance(other, Money):
+        if not isinstance(cast("object", other), Money):
             msg = f"cannot combine {self} with {type(other).__name__} {other!r}"
             raise InvalidAmount(msg)
         if other.currency != self.currency:

@@ -15,7 +15,7 @@ True
 >>> from_dict({**data, "state": "lost"})
 Traceback (most recent call last):
 ...
-statemachines.errors.SnapshotError: milestone snapshot, field 'state': 'lost' is not a state of milestone (draft, funded, submitted, changes_requested, resubmitted, approved)
+statemachines.errors.SnapshotError: milestone snapshot, field 'state': 'lost' is not a state ...
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import attrs
 
-from statemachines._engine import SPECS, EMPTY, Deadline, Decision, MachineSpec
+from statemachines._engine import EMPTY, SPECS, Deadline, Decision, MachineSpec
 from statemachines.actors import Actor, Role
 from statemachines.clock import UTC
 from statemachines.errors import SnapshotError
@@ -50,9 +49,14 @@ def _spec_for(model: type) -> MachineSpec[Any, Any]:
     raise SnapshotError(msg)
 
 
-@cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(model: type) -> dict[str, Any]:
-    return typing.get_type_hints(model)
+    hints = _HINTS.get(model)
+    if hints is None:
+        hints = _HINTS[model] = typing.get_type_hints(model)
+    return hints
 
 
 # --------------------------------------------------------------------------- dumping
@@ -72,7 +76,7 @@ def to_dict(aggregate: Any) -> JSON:
     return out
 
 
-def _dump(value: Any, hint: Any) -> Any:
+def _dump(value: Any, hint: Any) -> Any:  # noqa: PLR0911  (one return per kind of value)
     if value is None or isinstance(value, str | int | bool):
         return value
     if isinstance(value, Money):
@@ -178,18 +182,19 @@ def _join(path: str, name: str | int) -> str:
 
 def _load_state(spec: MachineSpec[Any, Any], value: Any, path: str) -> enum.Enum:
     try:
-        return spec.states(value)
+        state: enum.Enum = spec.states(value)
     except ValueError:
         states = ", ".join(s.value for s in spec.states)
         raise _Bad(path, f"{value!r} is not a state of {spec.name} ({states})") from None
+    return state
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], path: str, what: str) -> None:
-    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
         raise _Bad(path, f"expected {what}, got {type(value).__name__} {value!r}")
 
 
-def _load(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912
+def _load(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912  (one per kind)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
@@ -264,7 +269,9 @@ def _load_history(spec: MachineSpec[Any, Any], value: Any, path: str) -> list[De
         actor = item["actor"]
         _expect(actor, dict, _join(where, "actor"), "an actor object")
         if set(actor) != {"id", "role", "party"}:
-            raise _Bad(_join(where, "actor"), f"an actor has id, role and party, got {sorted(actor)}")
+            raise _Bad(
+                _join(where, "actor"), f"an actor has id, role and party, got {sorted(actor)}"
+            )
         _expect(actor["id"], str, _join(where, "actor.id"), "str")
         party = actor["party"]
         if party is not None:

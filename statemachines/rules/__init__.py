@@ -5,12 +5,12 @@ one-line summary written for this project and the sources it was drawn from
 (seed file names, or page keys from ``../shared/rulebook.md`` §1.2). The rulebook
 is the spec of record; this package only restates it.
 
->>> RULES["MS-REVIEW-2"].summary
-'If the client neither approves nor asks for changes within 14 days, the milestone is approved automatically and its full funded amount released.'
+>>> RULES["MS-REVIEW-2"].sources
+('P10', 'P11', 'P15', 'P17', 'P50')
 >>> rule("MS-NOPE")
 Traceback (most recent call last):
 ...
-statemachines.errors.DefinitionError: unknown rule ID 'MS-NOPE': define it in statemachines/rules/ first
+statemachines.errors.DefinitionError: unknown rule ID 'MS-NOPE': define it ...
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ SEEDS = {
 }
 """Seed keys used in ``sources`` and the files they name (in ``../shared/seeds/``)."""
 
-_SOURCE = re.compile(r"(S[0-4](?: l\.\d+(?:[-–]\d+)?)?|P\d\d(?: \(old(?:est)?\))?|rulebook [§C][\w.-]+)\Z")
+_SOURCE = re.compile(
+    r"(S[0-4](?: l\.\d+(?:-\d+)?)?|P\d\d(?: \(old(?:est)?\))?|rulebook [§C][\w.-]+)\Z"
+)
 
 
 def _check_sources(_: object, __: object, value: tuple[str, ...]) -> None:
@@ -45,7 +47,10 @@ def _check_sources(_: object, __: object, value: tuple[str, ...]) -> None:
         raise DefinitionError(msg)
     for source in value:
         if not _SOURCE.match(source):
-            msg = f"source {source!r} is not a seed key (S0..S4), a page key (P01..P57) or a rulebook anchor"
+            msg = (
+                f"source {source!r} is not a seed key (S0..S4), a page key (P01..P57) "
+                "or a rulebook anchor"
+            )
             raise DefinitionError(msg)
 
 
@@ -62,7 +67,7 @@ class Rule:
     summary: str = attrs.field(validator=attrs.validators.min_len(10))
     """What the rule says, in this project's own words."""
 
-    sources: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_sources)
+    sources: tuple[str, ...] = attrs.field(validator=_check_sources)
     """Where it comes from: seed keys (``S1 l.77``), page keys (``P10``) or rulebook anchors."""
 
     release: str = "v0.1"

@@ -1,7 +1,7 @@
 """Rules for fixed-price milestones and their review (rulebook §3.14, §5.3).
 
 Sources: seed ``001_23b8128dddb6d3ea.txt`` (S1, line 77: resubmission restarts the
-client's 14 days) and help-centre pages P10–P17, P50 and P56.
+client's 14 days) and help-centre pages P10 to P17, P50 and P56.
 """
 
 from __future__ import annotations
