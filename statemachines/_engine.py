@@ -118,6 +118,9 @@ class Context:
     now: datetime
     actor: Actor
     payload: Mapping[str, Any] = EMPTY
+    facts: Any = None
+    """Read-only facts about *other* aggregates that the workflow supplies
+    (:meth:`Workflow.facts`), e.g. an account's obligations; ``None`` by default."""
 
 
 @attrs.frozen(slots=True)
@@ -594,6 +597,17 @@ class Workflow(Generic[S, A]):
         self.clock = clock
         self.audit: AuditSink | MutableSequence[Attempt] = [] if audit is None else audit
 
+    # -- facts
+
+    def facts(self, aggregate: A, now: datetime) -> Any:
+        """Facts about other aggregates that guards may read as ``ctx.facts``.
+
+        The default supplies none. A workflow whose guards depend on other
+        machines (an account's obligations) overrides it; the facts are read
+        afresh for every attempt and are never stored in the aggregate.
+        """
+        return None
+
     # -- firing
 
     def fire(self, aggregate: A, event: str, actor: Actor, /, **payload: Any) -> Decision:
@@ -641,7 +655,9 @@ class Workflow(Generic[S, A]):
                     f"({format_utc(history[-1].at)}); time never runs backwards"
                 )
                 raise ClockError(msg)
-            ctx = Context(now, actor, self._payload(aggregate, event, payload))
+            ctx = Context(
+                now, actor, self._payload(aggregate, event, payload), self.facts(aggregate, now)
+            )
             edge, deadline = self._resolve(aggregate, event, ctx, complete=True)
         except StatemachinesError as err:
             self._record(aggregate, event, actor, now, err)
@@ -673,10 +689,11 @@ class Workflow(Generic[S, A]):
     def _payload(
         self, aggregate: A, event: str, given: Mapping[str, Any], *, partial: bool = False
     ) -> Mapping[str, Any]:
-        try:
-            params = self.spec.params(event)
-        except KeyError:
-            return given  # unknown event: _resolve reports it
+        spec = self.spec
+        state = aggregate.state
+        if not spec.edges_from(state, event) and spec.forbidden_from(state, event) is None:
+            return given  # unknown or illegal: _resolve reports that first
+        params = spec.params(event)
         if not params:
             if given:
                 msg = f"{event!r} takes no arguments, got {sorted(given)}"
@@ -843,7 +860,12 @@ class Workflow(Generic[S, A]):
         """
         try:
             now = self.clock.now()
-            ctx = Context(now, actor, self._payload(aggregate, event, payload, partial=True))
+            ctx = Context(
+                now,
+                actor,
+                self._payload(aggregate, event, payload, partial=True),
+                self.facts(aggregate, now),
+            )
             edge, _ = self._resolve(aggregate, event, ctx, complete=False)
         except (TransitionError, InvalidInput) as err:
             return Verdict(event, None, err)

@@ -7,10 +7,10 @@ is the spec of record; this package only restates it.
 
 >>> RULES["MS-REVIEW-2"].sources
 ('P10', 'P11', 'P15', 'P17', 'P50')
->>> rule("MS-NOPE")
+>>> rule("ms-review-2")
 Traceback (most recent call last):
 ...
-statemachines.errors.DefinitionError: unknown rule ID 'MS-NOPE': define it ...
+statemachines.errors.DefinitionError: unknown rule ID 'ms-review-2': define it ...
 """
 
 from __future__ import annotations
