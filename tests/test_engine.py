@@ -90,6 +90,7 @@ def _spec(name: str, *edges: Edge[Light], **kwargs: Any) -> MachineSpec[Light, L
         "initial": Light.OFF,
         "terminal": (Light.BROKEN,),
         "model": Lamp,
+        "register": False,
     }
     options.update(kwargs)
     return MachineSpec(edges=edges, **options)
