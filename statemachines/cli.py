@@ -1,0 +1,428 @@
+"""The command line: ``python -m statemachines COMMAND`` (also installed as ``statemachines``).
+
+Commands:
+
+* ``summary``: every machine's states, transitions and the rule IDs it enforces.
+* ``render [--check]``: write ``diagrams/`` and ``docs/rules.md``, or check that the
+  committed ones are fresh and that no landed machine has a v0.1 gap.
+* ``explain SNAPSHOT.json [--actor ROLE[:ID[:PARTY]]] [--at TIME] [--json]``: for a
+  saved aggregate, every event, whether that actor may fire it now, and why not.
+* ``run SCENARIO.yaml|FOLDER ... [--json]``: executable specifications (see
+  :mod:`statemachines.scenarios`).
+
+Bad input gets one line on standard error and exit status 2; a failed check or
+an unmet expectation exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar, TextIO
+
+import statemachines  # noqa: F401  (importing the package builds every machine)
+from statemachines import diagrams, scenarios
+from statemachines import render as rendering
+from statemachines._engine import SPECS, MachineSpec, Verdict
+from statemachines.actors import Role
+from statemachines.clock import ManualClock, SystemClock, format_utc
+from statemachines.errors import (
+    IllegalTransition,
+    NotPermitted,
+    SnapshotError,
+    TransitionRefused,
+)
+from statemachines.snapshots import from_dict
+
+__all__ = ["main", "summary"]
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit status 2."""
+
+
+# --------------------------------------------------------------------------- output
+
+
+class Out:
+    """Writes lines, with colour only when the stream is a terminal and NO_COLOR is unset."""
+
+    CODES: ClassVar[dict[str, str]] = {
+        "green": "32",
+        "red": "31",
+        "yellow": "33",
+        "dim": "2",
+        "bold": "1",
+    }
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.colour = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def paint(self, text: str, colour: str) -> str:
+        """*text* in *colour* on a terminal, unchanged elsewhere."""
+        if not self.colour:
+            return text
+        return f"\033[{self.CODES[colour]}m{text}\033[0m"
+
+    def line(self, text: str = "") -> None:
+        """Write one line."""
+        self.stream.write(text + "\n")
+
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        colours: Sequence[str | None] = (),
+    ) -> None:
+        """An aligned table; the last column is not padded. *colours* paints whole rows."""
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+        def fmt(cells: Sequence[str]) -> str:
+            padded = [c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False)]
+            return "  ".join([*padded, cells[-1]]).rstrip()
+
+        self.line(self.paint(fmt(headers), "bold"))
+        for i, row in enumerate(rows):
+            colour = colours[i] if i < len(colours) else None
+            text = fmt(row)
+            self.line(self.paint(text, colour) if colour else text)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summary() -> str:
+    """Every machine as text: states, transitions and rule IDs enforced."""
+    lines = []
+    for spec in SPECS.values():
+        terminal = ", ".join(s.value for s in spec.states if s in spec.terminal)
+        lines.append(f"{spec.name}: {spec.description}")
+        states = ", ".join(s.value for s in spec.states)
+        initial = spec.initial.value
+        count = len(spec.states)  # type: ignore[arg-type]  # an enum class has a length
+        lines.append(f"  states ({count}): {states}; initial {initial}; final {terminal}")
+        lines.append(f"  transitions ({len(spec.edges)}):")
+        width = max(len(e.event) for e in spec.edges)
+        for edge in spec.edges:
+            sources = "|".join(s.value for s in edge.sources)
+            rules = ", ".join(edge.rule_ids) or "-"
+            timer = f"  (timer: {edge.timer.label})" if edge.timer else ""
+            lines.append(
+                f"    {edge.event:<{width}}  {sources} -> {edge.target.value}  [{rules}]{timer}"
+            )
+        for row in spec.forbidden:
+            sources = "|".join(s.value for s in row.sources)
+            lines.append(f"    {row.event:<{width}}  refused in {sources}  [{row.rule_id}]")
+        enforced = sorted({*spec.rule_ids, *(r.rule_id for r in spec.forbidden)})
+        lines.append(f"  rule IDs enforced ({len(enforced)}): {', '.join(enforced)}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- render
+
+
+def cmd_render(args: argparse.Namespace, out: Out) -> int:
+    """``render`` and ``render --check``."""
+    root = Path(args.root)
+    if args.check:
+        result = rendering.check(root)
+        for line in result.lines():
+            out.line(out.paint(line, "red"))
+        if result.ok:
+            out.line(out.paint("diagrams and docs/rules.md are up to date; no v0.1 gaps", "green"))
+            return 0
+        return 1
+    changed, cat = rendering.render(root)
+    out.line(summary())
+    out.line()
+    views = diagrams.views()
+    out.line(
+        f"rendered {len(views)} diagrams ({', '.join(v.name for v in views)}) into "
+        f"{(root / rendering.DIAGRAMS).as_posix()}/ as DOT, Mermaid, SVG and PNG, and "
+        f"{(root / rendering.RULES_MD).as_posix()} ({len(cat.rules)} rules)"
+    )
+    out.line(
+        f"{len(changed)} file(s) changed"
+        + (": " + ", ".join(p.as_posix() for p in changed[:8]) if changed else "")
+    )
+    gaps = cat.failing
+    if gaps:
+        out.line(
+            out.paint(
+                f"{len(gaps)} v0.1 gap(s) in landed machines: " + "; ".join(map(str, gaps)),
+                "yellow",
+            )
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------- explain
+
+
+def _read_snapshot(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = f"{path}: no such file"
+        raise UsageError(msg) from None
+    except OSError as err:
+        msg = f"{path}: {err.strerror or err}"
+        raise UsageError(msg) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        msg = f"{path}:{err.lineno}: malformed JSON: {err.msg}"
+        raise UsageError(msg) from None
+    try:
+        return from_dict(data)
+    except SnapshotError as err:
+        msg = f"{path}: {err}"
+        raise UsageError(msg) from None
+
+
+def _reason(verdict: Verdict) -> str:
+    err = verdict.error
+    if err is None:
+        return ""
+    if isinstance(err, TransitionRefused):
+        return "; ".join(err.reasons)
+    if isinstance(err, NotPermitted):
+        text = str(err)
+        return text.split(": ", 1)[1] if ": " in text else text
+    if isinstance(err, IllegalTransition):
+        return f"not possible from {err.state.replace('_', ' ')}"
+    return str(err)
+
+
+def _status(verdict: Verdict) -> str:
+    err = verdict.error
+    if err is None:
+        return "yes"
+    if isinstance(err, TransitionRefused):
+        return "refused"
+    if isinstance(err, NotPermitted):
+        return "not permitted"
+    if isinstance(err, IllegalTransition):
+        return "not here"
+    return "invalid"
+
+
+def _roles_for(spec: MachineSpec[Any, Any], state: Any, event: str) -> list[Role]:
+    roles: set[Role] = set()
+    for edge in spec.edges_from(state, event):
+        roles |= edge.roles
+    row = spec.forbidden_from(state, event)
+    if row is not None:
+        roles |= row.roles
+    return [r for r in Role if r in roles]
+
+
+def cmd_explain(args: argparse.Namespace, out: Out) -> int:
+    """``explain``: what each event would do now, for one actor or for every role."""
+    aggregate = _read_snapshot(Path(args.snapshot))
+    spec = next(s for s in SPECS.values() if s.model is type(aggregate))
+    try:
+        at = scenarios.parse_time(args.at, "--at") if args.at else SystemClock().now()
+    except scenarios.ScenarioError as err:
+        raise UsageError(err.text) from None
+    clock = ManualClock(at)
+    flow = scenarios.workflow_for(spec, clock)
+    rows: list[dict[str, Any]] = []
+    actor = None
+    if args.actor:
+        try:
+            actor = scenarios.parse_actor(args.actor, aggregate)
+        except scenarios.ScenarioError as err:
+            msg = f"--actor: {err.text}"
+            raise UsageError(msg) from None
+        for verdict in flow.verdicts(aggregate, actor):
+            rows.append(_row(verdict, [actor.role] if verdict.allowed else []))
+    else:
+        for event in spec.events:
+            verdicts = [
+                (role, flow.explain(aggregate, event, scenarios.parse_actor(role.value, aggregate)))
+                for role in _roles_for(spec, aggregate.state, event)
+            ]
+            allowed = [role for role, v in verdicts if v.allowed]
+            if allowed or not verdicts:
+                shown = next((v for _, v in verdicts if v.allowed), None)
+                if shown is None:
+                    shown = flow.explain(
+                        aggregate, event, scenarios.parse_actor("system", aggregate)
+                    )
+                rows.append(_row(shown, allowed))
+            else:
+                refused = [v for _, v in verdicts if isinstance(v.error, TransitionRefused)]
+                rows.append(_row((refused or [verdicts[0][1]])[0], []))
+    deadlines = [
+        {"key": d.key, "event": d.event, "due": d.due.isoformat()} for d in aggregate.deadlines
+    ]
+    if args.json:
+        doc = {
+            "machine": spec.name,
+            "id": aggregate.id,
+            "state": aggregate.state.value,
+            "at": at.isoformat(),
+            "actor": actor.to_dict() if actor else None,
+            "events": rows,
+            "deadlines": deadlines,
+        }
+        out.line(json.dumps(doc, indent=2))
+        return 0
+    who = f"as {actor}" if actor else "for every role the table names"
+    out.line(
+        out.paint(f"{spec.name} {aggregate.id!r} is {aggregate.state.value}", "bold")
+        + f" · checked at {format_utc(at)} · {who}"
+    )
+    out.line()
+    table = [
+        [
+            r["event"],
+            r["now"],
+            r["target"] or "-",
+            ", ".join(diagrams.role_codes(Role(x) for x in r["roles"])) or "-",
+            ", ".join(r["rule_ids"]) or "-",
+            r["reason"],
+        ]
+        for r in rows
+    ]
+    colours = ["green" if r["allowed"] else "red" if r["now"] == "refused" else "dim" for r in rows]
+    out.table(["EVENT", "NOW", "TARGET", "WHO", "RULE IDS", "WHY NOT"], table, colours)
+    if deadlines:
+        out.line()
+        for d in aggregate.deadlines:
+            out.line(f"deadline {d.key}: {d.event} falls due at {format_utc(d.due)}")
+    return 0
+
+
+def _row(verdict: Verdict, roles: list[Role]) -> dict[str, Any]:
+    err = verdict.error
+    return {
+        "event": verdict.event,
+        "allowed": verdict.allowed,
+        "now": _status(verdict),
+        "target": verdict.target.value if verdict.target is not None else None,
+        "roles": [r.value for r in roles],
+        "error": type(err).__name__ if err is not None else None,
+        "rule_ids": list(verdict.rule_ids),
+        "reasons": list(err.reasons)
+        if isinstance(err, TransitionRefused)
+        else ([_reason(verdict)] if err else []),
+        "reason": _reason(verdict),
+    }
+
+
+# --------------------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace, out: Out) -> int:
+    """``run``: execute scenario files and folders."""
+    try:
+        paths = scenarios.files([Path(p) for p in args.scenarios])
+        loaded = [scenarios.load(p) for p in paths]
+    except scenarios.ScenarioError as err:
+        raise UsageError(str(err)) from None
+    report: list[dict[str, Any]] = []
+    failed = 0
+    for scenario in loaded:
+        if not args.json:
+            out.line(out.paint(f"{scenario.path.as_posix()}: {scenario.title}", "bold"))
+
+        try:
+            show = None if args.json else functools.partial(_show_step, out, scenario.path)
+            results = scenarios.run(scenario, show)
+        except scenarios.ScenarioError as err:
+            raise UsageError(str(err)) from None
+        passed = all(r.passed for r in results) and len(results) == len(scenario.steps)
+        failed += not passed
+        report.append(
+            {
+                "file": scenario.path.as_posix(),
+                "scenario": scenario.title,
+                "passed": passed,
+                "steps": [
+                    {
+                        "step": r.number,
+                        "line": r.line,
+                        "at": r.at.isoformat(),
+                        "actor": r.actor,
+                        "event": r.event,
+                        "on": r.target,
+                        "outcome": r.outcome,
+                        "fired": list(r.fired),
+                        "problems": list(r.problems),
+                    }
+                    for r in results
+                ],
+            }
+        )
+    if args.json:
+        out.line(json.dumps({"passed": not failed, "scenarios": report}, indent=2))
+    else:
+        total = len(loaded)
+        text = f"{total - failed} of {total} scenario(s) passed"
+        out.line(out.paint(text, "red" if failed else "green"))
+    return 1 if failed else 0
+
+
+def _show_step(out: Out, path: Path, step: scenarios.StepResult) -> None:
+    mark = out.paint("ok  ", "green") if step.passed else out.paint("FAIL", "red")
+    when = format_utc(step.at).removesuffix(":00 UTC") + " UTC"
+    if step.event:
+        what = f"{step.actor:<8} {step.event:<16} {step.target:<6}"
+    else:
+        what = f"{'':<8} {'(clock moves)':<16} {'':<6}"
+    fired = f"  deadlines fired: {', '.join(step.fired)}" if step.fired else ""
+    out.line(f"  {mark} {step.number:>2}  {when}  {what}  {step.outcome}{fired}")
+    for problem in step.problems:
+        where = f"{path.as_posix()}:{step.line}: step {step.number}"
+        out.line(out.paint(f"          {where}: {problem}", "red"))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and ``--help``)."""
+    top = argparse.ArgumentParser(
+        prog="statemachines",
+        description="A freelance marketplace's workflows as guarded state machines.",
+    )
+    sub = top.add_subparsers(dest="command")
+    sub.add_parser("summary", help="print every machine's states, transitions and rule IDs")
+    render = sub.add_parser("render", help="write diagrams/ and docs/rules.md (or --check them)")
+    render.add_argument("--check", action="store_true", help="exit 1 naming stale files and gaps")
+    render.add_argument("--root", default=".", help="project folder (default: the current one)")
+    explain = sub.add_parser("explain", help="what each event would do now for a saved aggregate")
+    explain.add_argument("snapshot", help="a JSON snapshot (statemachines.snapshots.to_dict)")
+    explain.add_argument("--actor", help="ROLE[:ID[:PARTY]], e.g. client_owner:ana:co-1 or CO")
+    explain.add_argument("--at", help="when, with a UTC offset (default: now)")
+    explain.add_argument("--json", action="store_true", help="print JSON for scripts")
+    run = sub.add_parser("run", help="run scenario files (or folders of them)")
+    run.add_argument("scenarios", nargs="+", help="SCENARIO.yaml files or folders")
+    run.add_argument("--json", action="store_true", help="print JSON for scripts")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = parser().parse_args(argv)
+    out = Out(sys.stdout)
+    try:
+        if args.command in (None, "summary"):
+            out.line(summary())
+            return 0
+        if args.command == "render":
+            return cmd_render(args, out)
+        if args.command == "explain":
+            return cmd_explain(args, out)
+        return cmd_run(args, out)
+    except UsageError as err:
+        sys.stderr.write(f"statemachines: error: {err}\n")
+        return 2

@@ -1,0 +1,622 @@
+"""Diagrams of every machine, drawn from the tables the engine runs.
+
+Nothing here keeps a second copy of a table. For each :class:`MachineSpec` in
+``SPECS`` a throw-away ``transitions`` ``GraphMachine`` is built from the spec's
+own edges (T9 in the style guide: the running machine has no model and cannot be
+drawn), and its markup is turned into Graphviz DOT and a Mermaid
+``stateDiagram-v2`` by two small subclasses of ``transitions``' own graph
+classes. Those subclasses change only what the product needs:
+
+* every edge of the table stays its own arrow (``transitions`` would merge two
+  triggers between the same states into one ``a | b`` label);
+* an edge reads ``event``, the roles that may fire it (rulebook §2.1 codes, with
+  a legend), and the rule IDs of its guards in brackets. The rule IDs reach the
+  label through ``transitions``' markup, which formats a condition with
+  ``str()``, and :class:`~statemachines._engine.Guard` prints its rule ID (T8);
+* deadline edges are dashed and say when they fire (their ``Timer.label``);
+* a black dot marks the one start state, and final states have a double border;
+* a live aggregate can be drawn with its current state and the path it took
+  (from ``aggregate.history``) highlighted; :func:`show` wraps it for Jupyter.
+
+Variants
+--------
+Some machines read differently by type: a contract is hourly or fixed-price, an
+account belongs to a freelancer, a client, an agency... :data:`VARIANTS` maps a
+machine name to its :class:`Variant` views. A variant is a predicate on
+:class:`~statemachines._engine.Edge` (which rows apply to this type) and,
+optionally, a predicate on an aggregate (which variant a live aggregate is), so
+``render`` writes one diagram per variant besides the full machine. Entries for
+machines that do not exist yet are ignored. A machine module may instead give its
+spec a ``variants`` attribute holding the same ``Variant`` tuple; it wins over
+the registry. Nothing else is needed for a new machine to be drawn.
+
+>>> from statemachines import MILESTONE
+>>> dot = to_dot(View(MILESTONE))
+>>> 'label="review_lapse' in dot and "style=dashed" in dot
+True
+>>> print(to_mermaid(View(MILESTONE)).splitlines()[3])
+stateDiagram-v2
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import re
+import textwrap
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+from transitions.extensions import diagrams_graphviz, diagrams_mermaid
+from transitions.extensions.diagrams import GraphMachine, TransitionGraphSupport
+
+from statemachines._engine import SPECS, Edge, MachineSpec
+from statemachines.actors import Role
+
+__all__ = [
+    "ROLE_CODES",
+    "VARIANTS",
+    "Drawing",
+    "Trail",
+    "Variant",
+    "View",
+    "draw",
+    "edge_label_parts",
+    "role_codes",
+    "show",
+    "to_dot",
+    "to_mermaid",
+    "trail",
+    "variants_of",
+    "views",
+]
+
+ROLE_CODES: Mapping[Role, str] = {
+    Role.FREELANCER: "FL",
+    Role.AGENCY_OWNER: "AO",
+    Role.BUSINESS_MANAGER: "ABM",
+    Role.AGENCY_MEMBER: "AMB",
+    Role.CLIENT_OWNER: "CO",
+    Role.CLIENT_ADMIN: "CA",
+    Role.HIRING_MANAGER: "HM",
+    Role.SOURCING_MEMBER: "HMS",
+    Role.TEAM_MEMBER: "TM",
+    Role.SYSTEM: "SYS",
+    Role.SUPPORT: "SUP",
+    Role.ACCOUNT_TEAM: "ENT",
+}
+"""The rulebook's short codes for roles (§2.1), used on edge labels."""
+
+WRAP = 34
+"""Edge label lines are wrapped at this many characters so arrows stay readable."""
+
+
+def role_code(role: Role) -> str:
+    """The §2.1 code of *role* (``CO``), or its value for a role added later."""
+    return ROLE_CODES.get(role, role.value)
+
+
+def role_codes(roles: Iterable[Role]) -> list[str]:
+    """Codes of *roles* in the order of the :class:`Role` enum (stable across runs)."""
+    wanted = set(roles)
+    return [role_code(r) for r in Role if r in wanted]
+
+
+# --------------------------------------------------------------------------- variants
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+@attrs.frozen
+class Variant:
+    """One type of a machine that varies by type, e.g. an hourly contract."""
+
+    name: str
+    """Used in file names: ``diagrams/contract-hourly.dot``."""
+    title: str
+    """Shown in the diagram's caption: ``hourly contract``."""
+    includes: Callable[[Edge[Any]], bool]
+    """True for the table rows that apply to this type."""
+    matches: Callable[[Any], bool] = _never
+    """True for a live aggregate of this type (used by :func:`show`)."""
+
+
+def _words(edge: Edge[Any]) -> str:
+    """Everything an edge says about itself, lower-cased, for the variant predicates."""
+    parts = [edge.event, edge.summary, edge.branch.label if edge.branch else "", *edge.rule_ids]
+    return " ".join(parts).lower()
+
+
+def _mentions(*needles: str) -> Callable[[Edge[Any]], bool]:
+    pattern = re.compile("|".join(needles))
+
+    def test(edge: Edge[Any]) -> bool:
+        return pattern.search(_words(edge)) is not None
+
+    return test
+
+
+def _not(test: Callable[[Edge[Any]], bool]) -> Callable[[Edge[Any]], bool]:
+    return lambda edge: not test(edge)
+
+
+def _field_is(name: str, *values: str) -> Callable[[Any], bool]:
+    def test(aggregate: Any) -> bool:
+        value = getattr(aggregate, name, None)
+        if isinstance(value, enum.Enum):
+            value = value.value
+        return value in values
+
+    return test
+
+
+_FIXED_ONLY = _mentions(r"\bms-", r"\besc-", "milestone", "escrow", "fixed")
+_HOURLY_ONLY = _mentions(
+    r"\bbill-", r"\bctr-hr-", "hourly", "timesheet", "billing week", r"\bhours\b"
+)
+
+VARIANTS: dict[str, tuple[Variant, ...]] = {
+    "contract": (
+        Variant(
+            "hourly",
+            "hourly contract",
+            _not(_FIXED_ONLY),
+            _field_is("kind", "hourly"),
+        ),
+        Variant(
+            "fixed_price",
+            "fixed-price contract",
+            _not(_HOURLY_ONLY),
+            _field_is("kind", "fixed_price", "fixed"),
+        ),
+    ),
+}
+"""Machine name -> its variants. Machines not built yet are skipped."""
+
+
+def variants_of(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
+    """The variants of *spec*: its own ``variants`` attribute, else the registry's."""
+    own = getattr(spec, "variants", None)
+    if own:
+        return tuple(own)
+    return VARIANTS.get(spec.name, ())
+
+
+# --------------------------------------------------------------------------- views
+
+
+@attrs.frozen
+class View:
+    """What one diagram shows: a machine, or one variant of it."""
+
+    spec: MachineSpec[Any, Any]
+    variant: Variant | None = None
+
+    @property
+    def name(self) -> str:
+        """File stem: ``milestone`` or ``contract-hourly``."""
+        return self.spec.name if self.variant is None else f"{self.spec.name}-{self.variant.name}"
+
+    @property
+    def title(self) -> str:
+        """Caption of the diagram."""
+        if self.variant is None:
+            return self.spec.name
+        return f"{self.spec.name}: {self.variant.title}"
+
+    @property
+    def edges(self) -> tuple[Edge[Any], ...]:
+        """The table rows this view draws, in table order."""
+        if self.variant is None:
+            return self.spec.edges
+        return tuple(e for e in self.spec.edges if self.variant.includes(e))
+
+    @property
+    def states(self) -> tuple[enum.Enum, ...]:
+        """States drawn: the initial state and every state an edge touches, in enum order."""
+        used = {self.spec.initial}
+        for edge in self.edges:
+            used.update(edge.sources)
+            used.add(edge.target)
+        return tuple(s for s in self.spec.states if s in used)
+
+
+def views(specs: Iterable[MachineSpec[Any, Any]] | None = None) -> list[View]:
+    """Every diagram to render: each machine by name, then each of its variants."""
+    chosen = SPECS.values() if specs is None else specs
+    out = []
+    for spec in sorted(chosen, key=lambda s: s.name):
+        out.append(View(spec))
+        out.extend(View(spec, v) for v in variants_of(spec))
+    return out
+
+
+# --------------------------------------------------------------------------- trails
+
+
+@attrs.frozen
+class Trail:
+    """Where a live aggregate is and how it got there (from its history)."""
+
+    current: str
+    """The value of its current state."""
+    visited: frozenset[str]
+    """States it has been in, the current one included."""
+    steps: Mapping[tuple[str, str, str], tuple[int, ...]]
+    """(event, source, target) -> the step numbers (from 1) that took that edge."""
+
+
+def trail(aggregate: Any) -> Trail:
+    """Read an aggregate's path from its history."""
+    spec = _spec_of(aggregate)
+    visited = {spec.initial.value, aggregate.state.value}
+    steps: dict[tuple[str, str, str], list[int]] = {}
+    for number, decision in enumerate(aggregate.history, start=1):
+        source, target = decision.source.value, decision.target.value
+        visited.update((source, target))
+        steps.setdefault((decision.event, source, target), []).append(number)
+    return Trail(aggregate.state.value, frozenset(visited), {k: tuple(v) for k, v in steps.items()})
+
+
+def _spec_of(aggregate: Any) -> MachineSpec[Any, Any]:
+    for spec in SPECS.values():
+        if spec.model is type(aggregate):
+            return spec
+    msg = f"{type(aggregate).__name__} is not the aggregate of any machine"
+    raise TypeError(msg)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def edge_label_parts(
+    edge: Edge[Any], conditions: Iterable[str] = (), *, wrap: int | None = WRAP
+) -> list[str]:
+    """The lines of an edge's label: event, who or when, and the rule IDs in brackets.
+
+    *conditions* are the guard names ``transitions`` put in its markup; they are
+    the guards' rule IDs (never function names). Without them the guards are read
+    from the edge directly. Lines longer than *wrap* are split (``None``: never).
+
+    >>> from statemachines import MILESTONE
+    >>> edge_label_parts(MILESTONE.edges[1])
+    ['fund', 'by CO, CA, HM', '[MS-1]']
+    """
+    rules = list(conditions) or [g.rule_id for g in edge.guards]
+    head = edge.event if edge.branch is None else f"{edge.event} (if {edge.branch.label})"
+    parts = [head]
+    if edge.timer is not None:
+        parts.append(f"fires {edge.timer.label}")
+        rules.append(edge.timer.rule_id)
+    else:
+        parts.append("by " + ", ".join(role_codes(edge.roles)))
+    rules = list(dict.fromkeys(rules))
+    if rules:
+        parts.append("[" + " & ".join(rules) + "]")
+    if wrap is None:
+        return parts
+    return [line for part in parts for line in textwrap.wrap(part, wrap, break_on_hyphens=False)]
+
+
+def _legend(view: View) -> list[str]:
+    used = {r for e in view.edges if e.timer is None for r in e.roles}
+    codes = [f"{role_code(r)} {r.label}" for r in Role if r in used]
+    lines = []
+    line = "Roles:"
+    for code in codes:
+        piece = f" {code};"
+        if len(line) + len(piece) > 70:
+            lines.append(line.rstrip(";"))
+            line = "      "
+        line += piece
+    lines.append(line.rstrip(";"))
+    lines.append("[IDs] = rules that must hold; dashed = fired by the platform on a deadline;")
+    lines.append("double border = final state.")
+    return lines
+
+
+# --------------------------------------------------------------------------- graph machine
+
+
+class _Canvas:
+    """The model a ``GraphMachine`` needs before it can draw (T9); it does nothing else."""
+
+    state: str
+
+
+class _EdgeTransition(TransitionGraphSupport):
+    """A drawing transition that remembers which table row it came from."""
+
+    def __init__(self, *args: Any, edge: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.edge = edge
+
+
+_DOT_STYLES: dict[str, dict[str, dict[str, str]]] = {
+    "node": {
+        "default": {
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": "white",
+            "color": "#333333",
+            "fontname": "Helvetica",
+            "fontsize": "13",
+            "peripheries": "1",
+        },
+        "terminal": {"fillcolor": "#e6e6e6", "peripheries": "2"},
+        "visited": {"fillcolor": "#dbe9f7", "color": "#1f5fa8"},
+        "current": {"fillcolor": "#ffd39b", "color": "#b35900", "penwidth": "2.5"},
+    },
+    "edge": {
+        "default": {"color": "#333333", "fontname": "Helvetica", "fontsize": "10"},
+        "timer": {"style": "dashed", "color": "#6b6b6b", "fontcolor": "#4d4d4d"},
+        "taken": {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "2.2"},
+    },
+    "graph": {
+        "default": {
+            "fontname": "Helvetica",
+            "fontsize": "11",
+            "labeljust": "l",
+            "nodesep": "0.5",
+            "ranksep": "0.9",
+            "pad": "0.3",
+        },
+    },
+}
+
+_MERMAID_STYLES: dict[str, dict[str, dict[str, str]]] = {
+    "node": {
+        "terminal": {"fill": "#e6e6e6", "stroke": "#333333", "stroke-width": "3px"},
+        "visited": {"fill": "#dbe9f7", "stroke": "#1f5fa8"},
+        "current": {"fill": "#ffd39b", "stroke": "#b35900", "stroke-width": "3px"},
+    },
+}
+
+
+class _DiagramMachine(GraphMachine):
+    """A ``GraphMachine`` built from one :class:`View` of a spec, for drawing only."""
+
+    transition_cls = _EdgeTransition
+    transition_attributes = [*GraphMachine.transition_attributes, "edge"]  # noqa: RUF012
+
+    def __init__(
+        self, view: View, engine: Literal["graphviz", "mermaid"], path: Trail | None = None
+    ) -> None:
+        self.view = view
+        self.path = path
+        self.table = {f"e{i}": edge for i, edge in enumerate(view.edges)}
+        self.styles = copy.deepcopy(_MERMAID_STYLES if engine == "mermaid" else _DOT_STYLES)
+        # transitions reads these two: the defaults for every node, edge and graph,
+        # and the classes Mermaid declares (only our own styles, not its defaults).
+        self.style_attributes = typing.cast(Any, self.styles)
+        self.machine_attributes = {"rankdir": "LR"}
+        spec = view.spec
+        states = [{"name": s.value, "final": s in spec.terminal} for s in view.states]
+        transitions = [
+            {
+                "trigger": edge.event,
+                "source": [s.value for s in edge.sources],
+                "dest": edge.target.value,
+                "conditions": list(edge.guards),
+                "edge": key,
+            }
+            for key, edge in self.table.items()
+        ]
+        super().__init__(
+            model=_Canvas(),
+            states=states,
+            initial=spec.initial.value,
+            transitions=transitions,
+            auto_transitions=False,
+            send_event=True,
+            title=view.title,
+            show_conditions=True,
+            graph_engine=engine,
+        )
+
+    def _init_graphviz_engine(self, graph_engine: str) -> type[Any]:
+        return _MermaidGraph if graph_engine == "mermaid" else _DotGraph
+
+    def node_style(self, state: str) -> str:
+        """Which style a state gets: current, visited, terminal or default."""
+        if self.path is not None:
+            if state == self.path.current:
+                return "current"
+            if state in self.path.visited:
+                return "visited"
+        if state in {s.value for s in self.view.spec.terminal}:
+            return "terminal"
+        return "default"
+
+    def steps(self, tran: Mapping[str, Any]) -> tuple[int, ...]:
+        """Step numbers of the live aggregate's history that took this arrow."""
+        if self.path is None:
+            return ()
+        return self.path.steps.get((tran["trigger"], tran["source"], tran["dest"]), ())
+
+    def lines(self, tran: Mapping[str, Any], *, wrap: int | None = WRAP) -> list[str]:
+        """Label lines for one arrow, from its row and the markup's conditions."""
+        lines = edge_label_parts(self.table[tran["edge"]], tran.get("conditions", ()), wrap=wrap)
+        steps = self.steps(tran)
+        if steps:
+            lines.append("step " + ", ".join(map(str, steps)))
+        return lines
+
+
+def _state_label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class _DotGraph(diagrams_graphviz.Graph):
+    """``transitions``' Graphviz graph, with one arrow per table row and product labels."""
+
+    machine: _DiagramMachine
+
+    def _add_nodes(self, states: list[dict[str, Any]], container: Any) -> None:
+        machine = self.machine
+        styles = machine.styles["node"]
+        container.node(
+            "__start__",
+            label="",
+            shape="circle",
+            style="filled",
+            fillcolor="black",
+            width="0.18",
+            fixedsize="true",
+            peripheries="1",
+        )
+        for state in states:
+            style = machine.node_style(state["name"])
+            extra = dict(styles.get(style, {})) if style != "default" else {}
+            container.node(state["name"], label=_state_label(state["name"]), **extra)
+        container.edge("__start__", machine.view.spec.initial.value, label="", arrowsize="0.8")
+
+    def _add_edges(self, transitions: list[dict[str, Any]], container: Any) -> None:
+        machine = self.machine
+        styles = machine.styles["edge"]
+        for tran in transitions:
+            edge = machine.table[tran["edge"]]
+            extra: dict[str, str] = {}
+            if edge.timer is not None:
+                extra.update(styles["timer"])
+            if machine.steps(tran):
+                extra.update(styles["taken"])
+            label = "\\n".join(_dot_text(line) for line in machine.lines(tran))
+            container.edge(tran["source"], tran["dest"], label=label, **extra)
+
+    def get_graph(self, title: str | None = None, roi_state: Any = None) -> Any:
+        graph = super().get_graph(title, roi_state)
+        machine = self.machine
+        caption = [machine.view.title]
+        if machine.view.spec.description and machine.view.variant is None:
+            caption[0] += f": {machine.view.spec.description}"
+        if machine.path is not None:
+            caption.append(f"now: {machine.path.current.replace('_', ' ')} (highlighted)")
+        caption += _legend(machine.view)
+        graph.graph_attr["label"] = "".join(_dot_text(line) + "\\l" for line in caption)
+        return graph
+
+
+class _MermaidGraph(diagrams_mermaid.Graph):
+    """``transitions``' Mermaid graph, with one arrow per table row and product labels."""
+
+    machine: _DiagramMachine
+
+    def _add_nodes(self, states: list[dict[str, Any]], container: list[str]) -> None:
+        machine = self.machine
+        for state in states:
+            container.append(f'state "{_state_label(state["name"])}" as {state["name"]}')
+        for state in states:
+            style = machine.node_style(state["name"])
+            if style != "default":
+                container.append(f"class {state['name']} s_{style}")
+
+    def _add_edges(self, transitions: list[dict[str, Any]], container: list[str]) -> None:
+        machine = self.machine
+        for tran in transitions:
+            lines = machine.lines(tran, wrap=None)
+            text = " · ".join(lines).replace(":", " ").replace(";", ",")
+            container.append(f"{tran['source']} --> {tran['dest']}: {text}")
+        for state in machine.view.states:
+            if state in machine.view.spec.terminal:
+                container.append(f"{state.value} --> [*]")
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def to_dot(view: View, path: Trail | None = None) -> str:
+    """Deterministic DOT source for *view* (with *path* highlighted when given)."""
+    machine = _DiagramMachine(view, "graphviz", path)
+    return str(machine.models[0].get_graph().source)  # type: ignore[attr-defined]
+
+
+def to_mermaid(view: View, path: Trail | None = None) -> str:
+    """A Mermaid ``stateDiagram-v2`` for *view*, ending with a newline."""
+    machine = _DiagramMachine(view, "mermaid", path)
+    text = str(machine.models[0].get_graph().source)  # type: ignore[attr-defined]
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def render_svg(dot: str) -> bytes:
+    """Run Graphviz on *dot* and return SVG bytes."""
+    import graphviz  # noqa: PLC0415  (optional dependency: only rendering needs it)
+
+    return bytes(graphviz.Source(dot).pipe(format="svg"))
+
+
+def render_png(dot: str) -> bytes:
+    """Run Graphviz on *dot* and return PNG bytes."""
+    import graphviz  # noqa: PLC0415
+
+    return bytes(graphviz.Source(dot).pipe(format="png"))
+
+
+@attrs.frozen
+class Drawing:
+    """A rendered diagram; Jupyter shows it as SVG."""
+
+    dot: str
+    """The DOT source."""
+    mermaid: str
+    """The same diagram for Mermaid."""
+
+    def svg(self) -> str:
+        """The SVG text (needs Graphviz's ``dot``)."""
+        return render_svg(self.dot).decode()
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the drawing; its suffix picks the format (svg, png, dot or mmd)."""
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix == ".svg":
+            target.write_bytes(render_svg(self.dot))
+        elif suffix == ".png":
+            target.write_bytes(render_png(self.dot))
+        elif suffix == ".dot":
+            target.write_text(self.dot)
+        elif suffix in {".mmd", ".mermaid"}:
+            target.write_text(self.mermaid)
+        else:
+            msg = f"cannot save a diagram as {suffix or 'a file without a suffix'}"
+            raise ValueError(msg)
+        return target
+
+
+def draw(machine: str | MachineSpec[Any, Any], variant: str | None = None) -> Drawing:
+    """The diagram of a machine (by name or spec), or of one of its variants."""
+    spec = SPECS[machine] if isinstance(machine, str) else machine
+    chosen = None
+    if variant is not None:
+        found = [v for v in variants_of(spec) if v.name == variant]
+        if not found:
+            names = ", ".join(v.name for v in variants_of(spec)) or "none"
+            msg = f"{spec.name} has no variant {variant!r}; its variants: {names}"
+            raise KeyError(msg)
+        chosen = found[0]
+    view = View(spec, chosen)
+    return Drawing(to_dot(view), to_mermaid(view))
+
+
+def show(aggregate: Any) -> Drawing:
+    """The diagram of a live aggregate: its current state and the path it took.
+
+    When the machine has variants, the one the aggregate matches is drawn.
+    """
+    spec = _spec_of(aggregate)
+    chosen = next((v for v in variants_of(spec) if v.matches(aggregate)), None)
+    view = View(spec, chosen)
+    path = trail(aggregate)
+    return Drawing(to_dot(view, path), to_mermaid(view, path))
