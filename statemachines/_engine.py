@@ -36,7 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, NoReturn, Protocol, TypeVar
 
 import attrs
 from transitions import Machine
@@ -111,8 +111,7 @@ def fail(text: str, **data: object) -> Reason:
     return Reason(text, MappingProxyType(data) if data else EMPTY)
 
 
-@attrs.frozen(slots=True)
-class Context:
+class Context(NamedTuple):
     """Who fires the event, when, and with which arguments. Guards read only this."""
 
     now: datetime
@@ -148,8 +147,7 @@ class Deadline:
         return tuple(d for d in deadlines if d.key != key)
 
 
-@attrs.frozen(slots=True)
-class Decision:
+class Decision(NamedTuple):
     """One accepted transition, as kept in an aggregate's append-only history."""
 
     at: datetime
@@ -163,8 +161,7 @@ class Decision:
     """The key of the deadline this decision fired, for timer events."""
 
 
-@attrs.frozen(slots=True)
-class Attempt:
+class Attempt(NamedTuple):
     """A refused, illegal or failed attempt, kept in a workflow's audit trail."""
 
     at: datetime
@@ -383,6 +380,11 @@ class MachineSpec(Generic[S, A]):
         self._forbidden = {(s, f.event): f for f in self.forbidden for s in f.sources}
         self.events: tuple[str, ...] = tuple(dict.fromkeys(e.event for e in self.edges))
         self._params = {e.event: e.params for e in self.edges}
+        self._defaults: dict[str, Mapping[str, Any]] = {
+            event: MappingProxyType({p.name: p.default for p in params}) if params else EMPTY
+            for event, params in self._params.items()
+            if not any(p.required for p in params)
+        }
         self._timers = frozenset(e.event for e in self.edges if e.timer)
         fields = tuple(
             f.name
@@ -687,11 +689,15 @@ class Workflow(Generic[S, A]):
         history.append(decision)
         return decision
 
-    def _payload(
+    def _payload(  # noqa: PLR0912  (one branch per way an argument can be wrong)
         self, aggregate: A, event: str, given: Mapping[str, Any], *, partial: bool = False
     ) -> Mapping[str, Any]:
         spec = self.spec
         state = aggregate.state
+        if not given:
+            defaults = spec._defaults.get(event)
+            if defaults is not None:  # no arguments given, none required: the common case
+                return defaults
         if not spec.edges_from(state, event) and spec.forbidden_from(state, event) is None:
             return given  # unknown or illegal: _resolve reports that first
         params = spec.params(event)
@@ -745,7 +751,7 @@ class Workflow(Generic[S, A]):
     ) -> tuple[Edge[Any], Deadline | None]:
         spec = self.spec
         state = aggregate.state
-        edges = spec.edges_from(state, event)
+        edges = spec._index.get((state, event))
         if not edges:
             row = spec.forbidden_from(state, event)
             if row is None:
@@ -775,8 +781,12 @@ class Workflow(Generic[S, A]):
                 msg = f"{spec.name}: {len(matching)} branches of {event!r} match in {state.name}"
                 raise DefinitionError(msg)
             edge = matching[0]
-        self._permit(aggregate, event, ctx.actor, edge.roles, edge)
-        violations = []
+        actor = ctx.actor
+        if actor.role not in edge.roles or (
+            spec.authorize is not None and spec.authorize(aggregate, actor, edge) is not None
+        ):
+            self._permit(aggregate, event, actor, edge.roles, edge)  # raises with the reason
+        violations: list[Violation] = []
         deadline = None
         if edge.timer is not None:
             deadline = next((d for d in aggregate.deadlines if d.event == event), None)
@@ -831,12 +841,9 @@ class Workflow(Generic[S, A]):
     def _record(
         self, aggregate: A, event: str, actor: Actor, now: datetime, err: Exception
     ) -> None:
-        outcome = {
-            UnknownEvent: "illegal",
-            IllegalTransition: "illegal",
-            NotPermitted: "not_permitted",
-            TransitionRefused: "refused",
-        }.get(type(err), "invalid" if isinstance(err, InvalidInput) else "failed")
+        outcome = _OUTCOMES.get(type(err)) or (
+            "invalid" if isinstance(err, InvalidInput) else "failed"
+        )
         rule_ids = err.rule_ids if isinstance(err, TransitionRefused) else ()
         self.audit.append(
             Attempt(
@@ -894,6 +901,14 @@ class Workflow(Generic[S, A]):
             payload = {k: _from_json(v, params[k]) for k, v in decision.payload.items()}
             self._fire(initial, decision.event, decision.actor, decision.at, payload)
         return initial
+
+
+_OUTCOMES: dict[type, str] = {
+    UnknownEvent: "illegal",
+    IllegalTransition: "illegal",
+    NotPermitted: "not_permitted",
+    TransitionRefused: "refused",
+}
 
 
 def _roles(roles: Iterable[Role]) -> str:

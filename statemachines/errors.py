@@ -26,8 +26,8 @@ structured data for programs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-import attrs
+from types import MappingProxyType
+from typing import NamedTuple
 
 
 class StatemachinesError(Exception):
@@ -66,8 +66,7 @@ class SnapshotError(InvalidInput):
     """A snapshot is malformed: unknown schema or version, unknown state, bad or missing field."""
 
 
-@attrs.frozen
-class Violation:
+class Violation(NamedTuple):
     """One rule that refused a transition, in words fit for the person who asked."""
 
     rule_id: str
@@ -76,7 +75,7 @@ class Violation:
     reason: str
     """A sentence a support agent can read to the user, with the offending values in it."""
 
-    data: Mapping[str, object] = attrs.field(factory=dict)
+    data: Mapping[str, object] = MappingProxyType({})
     """The same facts for programs (amounts in minor units, timestamps, ids)."""
 
     def __str__(self) -> str:

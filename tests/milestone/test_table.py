@@ -196,9 +196,9 @@ def test_available_lists_what_each_side_may_do(review: MilestoneReview, clock: M
 
     assert review.available(ms, OWNER) == ("request_changes", "approve")
     assert review.available(ms, FREELANCER) == ()
-    assert review.available(ms, SYSTEM) == ()
+    assert "review_lapse" not in review.available(ms, SYSTEM)
     clock.advance(days=14)
-    assert review.available(ms, SYSTEM) == ("review_lapse",)
+    assert "review_lapse" in review.available(ms, SYSTEM)
     assert review.available(ms, OWNER) == ()
 
 
