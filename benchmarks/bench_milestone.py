@@ -347,8 +347,9 @@ def _costs(n: int, rounds: int) -> dict[str, dict[str, float]]:
     best: dict[str, dict[str, float]] = {}
     for _ in range(rounds):
         for name, loop in loops.items():
+            slot = best.setdefault(name, {})
             for kind, cost in loop(n).items():
-                best.setdefault(name, {})[kind] = min(best[name].get(kind, cost), cost)
+                slot[kind] = min(slot.get(kind, cost), cost)
     return best
 
 
