@@ -802,9 +802,13 @@ _NOT_HOLDER = {
 
 def _staff_problem(acc: Account, actor: Actor, event: str) -> str | None:
     if actor.role is Role.ACCOUNT_TEAM:
-        if acc.type is AccountType.ENTERPRISE:
-            return None
-        return f"[ACC-CLOSE-ENT-1] the account team acts only on Enterprise accounts, not {acc.id}"
+        if acc.type is not AccountType.ENTERPRISE:
+            return (
+                f"[ACC-CLOSE-ENT-1] the account team acts only on Enterprise accounts, not {acc.id}"
+            )
+        if actor.party not in {acc.id, acc.company}:
+            return f"[ACC-CLOSE-ENT-1] {actor} is not the account team of {acc.id}"
+        return None
     if event != "request_close":
         return None
     return {
