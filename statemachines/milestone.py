@@ -72,6 +72,8 @@ class MilestoneState(enum.Enum):
     """Work submitted again; a fresh 14-day review runs (MS-REVIEW-4)."""
     APPROVED = "approved"
     """Money released, by the client or automatically (final)."""
+    CANCELLED = "cancelled"
+    """The contract ended before approval; its held money went back to the contract (final)."""
 
 
 M = MilestoneState
@@ -105,6 +107,8 @@ class Milestone:
     """Money released to the freelancer side."""
     extra: Money = attrs.field(factory=_zero)
     """Money charged above ``funded`` by an approval of more than the milestone."""
+    returned: Money = attrs.field(factory=_zero)
+    """Money handed back to the contract's escrow when the contract ended (MS-END-D)."""
     submitted_at: datetime | None = None
     """The latest submission (or resubmission)."""
     submissions: int = 0
@@ -123,8 +127,12 @@ class Milestone:
 
     @property
     def held(self) -> Money:
-        """Money still held in escrow for it: funded and extra, less what was released."""
-        return (self.funded + self.extra) - self.released
+        """Money still held in escrow for it: funded and extra, less what was released or returned.
+
+        For an approved milestone this is the leftover of a partial release,
+        which the contract keeps as unallocated escrow (MS-2).
+        """
+        return (self.funded + self.extra) - self.released - self.returned
 
     @property
     def review_due(self) -> datetime | None:
@@ -240,6 +248,11 @@ def _start_security_hold(ms: Milestone, ctx: Context) -> None:
     ms.available_at = ctx.now + SECURITY_HOLD
 
 
+def _hand_back(ms: Milestone, ctx: Context) -> None:
+    ms.returned = ms.held
+    ms.deadlines = Deadline.drop(ms.deadlines, REVIEW)
+
+
 def _authorize(ms: Milestone, actor: Actor, edge: Edge[Any] | None) -> str | None:  # noqa: PLR0911
     role = actor.role
     if role is Role.SYSTEM:
@@ -272,7 +285,7 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
     description="Fixed-price milestone review with a 14-day automatic approval.",
     states=MilestoneState,
     initial=M.DRAFT,
-    terminal=(M.APPROVED,),
+    terminal=(M.APPROVED, M.CANCELLED),
     model=Milestone,
     authorize=_authorize,
     edges=(
@@ -366,6 +379,14 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
                 Effect("MS-PAY-1", _start_security_hold),
             ),
             summary="The review window lapsed: approve and release the full funded amount.",
+        ),
+        Edge(
+            "cancel",
+            (M.DRAFT, M.FUNDED, *REVIEWING, M.CHANGES_REQUESTED),
+            M.CANCELLED,
+            frozenset({Role.SYSTEM}),
+            effects=(Effect("MS-END-D", _hand_back),),
+            summary="The contract ended first: hand the held money back to the contract's escrow.",
         ),
     ),
     forbidden=(

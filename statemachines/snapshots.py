@@ -29,7 +29,7 @@ from typing import Any
 
 import attrs
 
-from statemachines._engine import EMPTY, SPECS, Deadline, Decision, MachineSpec
+from statemachines._engine import EMPTY, SPECS, SPECS_BY_MODEL, Deadline, Decision, MachineSpec
 from statemachines.actors import Actor, Role
 from statemachines.clock import UTC
 from statemachines.errors import SnapshotError
@@ -96,9 +96,18 @@ def _dump(value: Any, hint: Any) -> Any:  # noqa: PLR0911  (one return per kind 
         inner = args[1] if len(args) == 2 else Any
         return {str(k): _dump(v, inner) for k, v in value.items()}
     if attrs.has(type(value)):
-        return to_dict(value)
+        if type(value) in SPECS_BY_MODEL:
+            return to_dict(value)
+        return _dump_value(value)
     msg = f"cannot snapshot a {type(value).__name__}"
     raise SnapshotError(msg)
+
+
+def _dump_value(value: Any) -> JSON:
+    # A frozen attrs value kept inside an aggregate (a billing week, a payment):
+    # its fields, by name, with no schema of its own.
+    hints = _hints(type(value))
+    return {f.name: _dump(getattr(value, f.name), hints[f.name]) for f in attrs.fields(type(value))}
 
 
 def _dump_decision(d: Decision) -> JSON:
@@ -242,8 +251,20 @@ def _load(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912  (
         for spec in SPECS.values():
             if spec.model is hint:
                 return _load_aggregate(spec, value, path)
-        raise _Bad(path, f"cannot read a nested {hint.__name__}")
+        return _load_value(hint, value, path)
     raise _Bad(path, f"cannot read a value of type {hint}")
+
+
+def _load_value(kind: type, value: Any, path: str) -> Any:
+    names = [f.name for f in attrs.fields(kind)]
+    if set(value) != set(names):
+        raise _Bad(path, f"a {kind.__name__} has the fields {sorted(names)}, got {sorted(value)}")
+    hints = _hints(kind)
+    kwargs = {name: _load(value[name], hints[name], _join(path, name)) for name in names}
+    try:
+        return kind(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise _Bad(path, str(err)) from None
 
 
 def _load_datetime(value: Any, path: str) -> datetime:
