@@ -16,6 +16,8 @@ from statemachines._engine import (
 )
 from statemachines.actors import SYSTEM, Actor, Role
 from statemachines.clock import UTC, Clock, ManualClock, SystemClock
+from statemachines.contract import CONTRACT, Contract, ContractLifecycle, ContractState
+from statemachines.contract_values import ContractKind
 from statemachines.errors import (
     ClockError,
     CurrencyMismatch,
@@ -39,6 +41,7 @@ from statemachines.rules import RULES, Rule
 from statemachines.snapshots import from_dict, to_dict
 
 __all__ = [
+    "CONTRACT",
     "MILESTONE",
     "RULES",
     "SYSTEM",
@@ -47,6 +50,10 @@ __all__ = [
     "Attempt",
     "Clock",
     "ClockError",
+    "Contract",
+    "ContractKind",
+    "ContractLifecycle",
+    "ContractState",
     "CurrencyMismatch",
     "Deadline",
     "Decision",
