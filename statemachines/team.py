@@ -256,7 +256,7 @@ MEMBERSHIP: MachineSpec[MembershipState, Membership] = MachineSpec(
             "remove",
             (T.INVITED, T.MEMBER),
             T.REMOVED,
-            TEAM_ADMINS | {Role.SUPPORT},
+            PEOPLE,
             ("TEAM-1",),
             guards=(
                 Guard("TEAM-OWNER-D", _not_owner),
