@@ -61,7 +61,7 @@ def _workflow(spec: MachineSpec[Any, Any], clock: ManualClock) -> Workflow[Any, 
     return kinds[spec.name](clock=clock)
 
 
-SPECS = (ACCOUNT, MEMBERSHIP, JOB, PROPOSAL)
+SPECS: tuple[MachineSpec[Any, Any], ...] = (ACCOUNT, MEMBERSHIP, JOB, PROPOSAL)
 ILLEGAL = [
     (spec, state, event)
     for spec in SPECS
