@@ -310,6 +310,9 @@ class Catalogue:
 
 def build(root: Path = Path()) -> Catalogue:
     """Read the rules, the tables and ``root/tests`` into a :class:`Catalogue`."""
+    from statemachines.diagrams import discover  # noqa: PLC0415  (diagrams imports transitions' graphs)
+
+    discover()
     in_scope = scope()
     ids = {*RULES, *(r for group in in_scope.values() for r in group)}
     return Catalogue(

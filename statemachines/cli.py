@@ -100,7 +100,7 @@ class Out:
 def summary() -> str:
     """Every machine as text: states, transitions and rule IDs enforced."""
     lines = []
-    for spec in SPECS.values():
+    for spec in diagrams.discover().values():
         terminal = ", ".join(s.value for s in spec.states if s in spec.terminal)
         lines.append(f"{spec.name}: {spec.description}")
         states = ", ".join(s.value for s in spec.states)
@@ -153,12 +153,9 @@ def cmd_render(args: argparse.Namespace, out: Out) -> int:
     )
     gaps = cat.failing
     if gaps:
-        out.line(
-            out.paint(
-                f"{len(gaps)} v0.1 gap(s) in landed machines: " + "; ".join(map(str, gaps)),
-                "yellow",
-            )
-        )
+        shown = "; ".join(map(str, gaps[:3])) + ("; ..." if len(gaps) > 3 else "")
+        note = f"{len(gaps)} v0.1 gap(s) in landed machines ({shown}); see docs/rules.md"
+        out.line(out.paint(note, "yellow"))
     return 0
 
 
@@ -414,6 +411,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = parser().parse_args(argv)
     out = Out(sys.stdout)
+    diagrams.discover()
     try:
         if args.command in (None, "summary"):
             out.line(summary())

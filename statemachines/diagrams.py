@@ -42,10 +42,14 @@ from __future__ import annotations
 
 import copy
 import enum
+import html
+import importlib
+import pkgutil
 import re
 import textwrap
+import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +67,8 @@ __all__ = [
     "Trail",
     "Variant",
     "View",
+    "compact_ids",
+    "discover",
     "draw",
     "edge_label_parts",
     "role_codes",
@@ -72,6 +78,7 @@ __all__ = [
     "trail",
     "variants_of",
     "views",
+    "who",
 ]
 
 ROLE_CODES: Mapping[Role, str] = {
@@ -105,11 +112,33 @@ def role_codes(roles: Iterable[Role]) -> list[str]:
     return [role_code(r) for r in Role if r in wanted]
 
 
+ANY_USER = frozenset(Role) - {Role.SYSTEM, Role.SUPPORT, Role.ACCOUNT_TEAM}
+"""Everyone who holds or works in an account (not the platform or its staff)."""
+
+
+def who(roles: Iterable[Role]) -> str:
+    """The roles of an edge, short: codes, with ``any user`` for every account role.
+
+    >>> who({Role.CLIENT_OWNER, Role.HIRING_MANAGER})
+    'CO, HM'
+    >>> who(set(Role) - {Role.SYSTEM})
+    'any user, SUP, ENT'
+    """
+    wanted = set(roles)
+    if wanted >= ANY_USER:
+        return ", ".join(["any user", *role_codes(wanted - ANY_USER)])
+    return ", ".join(role_codes(wanted))
+
+
 # --------------------------------------------------------------------------- variants
 
 
 def _never(_: Any) -> bool:
     return False
+
+
+def _always(_: Any) -> bool:
+    return True
 
 
 @attrs.frozen
@@ -124,6 +153,8 @@ class Variant:
     """True for the table rows that apply to this type."""
     matches: Callable[[Any], bool] = _never
     """True for a live aggregate of this type (used by :func:`show`)."""
+    shows: Callable[[str], bool] = _always
+    """True for the rule IDs that apply to this type (others are left off the labels)."""
 
 
 def _words(edge: Edge[Any]) -> str:
@@ -160,23 +191,79 @@ _HOURLY_ONLY = _mentions(
     r"\bbill-", r"\bctr-hr-", "hourly", "timesheet", "billing week", r"\bhours\b"
 )
 
-VARIANTS: dict[str, tuple[Variant, ...]] = {
-    "contract": (
-        Variant(
-            "hourly",
-            "hourly contract",
-            _not(_FIXED_ONLY),
-            _field_is("kind", "hourly"),
-        ),
+
+def _contract_variants(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
+    return (
+        Variant("hourly", "hourly contract", _not(_FIXED_ONLY), _field_is("kind", "hourly")),
         Variant(
             "fixed_price",
             "fixed-price contract",
             _not(_HOURLY_ONLY),
             _field_is("kind", "fixed_price", "fixed"),
         ),
-    ),
+    )
+
+
+_ACCOUNT_FAMILIES = {
+    "ACC-CLOSE-FL-": ("freelancer", "combined"),
+    "ACC-CLOSE-CL-": ("client", "combined", "enterprise"),
+    "ACC-CLOSE-AG-": ("agency",),
+    "ACC-CLOSE-TM-": ("team_admin", "team_member"),
+    "ACC-CLOSE-ENT-": ("enterprise",),
 }
-"""Machine name -> its variants. Machines not built yet are skipped."""
+"""Account rule families that apply only to some account types (rulebook §3.2-3.5)."""
+
+
+def _account_type_applies(kind: str) -> Callable[[str], bool]:
+    def shows(rule_id: str) -> bool:
+        for prefix, kinds in _ACCOUNT_FAMILIES.items():
+            if rule_id.startswith(prefix):
+                return kind in kinds
+        return True
+
+    return shows
+
+
+def _branch_allows(edge: Edge[Any], stand_in: Any) -> bool:
+    """Whether *edge*'s branch can be taken by an aggregate like *stand_in* (True if unsure)."""
+    if edge.branch is None:
+        return True
+    try:
+        return bool(edge.branch.test(stand_in, typing.cast(Any, None)))
+    except Exception:
+        return True
+
+
+def _account_variants(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
+    hints = typing.get_type_hints(spec.model)
+    kinds = hints.get("type")
+    if not (isinstance(kinds, type) and issubclass(kinds, enum.Enum)):
+        return ()
+    out = []
+    for kind in kinds:
+        shows = _account_type_applies(str(kind.value))
+        stand_in = types.SimpleNamespace(type=kind)
+
+        def includes(
+            edge: Edge[Any],
+            shows: Callable[[str], bool] = shows,
+            stand_in: Any = stand_in,
+        ) -> bool:
+            special = [r for r in edge.rule_ids if not _account_type_applies("")(r)]
+            if special and not any(shows(r) for r in special):
+                return False
+            return _branch_allows(edge, stand_in)
+
+        title = f"{str(kind.value).replace('_', ' ')} account"
+        out.append(Variant(str(kind.value), title, includes, _field_is("type", kind.value), shows))
+    return tuple(out)
+
+
+VARIANTS: dict[str, Callable[[MachineSpec[Any, Any]], tuple[Variant, ...]]] = {
+    "contract": _contract_variants,
+    "account": _account_variants,
+}
+"""Machine name -> a function giving its variants. Machines not built yet are skipped."""
 
 
 def variants_of(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
@@ -184,7 +271,8 @@ def variants_of(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
     own = getattr(spec, "variants", None)
     if own:
         return tuple(own)
-    return VARIANTS.get(spec.name, ())
+    make = VARIANTS.get(spec.name)
+    return make(spec) if make is not None else ()
 
 
 # --------------------------------------------------------------------------- views
@@ -211,24 +299,52 @@ class View:
 
     @property
     def edges(self) -> tuple[Edge[Any], ...]:
-        """The table rows this view draws, in table order."""
+        """The table rows this view draws, in table order.
+
+        For a variant: the rows that apply to it and leave a state it can reach.
+        """
         if self.variant is None:
             return self.spec.edges
-        return tuple(e for e in self.spec.edges if self.variant.includes(e))
+        rows = [e for e in self.spec.edges if self.variant.includes(e)]
+        reached = {self.spec.initial}
+        grew = True
+        while grew:
+            grew = False
+            for edge in rows:
+                if edge.target not in reached and reached.intersection(edge.sources):
+                    reached.add(edge.target)
+                    grew = True
+        return tuple(e for e in rows if reached.intersection(e.sources))
 
     @property
     def states(self) -> tuple[enum.Enum, ...]:
-        """States drawn: the initial state and every state an edge touches, in enum order."""
+        """States drawn: the initial state and every state reached by a drawn edge."""
         used = {self.spec.initial}
         for edge in self.edges:
-            used.update(edge.sources)
             used.add(edge.target)
         return tuple(s for s in self.spec.states if s in used)
 
 
+_TOOLS = frozenset({"__main__", "catalogue", "cli", "diagrams", "render", "scenarios"})
+
+
+def discover() -> dict[str, MachineSpec[Any, Any]]:
+    """Import every module of the package so that each machine registers its spec.
+
+    A machine module added later needs no entry anywhere to be drawn and
+    catalogued; the tools themselves are skipped.
+    """
+    import statemachines  # noqa: PLC0415  (the package, to list its modules)
+
+    for info in sorted(pkgutil.iter_modules(statemachines.__path__), key=lambda m: m.name):
+        if not info.name.startswith("_") and info.name not in _TOOLS:
+            importlib.import_module(f"statemachines.{info.name}")
+    return SPECS
+
+
 def views(specs: Iterable[MachineSpec[Any, Any]] | None = None) -> list[View]:
     """Every diagram to render: each machine by name, then each of its variants."""
-    chosen = SPECS.values() if specs is None else specs
+    chosen = discover().values() if specs is None else specs
     out = []
     for spec in sorted(chosen, key=lambda s: s.name):
         out.append(View(spec))
@@ -274,14 +390,36 @@ def _spec_of(aggregate: Any) -> MachineSpec[Any, Any]:
 # --------------------------------------------------------------------------- labels
 
 
+def compact_ids(rule_ids: Sequence[str]) -> list[str]:
+    """Rule IDs with a shared stem written once: ``ACC-CLOSE-FL-1,2,5``.
+
+    >>> compact_ids(["ACC-CLOSE-FL-1", "ACC-GEN-4", "ACC-CLOSE-FL-2", "ACC-EXPORT-D"])
+    ['ACC-CLOSE-FL-1,2', 'ACC-GEN-4', 'ACC-EXPORT-D']
+    """
+    groups: dict[str, list[str]] = {}
+    for rule_id in rule_ids:
+        stem, _, number = rule_id.rpartition("-")
+        if number.isdigit():
+            groups.setdefault(stem + "-", []).append(number)
+        else:
+            groups.setdefault(rule_id, [])
+    return [stem + ",".join(sorted(numbers, key=int)) for stem, numbers in groups.items()]
+
+
 def edge_label_parts(
-    edge: Edge[Any], conditions: Iterable[str] = (), *, wrap: int | None = WRAP
+    edge: Edge[Any],
+    conditions: Iterable[str] = (),
+    *,
+    wrap: int | None = WRAP,
+    shows: Callable[[str], bool] = _always,
 ) -> list[str]:
     """The lines of an edge's label: event, who or when, and the rule IDs in brackets.
 
     *conditions* are the guard names ``transitions`` put in its markup; they are
     the guards' rule IDs (never function names). Without them the guards are read
-    from the edge directly. Lines longer than *wrap* are split (``None``: never).
+    from the edge directly. *shows* leaves out rule IDs that do not apply to a
+    variant. More than two IDs are written with shared stems once
+    (:func:`compact_ids`). Lines longer than *wrap* are split (``None``: never).
 
     >>> from statemachines import MILESTONE
     >>> edge_label_parts(MILESTONE.edges[1])
@@ -294,8 +432,10 @@ def edge_label_parts(
         parts.append(f"fires {edge.timer.label}")
         rules.append(edge.timer.rule_id)
     else:
-        parts.append("by " + ", ".join(role_codes(edge.roles)))
-    rules = list(dict.fromkeys(rules))
+        parts.append("by " + who(edge.roles))
+    rules = [r for r in dict.fromkeys(rules) if shows(r)]
+    if len(rules) > 2:
+        rules = compact_ids(rules)
     if rules:
         parts.append("[" + " & ".join(rules) + "]")
     if wrap is None:
@@ -304,8 +444,13 @@ def edge_label_parts(
 
 
 def _legend(view: View) -> list[str]:
-    used = {r for e in view.edges if e.timer is None for r in e.roles}
+    used: set[Role] = set()
+    for edge in view.edges:
+        if edge.timer is None:
+            used |= edge.roles - ANY_USER if edge.roles >= ANY_USER else edge.roles
     codes = [f"{role_code(r)} {r.label}" for r in Role if r in used]
+    if any(e.roles >= ANY_USER for e in view.edges if e.timer is None):
+        codes.append("any user = " + " ".join(role_codes(ANY_USER)))
     lines = []
     line = "Roles:"
     for code in codes:
@@ -316,7 +461,7 @@ def _legend(view: View) -> list[str]:
         line += piece
     lines.append(line.rstrip(";"))
     lines.append("[IDs] = rules that must hold; dashed = fired by the platform on a deadline;")
-    lines.append("double border = final state.")
+    lines.append("events listed inside a state keep it in that state; double border = final state.")
     return lines
 
 
@@ -363,7 +508,7 @@ _DOT_STYLES: dict[str, dict[str, dict[str, str]]] = {
             "fontsize": "11",
             "labeljust": "l",
             "nodesep": "0.5",
-            "ranksep": "0.9",
+            "ranksep": "0.7",
             "pad": "0.3",
         },
     },
@@ -397,10 +542,11 @@ class _DiagramMachine(GraphMachine):
         self.machine_attributes = {"rankdir": "LR"}
         spec = view.spec
         states = [{"name": s.value, "final": s in spec.terminal} for s in view.states]
+        drawn = set(view.states)
         transitions = [
             {
                 "trigger": edge.event,
-                "source": [s.value for s in edge.sources],
+                "source": [s.value for s in edge.sources if s in drawn],
                 "dest": edge.target.value,
                 "conditions": list(edge.guards),
                 "edge": key,
@@ -441,7 +587,13 @@ class _DiagramMachine(GraphMachine):
 
     def lines(self, tran: Mapping[str, Any], *, wrap: int | None = WRAP) -> list[str]:
         """Label lines for one arrow, from its row and the markup's conditions."""
-        lines = edge_label_parts(self.table[tran["edge"]], tran.get("conditions", ()), wrap=wrap)
+        variant = self.view.variant
+        lines = edge_label_parts(
+            self.table[tran["edge"]],
+            tran.get("conditions", ()),
+            wrap=wrap,
+            shows=variant.shows if variant is not None else _always,
+        )
         steps = self.steps(tran)
         if steps:
             lines.append("step " + ", ".join(map(str, steps)))
@@ -474,11 +626,47 @@ class _DotGraph(diagrams_graphviz.Graph):
             fixedsize="true",
             peripheries="1",
         )
+        # Graphviz piles the labels of several self-loops on one node on top of each
+        # other, so events that keep a state where it is are listed inside it, one
+        # per line (UML's internal transitions), each with its roles and rule IDs.
+        inside: dict[str, list[dict[str, Any]]] = {}
+        for tran in self._get_elements()[1]:
+            if tran["source"] == tran.get("dest"):
+                inside.setdefault(tran["source"], []).append(tran)
         for state in states:
-            style = machine.node_style(state["name"])
+            name = state["name"]
+            style = machine.node_style(name)
             extra = dict(styles.get(style, {})) if style != "default" else {}
-            container.node(state["name"], label=_state_label(state["name"]), **extra)
+            label = _state_label(name)
+            if name in inside:
+                label = self._compartment(label, inside[name])
+                extra["margin"] = "0.05"
+            container.node(name, label=label, **extra)
         container.edge("__start__", machine.view.spec.initial.value, label="", arrowsize="0.8")
+
+    def _compartment(self, title: str, loops: list[dict[str, Any]]) -> str:
+        """An HTML-like label: the state's name, a rule, then one row per self-loop."""
+        machine = self.machine
+        rows = [
+            f'<TR><TD ALIGN="CENTER"><FONT POINT-SIZE="13">{html.escape(title)}</FONT></TD></TR>'
+        ]
+        rows.append("<HR/>")
+        for tran in loops:
+            edge = machine.table[tran["edge"]]
+            head, *rest = machine.lines(tran, wrap=None)
+            colour = "#1f5fa8" if machine.steps(tran) else "#4d4d4d" if edge.timer else "#222222"
+            lines = [f"<B>{html.escape(head)}</B>"]
+            wrapped = textwrap.wrap("  ".join(rest), 48, break_on_hyphens=False)
+            lines += [html.escape(line) for line in wrapped]
+            text = "".join(f'{line}<BR ALIGN="LEFT"/>' for line in lines)
+            if edge.timer is not None:
+                text = f"<I>{text}</I>"
+            rows.append(
+                f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{colour}">'
+                f"{text}</FONT></TD></TR>"
+            )
+        body = "".join(rows)
+        return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{body}</TABLE>>'
 
     def _add_edges(self, transitions: list[dict[str, Any]], container: Any) -> None:
         machine = self.machine
@@ -491,7 +679,8 @@ class _DotGraph(diagrams_graphviz.Graph):
             if machine.steps(tran):
                 extra.update(styles["taken"])
             label = "\\n".join(_dot_text(line) for line in machine.lines(tran))
-            container.edge(tran["source"], tran["dest"], label=label, **extra)
+            if tran["source"] != tran["dest"]:  # self-loops are listed inside their state
+                container.edge(tran["source"], tran["dest"], label=label, **extra)
 
     def get_graph(self, title: str | None = None, roi_state: Any = None) -> Any:
         graph = super().get_graph(title, roi_state)
