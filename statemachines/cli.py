@@ -376,7 +376,8 @@ def _show_step(out: Out, path: Path, step: scenarios.StepResult) -> None:
     else:
         what = f"{'':<8} {'(clock moves)':<16} {'':<6}"
     fired = f"  deadlines fired: {', '.join(step.fired)}" if step.fired else ""
-    out.line(f"  {mark} {step.number:>2}  {when}  {what}  {step.outcome}{fired}")
+    outcome = step.outcome.replace("_", " ")
+    out.line(f"  {mark} {step.number:>2}  {when}  {what}  {outcome} {step.detail}{fired}".rstrip())
     for problem in step.problems:
         where = f"{path.as_posix()}:{step.line}: step {step.number}"
         out.line(out.paint(f"          {where}: {problem}", "red"))
@@ -424,3 +425,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         sys.stderr.write(f"statemachines: error: {err}\n")
         return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped reading: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (silence the exit flush)
+        return 0

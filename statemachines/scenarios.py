@@ -175,7 +175,7 @@ def _guess_actor(role: Role, aggregate: Any, actor_id: str | None) -> Actor | No
         for v in [getattr(aggregate, f.name)]
         if isinstance(v, str) and v
     ]
-    ids = [actor_id] if actor_id else [*values, role.value]
+    ids = [actor_id] if actor_id else [role.value, *values]
     edges = [e for e in spec.edges if role in e.roles]
     for candidate in ids:
         for party in [candidate, *values, None]:
@@ -327,6 +327,16 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[str, Any]:
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+# YAML 1.1 reads on/off/yes/no as booleans, which would turn the step key "on"
+# into True; only true and false are booleans in a scenario.
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in rules if tag != _BOOL]
+    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _strip(value: Any) -> Any:
@@ -471,6 +481,19 @@ class Outcome:
             return "illegal"
         return "invalid"
 
+    @property
+    def detail(self) -> str:
+        """The new state, the refusing rule IDs, or the error's message."""
+        if self.decision is not None:
+            return f"-> {self.decision.target.value}"
+        if isinstance(self.error, TransitionRefused):
+            return "[" + ", ".join(self.error.rule_ids) + "]"
+        if isinstance(self.error, IllegalTransition):
+            return f"(nothing to {self.error.event} in {self.error.state})"
+        if isinstance(self.error, NotPermitted):
+            return f"({str(self.error).split(': ', 1)[-1]})"
+        return f"({self.error})" if self.error else ""
+
 
 @attrs.frozen
 class StepResult:
@@ -485,6 +508,8 @@ class StepResult:
     outcome: str
     fired: tuple[str, ...]
     problems: tuple[str, ...]
+    detail: str = ""
+    """What happened, briefly: ``-> funded``, ``[MS-1]``, or why it was not permitted."""
 
     @property
     def passed(self) -> bool:
@@ -634,6 +659,24 @@ def _check(  # noqa: PLR0912, PLR0917  (one branch per kind of expectation)
     return problems
 
 
+def _known_states(world: _World, expect: Mapping[str, Any], target_id: Any) -> None:
+    """Refuse a state name the machine does not have (a typo, not an unmet expectation)."""
+    wanted = dict(expect.get("states") or {})
+    on = expect.get("on", target_id)
+    if on is None and len(world.aggregates) == 1:
+        on = next(iter(world.aggregates))
+    if "state" in expect and on in world.aggregates:
+        wanted[on] = expect["state"]
+    for agg_id, state in wanted.items():
+        flow = world.flows.get(agg_id)
+        if flow is None:
+            continue
+        names = [s.value for s in flow.spec.states]
+        if state not in names:
+            msg = f"{flow.spec.name} has no state {state!r}; its states are {', '.join(names)}"
+            raise ScenarioError(msg)
+
+
 def _expectations(raw: Any) -> dict[str, Any]:
     if raw is None:
         return {}
@@ -719,6 +762,7 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
             outcome = Outcome(decision=flow.fire(aggregate, event, actor, **payload))
         except StatemachinesError as err:
             outcome = Outcome(error=err)
+    _known_states(world, expect, target_id)
     problems = _check(step, expect, world, target_id, outcome, fired)
     return StepResult(
         step.number,
@@ -730,6 +774,7 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
         outcome.kind if outcome else ("deadlines" if fired else "clock"),
         tuple(fired),
         tuple(problems),
+        outcome.detail if outcome else "",
     )
 
 
