@@ -376,8 +376,10 @@ class MachineSpec(Generic[S, A]):
         for edge in self.edges:
             for source in edge.sources:
                 index.setdefault((source, edge.event), []).append(edge)
-        self._index = {k: tuple(v) for k, v in index.items()}
-        self._forbidden = {(s, f.event): f for f in self.forbidden for s in f.sources}
+        # Keyed by the state's *name*: Enum.__hash__ is Python code, str hashing is not,
+        # and these lookups happen on every event.
+        self._index = {(s.name, e): tuple(v) for (s, e), v in index.items()}
+        self._forbidden = {(s.name, f.event): f for f in self.forbidden for s in f.sources}
         self.events: tuple[str, ...] = tuple(dict.fromkeys(e.event for e in self.edges))
         self._params = {e.event: e.params for e in self.edges}
         self._defaults: dict[str, Mapping[str, Any]] = {
@@ -525,11 +527,11 @@ class MachineSpec(Generic[S, A]):
 
     def edges_from(self, state: S, event: str) -> tuple[Edge[S], ...]:
         """The edges for *event* from *state* (empty when the pair is illegal)."""
-        return self._index.get((state, event), ())
+        return self._index.get((state._name_, event), ())
 
     def forbidden_from(self, state: S, event: str) -> Forbidden[S] | None:
         """The documented refusal of *event* in *state*, if the table has one."""
-        return self._forbidden.get((state, event))
+        return self._forbidden.get((state._name_, event))
 
     def params(self, event: str) -> tuple[Param, ...]:
         """The arguments *event* takes."""
@@ -751,7 +753,7 @@ class Workflow(Generic[S, A]):
     ) -> tuple[Edge[Any], Deadline | None]:
         spec = self.spec
         state = aggregate.state
-        edges = spec._index.get((state, event))
+        edges = spec._index.get((state._name_, event))
         if not edges:
             row = spec.forbidden_from(state, event)
             if row is None:
