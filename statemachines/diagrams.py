@@ -45,7 +45,6 @@ import enum
 import html
 import importlib
 import pkgutil
-import re
 import textwrap
 import types
 import typing
@@ -67,6 +66,7 @@ __all__ = [
     "Trail",
     "Variant",
     "View",
+    "by_type",
     "compact_ids",
     "discover",
     "draw",
@@ -157,51 +157,88 @@ class Variant:
     """True for the rule IDs that apply to this type (others are left off the labels)."""
 
 
-def _words(edge: Edge[Any]) -> str:
-    """Everything an edge says about itself, lower-cased, for the variant predicates."""
-    parts = [edge.event, edge.summary, edge.branch.label if edge.branch else "", *edge.rule_ids]
-    return " ".join(parts).lower()
-
-
-def _mentions(*needles: str) -> Callable[[Edge[Any]], bool]:
-    pattern = re.compile("|".join(needles))
-
-    def test(edge: Edge[Any]) -> bool:
-        return pattern.search(_words(edge)) is not None
-
-    return test
-
-
-def _not(test: Callable[[Edge[Any]], bool]) -> Callable[[Edge[Any]], bool]:
-    return lambda edge: not test(edge)
-
-
-def _field_is(name: str, *values: str) -> Callable[[Any], bool]:
+def _field_is(name: str, value: object) -> Callable[[Any], bool]:
     def test(aggregate: Any) -> bool:
-        value = getattr(aggregate, name, None)
-        if isinstance(value, enum.Enum):
-            value = value.value
-        return value in values
+        return getattr(aggregate, name, None) == value
 
     return test
 
 
-_FIXED_ONLY = _mentions(r"\bms-", r"\besc-", "milestone", "escrow", "fixed")
-_HOURLY_ONLY = _mentions(
-    r"\bbill-", r"\bctr-hr-", "hourly", "timesheet", "billing week", r"\bhours\b"
-)
+def _probe(check: Callable[[Any, Any], Any], stand_in: Any) -> bool | None:
+    """Run a guard or branch on a stand-in that has only an id and the type field.
+
+    ``True``: it holds for every aggregate of this type; ``False``: it never
+    does; ``None``: it needs more than the type to decide (it read something else).
+    """
+    try:
+        result = check(stand_in, None)
+    except Exception:
+        return None
+    if isinstance(result, bool):
+        return result
+    return result is None
 
 
-def _contract_variants(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
-    return (
-        Variant("hourly", "hourly contract", _not(_FIXED_ONLY), _field_is("kind", "hourly")),
-        Variant(
-            "fixed_price",
-            "fixed-price contract",
-            _not(_HOURLY_ONLY),
-            _field_is("kind", "fixed_price", "fixed"),
-        ),
-    )
+def by_type(
+    spec: MachineSpec[Any, Any],
+    field: str,
+    titles: Mapping[str, str] | None = None,
+    families: Mapping[str, tuple[str, ...]] | None = None,
+) -> tuple[Variant, ...]:
+    """One variant per member of the enum in the aggregate's *field* (``kind``, ``type``).
+
+    Which rows apply is read from the table itself: each guard and branch is run
+    on a stand-in holding only that field. A row is left out when one of them
+    refuses every aggregate of the type (e.g. ``CTR-TYPE-D`` on a fixed-price
+    contract's ``log_time``), and a rule that holds for every aggregate of the
+    type is left off its labels. *families* maps rule ID prefixes to the types
+    they concern (``"BILL-": ("hourly",)``): their rule IDs are left off the
+    labels of other types, and a row fired by, or checking only, rules of other
+    types' families is left out.
+    """
+    family = families or {}
+
+    def concerns(value: str, rule_id: str) -> bool | None:
+        for prefix, kinds in family.items():
+            if rule_id.startswith(prefix):
+                return value in kinds
+        return None
+
+    kinds = typing.get_type_hints(spec.model).get(field)
+    if not (isinstance(kinds, type) and issubclass(kinds, enum.Enum)):
+        return ()
+    out = []
+    for kind in kinds:
+        value = str(kind.value)
+        # The id is there for refusal messages, which name the aggregate.
+        stand_in = types.SimpleNamespace(**{field: kind, "id": f"(any {value})"})
+
+        def includes(edge: Edge[Any], stand_in: Any = stand_in, value: str = value) -> bool:
+            checks: list[Callable[[Any, Any], Any]] = [g.check for g in edge.guards]
+            if edge.branch is not None:
+                checks.append(edge.branch.test)
+            if any(_probe(check, stand_in) is False for check in checks):
+                return False
+            # What fires a row, else what it checks, decides whether it concerns
+            # this type; permission rules say who acts, and effects what follows.
+            if edge.timer is not None and concerns(value, edge.timer.rule_id) is not None:
+                return bool(concerns(value, edge.timer.rule_id))
+            guarded = [concerns(value, g.rule_id) for g in edge.guards]
+            return not guarded or None in guarded or any(guarded)
+
+        verdicts: dict[str, set[bool | None]] = {}
+        for edge in spec.edges:
+            if includes(edge):
+                for guard in edge.guards:
+                    verdicts.setdefault(guard.rule_id, set()).add(_probe(guard.check, stand_in))
+        always = {rule_id for rule_id, seen in verdicts.items() if seen == {True}}
+
+        def visible(rule_id: str, always: set[str] = always, value: str = value) -> bool:
+            return rule_id not in always and concerns(value, rule_id) is not False
+
+        title = (titles or {}).get(value, f"{value.replace('_', ' ')} {spec.name}")
+        out.append(Variant(value, title, includes, _field_is(field, kind), visible))
+    return tuple(out)
 
 
 _ACCOUNT_FAMILIES = {
@@ -214,54 +251,20 @@ _ACCOUNT_FAMILIES = {
 """Account rule families that apply only to some account types (rulebook §3.2-3.5)."""
 
 
-def _account_type_applies(kind: str) -> Callable[[str], bool]:
-    def shows(rule_id: str) -> bool:
-        for prefix, kinds in _ACCOUNT_FAMILIES.items():
-            if rule_id.startswith(prefix):
-                return kind in kinds
-        return True
-
-    return shows
-
-
-def _branch_allows(edge: Edge[Any], stand_in: Any) -> bool:
-    """Whether *edge*'s branch can be taken by an aggregate like *stand_in* (True if unsure)."""
-    if edge.branch is None:
-        return True
-    try:
-        return bool(edge.branch.test(stand_in, typing.cast(Any, None)))
-    except Exception:
-        return True
-
-
-def _account_variants(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
-    hints = typing.get_type_hints(spec.model)
-    kinds = hints.get("type")
-    if not (isinstance(kinds, type) and issubclass(kinds, enum.Enum)):
-        return ()
-    out = []
-    for kind in kinds:
-        shows = _account_type_applies(str(kind.value))
-        stand_in = types.SimpleNamespace(type=kind)
-
-        def includes(
-            edge: Edge[Any],
-            shows: Callable[[str], bool] = shows,
-            stand_in: Any = stand_in,
-        ) -> bool:
-            special = [r for r in edge.rule_ids if not _account_type_applies("")(r)]
-            if special and not any(shows(r) for r in special):
-                return False
-            return _branch_allows(edge, stand_in)
-
-        title = f"{str(kind.value).replace('_', ' ')} account"
-        out.append(Variant(str(kind.value), title, includes, _field_is("type", kind.value), shows))
-    return tuple(out)
+_CONTRACT_FAMILIES = {
+    "MS-": ("fixed",),
+    "ESC-": ("fixed",),
+    "BILL-": ("hourly",),
+    "CTR-HR-": ("hourly",),
+}
+"""Contract rule families of one contract type (rulebook §3.11-3.15)."""
 
 
 VARIANTS: dict[str, Callable[[MachineSpec[Any, Any]], tuple[Variant, ...]]] = {
-    "contract": _contract_variants,
-    "account": _account_variants,
+    "contract": lambda spec: by_type(
+        spec, "kind", {"fixed": "fixed-price contract"}, _CONTRACT_FAMILIES
+    ),
+    "account": lambda spec: by_type(spec, "type", families=_ACCOUNT_FAMILIES),
 }
 """Machine name -> a function giving its variants. Machines not built yet are skipped."""
 
