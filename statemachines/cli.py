@@ -372,9 +372,9 @@ def _show_step(out: Out, path: Path, step: scenarios.StepResult) -> None:
     mark = out.paint("ok  ", "green") if step.passed else out.paint("FAIL", "red")
     when = format_utc(step.at).removesuffix(":00 UTC") + " UTC"
     if step.event:
-        what = f"{step.actor:<8} {step.event:<16} {step.target:<6}"
+        what = f"{step.actor:<8} {step.event:<20} {step.target:<6}"
     else:
-        what = f"{'':<8} {'(clock moves)':<16} {'':<6}"
+        what = f"{'':<8} {'(clock moves)':<20} {'':<6}"
     fired = f"  deadlines fired: {', '.join(step.fired)}" if step.fired else ""
     outcome = step.outcome.replace("_", " ")
     out.line(f"  {mark} {step.number:>2}  {when}  {what}  {outcome} {step.detail}{fired}".rstrip())

@@ -35,7 +35,9 @@ scenarios use the same format: ``machine: contract`` and the contract's fields.
 from __future__ import annotations
 
 import enum
+import importlib
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -366,6 +368,8 @@ class Scenario:
     actors: Mapping[str, str]
     world: Mapping[str, Mapping[str, Any]]
     steps: tuple[Step, ...]
+    engine: str = "auto"
+    """``auto``, ``marketplace`` or ``workflows`` (see :class:`_World`)."""
 
 
 _STEP_KEYS = {"at", "after", "actor", "do", "on", "with", "expect", "fire_due", "note"}
@@ -444,6 +448,10 @@ def load(path: Path) -> Scenario:  # noqa: PLR0912, PLR0915  (one clear message 
                 where = f"{where}:{line}"
                 raise ScenarioError(msg, where)
         steps.append(Step(number, line, _strip(raw)))
+    engine = str(data.get("engine", "auto"))
+    if engine not in {"auto", "marketplace", "workflows"}:
+        msg = f"engine {engine!r} is not one of auto, marketplace, workflows"
+        raise ScenarioError(msg, where)
     actors = _strip(data.get("actors") or {})
     if not isinstance(actors, dict):
         msg = "actors must map names to ROLE[:ID[:PARTY]]"
@@ -455,6 +463,7 @@ def load(path: Path) -> Scenario:  # noqa: PLR0912, PLR0915  (one clear message 
         {str(k): str(v) for k, v in actors.items()},
         {str(k): _strip(v) for k, v in world.items() if k != "__line__"},
         tuple(steps),
+        engine,
     )
 
 
@@ -467,6 +476,8 @@ class Outcome:
 
     decision: Decision | None = None
     error: StatemachinesError | None = None
+    followed: tuple[str, ...] = ()
+    """Decisions on other aggregates that the marketplace made as a result (``event@id``)."""
 
     @property
     def kind(self) -> str:
@@ -485,7 +496,8 @@ class Outcome:
     def detail(self) -> str:
         """The new state, the refusing rule IDs, or the error's message."""
         if self.decision is not None:
-            return f"-> {self.decision.target.value}"
+            then = f"; then {', '.join(self.followed)}" if self.followed else ""
+            return f"-> {self.decision.target.value}{then}"
         if isinstance(self.error, TransitionRefused):
             return "[" + ", ".join(self.error.rule_ids) + "]"
         if isinstance(self.error, IllegalTransition):
@@ -518,45 +530,137 @@ class StepResult:
 
 
 class _World:
+    """The aggregates of a scenario and what moves them.
+
+    When every machine of the world is one the marketplace holds (accounts,
+    memberships, jobs, proposals, contracts), events go through a
+    :class:`~statemachines.marketplace.Marketplace`, so guards see each other's
+    facts and cross-machine effects happen; otherwise each aggregate has its own
+    workflow. ``engine: workflows`` or ``engine: marketplace`` in the scenario
+    chooses explicitly.
+    """
+
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.clock = ManualClock(scenario.start)
         self.aggregates: dict[str, Any] = {}
         self.flows: dict[str, Workflow[Any, Any]] = {}
+        where = scenario.path.as_posix()
         for agg_id, raw in scenario.world.items():
             fields = dict(raw)
             name = fields.pop("machine", None)
             if name not in SPECS:
                 known = ", ".join(sorted(SPECS))
                 msg = f"world {agg_id!r}: machine {name!r} is not built; machines are {known}"
-                raise ScenarioError(msg, scenario.path.as_posix())
+                raise ScenarioError(msg, where)
             spec = SPECS[name]
             if "id" in {f.name for f in attrs.fields(spec.model)}:
                 fields.setdefault("id", agg_id)
             try:
                 self.aggregates[agg_id] = build(spec.model, fields, f"world {agg_id}")
             except ScenarioError as err:
-                msg = err.text
-                raise ScenarioError(msg, scenario.path.as_posix()) from None
-            self.flows[agg_id] = workflow_for(spec, self.clock)
+                raise ScenarioError(err.text, where) from None
+        self.market = self._marketplace(scenario.engine)
+        for agg_id, aggregate in self.aggregates.items():
+            spec = _spec_of(aggregate)
+            if self.market is None:
+                self.flows[agg_id] = workflow_for(spec, self.clock)
+            else:
+                self._enter(spec.name, agg_id, aggregate)
 
-    def fire_due(self, now: datetime) -> list[str]:
-        """Fire every deadline due by *now*, across aggregates, earliest first."""
-        fired: list[str] = []
-        while True:
-            due = [
-                (agg.deadlines[0].due, agg_id)
-                for agg_id, agg in self.aggregates.items()
-                if agg.deadlines and agg.deadlines[0].due <= now
-            ]
-            if not due:
-                return fired
-            when, agg_id = min(due)
-            for decision in self.flows[agg_id].advance(self.aggregates[agg_id], when):
-                fired.append(f"{decision.event}@{agg_id}")
+    def _marketplace(self, engine: str) -> Any:
+        if engine == "workflows":
+            return None
+        try:
+            market: Any = importlib.import_module("statemachines.marketplace")
+        except ImportError:  # not built yet: every aggregate gets its own workflow
+            market = None
+        kinds: tuple[str, ...] = tuple(getattr(market, "KINDS", ()))
+        others = sorted({_spec_of(a).name for a in self.aggregates.values()} - set(kinds))
+        if market is None or others:
+            if engine == "marketplace":
+                held = ", ".join(kinds) or "nothing yet"
+                msg = f"the marketplace holds {held}, not {', '.join(others)}"
+                raise ScenarioError(msg, self.scenario.path.as_posix())
+            return None
+        return market.Marketplace(clock=self.clock)
+
+    def _enter(self, kind: str, agg_id: str, aggregate: Any) -> None:
+        market = self.market
+        if kind == "account":
+            market.open_account(aggregate)
+        elif kind == "contract":
+            market.add_contract(aggregate)
+        else:
+            market.store.put(kind, agg_id, aggregate)
+            terms = getattr(sys.modules[type(market).__module__], "Terms", None)
+            if kind == "proposal" and terms is not None:
+                market.store.put("terms", agg_id, terms())
+
+    # -- lookups
+
+    def everything(self) -> dict[str, Any]:
+        """Every aggregate by id: the world's, and those the marketplace made since."""
+        found = dict(self.aggregates)
+        if self.market is not None:
+            from statemachines.marketplace import KINDS  # noqa: PLC0415
+
+            for kind in KINDS:
+                for aggregate in self.market.all(kind):
+                    found.setdefault(aggregate.id, aggregate)
+        return found
+
+    def get(self, agg_id: str) -> Any:
+        """The aggregate *agg_id*, or ``None``."""
+        return self.everything().get(agg_id)
 
     def actor(self, text: str, aggregate: Any) -> Actor:
         return parse_actor(self.scenario.actors.get(text, text), aggregate)
+
+    # -- moving
+
+    def _lengths(self) -> dict[str, int]:
+        return {agg_id: len(a.history) for agg_id, a in self.everything().items()}
+
+    def _since(self, before: Mapping[str, int]) -> list[tuple[datetime, str, str]]:
+        out = []
+        for agg_id, aggregate in self.everything().items():
+            for decision in aggregate.history[before.get(agg_id, 0) :]:
+                out.append((decision.at, decision.event, agg_id))
+        return sorted(out, key=lambda d: d[0])
+
+    def fire(
+        self, agg_id: str, event: str, actor: Actor, payload: Mapping[str, Any]
+    ) -> tuple[Decision, list[str]]:
+        """Fire *event*; returns the decision and what followed on other aggregates."""
+        before = self._lengths()
+        aggregate = self.get(agg_id)
+        if self.market is None:
+            decision = self.flows[agg_id].fire(aggregate, event, actor, **payload)
+        else:
+            kind = _spec_of(aggregate).name
+            decision = self.market.fire(kind, agg_id, event, actor, **payload)
+        after = self._since(before)
+        followed = [f"{e}@{a}" for _, e, a in after if not (a == agg_id and e == event)]
+        return decision, followed
+
+    def fire_due(self, now: datetime) -> list[str]:
+        """Fire every deadline due by *now*, across aggregates, earliest first."""
+        before = self._lengths()
+        if self.market is not None:
+            self.market.advance(now)
+        else:
+            while True:
+                due = [
+                    (agg.deadlines[0].due, agg_id)
+                    for agg_id, agg in self.aggregates.items()
+                    if agg.deadlines and agg.deadlines[0].due <= now
+                ]
+                if not due:
+                    break
+                when, agg_id = min(due)
+                self.flows[agg_id].advance(self.aggregates[agg_id], when)
+        return [f"{event}@{agg_id}" for _, event, agg_id in self._since(before)]
 
 
 def _same(actual: Any, expected: Any) -> bool:  # noqa: PLR0911  (one case per type)
@@ -622,14 +726,14 @@ def _check(  # noqa: PLR0912, PLR0917  (one branch per kind of expectation)
     if on is None and len(world.aggregates) == 1:
         on = next(iter(world.aggregates))
     checks_target = "state" in expect or "fields" in expect
-    if checks_target and on not in world.aggregates:
+    aggregate = world.get(on) if on is not None else None
+    if checks_target and aggregate is None:
         problems.append("say which aggregate to check with 'on'")
         return problems
-    aggregate = world.aggregates.get(on) if on is not None else None
     if "state" in expect and aggregate is not None and aggregate.state.value != expect["state"]:
         problems.append(f"expected {on} to be {expect['state']}, but it is {aggregate.state.value}")
     for agg_id, state in (expect.get("states") or {}).items():
-        other = world.aggregates.get(agg_id)
+        other = world.get(agg_id)
         if other is None:
             problems.append(f"no aggregate {agg_id!r} in the world")
         elif other.state.value != state:
@@ -665,15 +769,16 @@ def _known_states(world: _World, expect: Mapping[str, Any], target_id: Any) -> N
     on = expect.get("on", target_id)
     if on is None and len(world.aggregates) == 1:
         on = next(iter(world.aggregates))
-    if "state" in expect and on in world.aggregates:
+    if "state" in expect and on is not None:
         wanted[on] = expect["state"]
     for agg_id, state in wanted.items():
-        flow = world.flows.get(agg_id)
-        if flow is None:
+        aggregate = world.get(agg_id)
+        if aggregate is None:
             continue
-        names = [s.value for s in flow.spec.states]
+        spec = _spec_of(aggregate)
+        names = [s.value for s in spec.states]
         if state not in names:
-            msg = f"{flow.spec.name} has no state {state!r}; its states are {', '.join(names)}"
+            msg = f"{spec.name} has no state {state!r}; its states are {', '.join(names)}"
             raise ScenarioError(msg)
 
 
@@ -734,13 +839,12 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
                 msg = f"say which aggregate with 'on' ({', '.join(world.aggregates)})"
                 raise ScenarioError(msg)
             target_id = next(iter(world.aggregates))
-        if target_id not in world.aggregates:
-            known = ", ".join(world.aggregates)
+        aggregate = world.get(target_id)
+        if aggregate is None:
+            known = ", ".join(world.everything())
             msg = f"no aggregate {target_id!r} in the world ({known})"
             raise ScenarioError(msg)
-        aggregate = world.aggregates[target_id]
-        flow = world.flows[target_id]
-        spec = flow.spec
+        spec = _spec_of(aggregate)
         if event not in spec.events:
             msg = f"{spec.name} has no event {event!r}; its events are {', '.join(spec.events)}"
             raise ScenarioError(msg)
@@ -759,7 +863,8 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
                 raise ScenarioError(msg)
             payload[name] = _argument(value, params[name].types, f"with.{name}")
         try:
-            outcome = Outcome(decision=flow.fire(aggregate, event, actor, **payload))
+            decision, followed = world.fire(target_id, event, actor, payload)
+            outcome = Outcome(decision=decision, followed=tuple(followed))
         except StatemachinesError as err:
             outcome = Outcome(error=err)
     _known_states(world, expect, target_id)
