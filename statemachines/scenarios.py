@@ -794,8 +794,13 @@ def _expectations(raw: Any) -> dict[str, Any]:
 
 
 def run(scenario: Scenario, report: Callable[[StepResult], None] | None = None) -> list[StepResult]:
-    """Run *scenario* step by step; stops after the first step whose expectations fail."""
+    """Run *scenario* step by step; stops after the first step whose expectations fail.
+
+    Names are checked before anything runs: an unknown event, role or state in
+    any step is a :class:`ScenarioError`, not a failed step.
+    """
     world = _World(scenario)
+    _validate(world, scenario)
     results = []
     where = scenario.path.as_posix()
     for step in scenario.steps:
@@ -811,6 +816,37 @@ def run(scenario: Scenario, report: Callable[[StepResult], None] | None = None) 
         if not results[-1].passed:
             break
     return results
+
+
+def _validate(world: _World, scenario: Scenario) -> None:
+    """Check every name a scenario uses against the world it starts from."""
+    for name, text in scenario.actors.items():
+        try:
+            parse_role(text.partition(":")[0])
+        except ScenarioError as err:
+            msg = f"actor {name!r}: {err.text}"
+            raise ScenarioError(msg, scenario.path.as_posix()) from None
+    for step in scenario.steps:
+        data = step.data
+        try:
+            expect = _expectations(data.get("expect"))
+            target = data.get("on")
+            if target is None and len(world.aggregates) == 1:
+                target = next(iter(world.aggregates))
+            aggregate = world.get(target) if target is not None else None
+            if "do" in data and aggregate is not None:
+                spec = _spec_of(aggregate)
+                if data["do"] not in spec.events:
+                    events = ", ".join(spec.events)
+                    msg = f"{spec.name} has no event {data['do']!r}; its events are {events}"
+                    raise ScenarioError(msg)
+            if "actor" in data and str(data["actor"]) not in scenario.actors:
+                parse_role(str(data["actor"]).partition(":")[0])
+            _known_states(world, expect, target)
+        except ScenarioError as err:
+            where = f"{scenario.path.as_posix()}:{step.line}"
+            msg = f"step {step.number}: {err.text}"
+            raise ScenarioError(msg, where) from None
 
 
 def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:  # noqa: PLR0912, PLR0915
