@@ -14,6 +14,16 @@ from statemachines._engine import (
     Verdict,
     Workflow,
 )
+from statemachines.account import (
+    ACCOUNT,
+    Account,
+    AccountLifecycle,
+    AccountState,
+    AccountType,
+    ContractFact,
+    Obligations,
+    SuspensionReason,
+)
 from statemachines.actors import SYSTEM, Actor, Role
 from statemachines.clock import UTC, Clock, ManualClock, SystemClock
 from statemachines.contract import CONTRACT, Contract, ContractLifecycle, ContractState
@@ -35,22 +45,35 @@ from statemachines.errors import (
     UnknownEvent,
     Violation,
 )
+from statemachines.job import JOB, Job, JobPosting, JobState
+from statemachines.marketplace import Marketplace, MemoryStore, Store
 from statemachines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.money import Money
+from statemachines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
 from statemachines.rules import RULES, Rule
 from statemachines.snapshots import from_dict, to_dict
+from statemachines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
 
 __all__ = [
+    "ACCOUNT",
     "CONTRACT",
+    "JOB",
+    "MEMBERSHIP",
     "MILESTONE",
+    "PROPOSAL",
     "RULES",
     "SYSTEM",
     "UTC",
+    "Account",
+    "AccountLifecycle",
+    "AccountState",
+    "AccountType",
     "Actor",
     "Attempt",
     "Clock",
     "ClockError",
     "Contract",
+    "ContractFact",
     "ContractKind",
     "ContractLifecycle",
     "ContractState",
@@ -63,19 +86,33 @@ __all__ = [
     "InvalidAmount",
     "InvalidInput",
     "InvalidPayload",
+    "Job",
+    "JobPosting",
+    "JobState",
     "MachineSpec",
     "ManualClock",
+    "Marketplace",
+    "Membership",
+    "MembershipState",
+    "MemoryStore",
     "Milestone",
     "MilestoneReview",
     "MilestoneState",
     "Money",
     "NaiveDatetime",
     "NotPermitted",
+    "Obligations",
+    "Proposal",
+    "ProposalFlow",
+    "ProposalState",
     "Role",
     "Rule",
     "SnapshotError",
     "StatemachinesError",
+    "Store",
+    "SuspensionReason",
     "SystemClock",
+    "TeamMembership",
     "TransitionError",
     "TransitionRefused",
     "UnknownEvent",
