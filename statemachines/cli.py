@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import sys
@@ -127,9 +128,19 @@ def summary() -> str:
 # --------------------------------------------------------------------------- render
 
 
+def graphviz_missing() -> type[Exception]:
+    """The error the graphviz package raises when the ``dot`` program is not installed."""
+    import graphviz  # noqa: PLC0415  (optional dependency)
+
+    return graphviz.ExecutableNotFound  # type: ignore[no-any-return]
+
+
 def cmd_render(args: argparse.Namespace, out: Out) -> int:
     """``render`` and ``render --check``."""
     root = Path(args.root)
+    if importlib.util.find_spec("graphviz") is None:
+        msg = "render needs the graphviz package: pip install 'statemachines[diagrams]'"
+        raise UsageError(msg)
     if args.check:
         result = rendering.check(root)
         for line in result.lines():
@@ -138,7 +149,11 @@ def cmd_render(args: argparse.Namespace, out: Out) -> int:
             out.line(out.paint("diagrams and docs/rules.md are up to date; no v0.1 gaps", "green"))
             return 0
         return 1
-    changed, cat = rendering.render(root)
+    try:
+        changed, cat = rendering.render(root)
+    except graphviz_missing() as err:
+        msg = f"Graphviz's dot program is needed to draw SVG and PNG ({err}); install graphviz"
+        raise UsageError(msg) from None
     out.line(summary())
     out.line()
     views = diagrams.views()

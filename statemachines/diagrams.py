@@ -753,7 +753,7 @@ def render_png(dot: str) -> bytes:
     return bytes(graphviz.Source(dot).pipe(format="png"))
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Drawing:
     """A rendered diagram; Jupyter shows it as SVG."""
 
@@ -761,6 +761,11 @@ class Drawing:
     """The DOT source."""
     mermaid: str
     """The same diagram for Mermaid."""
+    title: str = ""
+    """What it shows: ``milestone``, ``contract: hourly contract``, ``milestone M-1``."""
+
+    def __repr__(self) -> str:
+        return f"<Drawing {self.title or 'diagram'}: .dot, .mermaid, .svg(), .save(path)>"
 
     def svg(self) -> str:
         """The SVG text (needs Graphviz's ``dot``)."""
@@ -799,7 +804,7 @@ def draw(machine: str | MachineSpec[Any, Any], variant: str | None = None) -> Dr
             raise KeyError(msg)
         chosen = found[0]
     view = View(spec, chosen)
-    return Drawing(to_dot(view), to_mermaid(view))
+    return Drawing(to_dot(view), to_mermaid(view), view.title)
 
 
 def show(aggregate: Any) -> Drawing:
@@ -811,4 +816,5 @@ def show(aggregate: Any) -> Drawing:
     chosen = next((v for v in variants_of(spec) if v.matches(aggregate)), None)
     view = View(spec, chosen)
     path = trail(aggregate)
-    return Drawing(to_dot(view, path), to_mermaid(view, path))
+    title = f"{spec.name} {aggregate.id} ({aggregate.state.value})"
+    return Drawing(to_dot(view, path), to_mermaid(view, path), title)
