@@ -203,9 +203,22 @@ def _expect(value: Any, kind: type | tuple[type, ...], path: str, what: str) -> 
         raise _Bad(path, f"expected {what}, got {type(value).__name__} {value!r}")
 
 
+_SHAPES: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    # typing.get_origin/get_args are slow and the same few hints recur in every snapshot.
+    shape = _SHAPES.get(hint)
+    if shape is None:
+        shape = _SHAPES[hint] = (typing.get_origin(hint), typing.get_args(hint))
+    return shape
+
+
 def _load(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912  (one per kind)
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
+    if hint is str or hint is int or hint is bool:  # the most common case first
+        _expect(value, hint, path, hint.__name__)
+        return value
+    origin, args = _shape(hint)
     if origin in (types.UnionType, typing.Union):
         if value is None and type(None) in args:
             return None
@@ -278,6 +291,20 @@ def _load_datetime(value: Any, path: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_ACTORS: dict[tuple[str, Role, str | None], Actor] = {}
+
+
+def _actor(key: str, role: Role, party: str | None) -> Actor:
+    # The same few people act in thousands of decisions: share one Actor per person
+    # and role (actors are immutable), which saves memory when many aggregates load.
+    actor = _ACTORS.get((key, role, party))
+    if actor is None:
+        if len(_ACTORS) > 50_000:
+            _ACTORS.clear()
+        actor = _ACTORS[key, role, party] = Actor(key, role, party)
+    return actor
+
+
 def _load_history(spec: MachineSpec[Any, Any], value: Any, path: str) -> list[Decision]:
     _expect(value, list, path, "a list of decisions")
     out = []
@@ -309,7 +336,7 @@ def _load_history(spec: MachineSpec[Any, Any], value: Any, path: str) -> list[De
         out.append(
             Decision(
                 _load_datetime(item["at"], _join(where, "at")),
-                Actor(actor["id"], _load(actor["role"], Role, _join(where, "actor.role")), party),
+                _actor(actor["id"], _load(actor["role"], Role, _join(where, "actor.role")), party),
                 event,
                 _load_state(spec, item["source"], _join(where, "source")),
                 _load_state(spec, item["target"], _join(where, "target")),
