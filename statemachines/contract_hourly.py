@@ -195,11 +195,13 @@ def log_time(c: Contract, ctx: Context) -> None:
 
 
 def delete_time(c: Contract, ctx: Context) -> None:
-    """BILL-2: take the time off its week; a week left empty is not invoiced."""
+    """BILL-2: take the time off its week; a week left empty is dropped, not invoiced."""
     week = c.week_at(_worked_at(ctx))
     week = attrs.evolve(week, logged=week.logged - ctx.payload["minutes"])
-    _put_week(c, week)
-    if not week.logged:
+    if week.logged:
+        _put_week(c, week)
+    else:
+        c.weeks = tuple(w for w in c.weeks if w.start != week.start)
         c.deadlines = Deadline.drop(c.deadlines, invoice_key(week))
 
 
@@ -229,7 +231,7 @@ def unpause(c: Contract, ctx: Context) -> None:
 def _due_week(c: Contract, now: datetime) -> BillingWeek:
     # The oldest week not invoiced whose invoice time has come: normally the
     # week whose deadline fired, at its own due time.
-    return next(w for w in c.weeks if w.invoiced_at is None and w.edits_close <= now)
+    return next(w for w in c.weeks if w.logged and w.invoiced_at is None and w.edits_close <= now)
 
 
 def cap_week(c: Contract, ctx: Context) -> None:
