@@ -161,6 +161,12 @@ class PastDue:
     amount: Money
 
 
+def _after_last(agg: Any, at: datetime) -> datetime:
+    """*at*, or the aggregate's last decision if that is later (time never runs backwards)."""
+    history = agg.history
+    return max(at, history[-1].at) if history else at
+
+
 def _cents(payload: Mapping[str, Any]) -> int:
     amount = payload.get("amount")
     return int(amount["cents"]) if isinstance(amount, Mapping) else 0
@@ -296,7 +302,11 @@ class Marketplace:
         return self._flows[kind].explain(self.get(kind, key), event, actor, **payload)
 
     def fire(self, kind: str, key: str, event: str, actor: Actor, **payload: Any) -> Decision:
-        """Fire *event* on aggregate *key* of *kind*, then apply what follows from it."""
+        """Fire *event* on aggregate *key* of *kind*, then apply what follows from it.
+
+        Deadlines already due are fired first, so the event meets the world as it is now.
+        """
+        self.advance()
         agg = self.get(kind, key)
         now = self.clock.now()
         if kind == "contract" and event in FREEZING:
@@ -386,16 +396,17 @@ class Marketplace:
     def _after_account(
         self, acc: Account, event: str, at: datetime, resume: tuple[Contract, ...]
     ) -> None:
-        if event == "suspend":
+        if event == "suspend":  # SUSP-1: the account's hourly contracts pause
             for c in self._running_contracts(acc):
                 if c.is_hourly and c.state is ContractState.ACTIVE:
-                    self.contracts.fire_at(c, "billing_problem", SYSTEM, at)  # SUSP-1
+                    self.contracts.fire_at(c, "billing_problem", SYSTEM, _after_last(c, at))
         elif event == "reinstate":
             for c in resume:
-                self.contracts.fire_at(c, "billing_fixed", SYSTEM, at)  # SUSP-1
-        elif event == "permanent_close":
+                self.contracts.fire_at(c, "billing_fixed", SYSTEM, _after_last(c, at))  # SUSP-1
+        elif event == "permanent_close":  # rulebook §5.1 A11, ADR 0038
             for c in self._running_contracts(acc):
-                self.contracts.fire_at(c, "end_contract", self._platform_for(c), at)  # A11
+                actor = self._platform_for(c)
+                self.contracts.fire_at(c, "end_contract", actor, _after_last(c, at))
         elif event == "settle" and acc.type is AccountType.AGENCY:
             self._unlink_owner(acc, at)
 
@@ -436,7 +447,8 @@ class Marketplace:
                 and acc.type.freelancer_side
                 and acc.state is not AccountState.CLOSED
             ):
-                self.accounts.fire_at(acc, "unlink_agency", SYSTEM, at)  # AG-7, AG-8
+                # AG-7, AG-8: unlinked, JSS recomputed, state unchanged
+                self.accounts.fire_at(acc, "unlink_agency", SYSTEM, _after_last(acc, at))
 
     def _maybe_teamless(self, person: str, at: datetime) -> None:
         try:
@@ -446,7 +458,7 @@ class Marketplace:
         if not acc.type.team_only or acc.state is not AccountState.ACTIVE:
             return
         if self._team_count(person) == 0:
-            self.accounts.fire_at(acc, "teams_left", SYSTEM, at)  # ACC-CLOSE-TM-1
+            self.accounts.fire_at(acc, "teams_left", SYSTEM, _after_last(acc, at))  # ACC-CLOSE-TM-1
 
     def _start_contract(self, p: Proposal, at: datetime) -> None:
         terms: Terms = self.store.get("terms", p.id)
