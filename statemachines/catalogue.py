@@ -13,8 +13,8 @@ that is not defined, not enforced by any table or not cited by any test is a
 landed (its spec is in ``SPECS``) fails ``python -m statemachines render --check``.
 
 >>> from statemachines.catalogue import natural_key
->>> sorted(["MS-10", "MS-2", "MS-REVIEW-1"], key=natural_key)
-['MS-2', 'MS-10', 'MS-REVIEW-1']
+>>> sorted(["CTR-END-10", "CTR-END-2", "CTR-GEN-1"], key=natural_key)
+['CTR-END-2', 'CTR-END-10', 'CTR-GEN-1']
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ _TOKEN = re.compile(r"\d+|\D+")
 
 
 def natural_key(rule_id: str) -> tuple[Any, ...]:
-    """Sort key that puts ``MS-2`` before ``MS-10``."""
+    """Sort key that puts ``CTR-END-2`` before ``CTR-END-10``."""
     return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in _TOKEN.findall(rule_id))
 
 
