@@ -179,11 +179,15 @@ def _blocks(tree: ast.Module) -> list[tuple[str, int, int, list[str]]]:
     return out
 
 
+IGNORE = "# rule-catalogue: " + "not rule tests"
+"""A test module with this comment is not scanned (it mentions rule IDs as data)."""
+
+
 def scan_tests(tests: Path, rule_ids: Iterable[str]) -> dict[str, list[str]]:
     """Rule ID -> the tests that cite it (``tests/test_x.py::test_name``), sorted.
 
     A citation inside a function or class names that function or class; one at
-    module level names the file.
+    module level names the file. Modules marked with :data:`IGNORE` are skipped.
     """
     ids = sorted(set(rule_ids), key=natural_key)
     patterns = {r: _id_pattern(r) for r in ids}
@@ -192,6 +196,8 @@ def scan_tests(tests: Path, rule_ids: Iterable[str]) -> dict[str, list[str]]:
         return {}
     for path in sorted(tests.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
+        if IGNORE in text:
+            continue
         where = path.as_posix()
         if tests.parent != Path():
             where = path.relative_to(tests.parent).as_posix()

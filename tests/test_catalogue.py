@@ -1,5 +1,7 @@
 """The rule catalogue: where each rule is enforced, which tests cite it, and the v0.1 gaps."""
 
+# rule-catalogue: not rule tests (rule IDs appear here as data about the docs)
+
 from __future__ import annotations
 
 import textwrap
@@ -162,3 +164,10 @@ def test_rule_ids_sort_naturally() -> None:
     ids = ["MS-REVIEW-10", "MS-2", "MS-REVIEW-2", "MS-10", "MS-1"]
 
     assert sorted(ids, key=natural_key) == ["MS-1", "MS-2", "MS-10", "MS-REVIEW-2", "MS-REVIEW-10"]
+
+
+def test_modules_marked_as_not_rule_tests_are_skipped(tmp_path: Path) -> None:
+    marker = "# rule-catalogue: " + "not rule tests"
+    _write(tmp_path / "tests", "test_docs.py", f'{marker}\nIDS = ["MS-1"]\n')
+
+    assert scan_tests(tmp_path / "tests", ["MS-1"]) == {}
