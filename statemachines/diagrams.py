@@ -8,27 +8,43 @@ drawn), and its markup is turned into Graphviz DOT and a Mermaid
 classes. Those subclasses change only what the product needs:
 
 * every edge of the table stays its own arrow (``transitions`` would merge two
-  triggers between the same states into one ``a | b`` label);
-* an edge reads ``event``, the roles that may fire it (rulebook §2.1 codes, with
-  a legend), and the rule IDs of its guards in brackets. The rule IDs reach the
-  label through ``transitions``' markup, which formats a condition with
-  ``str()``, and :class:`~statemachines._engine.Guard` prints its rule ID (T8);
+  triggers between the same states into one ``a | b`` label); events that leave
+  a state where it is (self-loops) are listed inside that state, one per line,
+  because Graphviz piles the labels of several self-loops on top of each other;
+* an edge reads ``event``, ``by`` the roles that may fire it (rulebook §2.1
+  codes, explained in the caption), and the rule IDs of its guards in brackets.
+  The rule IDs reach the label through ``transitions``' markup, which formats a
+  condition with ``str()``, and :class:`~statemachines._engine.Guard` prints its
+  rule ID (T8); a branch adds ``(if ...)`` with its label;
 * deadline edges are dashed and say when they fire (their ``Timer.label``);
 * a black dot marks the one start state, and final states have a double border;
 * a live aggregate can be drawn with its current state and the path it took
-  (from ``aggregate.history``) highlighted; :func:`show` wraps it for Jupyter.
+  (from ``aggregate.history``) highlighted: :func:`show` returns a
+  :class:`Drawing`, which Jupyter displays as SVG.
+
+Every machine module of the package is imported by :func:`discover`, so a
+machine added later is drawn and catalogued without an entry anywhere.
 
 Variants
 --------
 Some machines read differently by type: a contract is hourly or fixed-price, an
 account belongs to a freelancer, a client, an agency... :data:`VARIANTS` maps a
-machine name to its :class:`Variant` views. A variant is a predicate on
-:class:`~statemachines._engine.Edge` (which rows apply to this type) and,
-optionally, a predicate on an aggregate (which variant a live aggregate is), so
-``render`` writes one diagram per variant besides the full machine. Entries for
-machines that do not exist yet are ignored. A machine module may instead give its
-spec a ``variants`` attribute holding the same ``Variant`` tuple; it wins over
-the registry. Nothing else is needed for a new machine to be drawn.
+machine name to a function giving its :class:`Variant` views, and ``render``
+writes one diagram per variant besides the full machine
+(``diagrams/contract-hourly.dot``). A variant says which rows apply
+(``includes``), which rule IDs its labels show (``shows``) and which live
+aggregates it fits (``matches``, used by :func:`show`).
+
+The two registered machines use :func:`by_type`, which needs nothing from their
+modules: it reads the enum field that holds the type (``Contract.kind``,
+``Account.type``) and runs each guard and branch on a stand-in holding only that
+field. A guard that refuses every aggregate of the type (``CTR-TYPE-D`` on a
+fixed-price ``log_time``) drops the row; one that holds for every aggregate of
+the type is left off the labels; a guard that needs more than the type to
+decide keeps the row. Rule families (``"BILL-": ("hourly",)``) add what the
+table cannot say by itself. A registry entry for a machine that does not exist
+yet is never called. A machine module may instead give its spec a ``variants``
+attribute holding a ``Variant`` tuple; it wins over the registry.
 
 >>> from statemachines import MILESTONE
 >>> dot = to_dot(View(MILESTONE))
