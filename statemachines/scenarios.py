@@ -30,6 +30,16 @@ scheduler would; ``fire_due: false`` holds them back for one step.
 
 A world may hold aggregates of any machine in ``SPECS``, so contract and account
 scenarios use the same format: ``machine: contract`` and the contract's fields.
+When every aggregate belongs to a machine the marketplace holds (accounts,
+memberships, jobs, proposals, contracts), events go through
+:class:`~statemachines.marketplace.Marketplace`: an account's guards then see its
+contracts and job posts, and what follows on other aggregates is reported
+(``-> closing; then settle@co-1``). ``engine: workflows`` opts out.
+
+Every name is checked before the first step runs: an unknown machine, event,
+role or state, a malformed time or amount is a :class:`ScenarioError` naming the
+file and line, never a traceback. A step whose expectations fail stops its
+scenario; :func:`run` returns the results so far.
 """
 
 from __future__ import annotations
@@ -691,8 +701,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _check(  # noqa: PLR0912, PLR0917  (one branch per kind of expectation)
-    step: Step,
+def _check(  # noqa: PLR0912  (one branch per kind of expectation)
     expect: Mapping[str, Any],
     world: _World,
     target_id: str | None,
@@ -904,7 +913,7 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
         except StatemachinesError as err:
             outcome = Outcome(error=err)
     _known_states(world, expect, target_id)
-    problems = _check(step, expect, world, target_id, outcome, fired)
+    problems = _check(expect, world, target_id, outcome, fired)
     return StepResult(
         step.number,
         step.line,
