@@ -72,7 +72,7 @@ def test_an_event_without_an_edge_is_illegal_and_changes_nothing(
         lifecycle.fire(c, event, _actor_for(event))
 
     assert to_dict(c) == before
-    assert lifecycle.audit[-1].outcome == "illegal"
+    assert lifecycle.audit[-1].outcome == "illegal"  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -96,12 +96,13 @@ def test_a_forbidden_pair_is_refused_with_its_rule_and_changes_nothing(
 
 
 def _arguments(event: str) -> dict[str, Any]:
-    return {
+    arguments: dict[str, dict[str, Any]] = {
         "log_time": {"minutes": 60},
         "delete_time": {"minutes": 60},
         "add_milestone": {"amount": Money(1_000)},
         "give_refund": {"payment": "C-1-P1", "amount": Money(100), "balance": Money(100)},
-    }.get(event, {})
+    }
+    return arguments.get(event, {})
 
 
 def test_no_state_is_terminal_because_money_moves_after_the_end() -> None:
@@ -211,7 +212,7 @@ def test_a_failing_effect_puts_every_field_and_every_milestone_back(
 
     assert to_dict(c) == before
     assert c.milestones[1].state.value == "submitted"
-    assert lifecycle.audit[-1].outcome == "failed"
+    assert lifecycle.audit[-1].outcome == "failed"  # type: ignore[index]
 
 
 def test_a_refused_child_event_leaves_the_contract_unchanged(
