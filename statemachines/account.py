@@ -16,6 +16,10 @@ read afresh for each attempt and never stored on the account.
   billing week, money left to withdraw) are waited out in ``closing``; the
   platform fires ``settle`` once the last one clears.
 
+This module holds the table and who may act; the aggregate and its facts are in
+:mod:`statemachines.account_model`, the guards and effects in
+:mod:`statemachines.account_checks`.
+
 >>> from datetime import datetime
 >>> from statemachines import Actor, ManualClock, Role, UTC
 >>> clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -33,17 +37,13 @@ read afresh for each attempt and never stored on the account.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import attrs
-
+from statemachines import account_checks as checks
 from statemachines._engine import (
     Branch,
-    Context,
-    Deadline,
     Decision,
     Edge,
     Effect,
@@ -51,23 +51,37 @@ from statemachines._engine import (
     Guard,
     MachineSpec,
     Param,
-    Reason,
     Timer,
     Workflow,
-    fail,
+)
+from statemachines.account_model import (
+    BILLING,
+    ENDING,
+    HOLDER_ROLES,
+    LIVE,
+    NONE,
+    WINDOW,
+    Account,
+    AccountState,
+    AccountType,
+    ContractFact,
+    Obligations,
+    Side,
+    SuspensionReason,
 )
 from statemachines.actors import SYSTEM, Actor, Role
-from statemachines.clock import Clock, format_utc
+from statemachines.clock import Clock
 from statemachines.errors import TransitionError
 from statemachines.money import Money
-from statemachines.rules.account import (
-    REACTIVATION_LINK_TTL,
-    client_review_end,
-    reactivation_deadline,
-)
 
 __all__ = [
     "ACCOUNT",
+    "BILLING",
+    "ENDING",
+    "HOLDER_ROLES",
+    "LIVE",
+    "NONE",
+    "WINDOW",
     "Account",
     "AccountLifecycle",
     "AccountState",
@@ -77,709 +91,6 @@ __all__ = [
     "Side",
     "SuspensionReason",
 ]
-
-BILLING = "billing-cycle"
-"""Key of the deadline at which the last hourly billing week stops blocking (CL-4)."""
-WINDOW = "reactivation-window"
-"""Key of the deadline at which a deactivated account can no longer be restored."""
-
-
-class AccountState(enum.Enum):
-    """Where an account is in its life; the values are the persisted form."""
-
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    """Held by the platform (ToS, billing, circumvention); cannot be closed meanwhile."""
-    CLOSING = "closing"
-    """Every hard blocker is clear; waiting for settlement and withdrawals."""
-    DEACTIVATED = "deactivated"
-    """Closed but restorable for 5 years (shown to users as "closed", C-01)."""
-    CLOSED = "closed"
-    """Final: nothing leaves it (INV-ACC-1)."""
-
-
-class AccountType(enum.Enum):
-    """The kinds of account the rulebook closes differently (§5.1.1)."""
-
-    FREELANCER = "freelancer"
-    """An individual freelancer."""
-    CLIENT = "client"
-    """A client company, held by its owner."""
-    COMBINED = "combined"
-    """A person with both freelancer and client profiles: one account (ACC-GEN-2)."""
-    AGENCY = "agency"
-    """An agency, held by its owner (whose freelancer account is separate)."""
-    TEAM_ADMIN = "team_admin"
-    """An admin or manager with no other role: closes by leaving every team."""
-    TEAM_MEMBER = "team_member"
-    """A colleague without admin rights: cannot close; is removed by an admin."""
-    ENTERPRISE = "enterprise"
-    """An Enterprise company: only the Upwork account team closes it."""
-
-    @property
-    def freelancer_side(self) -> bool:
-        """True when the freelancer closing rules apply (FL-2..5)."""
-        return self in {AccountType.FREELANCER, AccountType.COMBINED}
-
-    @property
-    def client_side(self) -> bool:
-        """True when the client-company closing rules apply (CL-2..8, ENT-2)."""
-        return self in {AccountType.CLIENT, AccountType.COMBINED, AccountType.ENTERPRISE}
-
-    @property
-    def team_only(self) -> bool:
-        """True for admins, managers and colleagues with no role of their own."""
-        return self in {AccountType.TEAM_ADMIN, AccountType.TEAM_MEMBER}
-
-    @property
-    def organisation(self) -> bool:
-        """True for agencies and Enterprise companies, which close for good (AG-10, C-26)."""
-        return self in {AccountType.AGENCY, AccountType.ENTERPRISE}
-
-
-HOLDER_ROLES: dict[AccountType, frozenset[Role]] = {
-    AccountType.FREELANCER: frozenset({Role.FREELANCER}),
-    AccountType.CLIENT: frozenset({Role.CLIENT_OWNER}),
-    AccountType.COMBINED: frozenset({Role.FREELANCER, Role.CLIENT_OWNER}),
-    AccountType.AGENCY: frozenset({Role.AGENCY_OWNER}),
-    AccountType.TEAM_ADMIN: frozenset(
-        {Role.CLIENT_ADMIN, Role.HIRING_MANAGER, Role.BUSINESS_MANAGER}
-    ),
-    AccountType.TEAM_MEMBER: frozenset(
-        {Role.TEAM_MEMBER, Role.SOURCING_MEMBER, Role.AGENCY_MEMBER}
-    ),
-    AccountType.ENTERPRISE: frozenset({Role.CLIENT_OWNER}),
-}
-"""The roles in which an account's holder acts on it."""
-
-
-class Side(enum.Enum):
-    """Which side of a contract an account is on."""
-
-    FREELANCER = "freelancer"
-    CLIENT = "client"
-    AGENCY = "agency"
-
-
-class SuspensionReason(enum.Enum):
-    """Why the platform suspends an account."""
-
-    BILLING = "billing"
-    """A failed or expired billing method or a past-due balance (SUSP-1)."""
-    CIRCUMVENTION = "circumvention"
-    """Work or payment taken off the platform (CIRC-4)."""
-    TERMS = "terms"
-    """Another breach of the Terms of Service (ACC-GEN-8)."""
-
-
-LIVE = frozenset({"active", "paused"})
-"""Contract states that block entry into ``closing``."""
-ENDING = "ending"
-"""The contract state that is waited out in ``closing`` (C-04)."""
-
-
-@attrs.frozen
-class ContractFact:
-    """What an account's closure needs to know about one of its contracts."""
-
-    id: str
-    state: str
-    """The contract machine's state value: active, paused, ending, ended or refunded."""
-    side: Side
-    hourly: bool = False
-    ended_at: datetime | None = None
-    dispute_open: bool = False
-    """An hourly dispute, escrow refund or fixed-price dispute is still open on it."""
-    contact: str | None = None
-    """The client member who is the contact person on it."""
-
-
-def _zero() -> Money:
-    return Money(0)
-
-
-@attrs.frozen
-class Obligations:
-    """The obligations that may block an account's closure, as seen at one moment."""
-
-    contracts: tuple[ContractFact, ...] = ()
-    proposals: tuple[str, ...] = ()
-    """Proposals submitted and not answered."""
-    offers: tuple[str, ...] = ()
-    """Offers received and not answered."""
-    jobs: tuple[str, ...] = ()
-    """Open job posts of the company."""
-    members: tuple[str, ...] = ()
-    """Members of the owned company or agency other than the owner (invited or joined)."""
-    owed: Money = attrs.field(factory=_zero)
-    """A past-due or negative balance."""
-    pending: Money = attrs.field(factory=_zero)
-    """Money in review or in the security hold."""
-    pending_until: datetime | None = None
-    """When the last pending money becomes available."""
-    available: Money = attrs.field(factory=_zero)
-    """Money the holder can withdraw."""
-    agencies: tuple[str, ...] = ()
-    """Agencies the person owns that are not closed."""
-    teams: int = 0
-    """Team invitations and memberships of a team-only account (ACC-TEAMS-D)."""
-    personal_contracts: tuple[str, ...] = ()
-    """Contracts on which the person was the one hired (for the JSS, AG-8)."""
-
-    def on(self, *sides: Side) -> tuple[ContractFact, ...]:
-        """The contracts on which the account is on one of *sides*."""
-        return tuple(c for c in self.contracts if c.side in sides)
-
-
-NONE = Obligations()
-
-
-@attrs.define(eq=True)
-class Account:
-    """One account. ``state`` and the dated fields change only through events."""
-
-    id: str
-    type: AccountType
-    owner: str
-    """The person who holds it: the freelancer, the owner, or the team member themself."""
-    company: str | None = None
-    """The company or agency (team) this account owns, if any."""
-    agency: str | None = None
-    """The agency the freelancer profile is linked to (cleared by AG-7)."""
-    security_question: bool = True
-    """A security question and answer are on file (ACC-GEN-3)."""
-    support_required: bool = False
-    """The platform answers this account's requests with "contact support" (GEN-4, REACT-4)."""
-    state: AccountState = AccountState.ACTIVE
-    visible: bool = True
-    """The profile is shown to others (hidden once deactivated, ACC-DEACT-1)."""
-    profile_deleted: bool = False
-    """The profile and personal data are gone (AG-6, ACC-DEL-1)."""
-    close_requested_at: datetime | None = None
-    closed_at: datetime | None = None
-    suspended_at: datetime | None = None
-    suspension: SuspensionReason | None = None
-    export_offered_at: datetime | None = None
-    exported_at: datetime | None = None
-    link_token: str | None = None
-    """The live reactivation link, if one was requested (ACC-REACT-2)."""
-    link_issued_at: datetime | None = None
-    used_tokens: tuple[str, ...] = ()
-    jss_basis: tuple[str, ...] = ()
-    """Contracts the Job Success Score is computed from (AG-8)."""
-    deadlines: tuple[Deadline, ...] = ()
-    history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
-
-    @property
-    def restorable_until(self) -> datetime | None:
-        """The end of the 5-year reactivation window, while deactivated."""
-        if self.state is not AccountState.DEACTIVATED or self.closed_at is None:
-            return None
-        return reactivation_deadline(self.closed_at)
-
-
-# --------------------------------------------------------------------------- wording
-
-
-def _n(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _list(ids: Iterable[str]) -> str:
-    return ", ".join(ids)
-
-
-def _them(count: int) -> str:
-    return "it" if count == 1 else "them"
-
-
-def _facts(ctx: Context) -> Obligations:
-    facts = ctx.facts
-    return facts if isinstance(facts, Obligations) else NONE
-
-
-def _contracts_in(
-    facts: Obligations, sides: tuple[Side, ...], states: Iterable[str]
-) -> tuple[str, ...]:
-    wanted = frozenset(states)
-    return tuple(c.id for c in facts.on(*sides) if c.state in wanted)
-
-
-def _blocking_contracts(ids: tuple[str, ...], what: str, remedy: str) -> Reason | None:
-    if not ids:
-        return None
-    return fail(
-        f"{_n(len(ids), 'contract')} still {what}: {_list(ids)}; {remedy}",
-        contracts=ids,
-    )
-
-
-# --------------------------------------------------------------------------- hard guards
-
-
-def _no_money_owed_freelancer(acc: Account, ctx: Context) -> Reason | None:
-    owed = _facts(ctx).owed
-    if acc.type in {AccountType.FREELANCER, AccountType.AGENCY} and owed:
-        return fail(f"{owed} is owed on the account; pay it under Billing first", owed=owed.cents)
-    return None
-
-
-def _security_question_set(acc: Account, ctx: Context) -> Reason | None:
-    if acc.security_question or ctx.actor.role in {Role.SUPPORT, Role.ACCOUNT_TEAM}:
-        return None
-    return fail("no security question is set; add one under Settings > Password & Security")
-
-
-def _not_support_only(acc: Account, ctx: Context) -> Reason | None:
-    if acc.support_required and ctx.actor.role is not Role.SUPPORT:
-        return fail(f"account {acc.id} must be closed by support; contact support to go on")
-    return None
-
-
-def _support_checklist(acc: Account, ctx: Context) -> Reason | None:
-    if ctx.actor.role is not Role.SUPPORT:
-        return None
-    facts = _facts(ctx)
-    problems = []
-    ending = [c.id for c in facts.contracts if c.state == ENDING]
-    if ending:
-        problems.append(f"{_n(len(ending), 'contract')} not ended: {_list(ending)}")
-    disputes = [c.id for c in facts.contracts if c.dispute_open]
-    if disputes:
-        problems.append(f"{_n(len(disputes), 'dispute')} open on {_list(disputes)}")
-    if facts.pending:
-        problems.append(f"{facts.pending} still pending")
-    if facts.available:
-        problems.append(f"{facts.available} not withdrawn")
-    if not problems:
-        return None
-    return fail("support's checklist is not clear: " + "; ".join(problems))
-
-
-def _confirmed(acc: Account, ctx: Context) -> Reason | None:
-    if ctx.payload["confirm"]:
-        return None
-    return fail(
-        f"account {acc.id} meets the requirements; confirm to start closing "
-        "(you may export your records first)"
-    )
-
-
-def _fl_no_live_contracts(acc: Account, ctx: Context) -> Reason | None:
-    if not acc.type.freelancer_side:
-        return None
-    ids = _contracts_in(_facts(ctx), (Side.FREELANCER,), LIVE)
-    return _blocking_contracts(ids, "active or paused", f"end {_them(len(ids))} under My Jobs")
-
-
-def _fl_no_open_proposals(acc: Account, ctx: Context) -> Reason | None:
-    if not acc.type.freelancer_side:
-        return None
-    facts = _facts(ctx)
-    parts = []
-    if facts.proposals:
-        n = len(facts.proposals)
-        parts.append(
-            f"{_n(n, 'proposal')} still open: {_list(facts.proposals)}; "
-            f"withdraw {_them(n)} under Proposals"
-        )
-    if facts.offers:
-        n = len(facts.offers)
-        parts.append(
-            f"{_n(n, 'offer')} waiting for an answer: {_list(facts.offers)}; "
-            f"decline or accept {_them(n)}"
-        )
-    if not parts:
-        return None
-    return fail("; ".join(parts), proposals=facts.proposals, offers=facts.offers)
-
-
-def _fl_no_open_agency(acc: Account, ctx: Context) -> Reason | None:
-    agencies = _facts(ctx).agencies
-    if not acc.type.freelancer_side or not agencies:
-        return None
-    n = len(agencies)
-    return fail(
-        f"{_n(n, 'agency', 'agencies')} you own still open: {_list(agencies)}; "
-        f"close {_them(n)} first under Settings > Agency Profile",
-        agencies=agencies,
-    )
-
-
-def _cl_only_owner_left(acc: Account, ctx: Context) -> Reason | None:
-    members = _facts(ctx).members
-    if not acc.type.client_side or not members:
-        return None
-    n = len(members)
-    return fail(
-        f"{_n(n, 'other team member')} still in the company: {_list(members)}; "
-        f"remove {_them(n)} under Settings > Members",
-        members=members,
-    )
-
-
-def _cl_no_live_contracts(acc: Account, ctx: Context) -> Reason | None:
-    if not acc.type.client_side:
-        return None
-    ids = _contracts_in(_facts(ctx), (Side.CLIENT,), LIVE)
-    return _blocking_contracts(
-        ids, "active or paused", f"end {_them(len(ids))} under Jobs > Contracts"
-    )
-
-
-def _cl_no_open_jobs(acc: Account, ctx: Context) -> Reason | None:
-    jobs = _facts(ctx).jobs
-    if not acc.type.client_side or not jobs:
-        return None
-    n = len(jobs)
-    return fail(
-        f"{_n(n, 'job post')} still open: {_list(jobs)}; remove {_them(n)} under Jobs > Open Jobs",
-        jobs=jobs,
-    )
-
-
-def _cl_billing_paid(acc: Account, ctx: Context) -> Reason | None:
-    owed = _facts(ctx).owed
-    if not acc.type.client_side or not owed:
-        return None
-    return fail(f"{owed} of billing is outstanding; pay it under Billing", owed=owed.cents)
-
-
-def _cl_no_contact_persons(acc: Account, ctx: Context) -> Reason | None:
-    facts = _facts(ctx)
-    if not acc.type.client_side:
-        return None
-    stuck = [
-        f"{c.contact} ({c.id})"
-        for c in facts.on(Side.CLIENT)
-        if c.state in LIVE and c.contact is not None and c.contact in facts.members
-    ]
-    if not stuck:
-        return None
-    return fail(
-        f"{_n(len(stuck), 'member')} cannot be removed while they are the contact person on "
-        f"an active contract: {_list(stuck)}; end or reassign those contracts first"
-    )
-
-
-def _ag_no_members(acc: Account, ctx: Context) -> Reason | None:
-    members = _facts(ctx).members
-    if acc.type is not AccountType.AGENCY or not members:
-        return None
-    n = len(members)
-    return fail(
-        f"{_n(n, 'agency member')} still in the agency: {_list(members)}; "
-        f"remove {_them(n)} under Settings > Members",
-        members=members,
-    )
-
-
-def _ag_no_live_contracts(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type is not AccountType.AGENCY:
-        return None
-    ids = _contracts_in(_facts(ctx), (Side.AGENCY,), LIVE)
-    return _blocking_contracts(ids, "active or paused", f"end {_them(len(ids))} under My Jobs")
-
-
-def _ag_no_open_proposals(acc: Account, ctx: Context) -> Reason | None:
-    facts = _facts(ctx)
-    if acc.type is not AccountType.AGENCY:
-        return None
-    open_ = facts.proposals + facts.offers
-    if not open_:
-        return None
-    n = len(open_)
-    return fail(
-        f"{_n(n, 'agency proposal')} still open: {_list(open_)}; "
-        f"withdraw or answer {_them(n)} under Proposals",
-        proposals=open_,
-    )
-
-
-def _enterprise_needs_account_team(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type is AccountType.ENTERPRISE and ctx.actor.role is not Role.ACCOUNT_TEAM:
-        return fail(
-            f"closing Enterprise account {acc.id} requires the account team; "
-            "contact your Upwork account team"
-        )
-    return None
-
-
-# --------------------------------------------------------------------------- soft guards
-
-
-def _ending(acc: Account, ctx: Context, side: Side) -> Reason | None:
-    ids = _contracts_in(_facts(ctx), (side,), (ENDING,))
-    return _blocking_contracts(ids, "ending", "the account closes once they are settled")
-
-
-def _fl_nothing_ending(acc: Account, ctx: Context) -> Reason | None:
-    return _ending(acc, ctx, Side.FREELANCER) if acc.type.freelancer_side else None
-
-
-def _cl_nothing_ending(acc: Account, ctx: Context) -> Reason | None:
-    return _ending(acc, ctx, Side.CLIENT) if acc.type.client_side else None
-
-
-def _ag_nothing_ending(acc: Account, ctx: Context) -> Reason | None:
-    return _ending(acc, ctx, Side.AGENCY) if acc.type is AccountType.AGENCY else None
-
-
-def _balances_clear(ctx: Context) -> Reason | None:
-    facts = _facts(ctx)
-    parts = []
-    if facts.pending:
-        until = f" until {format_utc(facts.pending_until)}" if facts.pending_until else ""
-        parts.append(f"{facts.pending} is still pending{until}")
-    if facts.available:
-        parts.append(f"{facts.available} is available; withdraw it under Payments")
-    if not parts:
-        return None
-    return fail("; ".join(parts), pending=facts.pending.cents, available=facts.available.cents)
-
-
-def _fl_paid_and_withdrawn(acc: Account, ctx: Context) -> Reason | None:
-    return _balances_clear(ctx) if acc.type.freelancer_side else None
-
-
-def _ag_paid_and_withdrawn(acc: Account, ctx: Context) -> Reason | None:
-    return _balances_clear(ctx) if acc.type is AccountType.AGENCY else None
-
-
-def _open_billing_weeks(facts: Obligations, now: datetime) -> list[tuple[str, datetime | None]]:
-    out: list[tuple[str, datetime | None]] = []
-    for c in facts.on(Side.CLIENT):
-        if not c.hourly or c.ended_at is None:
-            continue
-        end = client_review_end(c.ended_at)
-        if now < end:
-            out.append((c.id, end))
-        elif c.dispute_open:
-            out.append((c.id, None))
-    return out
-
-
-def _cl_billing_week_over(acc: Account, ctx: Context) -> Reason | None:
-    if not acc.type.client_side:
-        return None
-    weeks = _open_billing_weeks(_facts(ctx), ctx.now)
-    if not weeks:
-        return None
-    parts = [
-        f"{cid} until {format_utc(end)}" if end else f"{cid} (an hourly dispute is open)"
-        for cid, end in weeks
-    ]
-    return fail(
-        f"the last billing week of {_n(len(weeks), 'hourly contract')} is still open to "
-        f"disputes: {_list(parts)}; the company closes when it is over",
-        contracts=tuple(cid for cid, _ in weeks),
-    )
-
-
-def _no_live_contracts_at_all(acc: Account, ctx: Context) -> Reason | None:
-    ids = tuple(c.id for c in _facts(ctx).contracts if c.state in LIVE)
-    return _blocking_contracts(ids, "active or paused", "an account with work cannot deactivate")
-
-
-# --------------------------------------------------------------------------- other guards
-
-
-def _window_open(acc: Account, ctx: Context) -> Reason | None:
-    until = acc.restorable_until
-    if until is not None and ctx.now >= until:
-        return fail(
-            f"account {acc.id} was closed on {format_utc(acc.closed_at or until)}; it could be "
-            f"restored until {format_utc(until)} and now cannot",
-            until=until.isoformat(),
-        )
-    return None
-
-
-def _self_service_type(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type is AccountType.FREELANCER:
-        return None
-    why = {
-        AccountType.COMBINED: "it had both freelancer and client profiles",
-    }.get(acc.type, f"it is a {acc.type.value.replace('_', ' ')} account")
-    return fail(f"account {acc.id} can be reactivated only by support because {why}")
-
-
-def _not_flagged(acc: Account, ctx: Context) -> Reason | None:
-    if acc.support_required:
-        return fail(f"account {acc.id} is flagged by the platform; ask support to restore it")
-    return None
-
-
-def _token_valid(acc: Account, ctx: Context) -> Reason | None:
-    token = ctx.payload["token"]
-    if token in acc.used_tokens:
-        return fail("this reactivation link was already used; log in again for a new one")
-    if acc.link_token is None or token != acc.link_token or acc.link_issued_at is None:
-        return fail("this reactivation link is not valid; log in again to request a new one")
-    expires = acc.link_issued_at + REACTIVATION_LINK_TTL
-    if ctx.now >= expires:
-        return fail(
-            f"this reactivation link expired at {format_utc(expires)}; log in again to "
-            "request a new one",
-            expired=expires.isoformat(),
-        )
-    return None
-
-
-def _deletion_confirmed(acc: Account, ctx: Context) -> Reason | None:
-    if ctx.payload["confirm"]:
-        return None
-    return fail(
-        f"deleting account {acc.id} cannot be undone; export your contracts, invoices, "
-        "messages and work submissions first, then confirm"
-    )
-
-
-def _freelancer_withdrawal_covered(acc: Account, ctx: Context) -> Reason | None:
-    return None if acc.type is AccountType.AGENCY else _money_available(acc, ctx)
-
-
-def _money_available(acc: Account, ctx: Context) -> Reason | None:
-    amount: Money = ctx.payload["amount"]
-    available = _facts(ctx).available
-    if not amount:
-        return fail("a withdrawal must be a positive amount")
-    if amount > available:
-        return fail(
-            f"cannot withdraw {amount}: only {available} is available",
-            amount=amount.cents,
-            available=available.cents,
-        )
-    return None
-
-
-def _agency_withdrawal_covered(acc: Account, ctx: Context) -> Reason | None:
-    return _money_available(acc, ctx) if acc.type is AccountType.AGENCY else None
-
-
-def _payment_needed(acc: Account, ctx: Context) -> Reason | None:
-    amount: Money = ctx.payload["amount"]
-    owed = _facts(ctx).owed
-    if not amount or amount > owed:
-        return fail(f"{amount} does not match what is owed ({owed})", owed=owed.cents)
-    return None
-
-
-def _no_team_left(acc: Account, ctx: Context) -> Reason | None:
-    teams = _facts(ctx).teams
-    if teams:
-        return fail(f"{acc.owner} is still on {_n(teams, 'team')}")
-    return None
-
-
-def _team_only(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type.team_only:
-        return None
-    return fail(f"account {acc.id} is a {acc.type.value} account; leaving teams does not close it")
-
-
-def _has_a_team(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type.team_only and not _facts(ctx).teams:
-        return fail(
-            f"{acc.owner} has no team left; invite them to a team before restoring the account"
-        )
-    return None
-
-
-# --------------------------------------------------------------------------- effects
-
-
-def _start_closing(acc: Account, ctx: Context) -> None:
-    acc.close_requested_at = ctx.now
-    acc.export_offered_at = ctx.now
-    _schedule_billing_check(acc, ctx)
-
-
-def _schedule_billing_check(acc: Account, ctx: Context) -> None:
-    ends = [end for _, end in _open_billing_weeks(_facts(ctx), ctx.now) if end is not None]
-    acc.deadlines = Deadline.drop(acc.deadlines, BILLING)
-    if acc.type.client_side and ends:
-        acc.deadlines = Deadline.put(
-            acc.deadlines, Deadline(BILLING, "billing_cycle_over", max(ends))
-        )
-
-
-def _stop_closing(acc: Account, ctx: Context) -> None:
-    acc.close_requested_at = None
-    acc.deadlines = Deadline.drop(acc.deadlines, BILLING)
-
-
-def _offer_export(acc: Account, ctx: Context) -> None:
-    acc.export_offered_at = ctx.now
-
-
-def _export(acc: Account, ctx: Context) -> None:
-    acc.exported_at = ctx.now
-
-
-def _set_security_question(acc: Account, ctx: Context) -> None:
-    acc.security_question = True
-
-
-def _deactivate(acc: Account, ctx: Context) -> None:
-    acc.visible = False
-    acc.closed_at = ctx.now
-    acc.close_requested_at = None
-    acc.deadlines = Deadline.put(
-        Deadline.drop(acc.deadlines, BILLING),
-        Deadline(WINDOW, "reactivation_window_expired", reactivation_deadline(ctx.now)),
-    )
-
-
-def _close_for_good(acc: Account, ctx: Context) -> None:
-    acc.visible = False
-    acc.closed_at = ctx.now
-    acc.close_requested_at = None
-    acc.link_token = None
-    acc.deadlines = ()
-
-
-def _delete_profile(acc: Account, ctx: Context) -> None:
-    acc.profile_deleted = True
-
-
-def _suspend(acc: Account, ctx: Context) -> None:
-    acc.suspended_at = ctx.now
-    acc.suspension = ctx.payload["reason"]
-    _stop_closing(acc, ctx)
-
-
-def _lift_suspension(acc: Account, ctx: Context) -> None:
-    acc.suspended_at = None
-    acc.suspension = None
-
-
-def _issue_link(acc: Account, ctx: Context) -> None:
-    count = sum(1 for d in acc.history if d.event == "request_reactivation_link") + 1
-    acc.link_token = f"{acc.id}-link-{count}"
-    acc.link_issued_at = ctx.now
-
-
-def _use_link(acc: Account, ctx: Context) -> None:
-    acc.used_tokens = (*acc.used_tokens, ctx.payload["token"])
-    acc.link_token = None
-    acc.link_issued_at = None
-
-
-def _restore(acc: Account, ctx: Context) -> None:
-    acc.visible = True
-    acc.closed_at = None
-    acc.link_token = None
-    acc.link_issued_at = None
-    acc.deadlines = Deadline.drop(acc.deadlines, WINDOW)
-
-
-def _unlink_agency(acc: Account, ctx: Context) -> None:
-    acc.agency = None
-
-
-def _recompute_jss(acc: Account, ctx: Context) -> None:
-    acc.jss_basis = _facts(ctx).personal_contracts
 
 
 # --------------------------------------------------------------------------- who may act
@@ -856,17 +167,6 @@ AMOUNT = Param("amount", (Money,), doc="the amount")
 NOT_CLOSED = (A.ACTIVE, A.SUSPENDED, A.CLOSING, A.DEACTIVATED)
 
 
-def _stays_closed(acc: Account, ctx: Context) -> bool:
-    return acc.type.team_only and not _facts(ctx).teams
-
-
-def _suspended(acc: Account, ctx: Context) -> Reason:
-    return fail(
-        f"account {acc.id} is suspended; it cannot be closed until the suspension is resolved, "
-        "so contact support to escalate"
-    )
-
-
 def _loop(
     event: str,
     states: tuple[AccountState, ...],
@@ -880,18 +180,21 @@ def _loop(
 
 _person = Branch("a person's account is deactivated", lambda a, c: not a.type.organisation)
 _org = Branch("an agency or Enterprise closes for good", lambda a, c: a.type.organisation)
-_back = Branch("the account has a role or a team", lambda a, c: not _stays_closed(a, c))
-_teamless = Branch("a team-only account with no team left", _stays_closed)
+_back = Branch("the account has a role or a team", lambda a, c: not checks.stays_closed(a, c))
+_teamless = Branch("a team-only account with no team left", checks.stays_closed)
 
+
+PURGE = (Effect("ACC-DEL-1", checks.close_for_good), Effect("ACC-DEL-1", checks.delete_profile))
+"""Closing for good: the profile and personal data are gone (ACC-DEL-1)."""
 
 SETTLE_GUARDS = (
-    Guard("ACC-CLOSE-FL-2", _fl_nothing_ending),
-    Guard("ACC-CLOSE-FL-4", _fl_paid_and_withdrawn),
-    Guard("ACC-CLOSE-CL-3", _cl_nothing_ending),
-    Guard("ACC-CLOSE-CL-4", _cl_billing_week_over),
-    Guard("ACC-CLOSE-AG-3", _ag_nothing_ending),
-    Guard("ACC-CLOSE-AG-5", _ag_paid_and_withdrawn),
-    Guard("ACC-DEACT-2", _no_live_contracts_at_all),
+    Guard("ACC-CLOSE-FL-2", checks.fl_nothing_ending),
+    Guard("ACC-CLOSE-FL-4", checks.fl_paid_and_withdrawn),
+    Guard("ACC-CLOSE-CL-3", checks.cl_nothing_ending),
+    Guard("ACC-CLOSE-CL-4", checks.cl_billing_week_over),
+    Guard("ACC-CLOSE-AG-3", checks.ag_nothing_ending),
+    Guard("ACC-CLOSE-AG-5", checks.ag_paid_and_withdrawn),
+    Guard("ACC-DEACT-2", checks.no_live_contracts_at_all),
 )
 
 ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
@@ -917,25 +220,25 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
                 "ACC-CLOSE-ENT-2",
             ),
             guards=(
-                Guard("ACC-CLOSE-ENT-1", _enterprise_needs_account_team),
-                Guard("ACC-GEN-4", _not_support_only),
-                Guard("ACC-GEN-3", _security_question_set),
-                Guard("ACC-CLOSE-FL-2", _fl_no_live_contracts),
-                Guard("ACC-CLOSE-FL-3", _fl_no_open_proposals),
-                Guard("ACC-CLOSE-FL-5", _fl_no_open_agency),
-                Guard("ACC-GEN-1", _no_money_owed_freelancer),
-                Guard("ACC-CLOSE-CL-2", _cl_only_owner_left),
-                Guard("ACC-CLOSE-CL-8", _cl_no_contact_persons),
-                Guard("ACC-CLOSE-CL-3", _cl_no_live_contracts),
-                Guard("ACC-CLOSE-CL-5", _cl_no_open_jobs),
-                Guard("ACC-CLOSE-CL-6", _cl_billing_paid),
-                Guard("ACC-CLOSE-AG-2", _ag_no_members),
-                Guard("ACC-CLOSE-AG-3", _ag_no_live_contracts),
-                Guard("ACC-CLOSE-AG-4", _ag_no_open_proposals),
-                Guard("ACC-GEN-5", _support_checklist),
-                Guard("ACC-GEN-7", _confirmed, uses=("confirm",)),
+                Guard("ACC-CLOSE-ENT-1", checks.enterprise_needs_account_team),
+                Guard("ACC-GEN-4", checks.not_support_only),
+                Guard("ACC-GEN-3", checks.security_question_set),
+                Guard("ACC-CLOSE-FL-2", checks.fl_no_live_contracts),
+                Guard("ACC-CLOSE-FL-3", checks.fl_no_open_proposals),
+                Guard("ACC-CLOSE-FL-5", checks.fl_no_open_agency),
+                Guard("ACC-GEN-1", checks.no_money_owed_freelancer),
+                Guard("ACC-CLOSE-CL-2", checks.cl_only_owner_left),
+                Guard("ACC-CLOSE-CL-8", checks.cl_no_contact_persons),
+                Guard("ACC-CLOSE-CL-3", checks.cl_no_live_contracts),
+                Guard("ACC-CLOSE-CL-5", checks.cl_no_open_jobs),
+                Guard("ACC-CLOSE-CL-6", checks.cl_billing_paid),
+                Guard("ACC-CLOSE-AG-2", checks.ag_no_members),
+                Guard("ACC-CLOSE-AG-3", checks.ag_no_live_contracts),
+                Guard("ACC-CLOSE-AG-4", checks.ag_no_open_proposals),
+                Guard("ACC-GEN-5", checks.support_checklist),
+                Guard("ACC-GEN-7", checks.confirmed, uses=("confirm",)),
             ),
-            effects=(Effect("ACC-EXPORT-D", _start_closing),),
+            effects=(Effect("ACC-EXPORT-D", checks.start_closing),),
             params=(CONFIRM,),
             summary="Check every hard blocker, then (confirmed) start closing; new work stops.",
         ),
@@ -945,7 +248,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.ACTIVE,
             HOLDERS | STAFF,
             ("ACC-GEN-7",),
-            effects=(Effect(None, _stop_closing),),
+            effects=(Effect(None, checks.stop_closing),),
             summary="The holder changes their mind; the account is active again.",
         ),
         Edge(
@@ -955,7 +258,10 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             SYS,
             ("ACC-GEN-1",),
             guards=SETTLE_GUARDS,
-            effects=(Effect("ACC-DEACT-1", _deactivate), Effect("ACC-GEN-2", _offer_export)),
+            effects=(
+                Effect("ACC-DEACT-1", checks.deactivate),
+                Effect("ACC-GEN-2", checks.offer_export),
+            ),
             branch=_person,
             summary="The last soft blocker cleared: hide the profile, keep every record.",
         ),
@@ -967,8 +273,8 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             ("ACC-CLOSE-AG-10",),
             guards=SETTLE_GUARDS,
             effects=(
-                Effect("ACC-CLOSE-AG-6", _close_for_good),
-                Effect("ACC-CLOSE-AG-6", _delete_profile),
+                Effect("ACC-CLOSE-AG-6", checks.close_for_good),
+                Effect("ACC-CLOSE-AG-6", checks.delete_profile),
             ),
             branch=_org,
             summary="The last soft blocker cleared: an agency or Enterprise closes for good.",
@@ -979,7 +285,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.CLOSING,
             SYS,
             timer=Timer("ACC-CLOSE-CL-4", "end of Friday after the last billed hourly week"),
-            effects=(Effect("ACC-CLOSE-CL-4", _schedule_billing_check),),
+            effects=(Effect("ACC-CLOSE-CL-4", checks.schedule_billing_check),),
             summary="The client review window of the last billed week is over.",
         ),
         *_loop(
@@ -987,8 +293,8 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.ACTIVE, A.CLOSING),
             frozenset({Role.FREELANCER, Role.AGENCY_OWNER}),
             guards=(
-                Guard("ACC-CLOSE-FL-4", _freelancer_withdrawal_covered, uses=("amount",)),
-                Guard("ACC-CLOSE-AG-5", _agency_withdrawal_covered, uses=("amount",)),
+                Guard("ACC-CLOSE-FL-4", checks.freelancer_withdrawal_covered, uses=("amount",)),
+                Guard("ACC-CLOSE-AG-5", checks.agency_withdrawal_covered, uses=("amount",)),
             ),
             params=(AMOUNT,),
             summary="Withdraw available money (allowed while closing, C-29).",
@@ -998,7 +304,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.ACTIVE,),
             A.ACTIVE,
             HOLDERS,
-            guards=(Guard("ACC-CLOSE-CL-6", _payment_needed, uses=("amount",)),),
+            guards=(Guard("ACC-CLOSE-CL-6", checks.payment_needed, uses=("amount",)),),
             params=(AMOUNT,),
             summary="Pay an outstanding or negative balance.",
         ),
@@ -1007,14 +313,14 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.ACTIVE,),
             A.ACTIVE,
             HOLDERS,
-            effects=(Effect("ACC-GEN-3", _set_security_question),),
+            effects=(Effect("ACC-GEN-3", checks.set_security_question),),
             summary="Put a security question and answer on file.",
         ),
         *_loop(
             "export_records",
             (A.ACTIVE, A.SUSPENDED, A.CLOSING, A.DEACTIVATED),
             HOLDERS | STAFF,
-            effects=(Effect("ACC-EXPORT-D", _export),),
+            effects=(Effect("ACC-EXPORT-D", checks.export),),
             summary="Download contracts, invoices, messages and work submissions.",
         ),
         Edge(
@@ -1024,10 +330,10 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             SYS,
             ("ACC-CLOSE-TM-1",),
             guards=(
-                Guard("ACC-CLOSE-TM-3", _team_only),
-                Guard("ACC-CLOSE-TM-1", _no_team_left),
+                Guard("ACC-CLOSE-TM-3", checks.team_only),
+                Guard("ACC-CLOSE-TM-1", checks.no_team_left),
             ),
-            effects=(Effect("ACC-CLOSE-TM-1", _deactivate),),
+            effects=(Effect("ACC-CLOSE-TM-1", checks.deactivate),),
             summary="A team-only account with no team left is deactivated (C-25).",
         ),
         Edge(
@@ -1036,7 +342,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.SUSPENDED,
             SUPPORT,
             ("ACC-GEN-8", "SUSP-1", "CIRC-4"),
-            effects=(Effect("ACC-GEN-8", _suspend),),
+            effects=(Effect("ACC-GEN-8", checks.suspend),),
             params=(Param("reason", (SuspensionReason,), doc="why the platform suspends it"),),
             summary="The platform suspends the account (its contracts pause; closing stops).",
         ),
@@ -1046,7 +352,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.ACTIVE,
             SUPPORT,
             ("SUSP-1",),
-            effects=(Effect("SUSP-1", _lift_suspension),),
+            effects=(Effect("SUSP-1", checks.lift_suspension),),
             branch=_back,
             summary="The problem is cleared; the account and its contracts resume.",
         ),
@@ -1056,7 +362,10 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.DEACTIVATED,
             SUPPORT,
             ("ACC-TEAMS-D",),
-            effects=(Effect("SUSP-1", _lift_suspension), Effect("ACC-TEAMS-D", _deactivate)),
+            effects=(
+                Effect("SUSP-1", checks.lift_suspension),
+                Effect("ACC-TEAMS-D", checks.deactivate),
+            ),
             branch=_teamless,
             summary="Reinstated with no team left: a team-only account stays deactivated.",
         ),
@@ -1066,7 +375,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.CLOSED,
             SUPPORT,
             ("ACC-GEN-8", "CIRC-4"),
-            effects=(Effect("ACC-GEN-8", _close_for_good),),
+            effects=(Effect("ACC-GEN-8", checks.close_for_good),),
             summary="The platform closes the account for good; its open contracts end.",
         ),
         Edge(
@@ -1075,11 +384,11 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.DEACTIVATED,
             HOLDERS,
             guards=(
-                Guard("ACC-REACT-3", _self_service_type),
-                Guard("ACC-REACT-1", _window_open),
-                Guard("ACC-REACT-4", _not_flagged),
+                Guard("ACC-REACT-3", checks.self_service_type),
+                Guard("ACC-REACT-1", checks.window_open),
+                Guard("ACC-REACT-4", checks.not_flagged),
             ),
-            effects=(Effect("ACC-REACT-2", _issue_link),),
+            effects=(Effect("ACC-REACT-2", checks.issue_link),),
             summary="Email a reactivation link that works once, for 4 hours.",
         ),
         Edge(
@@ -1088,12 +397,12 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.ACTIVE,
             HOLDERS,
             guards=(
-                Guard("ACC-REACT-3", _self_service_type),
-                Guard("ACC-REACT-1", _window_open),
-                Guard("ACC-REACT-4", _not_flagged),
-                Guard("ACC-REACT-2", _token_valid, uses=("token",)),
+                Guard("ACC-REACT-3", checks.self_service_type),
+                Guard("ACC-REACT-1", checks.window_open),
+                Guard("ACC-REACT-4", checks.not_flagged),
+                Guard("ACC-REACT-2", checks.token_valid, uses=("token",)),
             ),
-            effects=(Effect("ACC-REACT-2", _use_link), Effect("ACC-DEACT-3", _restore)),
+            effects=(Effect("ACC-REACT-2", checks.use_link), Effect("ACC-DEACT-3", checks.restore)),
             params=(Param("token", (str,), doc="the token from the reactivation email"),),
             summary="Open the link: profile and work history come back.",
         ),
@@ -1103,8 +412,11 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.ACTIVE,
             SUPPORT,
             ("ACC-REACT-3",),
-            guards=(Guard("ACC-REACT-1", _window_open), Guard("ACC-TEAMS-D", _has_a_team)),
-            effects=(Effect("ACC-DEACT-3", _restore),),
+            guards=(
+                Guard("ACC-REACT-1", checks.window_open),
+                Guard("ACC-TEAMS-D", checks.has_a_team),
+            ),
+            effects=(Effect("ACC-DEACT-3", checks.restore),),
             summary="Support restores an account within 5 years of its closure.",
         ),
         Edge(
@@ -1113,7 +425,10 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.CLOSED,
             SYS,
             timer=Timer("ACC-REACT-1", "5 years after the account was closed"),
-            effects=(Effect("ACC-DEL-1", _close_for_good), Effect("ACC-DEL-1", _delete_profile)),
+            effects=(
+                Effect("ACC-DEL-1", checks.close_for_good),
+                Effect("ACC-DEL-1", checks.delete_profile),
+            ),
             summary="Five years passed: the account can no longer be restored.",
         ),
         Edge(
@@ -1121,8 +436,11 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.DEACTIVATED,),
             A.CLOSED,
             HOLDERS | SUPPORT,
-            guards=(Guard("ACC-DEL-1", _deletion_confirmed, uses=("confirm",)),),
-            effects=(Effect("ACC-DEL-1", _close_for_good), Effect("ACC-DEL-1", _delete_profile)),
+            guards=(Guard("ACC-DEL-1", checks.deletion_confirmed, uses=("confirm",)),),
+            effects=(
+                Effect("ACC-DEL-1", checks.close_for_good),
+                Effect("ACC-DEL-1", checks.delete_profile),
+            ),
             params=(Param("confirm", (bool,), False, "True: delete for good"),),
             summary="Delete the account and its data for good.",
         ),
@@ -1132,13 +450,13 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             SYS,
             ("ACC-CLOSE-AG-6",),
             effects=(
-                Effect("ACC-CLOSE-AG-7", _unlink_agency),
-                Effect("ACC-CLOSE-AG-8", _recompute_jss),
+                Effect("ACC-CLOSE-AG-7", checks.unlink_agency),
+                Effect("ACC-CLOSE-AG-8", checks.recompute_jss),
             ),
             summary="The owner's agency closed: unlink it and recompute the JSS.",
         ),
     ),
-    forbidden=(Forbidden("request_close", (A.SUSPENDED,), ANYONE, "ACC-GEN-6", _suspended),),
+    forbidden=(Forbidden("request_close", (A.SUSPENDED,), ANYONE, "ACC-GEN-6", checks.suspended),),
 )
 
 
