@@ -600,6 +600,7 @@ def test_acc_close_ag_3_and_5_ending_contracts_and_money_are_waited_out(
 
 
 def test_acc_close_ag_6_and_10_a_closed_agency_is_closed_for_good(life: AccountLifecycle) -> None:
+    """ACC-CLOSE-AG-6 and ACC-CLOSE-AG-10: no restorable stage for an agency."""
     acc = agency()
     close(life, acc, AO)
 
@@ -614,6 +615,7 @@ def test_acc_close_ag_6_and_10_a_closed_agency_is_closed_for_good(life: AccountL
 def test_acc_close_ag_7_and_8_the_owner_is_unlinked_and_the_jss_recomputed(
     life: AccountLifecycle, facts: Facts
 ) -> None:
+    """ACC-CLOSE-AG-7 and ACC-CLOSE-AG-8: unlinked, JSS from personal contracts only."""
     owner = Account(
         id="ao",
         type=AccountType.FREELANCER,
