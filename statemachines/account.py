@@ -256,14 +256,11 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.CLOSING,),
             A.DEACTIVATED,
             SYS,
-            ("ACC-GEN-1",),
+            ("ACC-GEN-1", "ACC-GEN-2"),
             guards=SETTLE_GUARDS,
-            effects=(
-                Effect("ACC-DEACT-1", checks.deactivate),
-                Effect("ACC-GEN-2", checks.offer_export),
-            ),
+            effects=(Effect("ACC-DEACT-1", checks.deactivate),),
             branch=_person,
-            summary="The last soft blocker cleared: hide the profile, keep every record.",
+            summary="The last soft blocker cleared: hide every profile, keep every record.",
         ),
         Edge(
             "settle",

@@ -463,10 +463,6 @@ def stop_closing(acc: Account, ctx: Context) -> None:
     acc.deadlines = Deadline.drop(acc.deadlines, BILLING)
 
 
-def offer_export(acc: Account, ctx: Context) -> None:
-    acc.export_offered_at = ctx.now
-
-
 def export(acc: Account, ctx: Context) -> None:
     acc.exported_at = ctx.now
 
