@@ -292,8 +292,7 @@ def test_acc_gen_1_a_past_due_amount_is_paid_before_closing(market: Marketplace)
     assert market.account("co-1").state is S.DEACTIVATED
 
 
-def test_acc_freeze_d_a_closing_company_cannot_invite(market: Marketplace) -> None:
-    market.record_past_due("fl-1", Money(0))
+def test_acc_freeze_d_a_suspended_company_cannot_invite(market: Marketplace) -> None:
     co = market.account("co-1")
     market.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.TERMS)
 
