@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
 import statemachines  # noqa: F401  (importing the package builds every machine)
-from statemachines import diagrams, scenarios
+from statemachines import checker_cli, diagrams, scenarios
 from statemachines import render as rendering
 from statemachines._engine import SPECS, MachineSpec, Verdict
 from statemachines.actors import Role
@@ -420,6 +420,7 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenario files (or folders of them)")
     run.add_argument("scenarios", nargs="+", help="SCENARIO.yaml files or folders")
     run.add_argument("--json", action="store_true", help="print JSON for scripts")
+    checker_cli.add_parser(sub)  # `check`: statemachines/checker_cli.py
     return top
 
 
@@ -436,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_render(args, out)
         if args.command == "explain":
             return cmd_explain(args, out)
+        if args.command == "check":
+            return checker_cli.run(args)
         return cmd_run(args, out)
     except UsageError as err:
         sys.stderr.write(f"statemachines: error: {err}\n")

@@ -1,0 +1,1140 @@
+"""An explicit-state checker: every reachable state of a bounded marketplace, every event, every role.
+
+The world is small and fixed by :class:`Bounds`: one freelancer (``fl-1``), one
+client company (``co-1``, owned by ``ana``) with an admin (``ada``) and a hiring
+manager (``hal``), optionally an agency (``ag-1``, owned by ``ao``), and *N*
+contracts between them (fixed-price, or hourly for the last ``hourly`` of them)
+that may each get up to *M* milestones, with amounts from a small set.
+
+From every reachable state the checker (:func:`check`):
+
+* tries every event of every aggregate for one actor of every role (with a few
+  arguments per event, see :func:`payloads`) through
+  :meth:`~statemachines.marketplace.Marketplace.fire`, and checks that the
+  outcome agrees with the machine tables: it fires iff an edge exists, the
+  role may fire it and every guard passes (an independent reading of the
+  table, :func:`predict`); ``IllegalTransition`` iff there is neither an edge
+  nor a forbidden row; and a refused, illegal or not-permitted event changes
+  nothing;
+* moves time, only to the next moment that matters: the next due deadline, the
+  next rule threshold after a timestamp of the world (every ``timedelta`` the
+  rule modules define: 4 hours, 7, 14, 180 and 365 days, ...; five calendar
+  years), and one second before it; due deadlines fire as the platform's
+  scheduler fires them (:meth:`~statemachines.marketplace.Marketplace.advance`);
+* checks the rulebook §6 invariants that apply in v0.1 in every new state
+  (:data:`statemachines.invariants.CONTRACT_INVARIANTS`,
+  :data:`statemachines.invariants_account.ACCOUNT_INVARIANTS`, and the
+  step-wise ones, :data:`STEP_INVARIANTS`).
+
+States are stored under a canonical key (:func:`world_key`): every field of every
+aggregate, times relative to now, histories left out (except the three sums the
+marketplace reads from them). With symmetry reduction (the default) contracts
+of the same terms, and funded or settled milestones of the same amount, are
+interchangeable, so their order is dropped from the key.
+
+A violation stops the search; :attr:`Report.trace` is the shortest trace from the
+initial world (breadth-first order), and :func:`scenario_yaml` writes it as a
+scenario file for ``python -m statemachines run``.
+
+>>> report = check(Bounds(contracts=1, milestones=1, depth=3))
+>>> report.ok, report.states > 10
+(True, True)
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import yaml
+
+from statemachines._engine import SPECS_BY_MODEL, Context, Decision, Edge, MachineSpec, Workflow
+from statemachines.account import Account, AccountState, AccountType, SuspensionReason
+from statemachines.actors import SYSTEM, Actor, Role
+from statemachines.clock import UTC
+from statemachines.contract import Contract, ContractState
+from statemachines.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotPermitted,
+    StatemachinesError,
+    TransitionRefused,
+)
+from statemachines.invariants import CONTRACT_INVARIANTS, TIMED_CONTRACT_INVARIANTS
+from statemachines.invariants_account import (
+    ACCOUNT_INVARIANTS,
+    inv_acc_3_settled_with_nothing_left,
+    inv_acc_9_no_activity_while_frozen,
+)
+from statemachines.marketplace import FREEZING, Marketplace
+from statemachines.milestone import Milestone, MilestoneState
+from statemachines.money import Money
+from statemachines.rules import account as rules_account
+from statemachines.rules import contract as rules_contract
+from statemachines.rules import milestone as rules_milestone
+from statemachines.rules.account import REACTIVATION_YEARS
+
+__all__ = [
+    "ACTORS",
+    "START",
+    "STEP_INVARIANTS",
+    "Bounds",
+    "Coverage",
+    "Report",
+    "Step",
+    "World",
+    "check",
+    "payloads",
+    "predict",
+    "scenario_yaml",
+    "world_key",
+]
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+"""The initial world's time: a Monday morning."""
+
+SECOND = timedelta(seconds=1)
+
+
+def _rule_spans() -> tuple[timedelta, ...]:
+    spans = {REACTIVATION_YEARS * timedelta(days=365)}
+    for module in (rules_account, rules_contract, rules_milestone):
+        spans.update(v for v in vars(module).values() if isinstance(v, timedelta) and v)
+    return tuple(sorted(spans))
+
+
+THRESHOLDS: tuple[timedelta, ...] = _rule_spans()
+"""Rule spans after a timestamp at which behaviour may change (read from the rule modules)."""
+
+
+# --------------------------------------------------------------------------- the world
+
+ACTORS: tuple[Actor, ...] = (
+    Actor("fl-1", Role.FREELANCER, party="fl-1"),
+    Actor("ao", Role.AGENCY_OWNER, party="ag-1"),
+    Actor("bm", Role.BUSINESS_MANAGER, party="ag-1"),
+    Actor("am", Role.AGENCY_MEMBER, party="ag-1"),
+    Actor("ana", Role.CLIENT_OWNER, party="co-1"),
+    Actor("ada", Role.CLIENT_ADMIN, party="co-1"),
+    Actor("hal", Role.HIRING_MANAGER, party="co-1"),
+    Actor("sam", Role.SOURCING_MEMBER, party="co-1"),
+    Actor("tom", Role.TEAM_MEMBER, party="co-1"),
+    SYSTEM,
+    Actor("sup", Role.SUPPORT),
+    Actor("acct", Role.ACCOUNT_TEAM, party="co-1"),
+)
+"""One actor of every role (the checker tries every event for each)."""
+
+_NAMES = {a: f"{a.id}-{a.role.value}" if a.id != "system" else "system" for a in ACTORS}
+
+
+@attrs.frozen
+class Bounds:
+    """The size of the world the checker explores."""
+
+    contracts: int = 1
+    milestones: int = 1
+    agency: bool = False
+    """Add agency ``ag-1`` (owned by ``ao``)."""
+    hourly: int = 0
+    """How many of the contracts are hourly (the last ones); the others are fixed-price."""
+    amounts: tuple[int, ...] = (500, 2_000)
+    """Milestone amounts, in cents."""
+    depth: int | None = None
+    """Stop expanding states this many steps from the initial world (None: no limit)."""
+    symmetry: bool = True
+    """Store interchangeable contracts and milestones in a canonical order."""
+    payments: int | None = None
+    """Most payments per contract that are expanded (default: milestones + 2)."""
+    max_states: int | None = None
+    """Stop after this many states (the report says the search was cut short)."""
+    thorough: bool = False
+    """Try every illegal or unauthorised attempt in every state, not once per state name."""
+
+
+class _Clock:
+    """A clock the checker sets freely (states are revisited out of time order)."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+
+def _save(agg: Any) -> tuple[Any, ...]:
+    spec = SPECS_BY_MODEL[type(agg)]
+    kids = tuple(
+        tuple(_save(kid) for kid in getattr(agg, name)) for name in spec.children
+    )
+    return (agg, spec._get(agg), tuple(agg.history), kids)
+
+
+def _load(saved: tuple[Any, ...]) -> None:
+    agg, values, history, kids = saved
+    spec = SPECS_BY_MODEL[type(agg)]
+    for name, value in zip(_NAMES_OF[spec.name], values, strict=True):
+        setattr(agg, name, value)
+    agg.history[:] = history
+    for captured in kids:
+        for kid_saved in captured:
+            _load(kid_saved)
+
+
+_NAMES_OF = {spec.name: (*spec.fields, "state") for spec in SPECS_BY_MODEL.values()}
+
+
+Snapshot = tuple[datetime, tuple[tuple[Any, ...], ...]]
+"""The time, and every aggregate with its field values, history and children."""
+
+
+class World:
+    """The bounded marketplace, with a clock the checker can set and restore."""
+
+    def __init__(self, bounds: Bounds) -> None:
+        self.bounds = bounds
+        self.clock = _Clock(START)
+        self.market = Marketplace(clock=self.clock)
+        m = self.market
+        ana = _actor(Role.CLIENT_OWNER)
+        m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+        m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+        for person, role in (("ada", Role.CLIENT_ADMIN), ("hal", Role.HIRING_MANAGER)):
+            membership = m.invite("co-1", person, role, ana)
+            m.fire("membership", membership.id, "accept", _actor(role))
+        if bounds.agency:
+            m.open_account(Account(id="ag-1", type=AccountType.AGENCY, owner="ao", company="ag-1"))
+        for n in range(1, bounds.contracts + 1):
+            key = f"C-{n}"
+            if n > bounds.contracts - bounds.hourly:
+                c = Contract.hourly(
+                    key, client="co-1", freelancer="fl-1", rate=Money(2_000), started_at=START
+                )
+            else:
+                c = Contract.fixed(key, client="co-1", freelancer="fl-1", started_at=START)
+            m.add_contract(c)
+        for agg in self.aggregates():
+            agg.history.clear()  # the initial world starts with no past
+        m.audit.clear()
+        self.on_restore: Callable[[], None] = lambda: None
+        self.initial = self.snapshot()
+
+    def aggregates(self) -> Iterator[Any]:
+        """Every aggregate, in store order."""
+        for kind in ("account", "membership", "contract"):
+            yield from self.market.store.values(kind)
+
+    def snapshot(self) -> Snapshot:
+        """The world as it is now: field values are immutable, so references are a copy.
+
+        The aggregates themselves are reused: :meth:`restore` writes every field back.
+        """
+        return (self.clock.now(), tuple(_save(agg) for agg in self.aggregates()))
+
+    def restore(self, snap: Snapshot) -> None:
+        """Put the world back as *snap* captured it."""
+        now, saved = snap
+        for item in saved:
+            _load(item)
+        self.clock.set(now)
+        self.market.audit.clear()
+        self.market.stuck.clear()
+        self.on_restore()
+
+
+def _actor(role: Role) -> Actor:
+    return next(a for a in ACTORS if a.role is role)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in attrs.fields(cls)  # type: ignore[arg-type]  # attrs classes only
+            if f.name not in {"history", "id", "contract"}
+        )
+        _FIELDS[cls] = names
+    return names
+
+
+_FAR = -int((REACTIVATION_YEARS * timedelta(days=366) + timedelta(days=2)).total_seconds())
+
+
+class _Keyer:
+    """Turns values into hashable keys: times relative to now, ids relative to their owner."""
+
+    def __init__(self, now: datetime, *, own: str = "") -> None:
+        self.now = now
+        self.own = own
+        self.times: list[datetime] = []
+
+    def __call__(self, value: Any) -> Any:  # noqa: PLR0911  (one case per kind of value)
+        if value is None or isinstance(value, bool | int):
+            return value
+        if isinstance(value, str):
+            own = self.own
+            if own and value.startswith(own):
+                return "@" + value[len(own) :]
+            return value
+        if isinstance(value, datetime):
+            self.times.append(value)
+            return max(int((value - self.now).total_seconds()), _FAR)
+        if isinstance(value, Money):
+            return value.cents
+        if isinstance(value, enum.Enum):
+            return value.value
+        if isinstance(value, tuple | list):
+            return tuple(self(v) for v in value)
+        if isinstance(value, Mapping):
+            return tuple(sorted((k, self(v)) for k, v in value.items()))
+        if attrs.has(type(value)):
+            if isinstance(value, Milestone):
+                return self.milestone(value)
+            return tuple(self(getattr(value, f)) for f in _fields(type(value)))
+        return repr(value)
+
+    def milestone(self, ms: Milestone) -> Any:
+        return tuple(self(getattr(ms, f)) for f in _fields(Milestone))
+
+
+def _history_sums(acc: Account) -> tuple[int, int, int]:
+    # What the marketplace and the account reads from a history (withdrawals, past
+    # dues paid, reactivation links issued): part of the state, though histories are not.
+    withdrawn = paid = links = 0
+    for d in acc.history:
+        if d.event == "withdraw":
+            withdrawn += d.payload["amount"]["cents"]
+        elif d.event == "pay_owed":
+            paid += d.payload["amount"]["cents"]
+        elif d.event == "request_reactivation_link":
+            links += 1
+    return withdrawn, paid, links
+
+
+def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetime]]:
+    """The canonical key of the world's state, and every timestamp in it.
+
+    Times are relative to now (and everything older than the longest rule span
+    looks the same). With *symmetry*, contracts are keyed without their ids and
+    sorted, and within a contract the funded, in-review, approved and cancelled
+    milestones are sorted (drafts keep their order: the first draft is funded next).
+    """
+    now = world.clock.now()
+    keyer = _Keyer(now)
+    parts: list[Any] = []
+    store = world.market.store
+    for acc in store.values("account"):
+        parts.append((acc.id, acc.state.value, keyer(acc), _history_sums(acc)))
+    for m in store.values("membership"):
+        parts.append((m.id, m.state.value, keyer(m)))
+    contracts = []
+    for c in store.values("contract"):
+        keyer.own = c.id if symmetry else ""
+        fields = []
+        for name in _fields(Contract):
+            value = getattr(c, name)
+            if name == "milestones":
+                keys = [keyer(ms) for ms in value]
+                if symmetry:
+                    done = sorted(
+                        (k for k, ms in zip(keys, value, strict=True) if ms.state is not _DRAFT),
+                        key=repr,
+                    )
+                    drafts = [k for k, ms in zip(keys, value, strict=True) if ms.state is _DRAFT]
+                    fields.append((tuple(done), tuple(drafts)))
+                else:
+                    fields.append(tuple(keys))
+            else:
+                fields.append(keyer(value))
+        contracts.append((c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields))
+    keyer.own = ""
+    if symmetry:
+        contracts.sort(key=repr)
+    for kind in ("contact", "terms", "past_due"):
+        parts.extend((kind, k, keyer(v)) for k, v in _items(store, kind))
+    week = 0
+    if any(c.is_hourly for c in store.values("contract")):
+        week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
+        week += now.weekday() * 86_400
+    return (tuple(parts), tuple(contracts), week), keyer.times
+
+
+_DRAFT = MilestoneState.DRAFT
+
+
+def _items(store: Any, kind: str) -> list[tuple[str, Any]]:
+    items = store._items.get(kind, {})
+    return list(items.items())
+
+
+# --------------------------------------------------------------------------- steps
+
+
+@attrs.frozen
+class Step:
+    """One step of a trace: time moving to *at*, or *actor* firing *event* on *target*."""
+
+    at: datetime
+    kind: str = ""
+    target: str = ""
+    event: str = ""
+    actor: Actor | None = None
+    payload: tuple[tuple[str, Any], ...] = ()
+    result: str = ""
+    """The target's state after the step (or the outcome), for the scenario's expectations."""
+
+    def __str__(self) -> str:
+        if not self.event:
+            return f"time -> {self.at.isoformat()}"
+        args = ", ".join(f"{k}={v}" for k, v in self.payload)
+        who = _NAMES.get(self.actor, str(self.actor)) if self.actor else "?"
+        return f"{who}: {self.event}({args}) on {self.kind} {self.target} -> {self.result}"
+
+
+def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:  # noqa: PLR0911, PLR0912  (one case per event)
+    """The arguments the checker tries for *event* on *agg* (a few per event)."""
+    bounds = world.bounds
+    if event == "add_milestone":
+        return [{"amount": Money(a)} for a in bounds.amounts]
+    if event in {"request_close", "delete_permanently"}:
+        return [{}, {"confirm": True}] if event == "request_close" else [{"confirm": True}]
+    if event == "withdraw":
+        available = world.market.obligations(agg, world.clock.now()).available
+        return [{"amount": available if available.cents else Money(100)}]
+    if event == "pay_owed":
+        return [{"amount": Money(100)}]
+    if event == "suspend":
+        return [{"reason": SuspensionReason.BILLING}]
+    if event == "confirm_reactivation":
+        return [{"token": agg.link_token or "no-such-link"}]
+    if event in {"log_time", "delete_time"}:
+        return [{"minutes": 60}]
+    if event == "resolve_dispute":
+        held = agg.escrow_refund.amount if agg.escrow_refund is not None else Money(0)
+        return [
+            {"to_freelancer": held, "to_client": Money(0)},
+            {"to_freelancer": Money(0), "to_client": held},
+        ]
+    if event == "give_refund":
+        return [{"payment": p.id, "amount": p.left, "balance": p.left} for p in agg.payments] or [
+            {"payment": "none", "amount": Money(100), "balance": Money(100)}
+        ]
+    if event == "request_refund":
+        return [{"payment": p.id, "amount": p.left} for p in agg.payments] or [
+            {"payment": "none", "amount": Money(100)}
+        ]
+    if event == "pay_bonus":
+        return [{"amount": Money(bounds.amounts[0])}]
+    return [{}]
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+@attrs.frozen
+class Expected:
+    """What the table says an attempt must do."""
+
+    outcome: str
+    """``fires``, ``illegal``, ``not_permitted``, ``refused`` or ``invalid``."""
+    edge: Edge[Any] | None = None
+    refusing: tuple[str, ...] = ()
+
+
+def predict(
+    flow: Workflow[Any, Any],
+    agg: Any,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    now: datetime,
+    seen: Callable[[str, Edge[Any], str, bool], None] | None = None,
+) -> Expected:
+    """Read the outcome of firing *event* off the table, without firing it.
+
+    The edge (or forbidden row) for the state and event, the edge's roles and the
+    machine's authorisation, its timer and every guard decide it; *seen* is told
+    each guard's result (for coverage).
+    """
+    spec = flow.spec
+    state = agg.state
+    edges = spec.edges_from(state, event)
+    row = spec.forbidden_from(state, event)
+    if not edges and row is None:
+        return Expected("illegal")
+    try:
+        given = flow._payload(agg, event, payload)
+    except InvalidInput:
+        return Expected("invalid")
+    ctx = Context(now, actor, given, flow.facts(agg, now))
+    if not edges:
+        assert row is not None
+        if actor.role not in row.roles or (
+            spec.authorize is not None and spec.authorize(agg, actor, None) is not None
+        ):
+            return Expected("not_permitted")
+        return Expected("refused", refusing=(row.rule_id,))
+    matching = [e for e in edges if e.branch is None or e.branch.test(agg, ctx)]
+    if len(matching) != 1:
+        return Expected("ambiguous")
+    edge = matching[0]
+    if actor.role not in edge.roles or (
+        spec.authorize is not None and spec.authorize(agg, actor, edge) is not None
+    ):
+        return Expected("not_permitted", edge)
+    refusing: list[str] = []
+    if edge.timer is not None:
+        due = next((d for d in agg.deadlines if d.event == event), None)
+        if due is None or due.due > now:
+            refusing.append(edge.timer.rule_id)
+    for guard in edge.guards:
+        ok = guard.check(agg, ctx) is None
+        if seen is not None:
+            seen(spec.name, edge, guard.rule_id, ok)
+        if not ok:
+            refusing.append(guard.rule_id)
+    if refusing:
+        return Expected("refused", edge, tuple(dict.fromkeys(refusing)))
+    return Expected("fires", edge)
+
+
+_ROLES: dict[tuple[str, str, str], frozenset[Role]] = {}
+
+
+def _roles_for(spec: MachineSpec[Any, Any], state: enum.Enum, event: str) -> frozenset[Role]:
+    """Every role that some edge or forbidden row lets fire *event* in *state*."""
+    key = (spec.name, state.name, event)
+    roles = _ROLES.get(key)
+    if roles is None:
+        roles = frozenset().union(*(e.roles for e in spec.edges_from(state, event)))
+        row = spec.forbidden_from(state, event)
+        if row is not None:
+            roles |= row.roles
+        _ROLES[key] = roles
+    return roles
+
+
+def _frozen_client(market: Marketplace, kind: str, agg: Any, event: str) -> Expected | None:
+    """The marketplace's own refusal: no new funded work for a frozen client (ACC-FREEZE-D)."""
+    if kind != "contract" or event not in FREEZING:
+        return None
+    client = market.account_of(agg.client)
+    if client is None or client.state is AccountState.ACTIVE:
+        return None
+    return Expected("refused", refusing=("ACC-FREEZE-D",))
+
+
+def _outcome(err: StatemachinesError) -> str:
+    if isinstance(err, TransitionRefused):
+        return "refused"
+    if isinstance(err, NotPermitted):
+        return "not_permitted"
+    if isinstance(err, IllegalTransition):
+        return "illegal"
+    if isinstance(err, InvalidInput):
+        return "invalid"
+    return type(err).__name__
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+def _closed_stays_closed(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """INV-ACC-1, step-wise: an account closed before a step is closed after it."""
+    return [
+        f"account {k} left closed for {after.get(k)}"
+        for k, v in before.items()
+        if v == "closed" and after.get(k) != "closed"
+    ]
+
+
+_AFTER_END = {"ending", "ended", "refunded"}
+_DONE_MS = {"approved", "cancelled"}
+
+
+def _no_way_back(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    """INV-CTR-1 and MS-6, step-wise: no contract goes back to work after its end, and an
+    approved or cancelled milestone stays so."""
+    problems = []
+    for k, v in before.items():
+        now = after.get(k)
+        if v in _AFTER_END and now not in _AFTER_END:
+            problems.append(f"contract {k} went from {v} back to {now}")
+        if v in _DONE_MS and now != v:
+            problems.append(f"milestone {k} went from {v} to {now}")
+    return problems
+
+
+def _money_never_shrinks(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]) -> list[str]:
+    """INV-MONEY-6, step-wise: what escrow released and what was refunded never go down."""
+    return [
+        f"contract {k}: released/refunded went from {v} to {after[k]}"
+        for k, v in before.items()
+        if k in after and (after[k][0] < v[0] or after[k][1] < v[1])
+    ]
+
+
+STEP_INVARIANTS: tuple[Callable[..., list[str]], ...] = (
+    _closed_stays_closed,
+    _no_way_back,
+    _money_never_shrinks,
+)
+"""Invariants of one step (before and after), defined here because they compare two states."""
+
+
+def _states(world: World) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for agg in world.aggregates():
+        out[agg.id] = agg.state.value
+        if isinstance(agg, Contract):
+            for ms in agg.milestones:
+                out[ms.id] = ms.state.value
+    return out
+
+
+def _moneys(world: World) -> dict[str, tuple[int, int]]:
+    return {
+        c.id: (c.escrow_released.cents, c.refunds_total.cents)
+        for c in world.market.store.values("contract")
+    }
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+@attrs.define
+class Coverage:
+    """Which states were reached, which edges fired, which guards passed and refused."""
+
+    states: set[tuple[str, str]] = attrs.Factory(set)
+    edges: set[tuple[str, int]] = attrs.Factory(set)
+    guards: dict[tuple[str, int, str], set[bool]] = attrs.Factory(dict)
+
+    def guard(self, machine: str, edge: Edge[Any], rule_id: str, ok: bool) -> None:
+        """Record one guard result."""
+        index = _edge_index(machine, edge)
+        self.guards.setdefault((machine, index, rule_id), set()).add(ok)
+
+    def fired(self, machine: str, edge: Edge[Any]) -> None:
+        """Record an edge that fired."""
+        self.edges.add((machine, _edge_index(machine, edge)))
+
+    def merge(self, other: Coverage) -> None:
+        """Add *other*'s observations to these."""
+        self.states |= other.states
+        self.edges |= other.edges
+        for k, v in other.guards.items():
+            self.guards.setdefault(k, set()).update(v)
+
+
+_EDGE_INDEX: dict[tuple[str, int], int] = {}
+
+
+def _edge_index(machine: str, edge: Edge[Any]) -> int:
+    key = (machine, id(edge))
+    index = _EDGE_INDEX.get(key)
+    if index is None:
+        from statemachines._engine import SPECS  # noqa: PLC0415  (the registry, late)
+
+        index = next(i for i, e in enumerate(SPECS[machine].edges) if e is edge)
+        _EDGE_INDEX[key] = index
+    return index
+
+
+# --------------------------------------------------------------------------- the search
+
+
+@attrs.define
+class Report:
+    """What a check found."""
+
+    bounds: Bounds
+    states: int = 0
+    transitions: int = 0
+    attempts: int = 0
+    invariants: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    """False when ``max_states`` cut the search short."""
+    depth: int = 0
+    violation: str | None = None
+    trace: tuple[Step, ...] = ()
+    coverage: Coverage = attrs.Factory(Coverage)
+
+    @property
+    def ok(self) -> bool:
+        """True when no violation was found."""
+        return self.violation is None
+
+    @property
+    def rate(self) -> float:
+        """States per second."""
+        return self.states / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        """The report in a few lines."""
+        b = self.bounds
+        lines = [
+            f"bounds: {b.contracts} contract(s) ({b.hourly} hourly), up to {b.milestones} "
+            f"milestone(s) each, amounts {', '.join(str(Money(a)) for a in b.amounts)}, "
+            f"agency {'yes' if b.agency else 'no'}, symmetry {'on' if b.symmetry else 'off'}, "
+            f"depth {b.depth if b.depth is not None else 'unbounded'}",
+            f"states: {self.states}   transitions: {self.transitions}   attempts: {self.attempts}"
+            f"   invariants checked: {self.invariants}",
+            f"time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   max depth: {self.depth}"
+            + ("" if self.complete else "   (cut short by --max-states)"),
+        ]
+        if self.violation is None:
+            lines.append("no violation found")
+        else:
+            lines.append(f"VIOLATION: {self.violation}")
+            lines.append(f"shortest trace ({len(self.trace)} steps):")
+            lines.extend(f"  {i}. {s}" for i, s in enumerate(self.trace, 1))
+        return "\n".join(lines)
+
+
+BOOKKEEPING = frozenset({"export_records"})
+"""Events that only record that something was done (checked in every state, never expanded:
+no guard of v0.1 reads what they write)."""
+
+
+class _Found(Exception):
+    def __init__(self, problem: str, step: Step | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.step = step
+
+
+_KINDS = ("account", "membership", "contract")
+
+
+def _next_times(world: World, times: Iterable[datetime]) -> list[datetime]:
+    now = world.clock.now()
+    due = [agg.deadlines[0].due for agg in world.aggregates() if agg.deadlines]
+    nxt = min(due) if due else None
+    best = nxt
+    for t in times:
+        for span in THRESHOLDS:
+            x = t + span
+            if x > now:
+                if best is None or x < best:
+                    best = x
+                break
+    if best is None:
+        return []
+    out = [best]
+    if best - SECOND > now:
+        out.append(best - SECOND)
+    return out
+
+
+class _Facts:
+    """Caches an account's obligations while the world does not change.
+
+    The checker tries dozens of events on an unchanged world, and reading the
+    obligations is the dearest part of each. The cache is used by the checker's
+    own reading and by the first reading of an account event it fires (made
+    before anything changes, and only when *token* names that account); every
+    other reading (after a change, during the marketplace's effects) is fresh.
+    """
+
+    def __init__(self, compute: Callable[[Account, datetime], Any]) -> None:
+        self.compute = compute
+        self.cache: dict[tuple[str, datetime], Any] = {}
+        self.token: str | None = None
+        self.reading = False
+
+    def __call__(self, acc: Account, now: datetime) -> Any:
+        use = self.reading or self.token == acc.id
+        self.token = None
+        if not use:
+            return self.compute(acc, now)
+        key = (acc.id, now)
+        value = self.cache.get(key)
+        if value is None:
+            value = self.cache[key] = self.compute(acc, now)
+        return value
+
+
+class _Search:
+    def __init__(self, bounds: Bounds) -> None:
+        self.bounds = bounds
+        self.world = World(bounds)
+        self.report = Report(bounds)
+        self.seen_once: set[tuple[Any, ...]] = set()
+        self.denied: set[tuple[Any, ...]] = set()
+        self.max_payments = bounds.payments if bounds.payments is not None else bounds.milestones + 2
+        market = self.world.market
+        self.facts = _Facts(market.obligations)
+        market.accounts.obligations = self.facts
+        self.world.on_restore = self.facts.cache.clear
+
+    def key(self) -> tuple[Any, list[datetime]]:
+        return world_key(self.world, symmetry=self.bounds.symmetry)
+
+    def in_bound(self) -> bool:
+        for c in self.world.market.store.values("contract"):
+            if len(c.milestones) > self.bounds.milestones or len(c.payments) > self.max_payments:
+                return False
+            if len(c.refund_requests) > 1:
+                return False
+        return True
+
+    def invariants(self, step: Step | None, before: tuple[Any, ...] | None, decision: Any) -> None:
+        world = self.world
+        market = world.market
+        now = world.clock.now()
+        problems: list[str] = []
+        count = 0
+        for c in market.store.values("contract"):
+            for inv in CONTRACT_INVARIANTS:
+                problems += inv(c)
+            for timed in TIMED_CONTRACT_INVARIANTS:
+                problems += timed(c, now)
+            count += len(CONTRACT_INVARIANTS) + len(TIMED_CONTRACT_INVARIANTS)
+        for inv_m in ACCOUNT_INVARIANTS:
+            problems += inv_m(market)
+        count += len(ACCOUNT_INVARIANTS)
+        if before is not None:
+            states_before, moneys_before, accounts_before, lengths = before
+            after = _states(world)
+            problems += _closed_stays_closed(states_before, after)
+            problems += _no_way_back(states_before, after)
+            problems += _money_never_shrinks(moneys_before, _moneys(world))
+            count += 3
+            for acc in market.store.values("account"):
+                if any(d.event == "settle" for d in acc.history[lengths[acc.id] :]):
+                    problems += inv_acc_3_settled_with_nothing_left(market, acc)
+                    count += 1
+            if decision is not None and step is not None:
+                agg = market.get(step.kind, step.target)
+                problems += inv_acc_9_no_activity_while_frozen(
+                    accounts_before, step.kind, agg, decision
+                )
+                count += 1
+        self.report.invariants += count
+        if problems:
+            raise _Found("; ".join(problems), step)
+
+    def before(self) -> tuple[Any, ...]:
+        accounts: dict[str, AccountState] = {}
+        for acc in self.world.market.store.values("account"):
+            accounts[acc.id] = acc.state
+            if acc.company is not None:
+                accounts[acc.company] = acc.state
+        lengths = {acc.id: len(acc.history) for acc in self.world.market.store.values("account")}
+        return _states(self.world), _moneys(self.world), accounts, lengths
+
+    def run(self) -> Report:  # noqa: PLR0915  (the search loop, in one place)
+        report = self.report
+        world = self.world
+        started = time.perf_counter()
+        key, _ = self.key()
+        parents: dict[Any, tuple[Any, Step | None]] = {key: (None, None)}
+        depth_of = {key: 0}
+        queue: deque[tuple[Any, Snapshot]] = deque([(key, world.initial)])
+        report.states = 1
+        current = key
+        try:
+            self.invariants(None, None, None)
+            while queue:
+                current, snap = queue.popleft()
+                depth = depth_of[current]
+                report.depth = max(report.depth, depth)
+                expand = self.bounds.depth is None or depth < self.bounds.depth
+                for step, new_snap in self.successors(current, snap, expand=expand):
+                    if not expand:
+                        continue
+                    new_key = step[0]
+                    if new_key in parents:
+                        continue
+                    parents[new_key] = (current, step[1])
+                    depth_of[new_key] = depth + 1
+                    report.states += 1
+                    queue.append((new_key, new_snap))
+                    if self.bounds.max_states is not None and report.states >= self.bounds.max_states:
+                        report.complete = False
+                        queue.clear()
+                        break
+        except _Found as found:
+            report.violation = found.problem
+            steps: list[Step] = [] if found.step is None else [found.step]
+            node = current
+            while True:
+                parent, step_in = parents[node]
+                if step_in is None:
+                    break
+                steps.append(step_in)
+                node = parent
+            report.trace = tuple(reversed(steps))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def successors(  # noqa: PLR0912, PLR0915  (every attempt and every time step)
+        self, key: Any, snap: Snapshot, *, expand: bool
+    ) -> Iterator[tuple[tuple[Any, Step], Snapshot]]:
+        world = self.world
+        market = world.market
+        report = self.report
+        cov = report.coverage
+        world.restore(snap)
+        now = world.clock.now()
+        before = self.before()
+        for agg in world.aggregates():
+            cov.states.add((SPECS_BY_MODEL[type(agg)].name, agg.state._name_))
+            if isinstance(agg, Contract):
+                for ms in agg.milestones:
+                    cov.states.add(("milestone", ms.state._name_))
+        targets = [(kind, agg.id) for kind in _KINDS for agg in market.store.values(kind)]
+        dirty = False
+        seen_once = self.seen_once
+        thorough = self.bounds.thorough
+        for kind, agg_id in targets:
+            flow = market._flows[kind]
+            spec: MachineSpec[Any, Any] = flow.spec
+            for event in spec.events:
+                for actor in ACTORS:
+                    if dirty:
+                        world.restore(snap)
+                        dirty = False
+                    agg = market.get(kind, agg_id)
+                    state = agg.state
+                    if actor.role not in _roles_for(spec, state, event):
+                        # Illegal, or a role the table never lets fire it here: the engine
+                        # decides from the state's name and the role alone, so once is enough.
+                        memo: tuple[Any, ...] = (spec.name, state._name_, event, actor.role)
+                        if memo in seen_once and not thorough:
+                            continue
+                        seen_once.add(memo)
+                    elif not thorough:
+                        # A role the table lets fire it, refused by the machine's authorisation
+                        # (not this account's holder, not a party): that depends on who the actor
+                        # is and on the aggregate's parties, which never change.
+                        memo = (spec.name, agg_id, state._name_, event, actor)
+                        if memo in self.denied:
+                            continue
+                    for payload in payloads(world, kind, agg, event):
+                        if dirty:
+                            world.restore(snap)
+                            dirty = False
+                            agg = market.get(kind, agg_id)
+                        report.attempts += 1
+                        self.facts.reading = True
+                        try:
+                            expected = _frozen_client(market, kind, agg, event) or predict(
+                                flow, agg, event, actor, payload, now, cov.guard
+                            )
+                        finally:
+                            self.facts.reading = False
+                        saved = spec._get(agg)
+                        length = len(agg.history)
+                        if kind == "account":
+                            self.facts.token = agg_id
+                        try:
+                            decision = market.fire(kind, agg_id, event, actor, **payload)
+                        except StatemachinesError as err:
+                            got = _outcome(err)
+                            if spec._get(agg) != saved or len(agg.history) != length:
+                                step = Step(now, kind, agg_id, event, actor, tuple(payload.items()), got)
+                                raise _Found(f"{step}: {got}, but the aggregate changed", step) from None
+                            if got != expected.outcome:
+                                step = Step(now, kind, agg_id, event, actor, tuple(payload.items()), got)
+                                raise _Found(
+                                    f"{step}: the table says {expected.outcome}"
+                                    f"{list(expected.refusing) or ''} but it was {got}: {err}",
+                                    step,
+                                ) from None
+                            if got == "refused":
+                                _check_rules(err, expected, now, kind, agg_id, event, actor, payload)
+                            elif got == "not_permitted" and expected.edge is not None:
+                                self.denied.add((spec.name, agg_id, state._name_, event, actor))
+                            continue
+                        dirty = True
+                        self.facts.cache.clear()
+                        edge = expected.edge
+                        step = Step(
+                            now, kind, agg_id, event, actor, tuple(payload.items()), agg.state.value
+                        )
+                        if expected.outcome != "fires" or edge is None:
+                            raise _Found(
+                                f"{step}: fired, but the table says {expected.outcome}"
+                                f"{list(expected.refusing) or ''}",
+                                step,
+                            )
+                        if decision.target is not edge.target:
+                            raise _Found(
+                                f"{step}: went to {decision.target.value}, but the table's target "
+                                f"is {edge.target.value}",
+                                step,
+                            )
+                        cov.fired(spec.name, edge)
+                        report.transitions += 1
+                        # The platform fires system events itself (effects, deadlines): they
+                        # are checked against the table here but start no new states.
+                        if (
+                            actor.role is Role.SYSTEM
+                            or event in BOOKKEEPING
+                            or not expand
+                            or not self.in_bound()
+                        ):
+                            continue
+                        new_key, _ = self.key()
+                        if new_key == key:
+                            continue
+                        self.invariants(step, before, decision)
+                        yield (new_key, step), world.snapshot()
+        if not expand:
+            return
+        for at in _next_times_from(self, snap):
+            world.restore(snap)
+            world.clock.set(at)
+            step = Step(at)
+            try:
+                fired = market.advance(at)
+            except StatemachinesError as err:
+                raise _Found(f"{step}: a deadline failed: {err}", step) from None
+            if market.stuck:
+                raise _Found(f"{step}: deadlines were refused: {market.stuck}", step)
+            for d in fired:
+                report.transitions += 1
+                for agg in world.aggregates():
+                    spec = SPECS_BY_MODEL[type(agg)]
+                    if agg.history and agg.history[-1] is d:
+                        edges = spec.edges_from(d.source, d.event)
+                        for e in edges:
+                            if e.target is d.target:
+                                cov.fired(spec.name, e)
+            step = attrs.evolve(step, result=", ".join(f"{d.event}" for d in fired))
+            if not self.in_bound():
+                continue
+            new_key, _ = self.key()
+            self.invariants(step, before, None)
+            yield (new_key, step), world.snapshot()
+
+
+def _next_times_from(search: _Search, snap: Snapshot) -> list[datetime]:
+    search.world.restore(snap)
+    _, times = search.key()
+    return _next_times(search.world, sorted(set(times)))
+
+
+def _check_rules(  # noqa: PLR0913, PLR0917  (the attempt, for the message)
+    err: TransitionRefused,
+    expected: Expected,
+    now: datetime,
+    kind: str,
+    agg_id: str,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+) -> None:
+    if set(err.rule_ids) != set(expected.refusing):
+        step = Step(now, kind, agg_id, event, actor, tuple(payload.items()), "refused")
+        raise _Found(
+            f"{step}: refused by {list(err.rule_ids)}, but the table's guards refuse "
+            f"{list(expected.refusing)}",
+            step,
+        )
+
+
+def check(bounds: Bounds) -> Report:
+    """Explore every state of the bounded marketplace; stop at the first violation."""
+    return _Search(bounds).run()
+
+
+# --------------------------------------------------------------------------- scenario files
+
+
+def _yaml_value(value: Any) -> Any:  # noqa: PLR0911  (one case per type)
+    if isinstance(value, Money):
+        return f"{value.cents // 100}.{value.cents % 100:02d} {value.currency}"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_yaml_value(v) for v in value]
+    if attrs.has(type(value)):
+        return _fields_of(value)
+    return value
+
+
+def _fields_of(agg: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in attrs.fields(type(agg)):
+        if f.name == "history":
+            continue
+        value = getattr(agg, f.name)
+        default = f.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs.Factory is a class
+            default = (
+                default.factory(agg) if default.takes_self else default.factory()  # type: ignore[attr-defined]
+            )
+        if default is not attrs.NOTHING and value == default:
+            continue
+        out[f.name] = _yaml_value(value)
+    return out
+
+
+def scenario_yaml(report: Report, title: str | None = None) -> str:
+    """The report's trace as a scenario file for ``python -m statemachines run``."""
+    world = World(report.bounds)
+    aggregates: dict[str, Any] = {}
+    for agg in world.aggregates():
+        fields = _fields_of(agg)
+        fields.pop("id", None)
+        aggregates[agg.id] = {"machine": SPECS_BY_MODEL[type(agg)].name, **fields}
+    used = {s.actor for s in report.trace if s.actor is not None}
+    actors = {
+        _NAMES[a]: f"{a.role.value}:{a.id}" + (f":{a.party}" if a.party else "")
+        for a in ACTORS
+        if a in used and a.role is not Role.SYSTEM
+    }
+    steps: list[dict[str, Any]] = []
+    now = START
+    for s in report.trace:
+        entry: dict[str, Any] = {}
+        if s.at != now:
+            entry["at"] = _yaml_value(s.at)
+            now = s.at
+        if s.event:
+            entry["actor"] = _NAMES[s.actor] if s.actor is not None else "system"
+            entry["do"] = s.event
+            entry["on"] = s.target
+            if s.payload:
+                entry["with"] = {k: _yaml_value(v) for k, v in s.payload}
+            if s.result:
+                entry["expect"] = {"state": s.result}
+        else:
+            entry["note"] = f"time moves; deadlines fire: {s.result or 'none'}"
+        steps.append(entry)
+    doc = {
+        "scenario": title or f"Checker counterexample: {report.violation}",
+        "start": _yaml_value(START),
+        "actors": actors,
+        "world": aggregates,
+        "steps": steps,
+    }
+    header = (
+        "# Written by `python -m statemachines check`: the shortest trace to a violation.\n"
+        f"# {report.violation}\n"
+    )
+    return header + yaml.safe_dump(doc, sort_keys=False, width=100)
+

@@ -1,0 +1,58 @@
+"""``python -m statemachines check``: the command-line face of :mod:`statemachines.checker`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from statemachines.checker import Bounds, check, scenario_yaml
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Any) -> None:
+    """Register the ``check`` subcommand on the CLI's subparsers."""
+    p = sub.add_parser("check", help="explore every state of a bounded marketplace")
+    p.add_argument("--contracts", type=int, default=1, help="contracts in the world (default 1)")
+    p.add_argument("--milestones", type=int, default=1, help="milestones per contract (default 1)")
+    p.add_argument("--hourly", type=int, default=0, help="how many contracts are hourly")
+    p.add_argument("--agency", action="store_true", help="add an agency to the world")
+    p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
+    p.add_argument("--depth", type=int, default=3, help="steps from the start (default 3; 0: none)")
+    p.add_argument("--max-states", type=int, default=None, help="stop after this many states")
+    p.add_argument("--no-symmetry", action="store_true", help="store every ordering apart")
+    p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")
+    p.add_argument("--trace", type=Path, help="write a counterexample scenario here")
+
+
+def bounds_from(args: argparse.Namespace) -> Bounds:
+    """The bounds the command line asks for."""
+    amounts = tuple(round(float(a) * 100) for a in str(args.amounts).split(",") if a.strip())
+    return Bounds(
+        contracts=args.contracts,
+        milestones=args.milestones,
+        hourly=args.hourly,
+        agency=args.agency,
+        amounts=amounts,
+        depth=args.depth or None,
+        max_states=args.max_states,
+        symmetry=not args.no_symmetry,
+        thorough=args.thorough,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the checker; exit 1 on a violation (its trace goes to --trace or standard output)."""
+    report = check(bounds_from(args))
+    print(report.summary())  # noqa: T201  (a command prints)
+    if report.ok:
+        return 0
+    text = scenario_yaml(report)
+    if args.trace is not None:
+        args.trace.write_text(text, encoding="utf-8")
+        print(f"counterexample written to {args.trace} (replay: python -m statemachines run)")  # noqa: T201
+    else:
+        sys.stdout.write("\n" + text)
+    return 1
