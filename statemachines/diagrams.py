@@ -272,6 +272,8 @@ _CONTRACT_FAMILIES = {
     "ESC-": ("fixed",),
     "BILL-": ("hourly",),
     "CTR-HR-": ("hourly",),
+    "CTR-END-2": ("hourly",),
+    "CTR-END-3": ("hourly",),
 }
 """Contract rule families of one contract type (rulebook §3.11-3.15)."""
 
