@@ -237,3 +237,23 @@ def test_child_milestones_are_fired_at_the_contract_time(
 
     assert set(times) <= {d.at for d in c.history}
     assert REVIEW.audit is not lifecycle.audit
+
+
+@pytest.mark.parametrize("make", [hourly_contract, fixed_contract], ids=["hourly", "fixed"])
+@pytest.mark.parametrize("state", list(S), ids=[s.value for s in S])
+def test_every_verdict_can_be_asked_in_every_state(
+    lifecycle: ContractLifecycle, state: ContractState, make: Any
+) -> None:
+    c = make()
+    c.state = state
+    if state in {S.ENDING, S.ENDED, S.REFUNDED}:
+        c.ended_at = at(2, 9)
+    before = to_dict(c)
+
+    verdicts = [
+        v for actor in (OWNER, FREELANCER, SUPPORT, SYSTEM) for v in lifecycle.verdicts(c, actor)
+    ]
+
+    assert len(verdicts) == 4 * len(CONTRACT.events)
+    assert all(str(v) for v in verdicts)
+    assert to_dict(c) == before
