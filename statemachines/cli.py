@@ -441,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return checker_cli.run(args)
         return cmd_run(args, out)
     except UsageError as err:
+        sys.stdout.flush()
         sys.stderr.write(f"statemachines: error: {err}\n")
         return 2
     except BrokenPipeError:  # the reader (e.g. `| head`) stopped reading: not an error
