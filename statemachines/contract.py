@@ -120,7 +120,9 @@ def _freelancer_side(c: Contract, actor: Actor, edge: Edge[Any] | None) -> str |
     if actor.role is Role.FREELANCER:
         if c.agency:
             return f"an agency ({c.freelancer!r}) holds contract {c.id}; its members act for it"
-        return None if actor.id == c.freelancer else f"contract {c.id} is {c.freelancer!r}'s"
+        if actor.id != c.freelancer:
+            return f"contract {c.id} is held by {c.freelancer!r}, not by {actor.id!r}"
+        return None
     if not c.agency or actor.party != c.freelancer:
         return f"contract {c.id} is held by {c.freelancer!r}, not by agency {actor.party!r}"
     logs = edge is not None and edge.event in {"log_time", "delete_time"}
@@ -562,7 +564,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(
                 Guard("REF-REQ-2", after.platform_payment, uses=("payment",)),
                 Guard("REF-REQ-1", after.request_in_time, uses=("payment",)),
-                Guard("REF-180-2", after.request_within_payment, uses=("payment", "amount")),
+                Guard("REF-180-2", after.within_payment, uses=("payment", "amount")),
             ),
             effects=(Effect("REF-REQ-1", after.record_request),),
             params=(PAYMENT_ID, Param("amount", MONEY, doc="how much the client asks back")),

@@ -213,11 +213,6 @@ def request_in_time(c: Contract, ctx: Context) -> Reason | None:
     return None
 
 
-def request_within_payment(c: Contract, ctx: Context) -> Reason | None:
-    """REF-180-2: a request asks for all of a payment or part of it."""
-    return within_payment(c, ctx)
-
-
 # --------------------------------------------------------------------------- guards: bonus
 
 

@@ -189,11 +189,6 @@ class Contract:
         return self.kind is ContractKind.HOURLY
 
     @property
-    def is_over(self) -> bool:
-        """True once settled: ``ended`` or ``refunded``."""
-        return self.state in {ContractState.ENDED, ContractState.REFUNDED}
-
-    @property
     def live_milestone(self) -> Milestone | None:
         """The milestone funded or in review, if any (at most one, MS-2)."""
         return next((m for m in self.milestones if m.state in LIVE_MILESTONE), None)
@@ -272,11 +267,6 @@ class Contract:
     def weeks_in_review(self, now: datetime) -> tuple[BillingWeek, ...]:
         """Weeks with time whose client review has not closed yet (CTR-END-3, BILL-4)."""
         return tuple(w for w in self.weeks if w.logged and w.review_closes > now)
-
-    def describe(self) -> str:
-        """``hourly contract C-1``."""
-        kind = "hourly" if self.is_hourly else "fixed-price"
-        return f"{kind} contract {self.id}"
 
     def ended_label(self) -> str:
         """``ended on 2026-03-02``."""
