@@ -22,7 +22,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
@@ -123,6 +123,12 @@ def summary() -> str:
         enforced = sorted({*spec.rule_ids, *(r.rule_id for r in spec.forbidden)})
         lines.append(f"  rule IDs enforced ({len(enforced)}): {', '.join(enforced)}")
     return "\n".join(lines)
+
+
+def cmd_summary(out: Out) -> int:
+    """``summary``: every machine's states, transitions and rule IDs."""
+    out.line(summary())
+    return 0
 
 
 # --------------------------------------------------------------------------- render
@@ -429,17 +435,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     out = Out(sys.stdout)
     diagrams.discover()
+    commands: dict[str | None, Callable[[], int]] = {
+        None: lambda: cmd_summary(out),
+        "summary": lambda: cmd_summary(out),
+        "render": lambda: cmd_render(args, out),
+        "explain": lambda: cmd_explain(args, out),
+        "run": lambda: cmd_run(args, out),
+        "check": lambda: int(checker_cli.run(args)),
+    }
     try:
-        if args.command in (None, "summary"):
-            out.line(summary())
-            return 0
-        if args.command == "render":
-            return cmd_render(args, out)
-        if args.command == "explain":
-            return cmd_explain(args, out)
-        if args.command == "check":
-            return checker_cli.run(args)
-        return cmd_run(args, out)
+        return commands[args.command]()
     except UsageError as err:
         sys.stdout.flush()
         sys.stderr.write(f"statemachines: error: {err}\n")

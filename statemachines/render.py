@@ -105,7 +105,11 @@ class CheckResult:
     def lines(self) -> list[str]:
         """One line per problem, each naming the file or rule."""
         hint = "(run: python -m statemachines render)"
-        out = [f"stale: {p.as_posix()} {hint}" for p in self.stale]
+        why = {
+            RULES_MD: "(it lists the tests and scenarios citing each rule; "
+            "run: python -m statemachines render)"
+        }
+        out = [f"stale: {p.as_posix()} {why.get(p, hint)}" for p in self.stale]
         out += [f"missing: {p.as_posix()} {hint}" for p in self.missing]
         out += [
             f"unexpected: {p.as_posix()} (no machine draws it; delete it)" for p in self.unexpected
