@@ -399,7 +399,10 @@ def _markdown(cat: Catalogue) -> str:
         places = cat.uses.get(rule.id, [])
         if places:
             out.append("- **Enforced in:**")
-            out.extend(f"  - {u} as a {u.kind}" for u in places)
+            kinds: dict[str, list[str]] = {}
+            for use in places:
+                kinds.setdefault(str(use), []).append(use.kind)
+            out.extend(f"  - {where}: {', '.join(k)}" for where, k in kinds.items())
         else:
             out.append("- **Enforced in:** no table cites it yet")
         out.append(f"- **Sources:** {_cell([_source(s) for s in rule.sources])}")

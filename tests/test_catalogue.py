@@ -147,7 +147,7 @@ def test_the_markdown_lists_gaps_first_then_every_rule() -> None:
     assert gaps < text.index("## Index") < text.index("### MS-1")
     assert "  - MS-2: not enforced, not tested" in text
     assert "- **Kind:** guard" in text
-    assert "  - milestone `fund` (draft → funded) as a guard" in text
+    assert "  - milestone `fund` (draft → funded): guard" in text
     assert "- **Sources:** P11, P14, P50" in text
     assert "- **Tests:** none yet" in text
 
