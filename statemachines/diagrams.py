@@ -481,8 +481,9 @@ def _legend(view: View) -> list[str]:
             line = "      "
         line += piece
     lines.append(line.rstrip(";"))
-    lines.append("[IDs] = rules that must hold; dashed = fired by the platform on a deadline;")
-    lines.append("events listed inside a state keep it in that state; double border = final state.")
+    lines.append("[IDs] = rules that must hold; dashed arrows and italic entries are fired by the")
+    lines.append("platform on a deadline; events listed inside a state keep it in that state;")
+    lines.append("double border = final state.")
     return lines
 
 
