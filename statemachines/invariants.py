@@ -49,6 +49,7 @@ __all__ = [
     "inv_money_6_refunds_irreversible",
     "inv_money_7_hourly_billing",
     "inv_money_8_availability",
+    "inv_money_9_client_side",
     "inv_ms_1_single_active_milestone",
     "inv_ms_2_review_timer",
     "inv_ms_3_no_early_or_stale_auto_release",
@@ -318,6 +319,21 @@ def inv_money_8_availability(c: Contract) -> list[str]:
     return problems
 
 
+def inv_money_9_client_side(c: Contract) -> list[str]:
+    """INV-MONEY-9: the client is never credited more than it was charged on the contract.
+
+    Charges are escrow fundings, hourly invoices and bonuses; credits are escrow returned
+    and refunds given by the freelancer side.
+    """
+    charged = c.escrow_charged.cents + sum(
+        p.amount.cents for p in c.payments if p.kind in {PaymentKind.HOURLY, PaymentKind.BONUS}
+    )
+    credited = c.escrow_returned.cents + c.refunds_total.cents
+    if credited > charged:
+        return [f"{c.id} credited the client {credited} cents of {charged} charged"]
+    return []
+
+
 def inv_time_2_escrow_refund(c: Contract, now: datetime) -> list[str]:
     """INV-TIME-2: an escrow-refund request is pending for 7 days at most."""
     err = c.escrow_refund
@@ -400,6 +416,7 @@ CONTRACT_INVARIANTS: tuple[Invariant, ...] = (
     inv_money_6_refunds_irreversible,
     inv_money_7_hourly_billing,
     inv_money_8_availability,
+    inv_money_9_client_side,
     inv_time_3_feedback,
     inv_time_6_bonus_window,
     inv_derived_1_refunded,
