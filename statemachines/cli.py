@@ -5,8 +5,9 @@ Commands:
 * ``summary``: every machine's states, transitions and the rule IDs it enforces.
 * ``render [--check]``: write ``diagrams/`` and ``docs/rules.md``, or check that the
   committed ones are fresh and that no landed machine has a v0.1 gap.
-* ``explain SNAPSHOT.json [--actor ROLE[:ID[:PARTY]]] [--at TIME] [--json]``: for a
-  saved aggregate, every event, whether that actor may fire it now, and why not.
+* ``explain SNAPSHOT.json [--actor ROLE[:ID[:PARTY]]] [--at TIME] [--with NAME=VALUE]
+  [--json]``: for a saved aggregate, every event, whether that actor may fire it
+  now (with those arguments), and why not.
 * ``run SCENARIO.yaml|FOLDER ... [--json]``: executable specifications (see
   :mod:`statemachines.scenarios`).
 
@@ -241,6 +242,38 @@ def _roles_for(spec: MachineSpec[Any, Any], state: Any, event: str) -> list[Role
     return [r for r in Role if r in roles]
 
 
+def _arguments(spec: MachineSpec[Any, Any], pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--with NAME=VALUE`` pairs as each event's arguments (events without NAME ignore it)."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            msg = f"--with {pair!r}: write NAME=VALUE, e.g. --with amount=150.00"
+            raise UsageError(msg)
+        values[name.strip()] = value.strip()
+    known = {p.name for event in spec.events for p in spec.params(event)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        msg = f"--with: {spec.name} has no event argument {', '.join(map(repr, unknown))}"
+        raise UsageError(msg)
+    out: dict[str, dict[str, Any]] = {}
+    for event in spec.events:
+        for param in spec.params(event):
+            if param.name in values:
+                raw: Any = values[param.name]
+                if bool in param.types:
+                    raw = {"true": True, "false": False}.get(raw.lower(), raw)
+                elif int in param.types and raw.lstrip("-").isdigit():
+                    raw = int(raw)
+                try:
+                    converted = scenarios.convert_argument(raw, param.types, f"--with {param.name}")
+                except scenarios.ScenarioError as err:
+                    text = err.text if err.text.startswith("--with") else f"--with {err.text}"
+                    raise UsageError(text) from None
+                out.setdefault(event, {})[param.name] = converted
+    return out
+
+
 def cmd_explain(args: argparse.Namespace, out: Out) -> int:
     """``explain``: what each event would do now, for one actor or for every role."""
     aggregate = _read_snapshot(Path(args.snapshot))
@@ -251,6 +284,7 @@ def cmd_explain(args: argparse.Namespace, out: Out) -> int:
         raise UsageError(err.text) from None
     clock = ManualClock(at)
     flow = scenarios.workflow_for(spec, clock)
+    given = _arguments(spec, args.with_ or [])
     rows: list[dict[str, Any]] = []
     actor = None
     if args.actor:
@@ -259,21 +293,27 @@ def cmd_explain(args: argparse.Namespace, out: Out) -> int:
         except scenarios.ScenarioError as err:
             msg = f"--actor: {err.text}"
             raise UsageError(msg) from None
-        for verdict in flow.verdicts(aggregate, actor):
+        for event in spec.events:
+            verdict = flow.explain(aggregate, event, actor, **given.get(event, {}))
             rows.append(_row(verdict, [actor.role] if verdict.allowed else []))
     else:
         for event in spec.events:
+            payload = given.get(event, {})
             verdicts = [
-                (role, flow.explain(aggregate, event, scenarios.parse_actor(role.value, aggregate)))
+                (
+                    role,
+                    flow.explain(
+                        aggregate, event, scenarios.parse_actor(role.value, aggregate), **payload
+                    ),
+                )
                 for role in _roles_for(spec, aggregate.state, event)
             ]
             allowed = [role for role, v in verdicts if v.allowed]
             if allowed or not verdicts:
                 shown = next((v for _, v in verdicts if v.allowed), None)
                 if shown is None:
-                    shown = flow.explain(
-                        aggregate, event, scenarios.parse_actor("system", aggregate)
-                    )
+                    system = scenarios.parse_actor("system", aggregate)
+                    shown = flow.explain(aggregate, event, system, **payload)
                 rows.append(_row(shown, allowed))
             else:
                 refused = [v for _, v in verdicts if isinstance(v.error, TransitionRefused)]
@@ -422,6 +462,13 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("snapshot", help="a JSON snapshot (statemachines.snapshots.to_dict)")
     explain.add_argument("--actor", help="ROLE[:ID[:PARTY]], e.g. client_owner:ana:co-1 or CO")
     explain.add_argument("--at", help="when, with a UTC offset (default: now)")
+    explain.add_argument(
+        "--with",
+        dest="with_",
+        action="append",
+        metavar="NAME=VALUE",
+        help="an event argument, e.g. --with amount=150.00 (repeat for more)",
+    )
     explain.add_argument("--json", action="store_true", help="print JSON for scripts")
     run = sub.add_parser("run", help="run scenario files (or folders of them)")
     run.add_argument("scenarios", nargs="+", help="SCENARIO.yaml files or folders")

@@ -76,6 +76,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "StepResult",
+    "convert_argument",
     "load",
     "parse_actor",
     "parse_time",
@@ -906,7 +907,7 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
                     f"{event!r} takes no argument {name!r}; it takes {', '.join(params) or 'none'}"
                 )
                 raise ScenarioError(msg)
-            payload[name] = _argument(value, params[name].types, f"with.{name}")
+            payload[name] = convert_argument(value, params[name].types, f"with.{name}")
         try:
             decision, followed = world.fire(target_id, event, actor, payload)
             outcome = Outcome(decision=decision, followed=tuple(followed))
@@ -928,7 +929,8 @@ def _run_step(world: _World, step: Step, data: Mapping[str, Any]) -> StepResult:
     )
 
 
-def _argument(value: Any, types: tuple[type, ...], what: str) -> Any:
+def convert_argument(value: Any, types: tuple[type, ...], what: str) -> Any:
+    """An event argument from YAML or command-line text, tried against each accepted type."""
     errors = []
     for kind in types:
         try:

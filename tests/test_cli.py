@@ -207,9 +207,24 @@ def test_explain_guesses_the_freelancer_from_the_snapshot(
     assert doc["actor"]["id"] == "fl-1"
 
 
+def test_explain_with_arguments_checks_the_guards_that_read_them(
+    snapshot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["explain", str(snapshot), "--actor", "CO", "--at", "2026-03-10T09:00Z"]
+
+    assert main([*args, "--with", "amount=0.00", "--json"]) == 0
+
+    events = {e["event"]: e for e in json.loads(capsys.readouterr().out)["events"]}
+    assert events["approve"]["rule_ids"] == ["MS-REVIEW-5"]
+    assert "positive amount" in events["approve"]["reasons"][0]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["explain", "{snap}", "--with", "colour=red"], "has no event argument 'colour'"),
+        (["explain", "{snap}", "--with", "amount"], "write NAME=VALUE"),
+        (["explain", "{snap}", "--with", "amount=lots"], "--with an amount is text"),
         (["explain", "{dir}/missing.json"], "missing.json: no such file"),
         (["explain", "{dir}/bad.json"], "bad.json:1: malformed JSON"),
         (["explain", "{dir}/lost.json"], "unknown snapshot schema"),
