@@ -141,6 +141,8 @@ class Bounds:
     milestones: int = 1
     agency: bool = False
     """Add agency ``ag-1`` (owned by ``ao``)."""
+    team: bool = True
+    """Give the client company its admin (``ada``) and hiring manager (``hal``)."""
     hourly: int = 0
     """How many of the contracts are hourly (the last ones); the others are fixed-price."""
     amounts: tuple[int, ...] = (500, 2_000)
@@ -209,7 +211,8 @@ class World:
         ana = _actor(Role.CLIENT_OWNER)
         m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
         m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
-        for person, role in (("ada", Role.CLIENT_ADMIN), ("hal", Role.HIRING_MANAGER)):
+        team = (("ada", Role.CLIENT_ADMIN), ("hal", Role.HIRING_MANAGER)) if bounds.team else ()
+        for person, role in team:
             membership = m.invite("co-1", person, role, ana)
             m.fire("membership", membership.id, "accept", _actor(role))
         if bounds.agency:
@@ -653,7 +656,17 @@ def _edge_index(machine: str, edge: Edge[Any]) -> int:
     if index is None:
         from statemachines._engine import SPECS  # noqa: PLC0415  (the registry, late)
 
-        index = next(i for i, e in enumerate(SPECS[machine].edges) if e is edge)
+        edges = SPECS[machine].edges
+        index = next((i for i, e in enumerate(edges) if e is edge), -1)
+        if index < 0:  # an edited copy of a row (tests that break a guard): same place
+            index = next(
+                (
+                    i
+                    for i, e in enumerate(edges)
+                    if (e.event, e.sources, e.target, e.branch) == (edge.event, edge.sources, edge.target, edge.branch)
+                ),
+                -1,
+            )
         _EDGE_INDEX[key] = index
     return index
 
@@ -1056,6 +1069,8 @@ def _check_rules(  # noqa: PLR0913, PLR0917  (the attempt, for the message)
 
 def check(bounds: Bounds) -> Report:
     """Explore every state of the bounded marketplace; stop at the first violation."""
+    _ROLES.clear()  # tables may have been edited since the last run (tests break guards)
+    _EDGE_INDEX.clear()
     return _Search(bounds).run()
 
 

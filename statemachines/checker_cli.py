@@ -19,6 +19,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--milestones", type=int, default=1, help="milestones per contract (default 1)")
     p.add_argument("--hourly", type=int, default=0, help="how many contracts are hourly")
     p.add_argument("--agency", action="store_true", help="add an agency to the world")
+    p.add_argument("--no-team", action="store_true", help="leave out the admin and hiring manager")
     p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
     p.add_argument("--depth", type=int, default=3, help="steps from the start (default 3; 0: none)")
     p.add_argument("--max-states", type=int, default=None, help="stop after this many states")
@@ -35,6 +36,7 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
         milestones=args.milestones,
         hourly=args.hourly,
         agency=args.agency,
+        team=not args.no_team,
         amounts=amounts,
         depth=args.depth or None,
         max_states=args.max_states,
