@@ -242,7 +242,7 @@ def _closed_for(c: Contract, ctx: Context) -> datetime | None:
     # When the window closed for the actor's side, or None while it may still leave feedback.
     closes = c.feedback_closes
     assert closes is not None, "feedback is left only after the end"
-    if ctx.now < closes or c.late_feedback is side_of(ctx.actor):
+    if ctx.now < closes or side_of(ctx.actor) in c.late_feedback:
         return None
     return closes
 
@@ -292,7 +292,7 @@ def window_closed(c: Contract, ctx: Context) -> Reason | None:
             f"the feedback window of contract {c.id} is open until {format_utc(closes)}; "
             f"the {other.value} can still leave feedback without permission"
         )
-    if c.feedback_at(other) is not None or c.late_feedback is other:
+    if c.feedback_at(other) is not None or other in c.late_feedback:
         return fail(f"the {other.value} already left feedback or may already leave it late")
     return None
 
@@ -336,7 +336,8 @@ def publish_feedback(c: Contract, ctx: Context) -> None:
 
 def allow_late(c: Contract, ctx: Context) -> None:
     """FB-3: the actor's side lets the other side leave feedback late."""
-    c.late_feedback = Side.FREELANCER if side_of(ctx.actor) is Side.CLIENT else Side.CLIENT
+    other = Side.FREELANCER if side_of(ctx.actor) is Side.CLIENT else Side.CLIENT
+    c.late_feedback = (*c.late_feedback, other)
 
 
 def refund_payment(c: Contract, ctx: Context) -> None:

@@ -123,8 +123,8 @@ def enough_time_logged(c: Contract, ctx: Context) -> Reason | None:
     minutes: int = ctx.payload["minutes"]
     if minutes > week.logged:
         return fail(
-            f"only {hours(week.logged)} {'is' if week.logged < 120 else 'are'} logged in "
-            f"{week.label}; {hours(minutes)} cannot be deleted",
+            f"{week.label} has only {hours(week.logged)} logged; {hours(minutes)} cannot be "
+            "deleted",
             logged_minutes=week.logged,
         )
     return None

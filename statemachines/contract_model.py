@@ -125,8 +125,8 @@ class Contract:
     """When the freelancer side left feedback for the client."""
     feedback_published_at: datetime | None = None
     """When feedback became public (FB-2)."""
-    late_feedback: Side | None = None
-    """The side the other let leave feedback after the window closed (FB-3)."""
+    late_feedback: tuple[Side, ...] = ()
+    """The sides the other side let leave feedback after the window closed (FB-3)."""
     feedback_withdrawn: bool = False
     """True while the contract is ``refunded``: its feedback is not shown (FB-4, REF-180-7)."""
     refunded_at: datetime | None = None

@@ -443,8 +443,24 @@ def test_fb_3_the_other_side_may_allow_late_feedback_after_the_window(
     flow.fire(paid, "allow_late_feedback", OWNER)
     flow.fire(paid, "leave_feedback", FREELANCER)
 
-    assert paid.late_feedback is Side.FREELANCER
+    assert paid.late_feedback == (Side.FREELANCER,)
     assert paid.feedback_visible
+
+
+def test_fb_3_both_sides_may_let_the_other_leave_late_feedback(
+    flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
+) -> None:
+    flow.fire(paid, "end_contract", OWNER)
+    jan_clock.set(datetime(2026, 2, 1, tzinfo=UTC))
+    flow.advance(paid)
+
+    flow.fire(paid, "allow_late_feedback", OWNER)
+    flow.fire(paid, "allow_late_feedback", FREELANCER)
+    flow.fire(paid, "leave_feedback", FREELANCER)
+    flow.fire(paid, "leave_feedback", HIRING)
+
+    assert paid.late_feedback == (Side.FREELANCER, Side.CLIENT)
+    assert check_contract(paid, jan_clock.now()) == []
 
 
 def test_fb_3_late_feedback_needs_no_permission_while_the_window_is_open(

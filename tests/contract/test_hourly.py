@@ -271,7 +271,7 @@ def test_bill_2_only_logged_time_can_be_deleted(
     err = refused(lifecycle, hourly, "delete_time", FREELANCER, minutes=240)
 
     assert err.rule_ids == ("BILL-2",)
-    assert err.reasons == ("only 3 hours are logged in week 2026-03-02; 4 hours cannot be deleted",)
+    assert err.reasons == ("week 2026-03-02 has only 3 hours logged; 4 hours cannot be deleted",)
 
 
 def test_bill_2_a_week_emptied_by_deletions_is_not_invoiced(
