@@ -60,6 +60,7 @@ import copy
 import enum
 import html
 import importlib
+import json
 import pkgutil
 import textwrap
 import types
@@ -755,7 +756,12 @@ def to_mermaid(view: View, path: Trail | None = None) -> str:
     """A Mermaid ``stateDiagram-v2`` for *view*, ending with a newline."""
     machine = _DiagramMachine(view, "mermaid", path)
     text = str(machine.models[0].get_graph().source)  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    lines = [line.rstrip() for line in text.splitlines()]
+    if lines[:1] == ["---"] and lines[2:3] == ["---"]:
+        # transitions writes the bare title between the front-matter fences;
+        # Mermaid reads that block as YAML, so it must say ``title: ...``.
+        lines[1] = f"title: {json.dumps(view.title)}"
+    return "\n".join(lines) + "\n"
 
 
 def render_svg(dot: str) -> bytes:

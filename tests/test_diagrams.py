@@ -154,7 +154,7 @@ def test_output_is_deterministic(view: View) -> None:
 def test_mermaid_is_a_state_diagram_with_one_line_per_arrow() -> None:
     text = to_mermaid(View(MILESTONE))
 
-    assert text.splitlines()[:4] == ["---", "milestone", "---", "stateDiagram-v2"]
+    assert text.splitlines()[:4] == ["---", 'title: "milestone"', "---", "stateDiagram-v2"]
     assert "  direction LR" in text
     arrows = [ln for ln in text.splitlines() if " --> " in ln and "[*]" not in ln]
     assert len(arrows) == sum(len(e.sources) for e in MILESTONE.edges)
