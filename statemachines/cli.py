@@ -30,7 +30,7 @@ from typing import Any, ClassVar, TextIO
 import statemachines  # noqa: F401  (importing the package builds every machine)
 from statemachines import checker_cli, diagrams, scenarios
 from statemachines import render as rendering
-from statemachines._engine import SPECS, MachineSpec, Verdict
+from statemachines._engine import SPECS_BY_MODEL, MachineSpec, Verdict
 from statemachines.actors import Role
 from statemachines.clock import ManualClock, SystemClock, format_utc
 from statemachines.errors import (
@@ -277,7 +277,7 @@ def _arguments(spec: MachineSpec[Any, Any], pairs: Sequence[str]) -> dict[str, d
 def cmd_explain(args: argparse.Namespace, out: Out) -> int:
     """``explain``: what each event would do now, for one actor or for every role."""
     aggregate = _read_snapshot(Path(args.snapshot))
-    spec = next(s for s in SPECS.values() if s.model is type(aggregate))
+    spec = SPECS_BY_MODEL[type(aggregate)]
     try:
         at = scenarios.parse_time(args.at, "--at") if args.at else SystemClock().now()
     except scenarios.ScenarioError as err:

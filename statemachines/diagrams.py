@@ -73,7 +73,7 @@ import attrs
 from transitions.extensions import diagrams_graphviz, diagrams_mermaid
 from transitions.extensions.diagrams import GraphMachine, TransitionGraphSupport
 
-from statemachines._engine import SPECS, Edge, MachineSpec
+from statemachines._engine import SPECS, SPECS_BY_MODEL, Edge, MachineSpec
 from statemachines.actors import Role
 
 __all__ = [
@@ -402,11 +402,11 @@ def trail(aggregate: Any) -> Trail:
 
 
 def _spec_of(aggregate: Any) -> MachineSpec[Any, Any]:
-    for spec in SPECS.values():
-        if spec.model is type(aggregate):
-            return spec
-    msg = f"{type(aggregate).__name__} is not the aggregate of any machine"
-    raise TypeError(msg)
+    try:
+        return SPECS_BY_MODEL[type(aggregate)]
+    except KeyError:
+        msg = f"{type(aggregate).__name__} is not the aggregate of any machine"
+        raise TypeError(msg) from None
 
 
 # --------------------------------------------------------------------------- labels

@@ -59,7 +59,7 @@ from typing import Any
 import attrs
 import yaml
 
-from statemachines._engine import SPECS, Decision, MachineSpec, Workflow
+from statemachines._engine import SPECS, SPECS_BY_MODEL, Decision, MachineSpec, Workflow
 from statemachines.actors import SYSTEM, Actor, Role
 from statemachines.clock import UTC, ManualClock, format_utc
 from statemachines.errors import (
@@ -201,11 +201,11 @@ def _guess_actor(role: Role, aggregate: Any, actor_id: str | None) -> Actor | No
 
 
 def _spec_of(aggregate: Any) -> MachineSpec[Any, Any]:
-    for spec in SPECS.values():
-        if spec.model is type(aggregate):
-            return spec
-    msg = f"{type(aggregate).__name__} is not the aggregate of any machine"
-    raise ScenarioError(msg)
+    try:
+        return SPECS_BY_MODEL[type(aggregate)]
+    except KeyError:
+        msg = f"{type(aggregate).__name__} is not the aggregate of any machine"
+        raise ScenarioError(msg) from None
 
 
 def _subclasses(cls: type) -> Iterator[type]:
