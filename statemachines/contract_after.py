@@ -52,6 +52,14 @@ def _amount(ctx: Context, name: str, c: Contract) -> Money:
     return _zero(c) if value is None else value
 
 
+def shown(net: Money) -> bool:
+    """REF-180-7, FB-4, C-13: net pay of 100 minor units or more keeps a contract visible.
+
+    The threshold is US$1.00; other currencies use 100 of their minor units.
+    """
+    return net.cents >= WORK_HISTORY_MIN.cents
+
+
 def _age_days(payment: Payment, now: datetime) -> int:
     # A payment is "N days old" during its N-th day: one second past 180 days is 181.
     return ceil((now - payment.paid_at) / timedelta(days=1))
@@ -77,17 +85,17 @@ def _net_after_end(c: Contract, ctx: Context) -> Money:
 
 def ends_paid(c: Contract, ctx: Context) -> bool:
     """Settled at once with net pay of US$1.00 or more."""
-    return not unsettled_at_end(c, ctx) and _net_after_end(c, ctx) >= WORK_HISTORY_MIN
+    return not unsettled_at_end(c, ctx) and shown(_net_after_end(c, ctx))
 
 
 def ends_unpaid(c: Contract, ctx: Context) -> bool:
     """Settled at once with net pay below US$1.00 (REF-180-7)."""
-    return not unsettled_at_end(c, ctx) and _net_after_end(c, ctx) < WORK_HISTORY_MIN
+    return not unsettled_at_end(c, ctx) and not shown(_net_after_end(c, ctx))
 
 
 def paid_enough(c: Contract, ctx: Context) -> bool:
     """Net pay stays at US$1.00 or more (settling, with a support split if any)."""
-    return c.net_paid + _amount(ctx, "to_freelancer", c) >= WORK_HISTORY_MIN
+    return shown(c.net_paid + _amount(ctx, "to_freelancer", c))
 
 
 def paid_too_little(c: Contract, ctx: Context) -> bool:
@@ -97,7 +105,7 @@ def paid_too_little(c: Contract, ctx: Context) -> bool:
 
 def refund_keeps_pay(c: Contract, ctx: Context) -> bool:
     """After the refund, net pay is still US$1.00 or more."""
-    return c.net_paid.minus_capped(_amount(ctx, "amount", c)) >= WORK_HISTORY_MIN
+    return shown(c.net_paid.minus_capped(_amount(ctx, "amount", c)))
 
 
 def refund_drops_pay(c: Contract, ctx: Context) -> bool:
@@ -107,7 +115,7 @@ def refund_drops_pay(c: Contract, ctx: Context) -> bool:
 
 def bonus_restores_pay(c: Contract, ctx: Context) -> bool:
     """After the bonus, net pay is US$1.00 or more again (PAY-2)."""
-    return c.net_paid + _amount(ctx, "amount", c) >= WORK_HISTORY_MIN
+    return shown(c.net_paid + _amount(ctx, "amount", c))
 
 
 def bonus_leaves_unpaid(c: Contract, ctx: Context) -> bool:

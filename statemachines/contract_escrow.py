@@ -239,6 +239,7 @@ def only_held_money(c: Contract, ctx: Context) -> Reason | None:
 
 def add_milestone(c: Contract, ctx: Context) -> None:
     """MS-3: a new milestone, not funded yet."""
+    nothing = Money(0, c.currency)  # the milestone's own defaults are in US dollars
     ms = Milestone(
         id=f"{c.id}-M{len(c.milestones) + 1}",
         contract=c.id,
@@ -247,6 +248,10 @@ def add_milestone(c: Contract, ctx: Context) -> None:
         amount=ctx.payload["amount"],
         agency=c.agency,
         title=ctx.payload["title"],
+        funded=nothing,
+        released=nothing,
+        extra=nothing,
+        returned=nothing,
     )
     c.milestones = (*c.milestones, ms)
 

@@ -228,7 +228,7 @@ class Contract:
     @property
     def in_work_history(self) -> bool:
         """Shown in both work histories: net pay of at least US$1.00 (REF-180-7, C-13)."""
-        return self.net_paid >= WORK_HISTORY_MIN
+        return self.net_paid.cents >= WORK_HISTORY_MIN.cents
 
     @property
     def feedback_closes(self) -> datetime | None:

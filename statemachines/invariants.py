@@ -386,7 +386,7 @@ def inv_time_6_bonus_window(c: Contract) -> list[str]:
 
 def inv_derived_1_refunded(c: Contract) -> list[str]:
     """INV-DERIVED-1: ``refunded`` iff settled with net pay below US$1.00; then feedback hides."""
-    low = c.net_paid < WORK_HISTORY_MIN
+    low = c.net_paid.cents < WORK_HISTORY_MIN.cents
     refunded = c.state is _C.REFUNDED
     problems = []
     if refunded != (c.state in _OVER and low):

@@ -17,6 +17,7 @@ from statemachines import (
     Contract,
     ContractLifecycle,
     ContractState,
+    InvalidPayload,
     ManualClock,
     Money,
     NotPermitted,
@@ -447,3 +448,20 @@ def test_ctr_end_3_an_hourly_contract_with_nothing_to_review_ends_at_once(
 
     assert hourly.state is S.REFUNDED  # nothing was ever paid (INV-DERIVED-1)
     assert hourly.deadlines[0].event == "close_feedback"
+
+
+def test_an_hourly_contract_in_euros_keeps_every_amount_in_euros(
+    lifecycle: ContractLifecycle, clock: ManualClock
+) -> None:
+    c = Contract.hourly(
+        "C-3", client="co-1", freelancer="fl-1", rate=Money(3_000, "EUR"), started_at=at(2, 9)
+    )
+    lifecycle.fire(c, "log_time", FREELANCER, minutes=90)
+    clock.set(at(9, 12))
+    lifecycle.advance(c)
+
+    with pytest.raises(InvalidPayload, match="is in USD but 'C-3' is kept in EUR"):
+        lifecycle.fire(c, "pay_bonus", OWNER, amount=Money(100))
+
+    assert c.payments[0].amount == Money(4_500, "EUR")
+    assert check_contract(c, at(9, 12)) == []
