@@ -103,7 +103,7 @@ def test_a_review_lapse_one_second_early_is_caught(
 def test_symmetry_reduction_changes_the_count_not_the_verdicts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    bounds = Bounds(contracts=2, milestones=1, team=False, depth=3)
+    bounds = Bounds(contracts=2, milestones=1, team=False, depth=2)
 
     reduced = check(bounds)
     full = check(attrs.evolve(bounds, symmetry=False))

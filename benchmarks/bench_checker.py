@@ -1,0 +1,168 @@
+"""Benchmark of the checkers: states per second side by side, and states, time, memory by bound.
+
+Run: ``python benchmarks/bench_checker.py [--quick] [--budget SECONDS] [--market-depth D]``
+
+1. Side by side, in one run, on the same bounded model (N contracts of M milestones of
+   the milestone machine, at most one live milestone per contract, MS-2):
+   ``checker_table.explore`` (successors compiled from ``MILESTONE``'s edges) and a plain
+   Python explorer written here over a hand-written dict table. Best of 5, CPU time.
+2. A table of states, CPU time and peak memory for N = 1..4, M = 1..3, with and
+   without symmetry reduction, for the table explorer and for the full marketplace
+   checker (``statemachines.checker``, at depth ``--market-depth``). Each cell runs in a
+   fresh process (peak RSS is the process's, less an empty run's); a cell that passes
+   ``--budget`` seconds is reported as not finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections import deque
+
+PLAIN_TABLE: dict[str, tuple[str, ...]] = {
+    "DRAFT": ("FUNDED", "CANCELLED"),
+    "FUNDED": ("SUBMITTED", "APPROVED", "CANCELLED"),
+    "SUBMITTED": ("CHANGES_REQUESTED", "APPROVED", "CANCELLED"),
+    "CHANGES_REQUESTED": ("RESUBMITTED", "CANCELLED"),
+    "RESUBMITTED": ("CHANGES_REQUESTED", "APPROVED", "CANCELLED"),
+    "APPROVED": (),
+    "CANCELLED": (),
+}
+"""The milestone machine as a plain dict (what a hand-written explorer would use)."""
+
+PLAIN_LIVE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED"})
+
+
+def plain_explore(groups: int, members: int, *, symmetry: bool = True) -> tuple[int, float]:
+    """The plain explorer: the same search over strings and a dict table."""
+    start = (("DRAFT",) * members,) * groups
+    seen = {start}
+    queue = deque([start])
+    began = time.process_time()
+    while queue:
+        world = queue.popleft()
+        for g, states in enumerate(world):
+            busy = sum(1 for s in states if s in PLAIN_LIVE)
+            for i, s in enumerate(states):
+                if symmetry and i and states[i - 1] == s:
+                    continue
+                for t in PLAIN_TABLE[s]:
+                    if t in PLAIN_LIVE and s not in PLAIN_LIVE and busy >= 1:
+                        continue
+                    moved = states[:i] + (t,) + states[i + 1 :]
+                    if symmetry:
+                        moved = tuple(sorted(moved))
+                    new = world[:g] + (moved,) + world[g + 1 :]
+                    if symmetry:
+                        new = tuple(sorted(new))
+                    if new not in seen:
+                        seen.add(new)
+                        queue.append(new)
+    return len(seen), time.process_time() - began
+
+
+def side_by_side(groups: int, members: int, rounds: int = 5) -> dict[str, float]:
+    """Best-of-*rounds* states per second of both explorers, interleaved."""
+    from statemachines.checker_table import LIVE_MILESTONE, explore  # noqa: PLC0415
+    from statemachines.milestone import MILESTONE  # noqa: PLC0415
+
+    best_checker = best_plain = 0.0
+    states = 0
+    for _ in range(rounds):
+        report = explore(MILESTONE, groups=groups, members=members, live=LIVE_MILESTONE)
+        best_checker = max(best_checker, report.rate)
+        count, seconds = plain_explore(groups, members)
+        assert count == report.states, (count, report.states)
+        states = count
+        best_plain = max(best_plain, count / seconds)
+    return {"states": states, "checker": best_checker, "plain": best_plain}
+
+
+CELL = """
+import json, resource, time
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from statemachines.milestone import MILESTONE
+from statemachines.checker_table import LIVE_MILESTONE, explore
+from statemachines.checker import Bounds, check
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kind, n, m, sym, depth = {args!r}
+if kind == "table":
+    r = explore(MILESTONE, groups=n, members=m, live=LIVE_MILESTONE, symmetry=sym)
+    out = dict(states=r.states, seconds=r.seconds, ok=True)
+else:
+    began = time.process_time()
+    r = check(Bounds(contracts=n, milestones=m, symmetry=sym, depth=depth))
+    out = dict(states=r.states, seconds=time.process_time() - began, ok=r.ok)
+out["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+print(json.dumps(out))
+"""
+
+
+def cell(kind: str, n: int, m: int, sym: bool, depth: int, budget: float) -> dict[str, object] | None:
+    """One bound, in a fresh process; None when it did not finish within *budget* seconds."""
+    code = CELL.format(args=(kind, n, m, sym, depth))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=budget, check=True
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    except subprocess.CalledProcessError as err:  # e.g. out of memory
+        return {"error": err.stderr.strip().splitlines()[-1] if err.stderr else str(err)}
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="N, M up to 2 only")
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per cell")
+    parser.add_argument("--market-depth", type=int, default=2, help="depth of the full checker")
+    parser.add_argument("--skip-market", action="store_true")
+    args = parser.parse_args()
+    top = 2 if args.quick else 4
+    print("## Side by side (4 contracts x 3 milestones, symmetry on, best of 5, CPU time)\n")
+    s = side_by_side(min(top, 4), min(top, 3))
+    ratio = s["checker"] / s["plain"]
+    print("| explorer | states | states/s |\n|---|---:|---:|")
+    print(f"| checker_table (compiled from MILESTONE) | {s['states']:,} | {s['checker']:,.0f} |")
+    print(f"| plain Python over a dict table | {s['states']:,} | {s['plain']:,.0f} |")
+    print(f"\nratio checker / plain: {ratio:.2f} (goal: at least 0.50)\n")
+    kinds = ["table"] if args.skip_market else ["table", "market"]
+    for kind in kinds:
+        title = (
+            "Table explorer (milestone machine, MS-2)"
+            if kind == "table"
+            else f"Full marketplace checker (depth {args.market_depth}, admin and hiring manager)"
+        )
+        print(f"## {title}\n")
+        print("| N | M | symmetry | states | CPU s | states/s | peak MB |")
+        print("|---:|---:|---|---:|---:|---:|---:|")
+        for n in range(1, top + 1):
+            for m in range(1, min(top, 3) + 1):
+                for sym in (True, False):
+                    r = cell(kind, n, m, sym, args.market_depth, args.budget)
+                    label = "on" if sym else "off"
+                    if r is None:
+                        print(f"| {n} | {m} | {label} | did not finish in {args.budget:.0f} s | | | |")
+                    elif "error" in r:
+                        print(f"| {n} | {m} | {label} | failed: {r['error']} | | | |")
+                    else:
+                        states = int(r["states"])  # type: ignore[call-overload]
+                        secs = float(r["seconds"])  # type: ignore[arg-type]
+                        rate = states / secs if secs else 0.0
+                        print(
+                            f"| {n} | {m} | {label} | {states:,} | {secs:.2f} | {rate:,.0f} | "
+                            f"{float(r['peak_mb']):.0f} |"  # type: ignore[arg-type]
+                        )
+                    sys.stdout.flush()
+        print()
+    _ = resource  # the cells measure memory; imported here so the script fails early without it
+
+
+if __name__ == "__main__":
+    main()
