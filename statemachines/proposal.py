@@ -98,7 +98,9 @@ def _freelancer_visible(p: Proposal, ctx: Context) -> Reason | None:
 
 
 def _client_may_hire(p: Proposal, ctx: Context) -> Reason | None:
-    return account_frozen(ctx.facts, p.company, "make offers")
+    return account_frozen(ctx.facts, p.company, "make offers") or account_frozen(
+        ctx.facts, p.freelancer, "receive offers"
+    )
 
 
 def _freelancer_may_accept(p: Proposal, ctx: Context) -> Reason | None:

@@ -429,6 +429,18 @@ def test_acc_freeze_d_no_proposal_offer_or_acceptance_while_frozen(
     assert accept == {"ACC-FREEZE-D": f"account fl-1 is {state}, so it cannot accept offers"}
 
 
+@pytest.mark.parametrize("state", ["closing", "suspended", "closed"])
+def test_acc_freeze_d_a_frozen_freelancer_receives_no_offer(
+    flow: ProposalFlow, box: Box, state: str
+) -> None:
+    p = _sent(flow)
+    box.value = {"fl-1": state}
+
+    reasons = refused(flow, p, "send_offer", HAL)
+
+    assert reasons == {"ACC-FREEZE-D": f"account fl-1 is {state}, so it cannot receive offers"}
+
+
 def test_job_1_a_closed_post_takes_no_proposals(flow: ProposalFlow, box: Box) -> None:
     class Facts:
         jobs: ClassVar[dict[str, str]] = {"J-4": "closed"}

@@ -248,6 +248,25 @@ class MarketplaceMachine(RuleBasedStateMachine):
         if options:
             self._attempt(*data.draw(st.sampled_from(options), label="clear"))
 
+    @rule(data=st.data())
+    def hiring_moves_on(self, data: st.DataObject) -> None:
+        """Post the job, send the proposal, make the offer, accept it: one step at a time."""
+        key = data.draw(st.sampled_from(("P-1", "P-2", "P-3", "P-4")), label="proposal")
+        p = self.market.get("proposal", key)
+        job = self.market.get("job", p.job)
+        writer = {"fl-1": FL, "ag-1": AM, "ao": AO_FL}[p.freelancer]
+        answerer = BM if p.agency else writer
+        client = CLIENTS[p.company]
+        if job.state.value != "open":
+            event = "repost" if job.state.value in {"closed", "expired"} else "post"
+            self._attempt("job", job.id, event, client, {})
+        elif p.state.value == "draft":
+            self._attempt("proposal", key, "submit", writer, {})
+        elif p.state.value == "submitted":
+            self._attempt("proposal", key, "send_offer", client, {})
+        elif p.state.value == "offer_pending":
+            self._attempt("proposal", key, "accept_offer", answerer, {})
+
     @rule(
         data=st.data(),
         event=st.sampled_from(
