@@ -376,7 +376,11 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.ACTIVE,),
             CLIENT,
             role_rules=("TEAM-5",),
-            guards=(FIXED, Guard("MS-REVIEW-1", escrow.in_review)),
+            guards=(
+                FIXED,
+                Guard("MS-REVIEW-1", escrow.in_review),
+                Guard("MS-REVIEW-5", escrow.positive_release, uses=("amount",)),
+            ),
             effects=(
                 Effect("MS-REVIEW-5", escrow.approve),
                 Effect("CTR-END-10", escrow.suggest_end),
@@ -389,7 +393,11 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.ACTIVE,),
             CLIENT,
             role_rules=("TEAM-5",),
-            guards=(FIXED, Guard("MS-REVIEW-6", escrow.funded_unsubmitted)),
+            guards=(
+                FIXED,
+                Guard("MS-REVIEW-6", escrow.funded_unsubmitted),
+                Guard("MS-REVIEW-5", escrow.positive_release, uses=("amount",)),
+            ),
             effects=(
                 Effect("MS-REVIEW-6", escrow.release),
                 Effect("CTR-END-10", escrow.suggest_end),

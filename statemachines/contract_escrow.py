@@ -151,6 +151,19 @@ def funded_unsubmitted(c: Contract, ctx: Context) -> Reason | None:
     return None
 
 
+def positive_release(c: Contract, ctx: Context) -> Reason | None:
+    """MS-REVIEW-5: paying a milestone pays something (the milestone refuses it too)."""
+    amount: Money | None = ctx.payload.get("amount")
+    ms = c.live_milestone
+    if amount is not None and not amount and ms is not None:
+        return fail(
+            f"paying milestone {ms.id} must release a positive amount, not {amount}; to pay "
+            "nothing, ask for changes or end the contract",
+            amount=0,
+        )
+    return None
+
+
 def final_payment_by_client(c: Contract, ctx: Context) -> Reason | None:
     """CTR-END-5: only a client ending a fixed-price contract chooses a final payment."""
     if ctx.payload.get("payment") is None:

@@ -270,9 +270,11 @@ class ContractMachine(RuleBasedStateMachine):
         edges = CONTRACT.edges_from(state, event)
         forbidden = CONTRACT.forbidden_from(state, event)
         before = CONTRACT.save(c)
+        verdict = self.lifecycle.explain(c, event, actor, **payload)
         try:
             decision = self.lifecycle.fire(c, event, actor, **payload)
         except IllegalTransition:
+            assert not verdict.allowed
             assert not edges, f"{event} from {state.value} has an edge but was called illegal"
             assert forbidden is None
             assert CONTRACT.save(c) == before
@@ -280,11 +282,13 @@ class ContractMachine(RuleBasedStateMachine):
             assert edges or forbidden
             assert CONTRACT.save(c) == before
         except TransitionRefused as refused:
+            assert verdict.rule_ids == refused.rule_ids, "explain() must give the same reasons"
             assert edges or forbidden, f"{event} from {state.value} has no edge but was refused"
             assert set(refused.rule_ids) <= set(RULES)
             assert all(v.reason for v in refused.violations)
             assert CONTRACT.save(c) == before
         else:
+            assert verdict.target is decision.target, "explain() must predict the target"
             assert decision.target in {e.target for e in edges}
             assert c.state is decision.target
 

@@ -215,7 +215,7 @@ def test_a_failing_effect_puts_every_field_and_every_milestone_back(
     assert lifecycle.audit[-1].outcome == "failed"  # type: ignore[index]
 
 
-def test_a_refused_child_event_leaves_the_contract_unchanged(
+def test_ms_review_5_paying_nothing_is_refused_before_the_milestone_is_touched(
     lifecycle: ContractLifecycle, clock: ManualClock
 ) -> None:
     c = _lived_fixed(lifecycle, clock)
@@ -225,6 +225,10 @@ def test_a_refused_child_event_leaves_the_contract_unchanged(
         lifecycle.fire(c, "approve_milestone", OWNER, amount=Money(0))
 
     assert refused.value.rule_ids == ("MS-REVIEW-5",)
+    assert refused.value.reasons == (
+        "paying milestone C-2-M2 must release a positive amount, not US$0.00; to pay nothing, "
+        "ask for changes or end the contract",
+    )
     assert to_dict(c) == before
 
 
