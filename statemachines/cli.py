@@ -178,6 +178,8 @@ def cmd_render(args: argparse.Namespace, out: Out) -> int:
         shown = "; ".join(map(str, gaps[:3])) + ("; ..." if len(gaps) > 3 else "")
         note = f"{len(gaps)} v0.1 gap(s) in landed machines ({shown}); see docs/rules.md"
         out.line(out.paint(note, "yellow"))
+    else:
+        out.line("no v0.1 gaps: every in-scope rule of a landed machine is enforced and tested")
     return 0
 
 
