@@ -36,6 +36,8 @@ from statemachines.diagrams import (
     views,
 )
 
+pytest.importorskip("graphviz")  # drawing needs the optional graphviz package (the diagrams extra)
+
 OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 FREELANCER = Actor("fl-1", Role.FREELANCER)
 
