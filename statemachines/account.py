@@ -317,7 +317,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             "export_records",
             (A.ACTIVE, A.SUSPENDED, A.CLOSING, A.DEACTIVATED),
             HOLDERS | STAFF,
-            effects=(Effect("ACC-EXPORT-D", checks.export),),
+            effects=(Effect("ACC-EXPORT-D", checks.record_export),),
             summary="Download contracts, invoices, messages and work submissions.",
         ),
         Edge(
@@ -453,7 +453,11 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             summary="The owner's agency closed: unlink it and recompute the JSS.",
         ),
     ),
-    forbidden=(Forbidden("request_close", (A.SUSPENDED,), ANYONE, "ACC-GEN-6", checks.suspended),),
+    forbidden=(
+        Forbidden(
+            "request_close", (A.SUSPENDED,), ANYONE, "ACC-GEN-6", checks.refused_while_suspended
+        ),
+    ),
 )
 
 

@@ -463,7 +463,7 @@ def stop_closing(acc: Account, ctx: Context) -> None:
     acc.deadlines = Deadline.drop(acc.deadlines, BILLING)
 
 
-def export(acc: Account, ctx: Context) -> None:
+def record_export(acc: Account, ctx: Context) -> None:
     acc.exported_at = ctx.now
 
 
@@ -539,7 +539,7 @@ def stays_closed(acc: Account, ctx: Context) -> bool:
     return acc.type.team_only and not _facts(ctx).teams
 
 
-def suspended(acc: Account, ctx: Context) -> Reason:
+def refused_while_suspended(acc: Account, ctx: Context) -> Reason:
     return fail(
         f"account {acc.id} is suspended; it cannot be closed until the suspension is resolved, "
         "so contact support to escalate"
