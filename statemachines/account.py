@@ -195,7 +195,10 @@ SETTLE_GUARDS = (
     Guard("ACC-CLOSE-AG-3", checks.ag_nothing_ending),
     Guard("ACC-CLOSE-AG-5", checks.ag_paid_and_withdrawn),
     Guard("ACC-DEACT-2", checks.no_live_contracts_at_all),
+    Guard("ACC-GEN-1", checks.no_money_owed_freelancer),
+    Guard("ACC-CLOSE-CL-6", checks.cl_billing_paid),
 )
+"""Soft blockers, and the hard ones that could come back while closing (a failed charge)."""
 
 ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
     name="account",
@@ -296,10 +299,9 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             params=(AMOUNT,),
             summary="Withdraw available money (allowed while closing, C-29).",
         ),
-        Edge(
+        *_loop(
             "pay_owed",
-            (A.ACTIVE,),
-            A.ACTIVE,
+            (A.ACTIVE, A.CLOSING),
             HOLDERS,
             guards=(Guard("ACC-CLOSE-CL-6", checks.payment_needed, uses=("amount",)),),
             params=(AMOUNT,),

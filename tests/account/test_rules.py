@@ -1019,3 +1019,19 @@ def test_every_account_type_has_a_holder_who_may_export(
     life.fire(acc, "export_records", holder)
 
     assert acc.exported_at == START
+
+
+def test_acc_close_cl_6_a_charge_that_fails_while_closing_is_paid_before_settling(
+    life: AccountLifecycle, facts: Facts
+) -> None:
+    acc = company()
+    close(life, acc, ANA)
+    facts.value = Obligations(owed=Money(900))
+
+    reasons = refusal(life, acc, SYSTEM, "settle")
+    life.fire(acc, "pay_owed", ANA, amount=Money(900))
+    facts.value = Obligations()
+    life.settle(acc)
+
+    assert reasons == {"ACC-CLOSE-CL-6": "US$9.00 of billing is outstanding; pay it under Billing"}
+    assert acc.state is S.DEACTIVATED
