@@ -192,3 +192,35 @@ def test_memberships_jobs_and_proposals_survive_a_round_trip(clock: ManualClock)
         restored = from_dict(json.loads(json.dumps(to_dict(agg))))
         assert restored == agg
         assert restored.history == agg.history
+
+
+def test_replaying_an_accounts_history_reproduces_it(clock: ManualClock) -> None:
+    # Facts derived from recorded decisions (the money left after the withdrawals in the
+    # account's own history, as the marketplace computes it) make a replay exact.
+    def earned_less_withdrawn(account: Account, now: datetime) -> Obligations:
+        withdrawn = sum(
+            d.payload["amount"]["cents"] for d in account.history if d.event == "withdraw"
+        )
+        return Obligations(available=Money(1_000 - withdrawn), personal_contracts=("C-1",))
+
+    live = AccountLifecycle(clock=clock, obligations=earned_less_withdrawn)
+    acc = freelancer()
+    acc.agency = "ag-1"
+    live.fire(acc, "request_close", FL, confirm=True)
+    clock.advance(hours=1)
+    live.fire(acc, "withdraw", FL, amount=Money(1_000))
+    live.settle(acc)
+    clock.advance(days=3)
+    live.fire(acc, "request_reactivation_link", FL)
+    live.fire(acc, "confirm_reactivation", FL, token="fl-1-link-1")
+    live.fire(acc, "unlink_agency", SYSTEM)
+    live.fire(acc, "suspend", SUP, reason=SuspensionReason.CIRCUMVENTION)
+    first = freelancer()
+    first.agency = "ag-1"
+
+    replayed = AccountLifecycle(clock=clock, obligations=earned_less_withdrawn).replay(
+        first, acc.history
+    )
+
+    assert replayed == acc
+    assert replayed.history == acc.history
