@@ -632,14 +632,19 @@ class Workflow(Generic[S, A]):
     def advance(self, aggregate: A, now: datetime | None = None) -> list[Decision]:
         """Fire every deadline due at or before *now* (default: the clock), in time order.
 
-        Each fires once, as the system, at its own due time; cancelled or
-        superseded deadlines are gone from the aggregate and never fire.
+        Each fires once, as the system, at its own due time (or, when the
+        aggregate already records a later decision, at that decision's time);
+        cancelled or superseded deadlines are gone from the aggregate and never fire.
         """
         limit = self.clock.now() if now is None else ensure_utc(now, what="now")
         fired = []
+        history = aggregate.history
         while aggregate.deadlines and aggregate.deadlines[0].due <= limit:
-            due = aggregate.deadlines[0]
-            fired.append(self._fire(aggregate, due.event, SYSTEM, due.due, EMPTY))
+            due = aggregate.deadlines[0].due
+            # A late scheduler: if someone acted on the aggregate after the deadline fell
+            # due, the deadline fires at that later time, so history never runs backwards.
+            at = max(due, history[-1].at) if history else due
+            fired.append(self._fire(aggregate, aggregate.deadlines[0].event, SYSTEM, at, EMPTY))
         return fired
 
     def _fire(

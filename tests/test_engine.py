@@ -35,6 +35,7 @@ from statemachines._engine import (
     MachineSpec,
     Param,
     Reason,
+    Timer,
     fail,
 )
 from tests.conftest import START
@@ -73,6 +74,15 @@ def _explode(lamp: Lamp, ctx: Context) -> None:
     lamp.label = "half-done"
     msg = "the effect failed on purpose"
     raise RuntimeError(msg)
+
+
+def _ring_later(lamp: Lamp, ctx: Context) -> None:
+    lamp.deadlines = Deadline.put(
+        lamp.deadlines, Deadline("ring", "ring", ctx.now + timedelta(hours=1))
+    )
+
+
+_RING = Timer("MS-REVIEW-2", "an hour after switching on")
 
 
 def _never(lamp: Lamp, ctx: Context) -> Reason | None:
@@ -338,3 +348,27 @@ def test_deadlines_replace_by_key_and_stay_sorted() -> None:
 
     assert deadlines == (a2, b)
     assert Deadline.drop(deadlines, "a") == (b,)
+
+
+def test_a_late_scheduler_fires_at_the_latest_recorded_time(clock: ManualClock) -> None:
+    spec = _spec(
+        "late",
+        Edge("switch_on", (Light.OFF,), Light.ON, ANY, effects=(Effect("MS-1", _ring_later),)),
+        Edge("note", (Light.ON,), Light.ON, ANY),
+        Edge("ring", (Light.ON,), Light.BROKEN, frozenset({Role.SYSTEM}), timer=_RING),
+    )
+
+    class Late(Workflow[Light, Lamp]):
+        pass
+
+    Late.spec = spec
+    flow = Late(clock=clock)
+    lamp = Lamp("L-11")
+    flow.fire(lamp, "switch_on", FL)
+    flow.fire_at(lamp, "note", FL, START + timedelta(hours=3))  # after the deadline fell due
+
+    (fired,) = flow.advance(lamp, START + timedelta(hours=5))
+
+    assert fired.at == START + timedelta(hours=3)
+    assert lamp.state is Light.BROKEN
+    assert [d.at for d in lamp.history] == sorted(d.at for d in lamp.history)
