@@ -151,11 +151,14 @@ class Milestone:
 
 
 def _at_least_minimum(ms: Milestone, ctx: Context) -> Reason | None:
-    if ms.amount < MILESTONE_MIN:
+    # The rulebook states US$5.00; a milestone in another currency must reach the same
+    # number of minor units (ADR 0004), so the comparison never mixes currencies.
+    minimum = Money(MILESTONE_MIN.cents, ms.currency)
+    if ms.amount < minimum:
         return fail(
-            f"milestone {ms.id} is {ms.amount}; a milestone must be at least {MILESTONE_MIN}",
+            f"milestone {ms.id} is {ms.amount}; a milestone must be at least {minimum}",
             amount=ms.amount.cents,
-            minimum=MILESTONE_MIN.cents,
+            minimum=minimum.cents,
         )
     return None
 

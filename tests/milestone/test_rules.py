@@ -440,3 +440,16 @@ def test_ms_pay_1_an_automatic_release_is_pending_from_the_deadline(
     review.advance(submitted, START + timedelta(days=30))
 
     assert submitted.available_at == START + FOURTEEN_DAYS + timedelta(days=5)
+
+
+def test_ms_1_applies_in_the_milestones_own_currency(review: MilestoneReview) -> None:
+    ms = Milestone(
+        id="M-9", contract="C-9", client="co-1", freelancer="fl-1", amount=Money(499, "EUR")
+    )
+
+    with pytest.raises(TransitionRefused, match="at least EUR 5.00"):
+        review.fire(ms, "fund", OWNER)
+    review.fire(ms, "edit", OWNER, amount=Money(500, "EUR"))
+    review.fire(ms, "fund", OWNER)
+
+    assert ms.funded == Money(500, "EUR")
