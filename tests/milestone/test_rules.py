@@ -447,7 +447,7 @@ def test_ms_1_applies_in_the_milestones_own_currency(review: MilestoneReview) ->
         id="M-9", contract="C-9", client="co-1", freelancer="fl-1", amount=Money(499, "EUR")
     )
 
-    with pytest.raises(TransitionRefused, match="at least EUR 5.00"):
+    with pytest.raises(TransitionRefused, match=r"at least EUR 5\.00"):
         review.fire(ms, "fund", OWNER)
     review.fire(ms, "edit", OWNER, amount=Money(500, "EUR"))
     review.fire(ms, "fund", OWNER)
