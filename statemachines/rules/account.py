@@ -24,6 +24,7 @@ from statemachines.rules import Rule, register
 
 __all__ = [
     "ACCOUNT_RULES",
+    "COMPANY_CLOSE_AFTER",
     "JOB_POST_TTL",
     "JOB_WARNING_BEFORE",
     "REACTIVATION_LINK_TTL",
@@ -37,6 +38,11 @@ REACTIVATION_YEARS = 5
 
 REACTIVATION_LINK_TTL = timedelta(hours=4)
 """ACC-REACT-2: a self-service reactivation link works for this long after it is requested."""
+
+COMPANY_CLOSE_AFTER = timedelta(days=12)
+"""ACC-CLOSE-CL-4 (C-05): from the Monday 00:00 UTC that starts the week in which an hourly
+contract ended to the end of the next Friday (Saturday 00:00 UTC), when its last client review
+window closes."""
 
 JOB_POST_TTL = timedelta(days=30)
 """JOB-2: a job post with no activity for this long expires."""
@@ -68,7 +74,7 @@ def client_review_end(ended_at: datetime) -> datetime:
     week_start = (ended_at - timedelta(days=ended_at.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    return week_start + timedelta(days=12)
+    return week_start + COMPANY_CLOSE_AFTER
 
 
 ACCOUNT_RULES = (
