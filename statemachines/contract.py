@@ -70,6 +70,8 @@ LOGGERS = frozenset({Role.FREELANCER, Role.AGENCY_MEMBER})
 """Who logs time: the freelancer, or the agency member on the contract (TEAM-8)."""
 SIDES = CLIENT | DECIDERS
 SYSTEM = frozenset({Role.SYSTEM})
+ENDERS = SIDES | SYSTEM
+"""Either side ends a contract; the platform ends it when it closes an account for good."""
 SUPPORT = frozenset({Role.SUPPORT})
 AFTER_END = (S.ENDING, S.ENDED, S.REFUNDED)
 RUNNING = (S.ACTIVE, S.PAUSED)
@@ -211,12 +213,12 @@ END_EFFECTS = (
     Effect("CTR-END-6", after.open_feedback),
 )
 END: dict[str, Any] = {
-    "role_rules": ("CTR-GEN-1", "TEAM-5", "TEAM-8"),
+    "role_rules": ("CTR-GEN-1", "TEAM-5", "TEAM-8", "ACC-GEN-8"),
     "guards": (Guard("CTR-END-5", escrow.final_payment_by_client, uses=("payment",)),),
     "params": (
         Param("payment", MONEY, None, "fixed-price, client: the final payment; default: all held"),
     ),
-    "summary": "Either side ends the contract.",
+    "summary": "Either side ends the contract (or the platform, closing an account for good).",
 }
 WORK_AFTER_END = (
     "add_milestone",
@@ -418,7 +420,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             "end_contract",
             RUNNING,
             S.ENDING,
-            SIDES,
+            ENDERS,
             branch=Branch("money still to settle", after.unsettled_at_end),
             effects=END_EFFECTS,
             **END,
@@ -427,7 +429,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             "end_contract",
             RUNNING,
             S.ENDED,
-            SIDES,
+            ENDERS,
             branch=Branch(f"settled, {NET_OK}", after.ends_paid),
             effects=END_EFFECTS,
             **END,
@@ -436,7 +438,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             "end_contract",
             RUNNING,
             S.REFUNDED,
-            SIDES,
+            ENDERS,
             branch=Branch(f"settled, {NET_LOW}", after.ends_unpaid),
             effects=END_EFFECTS + HIDE,
             **END,

@@ -359,8 +359,12 @@ def cancel_milestones(c: Contract, ctx: Context) -> None:
 
 
 def return_everything(c: Contract, ctx: Context) -> None:
-    """CTR-END-4: the freelancer side ended; all held money goes back to the client now."""
-    if c.kind is ContractKind.FIXED and side_of(ctx.actor) is Side.FREELANCER:
+    """CTR-END-4: the freelancer side (or the platform) ended; held money returns now.
+
+    The platform ends contracts when it closes an account for good, and then held
+    escrow goes back to the client as when the freelancer ends (rulebook §5.1 A11).
+    """
+    if c.kind is ContractKind.FIXED and side_of(ctx.actor) is not Side.CLIENT:
         c.escrow_returned += c.unallocated
         c.unallocated = Money(0, c.currency)
 

@@ -404,9 +404,8 @@ class Marketplace:
             for c in resume:
                 self.contracts.fire_at(c, "billing_fixed", SYSTEM, _after_last(c, at))  # SUSP-1
         elif event == "permanent_close":  # rulebook §5.1 A11, ADR 0038
-            for c in self._running_contracts(acc):
-                actor = self._platform_for(c)
-                self.contracts.fire_at(c, "end_contract", actor, _after_last(c, at))
+            for c in self._running_contracts(acc):  # the platform ends them (ACC-GEN-8)
+                self.contracts.fire_at(c, "end_contract", SYSTEM, _after_last(c, at))
         elif event == "settle" and acc.type is AccountType.AGENCY:
             self._unlink_owner(acc, at)
 
@@ -430,15 +429,6 @@ class Marketplace:
             for c in self._contracts()
             if c.state.value in LIVE and {c.client, c.freelancer} & parties
         ]
-
-    @staticmethod
-    def _platform_for(c: Contract) -> Actor:
-        # The contract table lets only the parties end a contract. Ending from the
-        # freelancer side returns every held dollar to the client at once
-        # (CTR-END-4), which is what a permanent closure asks for (§5.1 A11).
-        if c.agency:
-            return Actor("platform", Role.AGENCY_OWNER, party=c.freelancer)
-        return Actor(c.freelancer, Role.FREELANCER, party=c.freelancer)
 
     def _unlink_owner(self, agency: Account, at: datetime) -> None:
         for acc in self._accounts():

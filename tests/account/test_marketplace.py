@@ -89,6 +89,9 @@ def test_circ_4_permanent_closure_ends_running_contracts_and_returns_held_escrow
     assert c.state in {C.ENDED, C.REFUNDED}
     assert c.escrow_returned == Money(20_000)
     assert c.escrow_held == Money(0)
+    assert c.history[-1].event == "end_contract"
+    assert c.history[-1].actor.role is Role.SYSTEM  # the platform ended it, not the freelancer
+    assert c.ended_by is None
 
 
 def test_acc_gen_8_only_support_suspends_through_the_marketplace(market: Marketplace) -> None:
