@@ -91,6 +91,7 @@ __all__ = [
     "check",
     "payloads",
     "predict",
+    "replay",
     "scenario_yaml",
     "world_key",
 ]
@@ -155,6 +156,9 @@ class Bounds:
     """Most payments per contract that are expanded (default: milestones + 2)."""
     max_states: int | None = None
     """Stop after this many states (the report says the search was cut short)."""
+    focus: tuple[str, ...] = ()
+    """Only these kinds of aggregate (``account``, ``membership``, ``contract``) are tried
+    and moved by events (time still moves everything); empty: all of them."""
     thorough: bool = False
     """Try every illegal or unauthorised attempt in every state, not once per state name."""
 
@@ -690,6 +694,8 @@ class Report:
     violation: str | None = None
     trace: tuple[Step, ...] = ()
     coverage: Coverage = attrs.Factory(Coverage)
+    paths: dict[tuple[str, int], tuple[Step, ...]] = attrs.Factory(dict)
+    """For every edge that fired: the shortest trace from the initial world that fires it."""
 
     @property
     def ok(self) -> bool:
@@ -742,7 +748,7 @@ def _next_times(world: World, times: Iterable[datetime]) -> list[datetime]:
     now = world.clock.now()
     due = [agg.deadlines[0].due for agg in world.aggregates() if agg.deadlines]
     nxt = min(due) if due else None
-    best = nxt
+    best = None
     for t in times:
         for span in THRESHOLDS:
             x = t + span
@@ -750,11 +756,13 @@ def _next_times(world: World, times: Iterable[datetime]) -> list[datetime]:
                 if best is None or x < best:
                     best = x
                 break
-    if best is None:
-        return []
-    out = [best]
-    if best - SECOND > now:
-        out.append(best - SECOND)
+    out: list[datetime] = []
+    for moment in (nxt, best):
+        if moment is None or (nxt is not None and moment > nxt):
+            continue  # a boundary after the next deadline is reached through it
+        for at in (moment, moment - SECOND):
+            if at > now and at not in out:
+                out.append(at)
     return out
 
 
@@ -791,6 +799,7 @@ class _Search:
         self.bounds = bounds
         self.world = World(bounds)
         self.report = Report(bounds)
+        self.first: dict[tuple[str, int], tuple[Any, Step]] = {}
         self.seen_once: set[tuple[Any, ...]] = set()
         self.denied: set[tuple[Any, ...]] = set()
         self.max_payments = bounds.payments if bounds.payments is not None else bounds.milestones + 2
@@ -858,7 +867,7 @@ class _Search:
     def run(self) -> Report:  # noqa: PLR0915  (the search loop, in one place)
         report = self.report
         world = self.world
-        started = time.perf_counter()
+        started = time.process_time()
         key, _ = self.key()
         parents: dict[Any, tuple[Any, Step | None]] = {key: (None, None)}
         depth_of = {key: 0}
@@ -888,17 +897,32 @@ class _Search:
                         break
         except _Found as found:
             report.violation = found.problem
-            steps: list[Step] = [] if found.step is None else [found.step]
-            node = current
-            while True:
-                parent, step_in = parents[node]
-                if step_in is None:
-                    break
-                steps.append(step_in)
-                node = parent
-            report.trace = tuple(reversed(steps))
-        report.seconds = time.perf_counter() - started
+            last = () if found.step is None else (found.step,)
+            report.trace = _trace(parents, current) + last
+        report.paths = {
+            edge: _trace(parents, node) + (step,) for edge, (node, step) in self.first.items()
+        }
+        report.seconds = time.process_time() - started
         return report
+
+    def record_new(self, snap: Snapshot, key: Any, step: Step) -> None:
+        """Note every edge the step fired (cascades and child aggregates included)."""
+        cov = self.report.coverage
+        pending = list(snap[1])
+        while pending:
+            agg, _, history, kids = pending.pop()
+            for captured in kids:
+                pending.extend(captured)
+            if len(agg.history) == len(history):
+                continue
+            spec = SPECS_BY_MODEL[type(agg)]
+            for d in agg.history[len(history) :]:
+                for edge in spec.edges_from(d.source, d.event):
+                    if edge.target is d.target:
+                        index = (spec.name, _edge_index(spec.name, edge))
+                        cov.edges.add(index)
+                        self.first.setdefault(index, (key, step))
+                        break
 
     def successors(  # noqa: PLR0912, PLR0915  (every attempt and every time step)
         self, key: Any, snap: Snapshot, *, expand: bool
@@ -915,7 +939,8 @@ class _Search:
             if isinstance(agg, Contract):
                 for ms in agg.milestones:
                     cov.states.add(("milestone", ms.state._name_))
-        targets = [(kind, agg.id) for kind in _KINDS for agg in market.store.values(kind)]
+        kinds = self.bounds.focus or _KINDS
+        targets = [(kind, agg.id) for kind in kinds for agg in market.store.values(kind)]
         dirty = False
         seen_once = self.seen_once
         thorough = self.bounds.thorough
@@ -997,7 +1022,7 @@ class _Search:
                                 f"is {edge.target.value}",
                                 step,
                             )
-                        cov.fired(spec.name, edge)
+                        self.record_new(snap, key, step)
                         report.transitions += 1
                         # The platform fires system events itself (effects, deadlines): they
                         # are checked against the table here but start no new states.
@@ -1025,21 +1050,50 @@ class _Search:
                 raise _Found(f"{step}: a deadline failed: {err}", step) from None
             if market.stuck:
                 raise _Found(f"{step}: deadlines were refused: {market.stuck}", step)
-            for d in fired:
-                report.transitions += 1
-                for agg in world.aggregates():
-                    spec = SPECS_BY_MODEL[type(agg)]
-                    if agg.history and agg.history[-1] is d:
-                        edges = spec.edges_from(d.source, d.event)
-                        for e in edges:
-                            if e.target is d.target:
-                                cov.fired(spec.name, e)
+            report.transitions += len(fired)
             step = attrs.evolve(step, result=", ".join(f"{d.event}" for d in fired))
+            self.record_new(snap, key, step)
             if not self.in_bound():
                 continue
             new_key, _ = self.key()
             self.invariants(step, before, None)
             yield (new_key, step), world.snapshot()
+
+
+def _trace(parents: Mapping[Any, tuple[Any, Step | None]], node: Any) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    while True:
+        parent, step_in = parents[node]
+        if step_in is None:
+            return tuple(reversed(steps))
+        steps.append(step_in)
+        node = parent
+
+
+def replay(bounds: Bounds, steps: Iterable[Step]) -> tuple[World, list[Decision]]:
+    """Run *steps* on a fresh world of *bounds*; returns it and the last step's decisions."""
+    world = World(bounds)
+    market = world.market
+    last: list[Decision] = []
+    for step in steps:
+        before = {id(a): len(a.history) for a in _all_aggregates(world)}
+        world.clock.set(step.at)
+        if step.event:
+            assert step.actor is not None
+            market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
+        else:
+            market.advance(step.at)
+        last = [
+            d for a in _all_aggregates(world) for d in a.history[before.get(id(a), 0) :]
+        ]
+    return world, last
+
+
+def _all_aggregates(world: World) -> Iterator[Any]:
+    for agg in world.aggregates():
+        yield agg
+        if isinstance(agg, Contract):
+            yield from agg.milestones
 
 
 def _next_times_from(search: _Search, snap: Snapshot) -> list[datetime]:
