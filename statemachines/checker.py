@@ -1,4 +1,4 @@
-"""An explicit-state checker: every reachable state of a bounded marketplace, every event, every role.
+"""An explicit-state checker: every state of a bounded marketplace, every event, every role.
 
 The world is small and fixed by :class:`Bounds`: one freelancer (``fl-1``), one
 client company (``co-1``, owned by ``ana``) with an admin (``ada``) and a hiring
@@ -57,7 +57,7 @@ from statemachines._engine import SPECS_BY_MODEL, Context, Decision, Edge, Machi
 from statemachines.account import Account, AccountState, AccountType, SuspensionReason
 from statemachines.actors import SYSTEM, Actor, Role
 from statemachines.clock import UTC
-from statemachines.contract import Contract, ContractState
+from statemachines.contract import Contract
 from statemachines.errors import (
     IllegalTransition,
     InvalidInput,
@@ -180,9 +180,7 @@ class _Clock:
 
 def _save(agg: Any) -> tuple[Any, ...]:
     spec = SPECS_BY_MODEL[type(agg)]
-    kids = tuple(
-        tuple(_save(kid) for kid in getattr(agg, name)) for name in spec.children
-    )
+    kids = tuple(tuple(_save(kid) for kid in getattr(agg, name)) for name in spec.children)
     return (agg, spec._get(agg), tuple(agg.history), kids)
 
 
@@ -273,9 +271,7 @@ def _fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
         names = tuple(
-            f.name
-            for f in attrs.fields(cls)  # type: ignore[arg-type]  # attrs classes only
-            if f.name not in {"history", "id", "contract"}
+            f.name for f in attrs.fields(cls) if f.name not in {"history", "id", "contract"}
         )
         _FIELDS[cls] = names
     return names
@@ -370,7 +366,9 @@ def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetim
                     fields.append(tuple(keys))
             else:
                 fields.append(keyer(value))
-        contracts.append((c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields))
+        contracts.append(
+            (c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields)
+        )
     keyer.own = ""
     if symmetry:
         contracts.sort(key=repr)
@@ -415,7 +413,7 @@ class Step:
         return f"{who}: {self.event}({args}) on {self.kind} {self.target} -> {self.result}"
 
 
-def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:  # noqa: PLR0911, PLR0912  (one case per event)
+def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:  # noqa: PLR0911  (one case per event)
     """The arguments the checker tries for *event* on *agg* (a few per event)."""
     bounds = world.bounds
     if event == "add_milestone":
@@ -465,7 +463,7 @@ class Expected:
     refusing: tuple[str, ...] = ()
 
 
-def predict(
+def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spelled out)
     flow: Workflow[Any, Any],
     agg: Any,
     event: str,
@@ -589,7 +587,9 @@ def _no_way_back(before: Mapping[str, str], after: Mapping[str, str]) -> list[st
     return problems
 
 
-def _money_never_shrinks(before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]) -> list[str]:
+def _money_never_shrinks(
+    before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]
+) -> list[str]:
     """INV-MONEY-6, step-wise: what escrow released and what was refunded never go down."""
     return [
         f"contract {k}: released/refunded went from {v} to {after[k]}"
@@ -667,7 +667,8 @@ def _edge_index(machine: str, edge: Edge[Any]) -> int:
                 (
                     i
                     for i, e in enumerate(edges)
-                    if (e.event, e.sources, e.target, e.branch) == (edge.event, edge.sources, edge.target, edge.branch)
+                    if (e.event, e.sources, e.target, e.branch)
+                    == (edge.event, edge.sources, edge.target, edge.branch)
                 ),
                 -1,
             )
@@ -735,7 +736,7 @@ no guard of v0.1 reads what they write)."""
 
 
 class _Found(Exception):
-    def __init__(self, problem: str, step: Step | None) -> None:
+    def __init__(self, step: Step | None, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
         self.step = step
@@ -802,7 +803,9 @@ class _Search:
         self.first: dict[tuple[str, int], tuple[Any, Step]] = {}
         self.seen_once: set[tuple[Any, ...]] = set()
         self.denied: set[tuple[Any, ...]] = set()
-        self.max_payments = bounds.payments if bounds.payments is not None else bounds.milestones + 2
+        self.max_payments = (
+            bounds.payments if bounds.payments is not None else bounds.milestones + 2
+        )
         market = self.world.market
         self.facts = _Facts(market.obligations)
         market.accounts.obligations = self.facts
@@ -853,7 +856,7 @@ class _Search:
                 count += 1
         self.report.invariants += count
         if problems:
-            raise _Found("; ".join(problems), step)
+            raise _Found(step, "; ".join(problems))
 
     def before(self) -> tuple[Any, ...]:
         accounts: dict[str, AccountState] = {}
@@ -864,7 +867,7 @@ class _Search:
         lengths = {acc.id: len(acc.history) for acc in self.world.market.store.values("account")}
         return _states(self.world), _moneys(self.world), accounts, lengths
 
-    def run(self) -> Report:  # noqa: PLR0915  (the search loop, in one place)
+    def run(self) -> Report:
         report = self.report
         world = self.world
         started = time.process_time()
@@ -891,7 +894,10 @@ class _Search:
                     depth_of[new_key] = depth + 1
                     report.states += 1
                     queue.append((new_key, new_snap))
-                    if self.bounds.max_states is not None and report.states >= self.bounds.max_states:
+                    if (
+                        self.bounds.max_states is not None
+                        and report.states >= self.bounds.max_states
+                    ):
                         report.complete = False
                         queue.clear()
                         break
@@ -900,7 +906,7 @@ class _Search:
             last = () if found.step is None else (found.step,)
             report.trace = _trace(parents, current) + last
         report.paths = {
-            edge: _trace(parents, node) + (step,) for edge, (node, step) in self.first.items()
+            edge: (*_trace(parents, node), step) for edge, (node, step) in self.first.items()
         }
         report.seconds = time.process_time() - started
         return report
@@ -990,17 +996,25 @@ class _Search:
                         except StatemachinesError as err:
                             got = _outcome(err)
                             if spec._get(agg) != saved or len(agg.history) != length:
-                                step = Step(now, kind, agg_id, event, actor, tuple(payload.items()), got)
-                                raise _Found(f"{step}: {got}, but the aggregate changed", step) from None
-                            if got != expected.outcome:
-                                step = Step(now, kind, agg_id, event, actor, tuple(payload.items()), got)
+                                step = Step(
+                                    now, kind, agg_id, event, actor, tuple(payload.items()), got
+                                )
                                 raise _Found(
+                                    step, f"{step}: {got}, but the aggregate changed"
+                                ) from None
+                            if got != expected.outcome:
+                                step = Step(
+                                    now, kind, agg_id, event, actor, tuple(payload.items()), got
+                                )
+                                raise _Found(
+                                    step,
                                     f"{step}: the table says {expected.outcome}"
                                     f"{list(expected.refusing) or ''} but it was {got}: {err}",
-                                    step,
                                 ) from None
-                            if got == "refused":
-                                _check_rules(err, expected, now, kind, agg_id, event, actor, payload)
+                            if isinstance(err, TransitionRefused):
+                                _check_rules(
+                                    err, expected, now, kind, agg_id, event, actor, payload
+                                )
                             elif got == "not_permitted" and expected.edge is not None:
                                 self.denied.add((spec.name, agg_id, state._name_, event, actor))
                             continue
@@ -1012,15 +1026,15 @@ class _Search:
                         )
                         if expected.outcome != "fires" or edge is None:
                             raise _Found(
+                                step,
                                 f"{step}: fired, but the table says {expected.outcome}"
                                 f"{list(expected.refusing) or ''}",
-                                step,
                             )
                         if decision.target is not edge.target:
                             raise _Found(
+                                step,
                                 f"{step}: went to {decision.target.value}, but the table's target "
                                 f"is {edge.target.value}",
-                                step,
                             )
                         self.record_new(snap, key, step)
                         report.transitions += 1
@@ -1047,9 +1061,9 @@ class _Search:
             try:
                 fired = market.advance(at)
             except StatemachinesError as err:
-                raise _Found(f"{step}: a deadline failed: {err}", step) from None
+                raise _Found(step, f"{step}: a deadline failed: {err}") from None
             if market.stuck:
-                raise _Found(f"{step}: deadlines were refused: {market.stuck}", step)
+                raise _Found(step, f"{step}: deadlines were refused: {market.stuck}")
             report.transitions += len(fired)
             step = attrs.evolve(step, result=", ".join(f"{d.event}" for d in fired))
             self.record_new(snap, key, step)
@@ -1083,9 +1097,7 @@ def replay(bounds: Bounds, steps: Iterable[Step]) -> tuple[World, list[Decision]
             market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
         else:
             market.advance(step.at)
-        last = [
-            d for a in _all_aggregates(world) for d in a.history[before.get(id(a), 0) :]
-        ]
+        last = [d for a in _all_aggregates(world) for d in a.history[before.get(id(a), 0) :]]
     return world, last
 
 
@@ -1102,7 +1114,7 @@ def _next_times_from(search: _Search, snap: Snapshot) -> list[datetime]:
     return _next_times(search.world, sorted(set(times)))
 
 
-def _check_rules(  # noqa: PLR0913, PLR0917  (the attempt, for the message)
+def _check_rules(  # noqa: PLR0917  (the attempt, for the message)
     err: TransitionRefused,
     expected: Expected,
     now: datetime,
@@ -1115,9 +1127,9 @@ def _check_rules(  # noqa: PLR0913, PLR0917  (the attempt, for the message)
     if set(err.rule_ids) != set(expected.refusing):
         step = Step(now, kind, agg_id, event, actor, tuple(payload.items()), "refused")
         raise _Found(
+            step,
             f"{step}: refused by {list(err.rule_ids)}, but the table's guards refuse "
             f"{list(expected.refusing)}",
-            step,
         )
 
 
@@ -1131,7 +1143,7 @@ def check(bounds: Bounds) -> Report:
 # --------------------------------------------------------------------------- scenario files
 
 
-def _yaml_value(value: Any) -> Any:  # noqa: PLR0911  (one case per type)
+def _yaml_value(value: Any) -> Any:
     if isinstance(value, Money):
         return f"{value.cents // 100}.{value.cents % 100:02d} {value.currency}"
     if isinstance(value, datetime):
@@ -1152,10 +1164,9 @@ def _fields_of(agg: Any) -> dict[str, Any]:
             continue
         value = getattr(agg, f.name)
         default = f.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # attrs.Factory is a class
-            default = (
-                default.factory(agg) if default.takes_self else default.factory()  # type: ignore[attr-defined]
-            )
+        factory = getattr(default, "factory", None)
+        if factory is not None:  # an attrs.Factory
+            default = factory(agg) if default.takes_self else factory()
         if default is not attrs.NOTHING and value == default:
             continue
         out[f.name] = _yaml_value(value)
@@ -1206,4 +1217,3 @@ def scenario_yaml(report: Report, title: str | None = None) -> str:
         f"# {report.violation}\n"
     )
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)
-

@@ -39,7 +39,7 @@ from statemachines.errors import StatemachinesError
 __all__ = ["shortest_paths"]
 
 
-def shortest_paths(
+def shortest_paths(  # noqa: PLR0912  (the search loop, in one place)
     bounds: Bounds, machines: Iterable[str], *, depth: int
 ) -> dict[tuple[str, int], tuple[Step, ...]]:
     """For every edge of *machines* reachable within *depth* steps: its shortest trace."""
@@ -81,7 +81,9 @@ def shortest_paths(
             try:
                 if step.event:
                     assert step.actor is not None
-                    market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
+                    market.fire(
+                        step.kind, step.target, step.event, step.actor, **dict(step.payload)
+                    )
                 else:
                     market.advance(step.at)
             except StatemachinesError:

@@ -57,9 +57,7 @@ def compile_table(spec: MachineSpec[Any, Any]) -> Compiled:
             pair = (edge.event, index[edge.target.name])
             if pair not in events[index[source.name]]:
                 events[index[source.name]].append(pair)
-    succ = tuple(
-        tuple(sorted({t for _, t in pairs if t != i})) for i, pairs in enumerate(events)
-    )
+    succ = tuple(tuple(sorted({t for _, t in pairs if t != i})) for i, pairs in enumerate(events))
     return Compiled(names, index[spec.initial.name], succ, tuple(tuple(e) for e in events))
 
 
@@ -77,7 +75,7 @@ class TableReport:
         return self.states / self.seconds if self.seconds else 0.0
 
 
-def explore(  # noqa: PLR0913  (the bound, spelled out)
+def explore(
     spec: MachineSpec[Any, Any],
     *,
     groups: int,
@@ -106,10 +104,10 @@ def explore(  # noqa: PLR0913  (the bound, spelled out)
                 for t in succ[s]:
                     if t in live_ids and s not in live_ids and busy >= live_limit:
                         continue
-                    moved = states[:i] + (t,) + states[i + 1 :]
+                    moved = (*states[:i], t, *states[i + 1 :])
                     if symmetry:
                         moved = tuple(sorted(moved))
-                    new = world[:g] + (moved,) + world[g + 1 :]
+                    new = (*world[:g], moved, *world[g + 1 :])
                     if symmetry:
                         new = tuple(sorted(new))
                     transitions += 1

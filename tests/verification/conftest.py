@@ -23,14 +23,17 @@ def drop_guard(monkeypatch: pytest.MonkeyPatch, spec: MachineSpec[Any, Any], rul
 
 
 def add_edge(
-    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, spec: MachineSpec[Any, Any], edge: Edge[Any]
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    spec: MachineSpec[Any, Any],
+    edge: Edge[Any],
 ) -> None:
     """Add *edge* to *spec* (its index and its ``transitions`` machine), for the current test."""
     index = dict(spec._index)
     for source in edge.sources:
         index[(source.name, edge.event)] = (*index.get((source.name, edge.event), ()), edge)
     monkeypatch.setattr(spec, "_index", index)
-    before = [_run_effects(edge.effects)] if edge.effects else []
+    before: Any = [_run_effects(edge.effects)] if edge.effects else []
     spec.machine.add_transition(edge.event, list(edge.sources), edge.target, before=before)
 
     def undo() -> None:

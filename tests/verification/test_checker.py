@@ -56,11 +56,12 @@ def test_drop_acc_close_cl_3_lets_a_company_close_with_a_live_contract(
 def test_a_closed_account_that_reopens_is_caught(
     monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    reactivate = next(
-        e for e in ACCOUNT.edges if e.event == "support_reactivate"
-    )
+    reactivate = next(e for e in ACCOUNT.edges if e.event == "support_reactivate")
     add_edge(
-        monkeypatch, request, ACCOUNT, attrs.evolve(reactivate, sources=(AccountState.CLOSED,), guards=())
+        monkeypatch,
+        request,
+        ACCOUNT,
+        attrs.evolve(reactivate, sources=(AccountState.CLOSED,), guards=()),
     )
 
     report = check(Bounds(contracts=0, team=False, depth=5))
@@ -108,7 +109,8 @@ def test_symmetry_reduction_changes_the_count_not_the_verdicts(
     reduced = check(bounds)
     full = check(attrs.evolve(bounds, symmetry=False))
 
-    assert reduced.ok and full.ok
+    assert reduced.ok
+    assert full.ok
     assert reduced.states < full.states
     assert reduced.coverage.states == full.coverage.states
     assert reduced.coverage.edges == full.coverage.edges
