@@ -19,7 +19,7 @@ PATH_GROUPS: dict[str, tuple[Bounds, tuple[str, ...], int]] = {
     "contracts": (
         Bounds(contracts=2, hourly=1, milestones=1, team=False, focus=("contract",)),
         ("contract", "milestone"),
-        5,
+        4,
     ),
     "accounts": (
         Bounds(contracts=1, team=True, focus=("account", "membership")),

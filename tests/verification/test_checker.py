@@ -18,11 +18,8 @@ from statemachines.account import ACCOUNT, AccountState
 from statemachines.checker import Bounds, Report, check, scenario_yaml
 from statemachines.cli import main
 from statemachines.scenarios import load, run
+from tests.verification import runs
 from tests.verification.conftest import add_edge, drop_guard
-
-CI_BOUND = Bounds(contracts=1, milestones=1, depth=2)
-"""The bound CI checks on every run (see docs/verification.md for larger ones)."""
-
 
 def replays(report: Report, tmp_path: Path) -> bool:
     """True when the report's trace, written as a scenario, runs with every step as expected."""
@@ -32,7 +29,7 @@ def replays(report: Report, tmp_path: Path) -> bool:
 
 
 def test_the_ci_bound_has_no_violation() -> None:
-    report = check(CI_BOUND)
+    report = runs.report("ci")
 
     assert report.ok, report.summary()
     assert report.complete
@@ -117,7 +114,7 @@ def test_symmetry_reduction_changes_the_count_not_the_verdicts(
     assert reduced.coverage.guards == full.coverage.guards
 
     monkeypatch.setattr(contract_escrow, "_paid_out", lambda *args: None)
-    broken = [check(attrs.evolve(bounds, symmetry=s)) for s in (True, False)]
+    broken = [check(attrs.evolve(bounds, symmetry=s, depth=3)) for s in (True, False)]
     assert [r.ok for r in broken] == [False, False]
     assert len(broken[0].trace) == len(broken[1].trace)
 
