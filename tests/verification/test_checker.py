@@ -21,6 +21,7 @@ from statemachines.scenarios import load, run
 from tests.verification import runs
 from tests.verification.conftest import add_edge, drop_guard
 
+
 def replays(report: Report, tmp_path: Path) -> bool:
     """True when the report's trace, written as a scenario, runs with every step as expected."""
     path = tmp_path / "counterexample.yaml"
