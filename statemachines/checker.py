@@ -36,9 +36,9 @@ A violation stops the search; :attr:`Report.trace` is the shortest trace from th
 initial world (breadth-first order), and :func:`scenario_yaml` writes it as a
 scenario file for ``python -m statemachines run``.
 
->>> report = check(Bounds(contracts=1, milestones=1, depth=3))
->>> report.ok, report.states > 10
-(True, True)
+>>> report = check(Bounds(contracts=1, milestones=1, team=False, depth=1))
+>>> report.ok, report.states > 5, report.invariants > report.states
+(True, True, True)
 """
 
 from __future__ import annotations
