@@ -21,7 +21,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--agency", action="store_true", help="add an agency to the world")
     p.add_argument("--no-team", action="store_true", help="leave out the admin and hiring manager")
     p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
-    p.add_argument("--depth", type=int, default=3, help="steps from the start (default 3; 0: none)")
+    p.add_argument("--depth", type=int, default=2, help="steps from the start (default 2; 0: none)")
     p.add_argument("--max-states", type=int, default=None, help="stop after this many states")
     p.add_argument("--no-symmetry", action="store_true", help="store every ordering apart")
     p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")

@@ -21,13 +21,20 @@ PATH_GROUPS: dict[str, tuple[Bounds, tuple[str, ...], int]] = {
         ("contract", "milestone"),
         4,
     ),
+    "fixed-price": (
+        Bounds(contracts=1, milestones=1, team=False, focus=("contract",)),
+        ("contract", "milestone"),
+        5,
+    ),
     "accounts": (
         Bounds(contracts=1, team=True, focus=("account", "membership")),
         ("account", "membership"),
         4,
     ),
 }
-"""Per group of machines: the world, the machines whose edges are wanted, and the depth."""
+"""Per group of machines: the world, the machines whose edges are wanted, and the depth.
+
+A machine may be in several groups: its edges take the shortest path any group finds."""
 
 MACHINES = ("account", "membership", "contract", "milestone")
 
