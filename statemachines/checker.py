@@ -445,6 +445,8 @@ def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, An
         return [{"payment": p.id, "amount": p.left} for p in agg.payments] or [
             {"payment": "none", "amount": Money(100)}
         ]
+    if event == "end_contract":
+        return [{}, {"payment": Money(0)}]  # paying less than is held opens ESC-1
     if event == "pay_bonus":
         return [{"amount": Money(bounds.amounts[0])}]
     return [{}]
