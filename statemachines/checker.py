@@ -89,10 +89,15 @@ __all__ = [
     "Step",
     "World",
     "check",
+    "moneys_of",
     "payloads",
     "predict",
     "replay",
     "scenario_yaml",
+    "states_of",
+    "step_closed_stays_closed",
+    "step_money_never_shrinks",
+    "step_no_way_back",
     "world_key",
 ]
 
@@ -563,7 +568,7 @@ def _outcome(err: StatemachinesError) -> str:
 # --------------------------------------------------------------------------- invariants
 
 
-def _closed_stays_closed(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+def step_closed_stays_closed(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     """INV-ACC-1, step-wise: an account closed before a step is closed after it."""
     return [
         f"account {k} left closed for {after.get(k)}"
@@ -576,7 +581,7 @@ _AFTER_END = {"ending", "ended", "refunded"}
 _DONE_MS = {"approved", "cancelled"}
 
 
-def _no_way_back(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+def step_no_way_back(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     """INV-CTR-1 and MS-6, step-wise: no contract goes back to work after its end, and an
     approved or cancelled milestone stays so."""
     problems = []
@@ -589,7 +594,7 @@ def _no_way_back(before: Mapping[str, str], after: Mapping[str, str]) -> list[st
     return problems
 
 
-def _money_never_shrinks(
+def step_money_never_shrinks(
     before: Mapping[str, tuple[int, int]], after: Mapping[str, tuple[int, int]]
 ) -> list[str]:
     """INV-MONEY-6, step-wise: what escrow released and what was refunded never go down."""
@@ -601,27 +606,33 @@ def _money_never_shrinks(
 
 
 STEP_INVARIANTS: tuple[Callable[..., list[str]], ...] = (
-    _closed_stays_closed,
-    _no_way_back,
-    _money_never_shrinks,
+    step_closed_stays_closed,
+    step_no_way_back,
+    step_money_never_shrinks,
 )
-"""Invariants of one step (before and after), defined here because they compare two states."""
+"""Invariants of one step, defined here because they compare two states: each takes the
+states (or amounts) by aggregate id before and after the step (see :func:`states_of`)."""
 
 
-def _states(world: World) -> dict[str, str]:
+def states_of(market: Marketplace) -> dict[str, str]:
+    """The state of every account, membership, contract and milestone, by id (for
+    :data:`STEP_INVARIANTS`)."""
     out: dict[str, str] = {}
-    for agg in world.aggregates():
-        out[agg.id] = agg.state.value
-        if isinstance(agg, Contract):
-            for ms in agg.milestones:
-                out[ms.id] = ms.state.value
+    for kind in _KINDS:
+        for agg in market.store.values(kind):
+            out[agg.id] = agg.state.value
+            if isinstance(agg, Contract):
+                for ms in agg.milestones:
+                    out[ms.id] = ms.state.value
     return out
 
 
-def _moneys(world: World) -> dict[str, tuple[int, int]]:
+def moneys_of(market: Marketplace) -> dict[str, tuple[int, int]]:
+    """Per contract: cents released from escrow and refunded (for
+    :func:`step_money_never_shrinks`)."""
     return {
         c.id: (c.escrow_released.cents, c.refunds_total.cents)
-        for c in world.market.store.values("contract")
+        for c in market.store.values("contract")
     }
 
 
@@ -720,7 +731,7 @@ class Report:
             f"depth {b.depth if b.depth is not None else 'unbounded'}",
             f"states: {self.states}   transitions: {self.transitions}   attempts: {self.attempts}"
             f"   invariants checked: {self.invariants}",
-            f"time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   max depth: {self.depth}"
+            f"CPU time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   max depth: {self.depth}"
             + ("" if self.complete else "   (cut short by --max-states)"),
         ]
         if self.violation is None:
@@ -841,10 +852,10 @@ class _Search:
         count += len(ACCOUNT_INVARIANTS)
         if before is not None:
             states_before, moneys_before, accounts_before, lengths = before
-            after = _states(world)
-            problems += _closed_stays_closed(states_before, after)
-            problems += _no_way_back(states_before, after)
-            problems += _money_never_shrinks(moneys_before, _moneys(world))
+            after = states_of(market)
+            problems += step_closed_stays_closed(states_before, after)
+            problems += step_no_way_back(states_before, after)
+            problems += step_money_never_shrinks(moneys_before, moneys_of(market))
             count += 3
             for acc in market.store.values("account"):
                 if any(d.event == "settle" for d in acc.history[lengths[acc.id] :]):
@@ -867,7 +878,7 @@ class _Search:
             if acc.company is not None:
                 accounts[acc.company] = acc.state
         lengths = {acc.id: len(acc.history) for acc in self.world.market.store.values("account")}
-        return _states(self.world), _moneys(self.world), accounts, lengths
+        return states_of(self.world.market), moneys_of(self.world.market), accounts, lengths
 
     def run(self) -> Report:
         report = self.report
