@@ -1052,10 +1052,13 @@ class _Search:
                         self.record_new(snap, key, step)
                         report.transitions += 1
                         # The platform fires system events itself (effects, deadlines): they
-                        # are checked against the table here but start no new states.
+                        # are checked against the table and the invariants here, but start
+                        # no new states.
+                        if actor.role is Role.SYSTEM:
+                            self.invariants(step, before, decision)
+                            continue
                         if (
-                            actor.role is Role.SYSTEM
-                            or event in BOOKKEEPING
+                            event in BOOKKEEPING
                             or not expand
                             or not self.in_bound()
                         ):
