@@ -23,6 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
     p.add_argument("--depth", type=int, default=2, help="steps from the start (default 2; 0: none)")
     p.add_argument("--max-states", type=int, default=None, help="stop after this many states")
+    p.add_argument("--focus", default="", help="only these kinds act: account,membership,contract")
     p.add_argument("--no-symmetry", action="store_true", help="store every ordering apart")
     p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")
     p.add_argument("--trace", type=Path, help="write a counterexample scenario here")
@@ -42,6 +43,7 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
         max_states=args.max_states,
         symmetry=not args.no_symmetry,
         thorough=args.thorough,
+        focus=tuple(k.strip() for k in str(args.focus).split(",") if k.strip()),
     )
 
 
