@@ -1057,11 +1057,7 @@ class _Search:
                         if actor.role is Role.SYSTEM:
                             self.invariants(step, before, decision)
                             continue
-                        if (
-                            event in BOOKKEEPING
-                            or not expand
-                            or not self.in_bound()
-                        ):
+                        if event in BOOKKEEPING or not expand or not self.in_bound():
                             continue
                         new_key, _ = self.key()
                         if new_key == key:
