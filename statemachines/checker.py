@@ -149,6 +149,8 @@ class Bounds:
     """Add agency ``ag-1`` (owned by ``ao``)."""
     team: bool = True
     """Give the client company its admin (``ada``) and hiring manager (``hal``)."""
+    invited: bool = False
+    """Leave the hiring manager's invitation unanswered (so it can be accepted or declined)."""
     hourly: int = 0
     """How many of the contracts are hourly (the last ones); the others are fixed-price."""
     amounts: tuple[int, ...] = (500, 2_000)
@@ -221,7 +223,8 @@ class World:
         team = (("ada", Role.CLIENT_ADMIN), ("hal", Role.HIRING_MANAGER)) if bounds.team else ()
         for person, role in team:
             membership = m.invite("co-1", person, role, ana)
-            m.fire("membership", membership.id, "accept", _actor(role))
+            if not (bounds.invited and person == "hal"):
+                m.fire("membership", membership.id, "accept", _actor(role))
         if bounds.agency:
             m.open_account(Account(id="ag-1", type=AccountType.AGENCY, owner="ao", company="ag-1"))
         for n in range(1, bounds.contracts + 1):

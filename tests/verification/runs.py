@@ -31,6 +31,11 @@ PATH_GROUPS: dict[str, tuple[Bounds, tuple[str, ...], int]] = {
         ("account", "membership"),
         4,
     ),
+    "invitation": (
+        Bounds(contracts=0, team=True, invited=True, focus=("membership",)),
+        ("membership",),
+        2,
+    ),
 }
 """Per group of machines: the world, the machines whose edges are wanted, and the depth.
 
