@@ -136,6 +136,8 @@ class Deadline:
     @staticmethod
     def put(deadlines: tuple[Deadline, ...], new: Deadline) -> tuple[Deadline, ...]:
         """Return *deadlines* with *new* added, replacing any deadline with the same key."""
+        if not deadlines:
+            return (new,)
         kept = [d for d in deadlines if d.key != new.key]
         kept.append(new)
         kept.sort(key=operator.attrgetter("due", "key"))
@@ -144,6 +146,8 @@ class Deadline:
     @staticmethod
     def drop(deadlines: tuple[Deadline, ...], key: str) -> tuple[Deadline, ...]:
         """Return *deadlines* without the one keyed *key* (a cancelled deadline never fires)."""
+        if len(deadlines) == 1:
+            return () if deadlines[0].key == key else deadlines
         return tuple(d for d in deadlines if d.key != key)
 
 
@@ -601,6 +605,8 @@ class Workflow(Generic[S, A]):
     def __init__(self, *, clock: Clock, audit: AuditSink | None = None) -> None:
         self.clock = clock
         self.audit: AuditSink | MutableSequence[Attempt] = [] if audit is None else audit
+        # Most machines read no facts; skip the call on the hot path when not overridden.
+        self._reads_facts = type(self).facts is not Workflow.facts
 
     # -- facts
 
@@ -666,7 +672,10 @@ class Workflow(Generic[S, A]):
                 )
                 raise ClockError(msg)
             ctx = Context(
-                now, actor, self._payload(aggregate, event, payload), self.facts(aggregate, now)
+                now,
+                actor,
+                self._payload(aggregate, event, payload),
+                self.facts(aggregate, now) if self._reads_facts else None,
             )
             edge, deadline = self._resolve(aggregate, event, ctx, complete=True)
         except StatemachinesError as err:

@@ -26,6 +26,8 @@ __all__ = ["UTC", "Clock", "ManualClock", "SystemClock", "ensure_utc", "format_u
 def ensure_utc(value: datetime, *, what: str = "datetime") -> datetime:
     """Return *value* in UTC, or raise :class:`NaiveDatetime` if it has no timezone."""
     raw: object = value  # callers without type checking can pass anything
+    if isinstance(raw, datetime) and raw.tzinfo is UTC:  # the common case, checked first
+        return raw
     if not isinstance(raw, datetime):
         msg = f"{what} must be a datetime, got {type(value).__name__} {value!r}"
         raise NaiveDatetime(msg)
