@@ -168,7 +168,7 @@ def _review_open(ms: Milestone, ctx: Context) -> Reason | None:
     if due is not None and ctx.now >= due:
         return fail(
             f"the 14-day review of milestone {ms.id} ended at {format_utc(due)}; "
-            "it is approved automatically",
+            "its full amount is released to the freelancer automatically",
             review_due=due.isoformat(),
         )
     return None
@@ -268,7 +268,7 @@ def _authorize(ms: Milestone, actor: Actor, edge: Edge[Any] | None) -> str | Non
         if ms.agency:
             return f"an agency ({ms.freelancer!r}) holds this contract; its members act for it"
         if actor.id != ms.freelancer:
-            return f"the milestone is {ms.freelancer!r}'s work"
+            return f"milestone {ms.id} is the work of {ms.freelancer!r}"
         return None
     if role in FREELANCER_SIDE:
         if not ms.agency or actor.party != ms.freelancer:

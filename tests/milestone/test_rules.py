@@ -166,7 +166,7 @@ def test_ms_submit_1_a_client_cannot_submit(review: MilestoneReview, funded: Mil
 def test_ms_submit_1_another_freelancer_cannot_submit(
     review: MilestoneReview, funded: Milestone
 ) -> None:
-    with pytest.raises(NotPermitted, match="the milestone is 'fl-1''s work"):
+    with pytest.raises(NotPermitted, match="milestone M-1 is the work of 'fl-1'"):
         review.fire(funded, "submit", OTHER_FREELANCER)
 
 
