@@ -26,6 +26,9 @@ Firing an event, in order:
 
 Refused, illegal and failed attempts go to the workflow's audit trail, never into
 the aggregate.
+
+Coverage tools may :func:`observe` the engine: an observer sees every guard
+outcome of a real attempt and every edge that fires, and changes nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from __future__ import annotations
 import enum
 import operator
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableSequence, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, NamedTuple, NoReturn, Protocol, TypeVar
@@ -71,12 +75,14 @@ __all__ = [
     "Forbidden",
     "Guard",
     "MachineSpec",
+    "Observer",
     "Param",
     "Reason",
     "Timer",
     "Verdict",
     "Workflow",
     "fail",
+    "observe",
 ]
 
 S = TypeVar("S", bound=enum.Enum)
@@ -587,6 +593,33 @@ def _from_json(value: Any, types: tuple[type, ...]) -> Any:
 # --------------------------------------------------------------------------- the workflow
 
 
+class Observer(Protocol):
+    """Sees what the engine decides, for coverage reports; it must change nothing."""
+
+    def guard(self, machine: str, edge: Edge[Any], rule_id: str, ok: bool, /) -> None:
+        """One guard (or deadline check) of *edge* evaluated on a real attempt."""
+
+    def fired(self, machine: str, edge: Edge[Any], /) -> None:
+        """*edge* fired: the aggregate is now in its target state."""
+
+
+_OBSERVERS: list[Observer] = []
+
+
+@contextmanager
+def observe(observer: Observer) -> Iterator[Observer]:
+    """Let *observer* see every guard outcome and fired edge until the block ends.
+
+    Meant for test sessions and coverage runs; with no observer the hot path
+    pays one list check per attempt.
+    """
+    _OBSERVERS.append(observer)
+    try:
+        yield observer
+    finally:
+        _OBSERVERS.remove(observer)
+
+
 class AuditSink(Protocol):
     """Where refused and illegal attempts go: a list, or a backend's own store."""
 
@@ -703,6 +736,9 @@ class Workflow(Generic[S, A]):
             deadline.key if deadline is not None else None,
         )
         history.append(decision)
+        if _OBSERVERS:
+            for observer in _OBSERVERS:
+                observer.fired(self.spec.name, edge)
         return decision
 
     def _payload(  # noqa: PLR0912  (one branch per way an argument can be wrong)
@@ -762,7 +798,7 @@ class Workflow(Generic[S, A]):
             out[p.name] = value
         return out
 
-    def _resolve(
+    def _resolve(  # noqa: PLR0912  (each way an attempt can fail, in order)
         self, aggregate: A, event: str, ctx: Context, *, complete: bool
     ) -> tuple[Edge[Any], Deadline | None]:
         spec = self.spec
@@ -821,6 +857,8 @@ class Workflow(Generic[S, A]):
             reason = guard.check(aggregate, ctx)
             if reason is not None:
                 violations.append(Violation(guard.rule_id, reason.text, reason.data))
+        if complete and _OBSERVERS:
+            self._observe(edge, violations)
         if violations:
             reasons = "; ".join(map(str, violations))
             msg = f"{spec.name} {aggregate.id!r} cannot {event!r}: {reasons}"
@@ -828,6 +866,16 @@ class Workflow(Generic[S, A]):
                 msg, machine=spec.name, state=state.value, event=event, violations=violations
             )
         return edge, deadline
+
+    def _observe(self, edge: Edge[Any], violations: list[Violation]) -> None:
+        refused = {v.rule_id for v in violations}
+        name = self.spec.name
+        checks = [g.rule_id for g in edge.guards]
+        if edge.timer is not None:
+            checks.append(edge.timer.rule_id)
+        for observer in _OBSERVERS:
+            for rule_id in checks:
+                observer.guard(name, edge, rule_id, rule_id not in refused)
 
     def _permit(
         self,
