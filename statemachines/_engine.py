@@ -46,7 +46,7 @@ import attrs
 from transitions import Machine
 
 from statemachines.actors import SYSTEM, Actor, Role
-from statemachines.clock import Clock, ensure_utc, format_utc
+from statemachines.clock import UTC, Clock, ensure_utc, format_utc
 from statemachines.errors import (
     ClockError,
     DefinitionError,
@@ -59,6 +59,7 @@ from statemachines.errors import (
     TransitionRefused,
     UnknownEvent,
     Violation,
+    refused,
 )
 from statemachines.money import Money
 from statemachines.rules import rule
@@ -104,17 +105,20 @@ class Aggregate(Protocol):
 # --------------------------------------------------------------------------- values
 
 
-@attrs.frozen(slots=True)
-class Reason:
+class Reason(NamedTuple):
     """What a guard returns when it says no: a readable sentence and the facts behind it."""
 
     text: str
     data: Mapping[str, object] = EMPTY
 
 
+# Named tuples built on the hot path skip their generated (Python) ``__new__``.
+_tuple = tuple.__new__
+
+
 def fail(text: str, **data: object) -> Reason:
     """Build a :class:`Reason`; guards ``return fail("...", amount=...)`` to refuse."""
-    return Reason(text, MappingProxyType(data) if data else EMPTY)
+    return _tuple(Reason, (text, MappingProxyType(data) if data else EMPTY))
 
 
 class Context(NamedTuple):
@@ -392,6 +396,7 @@ class MachineSpec(Generic[S, A]):
         self._forbidden = {(s.name, f.event): f for f in self.forbidden for s in f.sources}
         self.events: tuple[str, ...] = tuple(dict.fromkeys(e.event for e in self.edges))
         self._params = {e.event: e.params for e in self.edges}
+        self._names = {e: frozenset(p.name for p in ps) for e, ps in self._params.items()}
         self._defaults: dict[str, Mapping[str, Any]] = {
             event: MappingProxyType({p.name: p.default for p in params}) if params else EMPTY
             for event, params in self._params.items()
@@ -696,7 +701,8 @@ class Workflow(Generic[S, A]):
     ) -> Decision:
         source = aggregate.state
         try:
-            now = ensure_utc(now, what="event time")
+            if type(now) is not datetime or now.tzinfo is not UTC:
+                now = ensure_utc(now, what="event time")
             history = aggregate.history
             if history and now < history[-1].at:
                 msg = (
@@ -704,16 +710,37 @@ class Workflow(Generic[S, A]):
                     f"({format_utc(history[-1].at)}); time never runs backwards"
                 )
                 raise ClockError(msg)
-            ctx = Context(
-                now,
-                actor,
-                self._payload(aggregate, event, payload),
-                self.facts(aggregate, now) if self._reads_facts else None,
+            ctx = _tuple(
+                Context,
+                (
+                    now,
+                    actor,
+                    self._payload(aggregate, event, payload),
+                    self.facts(aggregate, now) if self._reads_facts else None,
+                ),
             )
-            edge, deadline = self._resolve(aggregate, event, ctx, complete=True)
+            edge, deadline, violations = self._resolve(aggregate, event, ctx, complete=True)
         except StatemachinesError as err:
             self._record(aggregate, event, actor, now, err)
             raise
+        if violations:  # raised here, not deep in _resolve: fewer frames to unwind
+            refusal = self._refusal(aggregate, event, violations)
+            self.audit.append(
+                _tuple(
+                    Attempt,
+                    (
+                        now,
+                        aggregate.id,
+                        actor,
+                        event,
+                        source._value_,
+                        "refused",
+                        tuple(map(_RULE_ID, violations)),
+                        refusal.args[0],
+                    ),
+                )
+            )
+            raise refusal
         saved = self.spec.save(aggregate)
         try:
             if deadline is not None:
@@ -726,14 +753,17 @@ class Workflow(Generic[S, A]):
             if isinstance(err, Exception):
                 self._record(aggregate, event, actor, now, err)
             raise
-        decision = Decision(
-            now,
-            actor,
-            event,
-            source,
-            edge.target,
-            {k: _to_json(v) for k, v in payload.items()} if payload else EMPTY,
-            deadline.key if deadline is not None else None,
+        decision = _tuple(
+            Decision,
+            (
+                now,
+                actor,
+                event,
+                source,
+                edge.target,
+                {k: _to_json(v) for k, v in payload.items()} if payload else EMPTY,
+                deadline.key if deadline is not None else None,
+            ),
         )
         history.append(decision)
         if _OBSERVERS:
@@ -745,62 +775,66 @@ class Workflow(Generic[S, A]):
         self, aggregate: A, event: str, given: Mapping[str, Any], *, partial: bool = False
     ) -> Mapping[str, Any]:
         spec = self.spec
-        state = aggregate.state
         if not given:
             defaults = spec._defaults.get(event)
             if defaults is not None:  # no arguments given, none required: the common case
                 return defaults
-        if not spec.edges_from(state, event) and spec.forbidden_from(state, event) is None:
+        key = (aggregate.state._name_, event)
+        if key not in spec._index and key not in spec._forbidden:
             return given  # unknown or illegal: _resolve reports that first
-        params = spec.params(event)
+        params = spec._params[event]
         if not params:
             if given:
                 msg = f"{event!r} takes no arguments, got {sorted(given)}"
                 raise InvalidPayload(msg)
             return EMPTY
-        names = {p.name for p in params}
-        extra = sorted(set(given) - names)
-        if extra:
-            unknown = ", ".join(map(repr, extra))
+        names = spec._names[event]
+        if not names.issuperset(given):
+            unknown = ", ".join(map(repr, sorted(set(given) - names)))
             msg = f"{event!r} takes no argument {unknown}; it takes {sorted(names)}"
             raise InvalidPayload(msg)
         out: dict[str, Any] = {}
-        currency = getattr(aggregate, "currency", None)
         for p in params:
-            if p.name not in given:
+            name = p.name
+            value = given.get(name, _MISSING)
+            if value is _MISSING:
                 if p.required and partial:
                     continue
                 if p.required:
+                    msg = f"{event!r} needs the argument {name!r} ({p.doc or p.types[0].__name__})"
+                    raise InvalidPayload(msg)
+                out[name] = p.default
+                continue
+            if value is None and p.default is None:
+                out[name] = None
+                continue
+            kind = type(value)
+            if kind not in p.types and (kind is bool or not isinstance(value, p.types)):
+                wanted = " or ".join(t.__name__ for t in p.types)
+                msg = f"{event!r}: {name!r} must be {wanted}, got {kind.__name__} {value!r}"
+                raise InvalidPayload(msg)
+            if kind is Money:
+                currency = getattr(aggregate, "currency", None)
+                if currency is not None and value.currency != currency:
                     msg = (
-                        f"{event!r} needs the argument {p.name!r} ({p.doc or p.types[0].__name__})"
+                        f"{event!r}: {name!r} is in {value.currency} but {aggregate.id!r} "
+                        f"is kept in {currency}"
                     )
                     raise InvalidPayload(msg)
-                out[p.name] = p.default
-                continue
-            value = given[p.name]
-            if value is None and p.default is None:
-                out[p.name] = None
-                continue
-            if (isinstance(value, bool) and bool not in p.types) or not isinstance(value, p.types):
-                wanted = " or ".join(t.__name__ for t in p.types)
-                msg = (
-                    f"{event!r}: {p.name!r} must be {wanted}, got {type(value).__name__} {value!r}"
-                )
-                raise InvalidPayload(msg)
-            if isinstance(value, datetime):
-                value = ensure_utc(value, what=p.name)
-            if isinstance(value, Money) and currency is not None and value.currency != currency:
-                msg = (
-                    f"{event!r}: {p.name!r} is in {value.currency} but {aggregate.id!r} "
-                    f"is kept in {currency}"
-                )
-                raise InvalidPayload(msg)
-            out[p.name] = value
+            elif isinstance(value, datetime):
+                value = ensure_utc(value, what=name)
+            out[name] = value
         return out
 
-    def _resolve(  # noqa: PLR0912  (each way an attempt can fail, in order)
+    def _resolve(
         self, aggregate: A, event: str, ctx: Context, *, complete: bool
-    ) -> tuple[Edge[Any], Deadline | None]:
+    ) -> tuple[Edge[Any], Deadline | None, list[Violation]]:
+        """The edge *event* takes and the deadline it fires, with the guards' violations.
+
+        Raises for an unknown or illegal event, a forbidden row and an actor
+        without authority; returns violations (empty when every guard passes)
+        so that the caller raises the refusal with a short traceback.
+        """
         spec = self.spec
         state = aggregate.state
         edges = spec._index.get((state._name_, event))
@@ -834,8 +868,9 @@ class Workflow(Generic[S, A]):
                 raise DefinitionError(msg)
             edge = matching[0]
         actor = ctx.actor
+        authorize = spec.authorize
         if actor.role not in edge.roles or (
-            spec.authorize is not None and spec.authorize(aggregate, actor, edge) is not None
+            authorize is not None and authorize(aggregate, actor, edge) is not None
         ):
             self._permit(aggregate, event, actor, edge.roles, edge)  # raises with the reason
         violations: list[Violation] = []
@@ -856,16 +891,25 @@ class Workflow(Generic[S, A]):
                 continue
             reason = guard.check(aggregate, ctx)
             if reason is not None:
-                violations.append(Violation(guard.rule_id, reason.text, reason.data))
+                violations.append(_tuple(Violation, (guard.rule_id, *reason)))
         if complete and _OBSERVERS:
             self._observe(edge, violations)
-        if violations:
+        return edge, deadline, violations
+
+    def _refusal(self, aggregate: A, event: str, violations: list[Violation]) -> TransitionRefused:
+        if len(violations) == 1:
+            rule_id, reason, _ = violations[0]
+            reasons = f"[{rule_id}] {reason}"
+        else:
             reasons = "; ".join(map(str, violations))
-            msg = f"{spec.name} {aggregate.id!r} cannot {event!r}: {reasons}"
-            raise TransitionRefused(
-                msg, machine=spec.name, state=state.value, event=event, violations=violations
-            )
-        return edge, deadline
+        name = self.spec.name
+        return refused(
+            f"{name} {aggregate.id!r} cannot {event!r}: {reasons}",
+            name,
+            aggregate.state._value_,
+            event,
+            violations,
+        )
 
     def _observe(self, edge: Edge[Any], violations: list[Violation]) -> None:
         refused = {v.rule_id for v in violations}
@@ -910,15 +954,18 @@ class Workflow(Generic[S, A]):
         )
         rule_ids = err.rule_ids if isinstance(err, TransitionRefused) else ()
         self.audit.append(
-            Attempt(
-                now if getattr(now, "tzinfo", None) is not None else self.clock.now(),
-                aggregate.id,
-                actor,
-                event,
-                aggregate.state.value,
-                outcome,
-                rule_ids,
-                str(err),
+            _tuple(
+                Attempt,
+                (
+                    now if getattr(now, "tzinfo", None) is not None else self.clock.now(),
+                    aggregate.id,
+                    actor,
+                    event,
+                    aggregate.state._value_,
+                    outcome,
+                    rule_ids,
+                    str(err),
+                ),
             )
         )
 
@@ -938,9 +985,11 @@ class Workflow(Generic[S, A]):
                 self._payload(aggregate, event, payload, partial=True),
                 self.facts(aggregate, now),
             )
-            edge, _ = self._resolve(aggregate, event, ctx, complete=False)
+            edge, _, violations = self._resolve(aggregate, event, ctx, complete=False)
         except (TransitionError, InvalidInput) as err:
             return Verdict(event, None, err)
+        if violations:
+            return Verdict(event, None, self._refusal(aggregate, event, violations))
         target = edge.target
         return Verdict(event, target)
 
@@ -966,6 +1015,8 @@ class Workflow(Generic[S, A]):
             self._fire(initial, decision.event, decision.actor, decision.at, payload)
         return initial
 
+
+_RULE_ID = operator.itemgetter(0)
 
 _OUTCOMES: dict[type, str] = {
     UnknownEvent: "illegal",

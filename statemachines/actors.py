@@ -54,6 +54,11 @@ class Role(enum.Enum):
         """The role as people say it: ``hiring manager``."""
         return self.value.replace("_", " ")
 
+    # Roles are checked against sets on every event. Members are singletons compared
+    # by identity, so the identity hash (in C) is as correct as Enum's hash of the
+    # name (in Python) and much cheaper; set order was never stable across runs anyway.
+    __hash__ = object.__hash__
+
 
 FREELANCER_SIDE = frozenset(
     {Role.FREELANCER, Role.AGENCY_OWNER, Role.BUSINESS_MANAGER, Role.AGENCY_MEMBER}

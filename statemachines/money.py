@@ -147,9 +147,15 @@ class Money:
         return f"Money({self.cents}, {self.currency!r})"
 
     def __str__(self) -> str:
-        units, minor = divmod(self.cents, 100)
+        cents = self.cents
+        if cents < 100_000:  # no thousands separator below 1,000.00: the common case, kept cheap
+            text = f"{cents // 100}.{cents % 100:02d}"
+        else:
+            units, minor = divmod(cents, 100)
+            text = f"{units:,}.{minor:02d}"
+        if self.currency == "USD":
+            return "US$" + text
         symbol = _SYMBOL.get(self.currency)
-        text = f"{units:,}.{minor:02d}"
         return f"{symbol}{text}" if symbol else f"{self.currency} {text}"
 
     def to_dict(self) -> dict[str, Any]:
