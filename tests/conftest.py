@@ -1,4 +1,5 @@
-"""Shared fixtures and the Hypothesis profiles (``HYPOTHESIS_PROFILE=ci`` or ``dev``)."""
+"""Shared fixtures, the Hypothesis profiles (``HYPOTHESIS_PROFILE=ci`` or ``dev``), and the
+``--machine-coverage`` option (``tests/coverage_plugin.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from statemachines import UTC, ManualClock
+from tests import coverage_plugin
 
 settings.register_profile(
     "ci",
@@ -30,3 +32,11 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def clock() -> ManualClock:
     """A manual clock at :data:`START`."""
     return ManualClock(START)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    coverage_plugin.add_option(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    coverage_plugin.configure(config)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from statemachines.checker import Bounds, Coverage, Report, Step, check
 from statemachines.checker_paths import shortest_paths
 
@@ -44,27 +42,40 @@ A machine may be in several groups: its edges take the shortest path any group f
 MACHINES = ("account", "membership", "contract", "milestone")
 
 
-@functools.cache
+_REPORTS: dict[str, Report] = {}
+_PATHS: dict[str, dict[tuple[str, int], tuple[Step, ...]]] = {}
+
+
 def report(name: str) -> Report:
-    """The checker's report for the named bound (``ci`` or ``contract``)."""
-    return check(CI_BOUND if name == "ci" else CONTRACT_BOUND)
+    """The checker's report for the named bound (``ci`` or ``contract``), run once."""
+    if name not in _REPORTS:
+        _REPORTS[name] = check(CI_BOUND if name == "ci" else CONTRACT_BOUND)
+    return _REPORTS[name]
 
 
-@functools.cache
 def paths(group: str) -> dict[tuple[str, int], tuple[Step, ...]]:
-    """The shortest path to every edge the group's bound reaches."""
-    bounds, machines, depth = PATH_GROUPS[group]
-    return shortest_paths(bounds, machines, depth=depth)
+    """The shortest path to every edge the group's bound reaches, searched once."""
+    if group not in _PATHS:
+        bounds, machines, depth = PATH_GROUPS[group]
+        _PATHS[group] = shortest_paths(bounds, machines, depth=depth)
+    return _PATHS[group]
 
 
-def coverage() -> Coverage:
-    """What the checker runs and the path searches saw, together."""
+def coverage(*, done_only: bool = False) -> Coverage:
+    """What the checker runs and the path searches saw, together.
+
+    With *done_only*, only the runs this process has already done count (the
+    coverage plugin: a session that ran no checker test does not start one).
+    """
     cov = Coverage()
     for name in ("ci", "contract"):
-        cov.merge(report(name).coverage)
+        if not done_only or name in _REPORTS:
+            cov.merge(report(name).coverage)
     from statemachines._engine import SPECS  # noqa: PLC0415
 
     for group in PATH_GROUPS:
+        if done_only and group not in _PATHS:
+            continue
         for machine, index in paths(group):
             cov.edges.add((machine, index))
             edge = SPECS[machine].edges[index]
