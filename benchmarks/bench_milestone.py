@@ -26,7 +26,6 @@ import gc
 import time
 import tracemalloc
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -187,14 +186,21 @@ def bare_fire(ms: PlainMilestone, event: str, now: datetime, amount: int | None 
 
 
 def _per_call(fn: Callable[[], object], n: int) -> float:
-    """Seconds per call of *fn*, best of three runs of *n* calls."""
+    """CPU seconds per call of *fn*, best of three runs of *n* calls.
+
+    CPU time of this process (``time.process_time``), not wall time: on a
+    shared machine, time spent waiting for a core is not the engine's cost.
+    Callers catch exceptions with ``try``/``except`` (free in Python 3.11 when
+    nothing is raised) rather than ``contextlib.suppress``, whose two method
+    calls per event would be charged to whichever side raises.
+    """
     best = float("inf")
     for _ in range(3):
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(n):
             fn()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best / n
 
 
@@ -210,12 +216,16 @@ def _loop_plain(n: int) -> dict[str, float]:
         i[0] += 1
 
     def refused() -> None:
-        with suppress(Refused):
+        try:
             plain_fire(ms, "approve", START, 0)
+        except Refused:
+            pass
 
     def illegal() -> None:
-        with suppress(LookupError):
+        try:
             plain_fire(ms, "fund", START)
+        except LookupError:
+            pass
 
     out = {"accepted": _per_call(accepted, n)}
     if ms.state is S.CHANGES_REQUESTED:
@@ -242,8 +252,10 @@ def _loop_bare(n: int) -> dict[str, float]:
             raise AssertionError
 
     def illegal() -> None:
-        with suppress(MachineError):
+        try:
             bare_fire(ms, "fund", START)
+        except MachineError:
+            pass
 
     out = {"accepted": _per_call(accepted, n)}
     if ms.state is S.CHANGES_REQUESTED:
@@ -269,12 +281,16 @@ def _loop_engine(n: int) -> dict[str, float]:
     zero = Money(0)
 
     def refused() -> None:
-        with suppress(TransitionRefused):
+        try:
             review.fire(ms, "approve", OWNER, amount=zero)
+        except TransitionRefused:
+            pass
 
     def illegal() -> None:
-        with suppress(IllegalTransition):
+        try:
             review.fire(ms, "fund", OWNER)
+        except IllegalTransition:
+            pass
 
     out = {"accepted": _per_call(accepted, n)}
     if ms.state.value == "changes_requested":

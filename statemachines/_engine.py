@@ -724,7 +724,7 @@ class Workflow(Generic[S, A]):
             self._record(aggregate, event, actor, now, err)
             raise
         if violations:  # raised here, not deep in _resolve: fewer frames to unwind
-            refusal = self._refusal(aggregate, event, violations)
+            text = self._refusal_text(aggregate, event, violations)
             self.audit.append(
                 _tuple(
                     Attempt,
@@ -736,11 +736,13 @@ class Workflow(Generic[S, A]):
                         source._value_,
                         "refused",
                         tuple(map(_RULE_ID, violations)),
-                        refusal.args[0],
+                        text,
                     ),
                 )
             )
-            raise refusal
+            # Never bound to a local name: the traceback holds this frame, and a frame
+            # holding its own exception is a cycle only the garbage collector can free.
+            raise refused(text, self.spec.name, source._value_, event, violations)
         saved = self.spec.save(aggregate)
         try:
             if deadline is not None:
@@ -896,20 +898,13 @@ class Workflow(Generic[S, A]):
             self._observe(edge, violations)
         return edge, deadline, violations
 
-    def _refusal(self, aggregate: A, event: str, violations: list[Violation]) -> TransitionRefused:
+    def _refusal_text(self, aggregate: A, event: str, violations: list[Violation]) -> str:
         if len(violations) == 1:
             rule_id, reason, _ = violations[0]
             reasons = f"[{rule_id}] {reason}"
         else:
             reasons = "; ".join(map(str, violations))
-        name = self.spec.name
-        return refused(
-            f"{name} {aggregate.id!r} cannot {event!r}: {reasons}",
-            name,
-            aggregate.state._value_,
-            event,
-            violations,
-        )
+        return f"{self.spec.name} {aggregate.id!r} cannot {event!r}: {reasons}"
 
     def _observe(self, edge: Edge[Any], violations: list[Violation]) -> None:
         refused = {v.rule_id for v in violations}
@@ -989,7 +984,9 @@ class Workflow(Generic[S, A]):
         except (TransitionError, InvalidInput) as err:
             return Verdict(event, None, err)
         if violations:
-            return Verdict(event, None, self._refusal(aggregate, event, violations))
+            text = self._refusal_text(aggregate, event, violations)
+            state = aggregate.state._value_
+            return Verdict(event, None, refused(text, self.spec.name, state, event, violations))
         target = edge.target
         return Verdict(event, target)
 
