@@ -423,6 +423,8 @@ class MachineSpec(Generic[S, A]):
             name=name,
             transitions=[self._transition(e) for e in self.edges],
         )
+        # One bound ``trigger`` per event, looked up once rather than on every event.
+        self._triggers = {name: event.trigger for name, event in self.machine.events.items()}
         if register:  # throwaway machines (in tests) stay out of the registry
             if name in SPECS:
                 self._reject("another machine has this name")
@@ -743,15 +745,16 @@ class Workflow(Generic[S, A]):
             # Never bound to a local name: the traceback holds this frame, and a frame
             # holding its own exception is a cycle only the garbage collector can free.
             raise refused(text, self.spec.name, source._value_, event, violations)
-        saved = self.spec.save(aggregate)
+        spec = self.spec
+        saved = spec.save(aggregate)
         try:
             if deadline is not None:
                 aggregate.deadlines = Deadline.drop(aggregate.deadlines, deadline.key)
-            if not self.spec.machine.events[event].trigger(aggregate, ctx=ctx):
-                msg = f"{self.spec.name}: no branch of {event!r} matched in state {source.name}"
+            if not spec._triggers[event](aggregate, ctx=ctx):
+                msg = f"{spec.name}: no branch of {event!r} matched in state {source.name}"
                 raise DefinitionError(msg)
         except BaseException as err:
-            self.spec.restore(aggregate, saved)
+            spec.restore(aggregate, saved)
             if isinstance(err, Exception):
                 self._record(aggregate, event, actor, now, err)
             raise
@@ -770,7 +773,7 @@ class Workflow(Generic[S, A]):
         history.append(decision)
         if _OBSERVERS:
             for observer in _OBSERVERS:
-                observer.fired(self.spec.name, edge)
+                observer.fired(spec.name, edge)
         return decision
 
     def _payload(  # noqa: PLR0912  (one branch per way an argument can be wrong)
