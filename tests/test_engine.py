@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import gc
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from statemachines._engine import (
     Reason,
     Timer,
     fail,
+    observe,
 )
 from tests.conftest import START
 
@@ -372,3 +374,91 @@ def test_a_late_scheduler_fires_at_the_latest_recorded_time(clock: ManualClock) 
     assert fired.at == START + timedelta(hours=3)
     assert lamp.state is Light.BROKEN
     assert [d.at for d in lamp.history] == sorted(d.at for d in lamp.history)
+
+
+# --------------------------------------------------------------------------- cost and observers
+
+
+def test_attempts_leave_no_reference_cycle_for_the_garbage_collector(
+    lamps: LampWorkflow,
+) -> None:
+    # A refusal kept in a local of the frame that raised it is a frame-exception
+    # cycle: each one waits for the cyclic collector. Every outcome must free itself.
+    lamp = Lamp("L-9")
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(50):
+            with pytest.raises(TransitionRefused):
+                lamps.fire(lamp, "repaint", FL)
+            with pytest.raises(UnknownEvent):
+                lamps.fire(lamp, "dance", FL)
+            with pytest.raises(InvalidPayload):
+                lamps.fire(lamp, "switch_on", FL, watts=3)
+            lamps.fire(lamp, "switch_on", FL)
+            lamps.fire(lamp, "switch_off", FL)
+        cycles = gc.collect()
+    finally:
+        gc.enable()
+
+    assert cycles == 0
+    assert len(lamp.history) == 100
+
+
+def test_the_engine_builds_refusals_exactly_as_the_constructor_does(
+    lamps: LampWorkflow,
+) -> None:
+    with pytest.raises(TransitionRefused) as fast:
+        lamps.fire(Lamp("L-10"), "repaint", FL)
+    err = fast.value
+    built = TransitionRefused(
+        str(err), machine=err.machine, state=err.state, event=err.event, violations=err.violations
+    )
+
+    assert type(err) is TransitionRefused
+    assert (err.args, err.machine, err.state, err.event) == (
+        built.args,
+        "test-lamp",
+        "off",
+        "repaint",
+    )
+    assert (err.violations, err.rule_ids, err.reasons) == (
+        built.violations,
+        built.rule_ids,
+        built.reasons,
+    )
+    assert vars(err) == vars(built)
+
+
+class _Seen:
+    """An observer that writes down what it sees."""
+
+    def __init__(self) -> None:
+        self.guards: list[tuple[str, str, str, bool]] = []
+        self.edges: list[tuple[str, str]] = []
+
+    def guard(self, machine: str, edge: Edge[Any], rule_id: str, ok: bool, /) -> None:
+        self.guards.append((machine, edge.event, rule_id, ok))
+
+    def fired(self, machine: str, edge: Edge[Any], /) -> None:
+        self.edges.append((machine, edge.event))
+
+
+def test_an_observer_sees_every_guard_outcome_and_fired_edge_until_it_stops(
+    lamps: LampWorkflow,
+) -> None:
+    seen = _Seen()
+    lamp = Lamp("L-11")
+
+    with observe(seen):
+        with pytest.raises(TransitionRefused):
+            lamps.fire(lamp, "repaint", FL)
+        lamps.explain(lamp, "repaint", FL)  # a query, not an attempt: not observed
+        lamps.fire(lamp, "switch_on", FL)
+    lamps.fire(lamp, "switch_off", FL)  # after the block: not observed
+
+    assert seen.guards == [
+        ("test-lamp", "repaint", "MS-1", False),
+        ("test-lamp", "repaint", "MS-4", False),
+    ]
+    assert seen.edges == [("test-lamp", "switch_on")]
