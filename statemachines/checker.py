@@ -43,7 +43,9 @@ scenario file for ``python -m statemachines run``.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -77,7 +79,11 @@ from statemachines.money import Money
 from statemachines.rules import account as rules_account
 from statemachines.rules import contract as rules_contract
 from statemachines.rules import milestone as rules_milestone
-from statemachines.rules.account import REACTIVATION_YEARS
+from statemachines.rules.account import (
+    REACTIVATION_YEARS,
+    client_review_end,
+    reactivation_deadline,
+)
 
 __all__ = [
     "ACTORS",
@@ -98,6 +104,7 @@ __all__ = [
     "step_closed_stays_closed",
     "step_money_never_shrinks",
     "step_no_way_back",
+    "verdicts",
     "world_key",
 ]
 
@@ -168,6 +175,10 @@ class Bounds:
     and moved by events (time still moves everything); empty: all of them."""
     thorough: bool = False
     """Try every illegal or unauthorised attempt in every state, not once per state name."""
+    audit: bool = False
+    """Check the abstraction: whenever a step reaches a key already seen, the table's
+    verdict on every attempt (:func:`verdicts`) must be the same as in the state first
+    stored under that key (a soundness test; slower)."""
 
 
 class _Clock:
@@ -274,94 +285,274 @@ def _actor(role: Role) -> Actor:
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
+_UNREAD = frozenset({"history", "id", "contract", "submissions"})
+"""Fields no guard, effect or invariant reads (``submissions`` only counts; ids are keyed
+by position, histories by the sums read from them)."""
+
+ONLY_SET: dict[str, frozenset[str]] = {
+    "Account": frozenset({"close_requested_at", "export_offered_at", "exported_at"}),
+    "Contract": frozenset(
+        {"refunded_at", "client_feedback_at", "freelancer_feedback_at", "feedback_published_at"}
+    ),
+    "Milestone": frozenset({"approved_at"}),
+}
+"""Timestamps that code only writes, or tests for being set: keyed as set or not
+(``tests/verification/test_exhaustive.py`` checks that no module compares them)."""
+
+
+def _secs(*spans: timedelta) -> tuple[int, ...]:
+    return tuple(sorted({0, *(int(s.total_seconds()) for s in spans)}))
+
+
+FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
+    # read only through a derived moment the key holds (the reactivation deadline), or as
+    # set or not
+    ("Account", "closed_at"): (),
+    # compared only with a contract's paused_at (keyed as the comparison's outcome)
+    ("Account", "suspended_at"): (),
+    ("Contract", "paused_at"): (),
+    # ACC-REACT-2: the link expires 4 hours after it was issued
+    ("Account", "link_issued_at"): _secs(rules_account.REACTIVATION_LINK_TTL),
+    # PAY-2: bonuses for 365 days after the end; the feedback window and the company's
+    # last billing review are derived moments the key holds
+    ("Contract", "ended_at"): _secs(rules_contract.BONUS_AFTER_END),
+    # REF-180, REF-REQ: refunds and refund requests within 180 and 365 days of a payment
+    ("Payment", "paid_at"): _secs(
+        rules_contract.REFUND_WINDOW,
+        rules_contract.IN_PRODUCT_REQUEST_WINDOW,
+        rules_contract.SUPPORT_REQUEST_WINDOW,
+    ),
+    # moments compared with now only: due or not, available or not
+    ("Payment", "available_at"): (0,),
+    ("Milestone", "available_at"): (0,),
+    ("Deadline", "due"): (0,),
+    ("EscrowRefund", "due"): (0,),
+    # read only in reasons and in invariants that relate them to a deadline the key holds
+    ("Milestone", "submitted_at"): (),
+    ("EscrowRefund", "opened_at"): (),
+    ("EscrowRefund", "closed_at"): (),
+    ("RefundRequest", "requested_at"): (),
+}
+"""Per timestamp field (class and field name): the elapsed times, in seconds, that some
+guard, effect or invariant compares ``now - t`` with, from the rule modules' spans;
+``()``: only whether it is set matters. A field not listed is compared with every span
+of :data:`THRESHOLDS` (the safe default)."""
+
 
 def _fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
-        names = tuple(
-            f.name for f in attrs.fields(cls) if f.name not in {"history", "id", "contract"}
-        )
+        names = tuple(f.name for f in attrs.fields(cls) if f.name not in _UNREAD)
         _FIELDS[cls] = names
     return names
 
 
-_FAR = -int((REACTIVATION_YEARS * timedelta(days=366) + timedelta(days=2)).total_seconds())
+_SET_ONLY: dict[type, frozenset[str]] = {
+    Account: ONLY_SET["Account"],
+    Contract: ONLY_SET["Contract"],
+    Milestone: ONLY_SET["Milestone"],
+}
+
+
+_SPANS = (0, *(int(s.total_seconds()) for s in THRESHOLDS))
+"""Elapsed times (seconds) at which a guard's comparison with a timestamp may change: 0 (the
+moment itself) and every rule span."""
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class _Keyer:
-    """Turns values into hashable keys: times relative to now, ids relative to their owner."""
+    """Turns values into hashable keys: times bucketed by the rule spans, ids relative to
+    their owner, reactivation tokens by what they are (the live link, or an old one).
+
+    A past time *t* becomes its bucket: how many rule spans *s* (0 included) have
+    ``t + s < now``, and whether ``t + s == now`` for one of them; every guard compares
+    ``now - t`` only with a rule span (or, for calendar rules, reads a derived moment the
+    key also holds: see :func:`world_key`), so the bucket decides every such comparison.
+    With *ranks*, a time also carries the rank of its next crossing ``t + s > now`` (for a
+    future time: of itself) among all such moments of the world, so that states under one
+    key see their next moments in the same order. The first pass (``ranks is None``) only
+    collects the moments.
+    """
+
+    __slots__ = ("link", "moments", "now", "own", "ranks", "spans")
 
     def __init__(self, now: datetime, *, own: str = "") -> None:
         self.now = now
         self.own = own
-        self.times: list[datetime] = []
+        self.link: str | None = None
+        self.moments: set[datetime] = set()
+        self.ranks: dict[datetime, int] | None = None
+        self.spans: tuple[int, ...] = _SPANS
 
-    def __call__(self, value: Any) -> Any:  # noqa: PLR0911  (one case per kind of value)
-        if value is None or isinstance(value, bool | int):
-            return value
-        if isinstance(value, str):
-            own = self.own
-            if own and value.startswith(own):
-                return "@" + value[len(own) :]
-            return value
-        if isinstance(value, datetime):
-            self.times.append(value)
-            return max(int((value - self.now).total_seconds()), _FAR)
-        if isinstance(value, Money):
-            return value.cents
-        if isinstance(value, enum.Enum):
-            return value.value
-        if isinstance(value, tuple | list):
-            return tuple(self(v) for v in value)
-        if isinstance(value, Mapping):
-            return tuple(sorted((k, self(v)) for k, v in value.items()))
-        if attrs.has(type(value)):
-            if isinstance(value, Milestone):
-                return self.milestone(value)
-            return tuple(self(getattr(value, f)) for f in _fields(type(value)))
-        return repr(value)
+    def __call__(self, value: Any) -> Any:
+        cls = value.__class__
+        handler = _HANDLERS.get(cls)
+        if handler is None:
+            handler = _HANDLERS[cls] = _handler_for(cls)
+        return handler(self, value)
 
-    def milestone(self, ms: Milestone) -> Any:
-        return tuple(self(getattr(ms, f)) for f in _fields(Milestone))
+    def string(self, value: str) -> Any:
+        own = self.own
+        if own and value.startswith(own):
+            return "@" + value[len(own) :]
+        if "-link-" in value:  # a reactivation token: only equality with the live one matters
+            return "link" if value == self.link else "old-link"
+        if _DATE.match(value):  # a day label (payment sources): a time like any other
+            return self(datetime.fromisoformat(value).replace(tzinfo=UTC))
+        return value
+
+    def record(self, value: Any) -> tuple[Any, ...]:
+        outer = self.spans
+        out: list[Any] = []
+        for name, mode in _plan(value.__class__):
+            v = getattr(value, name)
+            if mode is None:
+                out.append(v is not None)
+            elif mode == "tokens":  # which tokens were used, not how often
+                out.append(tuple(sorted({self(t) for t in v})))
+            else:
+                self.spans = mode
+                out.append(self(v))
+        self.spans = outer
+        return tuple(out)
+
+    def time(self, value: datetime) -> Any:
+        spans = self.spans
+        if not spans:
+            return True
+        elapsed = int((self.now - value).total_seconds())
+        if elapsed < 0:
+            nxt: datetime | None = value
+            bucket: tuple[Any, ...] = ("future",)
+        else:
+            crossed = bisect.bisect_left(spans, elapsed)
+            after = bisect.bisect_right(spans, elapsed)
+            nxt = value + timedelta(seconds=spans[after]) if after < len(spans) else None
+            bucket = (crossed, spans[crossed] == elapsed if crossed < len(spans) else False)
+        if nxt is None:
+            return bucket
+        if self.ranks is None:
+            self.moments.add(nxt)
+            return bucket
+        return (*bucket, self.ranks[nxt])
 
 
-def _history_sums(acc: Account) -> tuple[int, int, int]:
-    # What the marketplace and the account reads from a history (withdrawals, past
-    # dues paid, reactivation links issued): part of the state, though histories are not.
-    withdrawn = paid = links = 0
+_PLANS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _plan(cls: type) -> tuple[tuple[str, Any], ...]:
+    """Per field of an attrs class: how it is keyed (None: set or not; spans: a value)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        only = _SET_ONLY.get(cls, frozenset())
+        plan = _PLANS[cls] = tuple(
+            (
+                f,
+                None
+                if f in only
+                else "tokens"
+                if f == "used_tokens"
+                else FIELD_SPANS.get((cls.__name__, f), _SPANS),
+            )
+            for f in _fields(cls)
+        )
+    return plan
+
+
+def _same(_: _Keyer, value: Any) -> Any:
+    return value
+
+
+def _handler_for(cls: type) -> Callable[[_Keyer, Any], Any]:  # noqa: PLR0911  (one per kind)
+    if cls is type(None) or issubclass(cls, bool | int):
+        return _same
+    if issubclass(cls, str):
+        return _Keyer.string
+    if issubclass(cls, datetime):
+        return _Keyer.time
+    if issubclass(cls, Money):
+        return lambda _, v: v.cents
+    if issubclass(cls, enum.Enum):
+        return lambda _, v: v.value
+    if issubclass(cls, tuple | list):
+        return lambda k, v: tuple([k(x) for x in v])
+    if issubclass(cls, Mapping):
+        return lambda k, v: tuple(sorted((a, k(b)) for a, b in v.items()))
+    if attrs.has(cls):
+        return _Keyer.record
+    return lambda _, v: repr(v)
+
+
+_HANDLERS: dict[type, Callable[[_Keyer, Any], Any]] = {}
+
+
+def _history_sums(acc: Account) -> tuple[int, int]:
+    # What the marketplace reads from an account's history: withdrawals and past dues paid
+    # (both bounded by the money the bounded world can pay). Reactivation links issued are
+    # only counted to name the next token, which is new whatever the count.
+    withdrawn = paid = 0
     for d in acc.history:
         if d.event == "withdraw":
             withdrawn += d.payload["amount"]["cents"]
         elif d.event == "pay_owed":
             paid += d.payload["amount"]["cents"]
-        elif d.event == "request_reactivation_link":
-            links += 1
-    return withdrawn, paid, links
+    return withdrawn, paid
 
 
 def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetime]]:
-    """The canonical key of the world's state, and every timestamp in it.
+    """The canonical key of the world's state, and the moments that matter next (the next
+    rule span crossed after each timestamp, and every future time), in time order.
 
-    Times are relative to now (and everything older than the longest rule span
-    looks the same). With *symmetry*, contracts are keyed without their ids and
-    sorted, and within a contract the funded, in-review, approved and cancelled
-    milestones are sorted (drafts keep their order: the first draft is funded next).
+    A finite abstraction (see :class:`_Keyer`): times are bucketed by the rule spans
+    and ordered by their next crossings; counters and names that no guard compares
+    (reactivation links issued, token numbers, day labels) are left out; moments that
+    calendar rules derive from a timestamp (the end of the 5-year reactivation window,
+    the end of the feedback window, the end of a company's last billing review) are keyed
+    as times; the one comparison between two timestamps a rule makes (a contract paused
+    for billing at or after its client's suspension) is keyed as its outcome. With
+    *symmetry*, contracts are keyed without their ids and sorted, and within a contract
+    the funded, in-review, approved and cancelled milestones are sorted (drafts keep
+    their order: the first draft is funded next).
     """
     now = world.clock.now()
+    first = _Keyer(now)
+    _world_key(world, first, symmetry)
     keyer = _Keyer(now)
+    keyer.ranks = {m: i for i, m in enumerate(sorted(first.moments))}
+    key = _world_key(world, keyer, symmetry)
+    return key, sorted(first.moments)
+
+
+def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR0912
+    now = keyer.now
     parts: list[Any] = []
     store = world.market.store
+    contracts_all = store.values("contract")
     for acc in store.values("account"):
-        parts.append((acc.id, acc.state.value, keyer(acc), _history_sums(acc)))
+        keyer.link = acc.link_token
+        derived: Any = None
+        if acc.state is AccountState.DEACTIVATED and acc.closed_at is not None:
+            keyer.spans = (0,)
+            derived = keyer(reactivation_deadline(acc.closed_at))
+            keyer.spans = _SPANS
+        paused: Any = ()
+        if acc.suspended_at is not None:
+            since = acc.suspended_at
+            paused = tuple(c.paused_at >= since for c in contracts_all if c.paused_at is not None)
+        parts.append((acc.id, acc.state.value, keyer(acc), _history_sums(acc), derived, paused))
+    keyer.link = None
     for m in store.values("membership"):
         parts.append((m.id, m.state.value, keyer(m)))
     contracts = []
-    for c in store.values("contract"):
+    for c in contracts_all:
         keyer.own = c.id if symmetry else ""
-        fields = []
+        fields: list[Any] = []
         for name in _fields(Contract):
             value = getattr(c, name)
-            if name == "milestones":
+            if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
+                # started_at: only logging time reads it (hourly contracts)
+                fields.append(value is not None)
+            elif name == "milestones":
                 keys = [keyer(ms) for ms in value]
                 if symmetry:
                     done = sorted(
@@ -373,7 +564,15 @@ def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetim
                 else:
                     fields.append(tuple(keys))
             else:
+                keyer.spans = FIELD_SPANS.get(("Contract", name), _SPANS)
                 fields.append(keyer(value))
+                keyer.spans = _SPANS
+        if c.ended_at is not None:
+            keyer.spans = (0,)
+            fields.append(keyer(c.feedback_closes))
+            if c.is_hourly:
+                fields.append(keyer(client_review_end(c.ended_at)))
+            keyer.spans = _SPANS
         contracts.append(
             (c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields)
         )
@@ -383,13 +582,14 @@ def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetim
     for kind in ("contact", "terms", "past_due"):
         parts.extend((kind, k, keyer(v)) for k, v in _items(store, kind))
     week = 0
-    if any(c.is_hourly for c in store.values("contract")):
+    if any(c.is_hourly for c in contracts_all):
         week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
         week += now.weekday() * 86_400
-    return (tuple(parts), tuple(contracts), week), keyer.times
+    return (tuple(parts), tuple(contracts), week)
 
 
 _DRAFT = MilestoneState.DRAFT
+_CONTRACT_ONLY_SET = ONLY_SET["Contract"]
 
 
 def _items(store: Any, kind: str) -> list[tuple[str, Any]]:
@@ -544,6 +744,34 @@ def _roles_for(spec: MachineSpec[Any, Any], state: enum.Enum, event: str) -> fro
             roles |= row.roles
         _ROLES[key] = roles
     return roles
+
+
+def verdicts(world: World) -> tuple[Any, ...]:
+    """What the table says every attempt the checker makes in the world's state would do.
+
+    Per aggregate (contracts as a sorted multiset, so that symmetric states compare
+    equal): for every event, actor and argument set (by position), the outcome, the
+    refusing rule IDs and the target. Two states under one key must give the same.
+    """
+    market = world.market
+    now = world.clock.now()
+    out: list[Any] = []
+    for kind in _KINDS:
+        flow = market._flows[kind]
+        per: list[Any] = []
+        for agg in market.store.values(kind):
+            sig = []
+            for event in flow.spec.events:
+                for actor in ACTORS:
+                    for i, payload in enumerate(payloads(world, kind, agg, event)):
+                        e = _frozen_client(market, kind, agg, event) or predict(
+                            flow, agg, event, actor, payload, now
+                        )
+                        target = e.edge.target.value if e.edge is not None else None
+                        sig.append((event, actor.role.value, i, e.outcome, e.refusing, target))
+            per.append((agg.id if kind != "contract" else "", agg.state.value, tuple(sig)))
+        out.append(tuple(sorted(per, key=repr)))
+    return tuple(out)
 
 
 def _frozen_client(market: Marketplace, kind: str, agg: Any, event: str) -> Expected | None:
@@ -708,6 +936,8 @@ class Report:
     complete: bool = True
     """False when ``max_states`` cut the search short."""
     depth: int = 0
+    merged: int = 0
+    """Steps that reached a key already seen (with ``audit``: each one's verdicts compared)."""
     violation: str | None = None
     trace: tuple[Step, ...] = ()
     coverage: Coverage = attrs.Factory(Coverage)
@@ -761,26 +991,18 @@ class _Found(Exception):
 _KINDS = ("account", "membership", "contract")
 
 
-def _next_times(world: World, times: Iterable[datetime]) -> list[datetime]:
+def _next_times(world: World, moments: Iterable[datetime]) -> list[datetime]:
+    """Where time moves from now: the next moment that matters (a deadline, or a rule span
+    crossed after a timestamp, see :func:`world_key`), and one second before it."""
     now = world.clock.now()
     due = [agg.deadlines[0].due for agg in world.aggregates() if agg.deadlines]
-    nxt = min(due) if due else None
-    best = None
-    for t in times:
-        for span in THRESHOLDS:
-            x = t + span
-            if x > now:
-                if best is None or x < best:
-                    best = x
-                break
-    out: list[datetime] = []
-    for moment in (nxt, best):
-        if moment is None or (nxt is not None and moment > nxt):
-            continue  # a boundary after the next deadline is reached through it
-        for at in (moment, moment - SECOND):
-            if at > now and at not in out:
-                out.append(at)
-    return out
+    later = [m for m in moments if m > now]
+    if due:
+        later.append(min(due))
+    if not later:
+        return []
+    moment = min(later)
+    return [at for at in (moment, moment - SECOND) if at > now]
 
 
 class _Facts:
@@ -893,6 +1115,9 @@ class _Search:
         queue: deque[tuple[Any, Snapshot]] = deque([(key, world.initial)])
         report.states = 1
         current = key
+        audit: dict[Any, tuple[Any, ...]] | None = None
+        if self.bounds.audit:
+            audit = {key: verdicts(world)}
         try:
             self.invariants(None, None, None)
             while queue:
@@ -904,7 +1129,10 @@ class _Search:
                     if not expand:
                         continue
                     new_key = step[0]
+                    if audit is not None:
+                        self.audit(audit, new_key, step[1])
                     if new_key in parents:
+                        report.merged += 1
                         continue
                     parents[new_key] = (current, step[1])
                     depth_of[new_key] = depth + 1
@@ -926,6 +1154,15 @@ class _Search:
         }
         report.seconds = time.process_time() - started
         return report
+
+    def audit(self, seen: dict[Any, tuple[Any, ...]], key: Any, step: Step) -> None:
+        """Compare the verdicts of the state a step reached (the world now) with those of
+        the state first stored under its key."""
+        mine = verdicts(self.world)
+        first = seen.setdefault(key, mine)
+        if first != mine:
+            diff = next((a, b) for a, b in zip(_flat(first), _flat(mine), strict=False) if a != b)
+            raise _Found(step, f"{step}: the key merges states with different verdicts: {diff}")
 
     def record_new(self, snap: Snapshot, key: Any, step: Step) -> None:
         """Note every edge the step fired (cascades and child aggregates included)."""
@@ -1089,6 +1326,14 @@ class _Search:
             yield (new_key, step), world.snapshot()
 
 
+def _flat(sig: tuple[Any, ...]) -> Iterator[Any]:
+    for group in sig:
+        for agg_id, state, attempts in group:
+            yield agg_id, state
+            for attempt in attempts:
+                yield agg_id, attempt
+
+
 def _trace(parents: Mapping[Any, tuple[Any, Step | None]], node: Any) -> tuple[Step, ...]:
     steps: list[Step] = []
     while True:
@@ -1125,8 +1370,8 @@ def _all_aggregates(world: World) -> Iterator[Any]:
 
 def _next_times_from(search: _Search, snap: Snapshot) -> list[datetime]:
     search.world.restore(snap)
-    _, times = search.key()
-    return _next_times(search.world, sorted(set(times)))
+    _, moments = search.key()
+    return _next_times(search.world, moments)
 
 
 def _check_rules(  # noqa: PLR0917  (the attempt, for the message)
