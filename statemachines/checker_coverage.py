@@ -107,6 +107,9 @@ def gaps(
 ) -> list[str]:
     """Every edge never fired, state never reached, and in-scope guard never seen both ways.
 
+    A deadline edge's timer counts as a guard: it refuses the event before the
+    deadline is due (an early ``settle``), and passes when it is.
+
     A gap listed in *excluded* is left out; an exclusion that is no longer a gap
     is reported, so the list of exclusions cannot go stale.
     """
@@ -120,14 +123,17 @@ def gaps(
             where = _where(machine, index, edge)
             if (machine, index) not in cov.edges:
                 out.append(f"{where} never fired")
-            for guard in edge.guards:
-                if guard.rule_id not in scope:
+            checks = [("guard", g.rule_id) for g in edge.guards]
+            if edge.timer is not None:
+                checks.append(("deadline", edge.timer.rule_id))
+            for kind, rule_id in checks:
+                if rule_id not in scope:
                     continue
-                seen = cov.guards.get((machine, index, guard.rule_id), set())
+                seen = cov.guards.get((machine, index, rule_id), set())
                 if False not in seen:
-                    out.append(f"{where}: guard {guard.rule_id} never refused")
+                    out.append(f"{where}: {kind} {rule_id} never refused")
                 if True not in seen:
-                    out.append(f"{where}: guard {guard.rule_id} never passed")
+                    out.append(f"{where}: {kind} {rule_id} never passed")
     out = list(dict.fromkeys(out))  # a rule may guard one edge twice
     excluded = excluded or {}
     stale = [f"excluded but covered now: {gap}" for gap in excluded if gap not in out]
@@ -137,7 +143,8 @@ def gaps(
 def _counts(cov: Coverage, machine: str, scope: set[str]) -> dict[str, tuple[int, int]]:
     spec = SPECS[machine]
     pairs = [(i, g.rule_id) for i, e in enumerate(spec.edges) for g in e.guards]
-    v01 = [(i, r) for i, r in pairs if r in scope]
+    timers = [(i, e.timer.rule_id) for i, e in enumerate(spec.edges) if e.timer is not None]
+    v01 = [(i, r) for i, r in pairs + timers if r in scope]
 
     def both(i: int, r: str) -> bool:
         return cov.guards.get((machine, i, r)) == {True, False}
@@ -149,6 +156,7 @@ def _counts(cov: Coverage, machine: str, scope: set[str]) -> dict[str, tuple[int
         ),
         "edges": (sum((machine, i) in cov.edges for i in range(len(spec.edges))), len(spec.edges)),
         "guards": (sum(both(i, r) for i, r in pairs), len(pairs)),
+        "deadlines": (sum(both(i, r) for i, r in timers), len(timers)),
         "v0.1 guards": (sum(both(i, r) for i, r in v01), len(v01)),
     }
 
@@ -165,7 +173,7 @@ def summary(cov: Coverage, machines: Iterable[str], scope: set[str] | None = Non
         )
         if scope is not None:
             done, total = counts["v0.1 guards"]
-            parts.append(f"v0.1 guards {done}/{total}")
+            parts.append(f"v0.1 guards and deadlines {done}/{total}")
         lines.append(f"{machine}: " + ", ".join(parts))
     return "\n".join(lines)
 

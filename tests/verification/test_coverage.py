@@ -35,6 +35,8 @@ def complete(machine: str) -> Coverage:
     for i, edge in enumerate(spec.edges):
         for guard in edge.guards:
             cov.guards[(machine, i, guard.rule_id)] = {True, False}
+        if edge.timer is not None:
+            cov.guards[(machine, i, edge.timer.rule_id)] = {True, False}
     return cov
 
 
@@ -57,6 +59,16 @@ def test_a_guard_never_seen_passing_is_a_gap() -> None:
 
     assert gaps(cov, ["milestone"], SCOPE) == [
         "milestone: edge 1 fund DRAFT -> FUNDED: guard MS-1 never passed"
+    ]
+
+
+def test_a_deadline_never_seen_refusing_an_early_attempt_is_a_gap() -> None:
+    cov = complete("milestone")
+    cov.guards[("milestone", 7, "MS-REVIEW-2")] = {True}
+
+    assert gaps(cov, ["milestone"], SCOPE) == [
+        "milestone: edge 7 review_lapse SUBMITTED|RESUBMITTED -> APPROVED: deadline MS-REVIEW-2 "
+        "never refused"
     ]
 
 
