@@ -171,6 +171,8 @@ def summary(cov: Coverage, machines: Iterable[str], scope: set[str] | None = Non
         parts.append(
             f"guards seen passing and refusing {counts['guards'][0]}/{counts['guards'][1]}"
         )
+        if counts["deadlines"][1]:
+            parts.append(f"deadlines {counts['deadlines'][0]}/{counts['deadlines'][1]}")
         if scope is not None:
             done, total = counts["v0.1 guards"]
             parts.append(f"v0.1 guards and deadlines {done}/{total}")
