@@ -187,18 +187,32 @@ _teamless = Branch("a team-only account with no team left", checks.stays_closed)
 PURGE = (Effect("ACC-DEL-1", checks.close_for_good), Effect("ACC-DEL-1", checks.delete_profile))
 """Closing for good: the profile and personal data are gone (ACC-DEL-1)."""
 
-SETTLE_GUARDS = (
-    Guard("ACC-CLOSE-FL-2", checks.fl_nothing_ending),
-    Guard("ACC-CLOSE-FL-4", checks.fl_paid_and_withdrawn),
+_SETTLE_CLIENT = (
     Guard("ACC-CLOSE-CL-3", checks.cl_nothing_ending),
     Guard("ACC-CLOSE-CL-4", checks.cl_billing_week_over),
-    Guard("ACC-CLOSE-AG-3", checks.ag_nothing_ending),
-    Guard("ACC-CLOSE-AG-5", checks.ag_paid_and_withdrawn),
+)
+_SETTLE_ANY = (
     Guard("ACC-DEACT-2", checks.no_live_contracts_at_all),
     Guard("ACC-GEN-1", checks.no_money_owed_freelancer),
     Guard("ACC-CLOSE-CL-6", checks.cl_billing_paid),
 )
-"""Soft blockers, and the hard ones that could come back while closing (a failed charge)."""
+SETTLE_PERSON = (
+    Guard("ACC-CLOSE-FL-2", checks.fl_nothing_ending),
+    Guard("ACC-CLOSE-FL-4", checks.fl_paid_and_withdrawn),
+    *_SETTLE_CLIENT,
+    *_SETTLE_ANY,
+)
+"""Soft blockers of a person's account (freelancer, client, combined), and the hard
+ones that could come back while closing (a failed charge)."""
+SETTLE_ORGANISATION = (
+    *_SETTLE_CLIENT,
+    Guard("ACC-CLOSE-AG-3", checks.ag_nothing_ending),
+    Guard("ACC-CLOSE-AG-5", checks.ag_paid_and_withdrawn),
+    *_SETTLE_ANY,
+)
+"""The same for an agency or Enterprise. Each branch of ``settle`` carries only the
+guards that can refuse on it: the freelancer rules never apply to an organisation, and
+the agency rules never to a person."""
 
 ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
     name="account",
@@ -260,7 +274,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.DEACTIVATED,
             SYS,
             ("ACC-GEN-1", "ACC-GEN-2"),
-            guards=SETTLE_GUARDS,
+            guards=SETTLE_PERSON,
             effects=(Effect("ACC-DEACT-1", checks.deactivate),),
             branch=_person,
             summary="The last soft blocker cleared: hide every profile, keep every record.",
@@ -271,7 +285,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             A.CLOSED,
             SYS,
             ("ACC-CLOSE-AG-10",),
-            guards=SETTLE_GUARDS,
+            guards=SETTLE_ORGANISATION,
             effects=(
                 Effect("ACC-CLOSE-AG-6", checks.close_for_good),
                 Effect("ACC-CLOSE-AG-6", checks.delete_profile),
