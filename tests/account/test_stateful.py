@@ -155,7 +155,7 @@ LINK_AGES = (EXPIRY, JUST_INSIDE)
 
 RARE_STATES = {
     "agency closing": "agency ag-1 accepted request_close (ACC-CLOSE-AG-1..4)",
-    "agency closed": "agency ag-1 settled: closed for good, its owner unlinked (ACC-CLOSE-AG-10)",
+    "agency closed": "agency ag-1 settled: closed for good (ACC-CLOSE-AG-10)",
     "refunded by a refund": "give_refund took an ended contract to refunded (REF-180-7)",
     "refunded, escrow returned in full": (
         "an ending contract became refunded with all its escrow back with the client (ESC-3)"
