@@ -21,10 +21,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--agency", action="store_true", help="add an agency to the world")
     p.add_argument("--no-team", action="store_true", help="leave out the admin and hiring manager")
     p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
-    p.add_argument("--depth", type=int, default=2, help="steps from the start (default 2; 0: none)")
+    p.add_argument("--depth", type=int, default=2, help="steps from the start (2; 0: to the end)")
     p.add_argument("--max-states", type=int, default=None, help="stop after this many states")
     p.add_argument("--focus", default="", help="only these kinds act: account,membership,contract")
     p.add_argument("--no-symmetry", action="store_true", help="store every ordering apart")
+    p.add_argument("--payments", type=int, default=None, help="payments per contract expanded")
+    p.add_argument("--audit", action="store_true", help="compare verdicts of merged states")
     p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")
     p.add_argument("--trace", type=Path, help="write a counterexample scenario here")
 
@@ -43,6 +45,8 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
         max_states=args.max_states,
         symmetry=not args.no_symmetry,
         thorough=args.thorough,
+        audit=args.audit,
+        payments=args.payments,
         focus=tuple(k.strip() for k in str(args.focus).split(",") if k.strip()),
     )
 

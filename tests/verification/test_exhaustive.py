@@ -1,0 +1,76 @@
+"""The checker without a depth: bounds whose abstract state space it explores to the end.
+
+The state key (:func:`statemachines.checker.world_key`) is a finite abstraction: times
+bucketed by the rule spans, counters and names no guard compares left out. These tests
+run the exhaustive CI bounds to the end (no ``depth``), and check the abstraction is
+sound on them: every step that reaches a key already seen reaches a state on which the
+table gives the same verdict for every attempt as on the state first stored under it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import attrs
+import pytest
+
+from statemachines import checker
+from statemachines.checker import Bounds, check
+
+EXHAUSTIVE_BOUNDS = {
+    "accounts": Bounds(contracts=0, team=False),
+    "accounts-with-a-contract": Bounds(contracts=1, milestones=1, team=False, focus=("account",)),
+}
+"""Explored to the end in CI: the freelancer and the client company with every account
+event; and the same with one fixed-price contract in the world (accounts act, time moves
+the contract)."""
+
+
+@pytest.mark.parametrize("name", sorted(EXHAUSTIVE_BOUNDS))
+def test_the_exhaustive_bound_ends_with_no_violation(name: str) -> None:
+    report = check(EXHAUSTIVE_BOUNDS[name])
+
+    assert report.ok, report.summary()
+    assert report.complete
+    assert report.bounds.depth is None
+    assert 100 < report.states < 2_000
+    assert report.merged > report.states  # the key folds many paths together
+    assert report.invariants > report.states
+
+
+@pytest.mark.parametrize("name", sorted(EXHAUSTIVE_BOUNDS))
+def test_states_merged_under_one_key_get_the_same_verdicts(name: str) -> None:
+    bounds = EXHAUSTIVE_BOUNDS[name]
+    report = check(attrs.evolve(bounds, audit=True))
+
+    assert report.ok, report.summary()
+    assert report.complete
+    assert report.merged > 0
+
+
+def test_the_audit_catches_a_key_that_forgets_what_a_guard_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Key the reactivation link's issue time as set or not: its 4-hour expiry is lost.
+    spans = dict(checker.FIELD_SPANS)
+    spans[("Account", "link_issued_at")] = ()
+    monkeypatch.setattr(checker, "FIELD_SPANS", spans)
+    monkeypatch.setattr(checker, "_PLANS", {})
+
+    report = check(Bounds(contracts=0, team=False, audit=True))
+
+    assert not report.ok
+    assert "different verdicts" in (report.violation or "")
+
+
+def test_timestamps_keyed_as_set_or_not_are_never_compared() -> None:
+    root = Path(checker.__file__).parent
+    sources = [
+        p.read_text(encoding="utf-8") for p in root.glob("*.py") if not p.name.startswith("checker")
+    ]
+    for names in checker.ONLY_SET.values():
+        for name in names:
+            compared = re.compile(rf"\.{name}\s*(?:[<>+-]|==|!=)|(?:[<>+-]|==|!=)\s*\w+\.{name}\b")
+            hits = [m.group(0) for text in sources for m in compared.finditer(text)]
+            assert hits == [], (name, hits)
