@@ -202,6 +202,19 @@ def test_ctr_end_3_an_hourly_week_refunded_in_full_settles_as_refunded(
 # --------------------------------------------------------------------------- refunds
 
 
+def test_ctr_hr_3_a_paused_contract_refuses_a_negative_weekly_limit(
+    lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
+) -> None:
+    paused(lifecycle, hourly, clock)
+
+    err = refused(lifecycle, hourly, "set_weekly_limit", OWNER, hours=-1)
+    lifecycle.fire(hourly, "set_weekly_limit", OWNER, hours=10)
+
+    assert err.rule_ids == ("CTR-HR-3",)
+    assert err.reasons == ("a weekly limit is 0 hours or more, not -1",)
+    assert (hourly.state, hourly.weekly_limit) == (S.PAUSED, 10)
+
+
 def test_ref_180_1_a_paused_contract_cannot_refund_a_payment_181_days_old(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -237,6 +250,21 @@ def test_ref_180_2_while_ending_a_refund_is_at_most_what_is_left(
     flow.fire(paid, "give_refund", FREELANCER, **refund(4_000))
 
     assert err.rule_ids == ("REF-180-2", "REF-180-3")
+    assert err.reasons[0] == (
+        "US$40.01 is more than the US$40.00 left to refund of the payment of US$40.00 on 2026-01-02"
+    )
+    assert paid.state is S.ENDING
+
+
+def test_ref_180_2_while_ending_a_client_cannot_ask_back_more_than_is_left(
+    flow: ContractLifecycle, paid: Contract
+) -> None:
+    ending(flow, paid)
+
+    err = refused(flow, paid, "request_refund", OWNER, payment="C-2-P1", amount=Money(4_001))
+    flow.fire(paid, "request_refund", OWNER, payment="C-2-P1", amount=Money(4_000))
+
+    assert err.rule_ids == ("REF-180-2",)
     assert err.reasons[0] == (
         "US$40.01 is more than the US$40.00 left to refund of the payment of US$40.00 on 2026-01-02"
     )
