@@ -74,8 +74,9 @@ from statemachines.invariants_account import (
     inv_acc_9_no_activity_while_frozen,
 )
 from statemachines.marketplace import FREEZING, Marketplace
-from statemachines.milestone import Milestone, MilestoneState
+from statemachines.milestone import MilestoneState
 from statemachines.money import Money
+from statemachines.proposal import ProposalState
 from statemachines.rules import account as rules_account
 from statemachines.rules import contract as rules_contract
 from statemachines.rules import milestone as rules_milestone
@@ -96,6 +97,7 @@ __all__ = [
     "World",
     "check",
     "moneys_of",
+    "offers_start_contracts",
     "payloads",
     "predict",
     "replay",
@@ -179,6 +181,19 @@ class Bounds:
     """Check the abstraction: whenever a step reaches a key already seen, the table's
     verdict on every attempt (:func:`verdicts`) must be the same as in the state first
     stored under that key (a soundness test; slower)."""
+    agency_contracts: int = 0
+    """How many of the contracts (the last ones) agency ``ag-1`` holds, worked by its member
+    ``am`` (implies the agency; with the team, ``am`` is a member of ``ag-1``). The agency's
+    owner ``ao`` and business manager ``bm`` decide for it."""
+    jobs: int = 0
+    """Draft job posts of ``co-1`` (``J-1`` ...), each with a draft proposal by ``fl-1``
+    (``P-1`` ...) and, when the agency is in the world, one by ``ag-1`` written by ``am``
+    (``P-1-ag`` ...); accepting an offer starts a contract through the marketplace."""
+
+    @property
+    def has_agency(self) -> bool:
+        """True when agency ``ag-1`` is in the world."""
+        return self.agency or self.agency_contracts > 0
 
 
 class _Clock:
@@ -220,6 +235,22 @@ Snapshot = tuple[datetime, tuple[tuple[Any, ...], ...]]
 """The time, and every aggregate with its field values, history and children."""
 
 
+class _Snapshot(tuple[datetime, tuple[tuple[Any, ...], ...]]):
+    """A :data:`Snapshot` that also carries the store's items by kind (what exists)."""
+
+    items: dict[str, dict[str, Any]] | None
+
+    def __new__(
+        cls,
+        now: datetime,
+        saved: tuple[tuple[Any, ...], ...],
+        items: dict[str, dict[str, Any]] | None,
+    ) -> _Snapshot:
+        snap = super().__new__(cls, (now, saved))
+        snap.items = items
+        return snap
+
+
 class World:
     """The bounded marketplace, with a clock the checker can set and restore."""
 
@@ -236,17 +267,36 @@ class World:
             membership = m.invite("co-1", person, role, ana)
             if not (bounds.invited and person == "hal"):
                 m.fire("membership", membership.id, "accept", _actor(role))
-        if bounds.agency:
+        if bounds.has_agency:
             m.open_account(Account(id="ag-1", type=AccountType.AGENCY, owner="ao", company="ag-1"))
+            if bounds.agency_contracts and bounds.team:
+                membership = m.invite("ag-1", "am", Role.AGENCY_MEMBER, _actor(Role.AGENCY_OWNER))
+                m.fire("membership", membership.id, "accept", _actor(Role.AGENCY_MEMBER))
         for n in range(1, bounds.contracts + 1):
             key = f"C-{n}"
+            agency = n > bounds.contracts - bounds.agency_contracts
+            held_by, member = ("ag-1", "am") if agency else ("fl-1", None)
             if n > bounds.contracts - bounds.hourly:
                 c = Contract.hourly(
-                    key, client="co-1", freelancer="fl-1", rate=Money(2_000), started_at=START
+                    key,
+                    client="co-1",
+                    freelancer=held_by,
+                    rate=Money(2_000),
+                    started_at=START,
+                    agency=agency,
+                    member=member,
                 )
             else:
-                c = Contract.fixed(key, client="co-1", freelancer="fl-1", started_at=START)
+                c = Contract.fixed(
+                    key, client="co-1", freelancer=held_by, started_at=START, agency=agency
+                )
+                c.member = member
             m.add_contract(c)
+        for n in range(1, bounds.jobs + 1):
+            job = m.draft_job(f"J-{n}", "co-1")
+            m.draft_proposal(f"P-{n}", job.id, "fl-1")
+            if bounds.has_agency:
+                m.draft_proposal(f"P-{n}-ag", job.id, "ag-1", agency=True, author="am")
         for agg in self.aggregates():
             agg.history.clear()  # the initial world starts with no past
         m.audit.clear()
@@ -255,19 +305,30 @@ class World:
 
     def aggregates(self) -> Iterator[Any]:
         """Every aggregate, in store order."""
-        for kind in ("account", "membership", "contract"):
+        for kind in _ACTING:
             yield from self.market.store.values(kind)
 
     def snapshot(self) -> Snapshot:
         """The world as it is now: field values are immutable, so references are a copy.
 
-        The aggregates themselves are reused: :meth:`restore` writes every field back.
+        The aggregates themselves are reused: :meth:`restore` writes every field back. The
+        snapshot also holds what the store holds (a contract started by an offer, its
+        contact person), so that restoring it also takes out what was added since.
         """
-        return (self.clock.now(), tuple(_save(agg) for agg in self.aggregates()))
+        store = self.market.store
+        items = getattr(store, "_items", None)
+        return _Snapshot(
+            self.clock.now(),
+            tuple(_save(agg) for agg in self.aggregates()),
+            {k: dict(v) for k, v in items.items()} if items is not None else None,
+        )
 
     def restore(self, snap: Snapshot) -> None:
         """Put the world back as *snap* captured it."""
         now, saved = snap
+        items = getattr(snap, "items", None)
+        if items is not None:
+            self.market.store._items = {k: dict(v) for k, v in items.items()}  # type: ignore[attr-defined]
         for item in saved:
             _load(item)
         self.clock.set(now)
@@ -295,6 +356,8 @@ ONLY_SET: dict[str, frozenset[str]] = {
         {"refunded_at", "client_feedback_at", "freelancer_feedback_at", "feedback_published_at"}
     ),
     "Milestone": frozenset({"approved_at"}),
+    # the job's 30-day clock is its deadlines (keyed as times); these are only written
+    "Job": frozenset({"posted_at", "last_activity_at", "warned_at"}),
 }
 """Timestamps that code only writes, or tests for being set: keyed as set or not
 (``tests/verification/test_exhaustive.py`` checks that no module compares them)."""
@@ -332,6 +395,10 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
     ("EscrowRefund", "opened_at"): (),
     ("EscrowRefund", "closed_at"): (),
     ("RefundRequest", "requested_at"): (),
+    # only written (a milestone's submitted_at is compared, so these are not in ONLY_SET,
+    # whose test looks for comparisons by field name)
+    ("Proposal", "submitted_at"): (),
+    ("Proposal", "closed_at"): (),
 }
 """Per timestamp field (class and field name): the elapsed times, in seconds, that some
 guard, effect or invariant compares ``now - t`` with, from the rule modules' spans;
@@ -345,13 +412,6 @@ def _fields(cls: type) -> tuple[str, ...]:
         names = tuple(f.name for f in attrs.fields(cls) if f.name not in _UNREAD)
         _FIELDS[cls] = names
     return names
-
-
-_SET_ONLY: dict[type, frozenset[str]] = {
-    Account: ONLY_SET["Account"],
-    Contract: ONLY_SET["Contract"],
-    Milestone: ONLY_SET["Milestone"],
-}
 
 
 _SPANS = (0, *(int(s.total_seconds()) for s in THRESHOLDS))
@@ -444,7 +504,7 @@ def _plan(cls: type) -> tuple[tuple[str, Any], ...]:
     """Per field of an attrs class: how it is keyed (None: set or not; spans: a value)."""
     plan = _PLANS.get(cls)
     if plan is None:
-        only = _SET_ONLY.get(cls, frozenset())
+        only = ONLY_SET.get(cls.__name__, frozenset())
         plan = _PLANS[cls] = tuple(
             (
                 f,
@@ -523,7 +583,7 @@ def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetim
     return key, sorted(first.moments)
 
 
-def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR0912
+def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR0912, PLR0915
     now = keyer.now
     parts: list[Any] = []
     store = world.market.store
@@ -543,10 +603,12 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
     keyer.link = None
     for m in store.values("membership"):
         parts.append((m.id, m.state.value, keyer(m)))
+    jobs = _job_keys(world, keyer, symmetry)
+    contacts = dict(_items(store, "contact"))
     contracts = []
     for c in contracts_all:
         keyer.own = c.id if symmetry else ""
-        fields: list[Any] = []
+        fields: list[Any] = [contacts.get(c.id)]
         for name in _fields(Contract):
             value = getattr(c, name)
             if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
@@ -579,13 +641,45 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
     keyer.own = ""
     if symmetry:
         contracts.sort(key=repr)
-    for kind in ("contact", "terms", "past_due"):
-        parts.extend((kind, k, keyer(v)) for k, v in _items(store, kind))
+    parts.extend(("past_due", k, keyer(v)) for k, v in _items(store, "past_due"))
     week = 0
     if any(c.is_hourly for c in contracts_all):
         week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
         week += now.weekday() * 86_400
+    if jobs:
+        return (tuple(parts), tuple(contracts), week, jobs)
     return (tuple(parts), tuple(contracts), week)
+
+
+def _job_keys(world: World, keyer: _Keyer, symmetry: bool) -> tuple[Any, ...]:
+    """Each job post with the proposals on it (and their terms), as one unit.
+
+    With *symmetry*, a job and its proposals are keyed without their ids and the units
+    sorted: the job's id is only read through the proposals' ``job`` field (the facts
+    give a proposal its own job's state), and a contract an offer starts does not refer
+    to its proposal, so swapping two jobs together with their proposals changes nothing
+    any guard reads.
+    """
+    store = world.market.store
+    terms = dict(_items(store, "terms"))
+    proposals: dict[str, list[Any]] = {}
+    for p in store.values("proposal"):
+        keyer.own = p.job if symmetry else ""
+        proposals.setdefault(p.job, []).append(
+            (p.state.value, keyer(p), keyer(terms.get(p.id)))
+            if symmetry
+            else (p.id, p.state.value, keyer(p), keyer(terms.get(p.id)))
+        )
+    units = []
+    for job in store.values("job"):
+        keyer.own = job.id if symmetry else ""
+        unit = (job.state.value, keyer(job), tuple(proposals.pop(job.id, ())))
+        units.append(unit if symmetry else (job.id, *unit))
+    keyer.own = ""
+    units.extend(("no-job", k, tuple(v)) for k, v in proposals.items())
+    if symmetry:
+        units.sort(key=repr)
+    return tuple(units)
 
 
 _DRAFT = MilestoneState.DRAFT
@@ -621,6 +715,16 @@ class Step:
         return f"{who}: {self.event}({args}) on {self.kind} {self.target} -> {self.result}"
 
 
+_FIXED_PAYLOADS: dict[str, tuple[dict[str, Any], ...]] = {
+    "pay_owed": ({"amount": Money(100)},),
+    "suspend": ({"reason": SuspensionReason.BILLING},),
+    "log_time": ({"minutes": 60},),
+    "delete_time": ({"minutes": 60},),
+    "mark_candidate": ({"freelancer": "fl-1", "status": "shortlisted"},),
+}
+"""Events whose arguments do not depend on the world."""
+
+
 def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:  # noqa: PLR0911  (one case per event)
     """The arguments the checker tries for *event* on *agg* (a few per event)."""
     bounds = world.bounds
@@ -628,17 +732,14 @@ def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, An
         return [{"amount": Money(a)} for a in bounds.amounts]
     if event in {"request_close", "delete_permanently"}:
         return [{}, {"confirm": True}] if event == "request_close" else [{"confirm": True}]
-    if event == "withdraw":
+    if event == "withdraw" and kind == "account":  # a proposal's withdraw takes nothing
         available = world.market.obligations(agg, world.clock.now()).available
         return [{"amount": available if available.cents else Money(100)}]
-    if event == "pay_owed":
-        return [{"amount": Money(100)}]
-    if event == "suspend":
-        return [{"reason": SuspensionReason.BILLING}]
+    fixed = _FIXED_PAYLOADS.get(event)
+    if fixed is not None:
+        return [dict(p) for p in fixed]
     if event == "confirm_reactivation":
         return [{"token": agg.link_token or "no-such-link"}]
-    if event in {"log_time", "delete_time"}:
-        return [{"minutes": 60}]
     if event == "resolve_dispute":
         held = agg.escrow_refund.amount if agg.escrow_refund is not None else Money(0)
         return [
@@ -756,7 +857,7 @@ def verdicts(world: World) -> tuple[Any, ...]:
     market = world.market
     now = world.clock.now()
     out: list[Any] = []
-    for kind in _KINDS:
+    for kind in _ACTING:
         flow = market._flows[kind]
         per: list[Any] = []
         for agg in market.store.values(kind):
@@ -769,7 +870,8 @@ def verdicts(world: World) -> tuple[Any, ...]:
                         )
                         target = e.edge.target.value if e.edge is not None else None
                         sig.append((event, actor.role.value, i, e.outcome, e.refusing, target))
-            per.append((agg.id if kind != "contract" else "", agg.state.value, tuple(sig)))
+            anonymous = kind in {"contract", "job", "proposal"}  # symmetric: a multiset
+            per.append(("" if anonymous else agg.id, agg.state.value, tuple(sig)))
         out.append(tuple(sorted(per, key=repr)))
     return tuple(out)
 
@@ -843,6 +945,36 @@ STEP_INVARIANTS: tuple[Callable[..., list[str]], ...] = (
 )
 """Invariants of one step, defined here because they compare two states: each takes the
 states (or amounts) by aggregate id before and after the step (see :func:`states_of`)."""
+
+
+def offers_start_contracts(market: Marketplace, initial: int) -> list[str]:
+    """Every accepted offer started exactly one contract, with the proposal's parties and
+    the member who sent the offer as its contact person (TEAM-2); the world's first
+    *initial* contracts were there from the start."""
+    started = sorted(
+        (
+            (c.client, c.freelancer, c.agency, c.member, market._contact(c.id))
+            for c in list(market.store.values("contract"))[initial:]
+        ),
+        key=repr,
+    )
+    accepted = sorted(
+        (
+            (
+                p.company,
+                p.freelancer,
+                p.agency,
+                p.author,
+                next((d.actor.id for d in p.history if d.event == "send_offer"), None),
+            )
+            for p in market.store.values("proposal")
+            if p.state is ProposalState.ACCEPTED
+        ),
+        key=repr,
+    )
+    if started == accepted:
+        return []
+    return [f"accepted offers {accepted} but contracts started {started}"]
 
 
 def states_of(market: Marketplace) -> dict[str, str]:
@@ -943,6 +1075,20 @@ class Report:
     coverage: Coverage = attrs.Factory(Coverage)
     paths: dict[tuple[str, int], tuple[Step, ...]] = attrs.Factory(dict)
     """For every edge that fired: the shortest trace from the initial world that fires it."""
+    tried: dict[tuple[str, str, str], int] = attrs.Factory(dict)
+    """Attempts made, by kind of aggregate, event and role."""
+    fired: dict[tuple[str, str, str], int] = attrs.Factory(dict)
+    """Attempts that fired, by kind of aggregate, event and role (deadlines not counted)."""
+
+    def by(
+        self, counts: Mapping[tuple[str, str, str], int], *, kind: str = "", role: str = ""
+    ) -> int:
+        """The sum of *counts* (:attr:`tried` or :attr:`fired`) for a kind and/or a role."""
+        return sum(
+            n
+            for (k, _, r), n in counts.items()
+            if (not kind or k == kind) and (not role or r == role)
+        )
 
     @property
     def ok(self) -> bool:
@@ -960,13 +1106,33 @@ class Report:
         lines = [
             f"bounds: {b.contracts} contract(s) ({b.hourly} hourly), up to {b.milestones} "
             f"milestone(s) each, amounts {', '.join(str(Money(a)) for a in b.amounts)}, "
-            f"agency {'yes' if b.agency else 'no'}, symmetry {'on' if b.symmetry else 'off'}, "
+            f"agency {'yes' if b.has_agency else 'no'}"
+            + (f" (holds {b.agency_contracts} contract(s))" if b.agency_contracts else "")
+            + (f", {b.jobs} job post(s) with proposals" if b.jobs else "")
+            + f", symmetry {'on' if b.symmetry else 'off'}, "
             f"depth {b.depth if b.depth is not None else 'unbounded'}",
             f"states: {self.states}   transitions: {self.transitions}   attempts: {self.attempts}"
             f"   invariants checked: {self.invariants}",
             f"CPU time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   max depth: {self.depth}"
             + ("" if self.complete else "   (cut short by --max-states)"),
         ]
+        kinds = [k for k in _ACTING if self.by(self.tried, kind=k)]
+        lines.append(
+            "fired/tried by kind: "
+            + ", ".join(
+                f"{k} {self.by(self.fired, kind=k):,}/{self.by(self.tried, kind=k):,}"
+                for k in kinds
+            )
+        )
+        if b.has_agency:
+            lines.append(
+                "fired/tried by the agency's people: "
+                + ", ".join(
+                    f"{r.value} {self.by(self.fired, role=r.value):,}/"
+                    f"{self.by(self.tried, role=r.value):,}"
+                    for r in _AGENCY_ROLES
+                )
+            )
         if self.violation is None:
             lines.append("no violation found")
         else:
@@ -975,6 +1141,8 @@ class Report:
             lines.extend(f"  {i}. {s}" for i, s in enumerate(self.trace, 1))
         return "\n".join(lines)
 
+
+_AGENCY_ROLES = (Role.AGENCY_OWNER, Role.BUSINESS_MANAGER, Role.AGENCY_MEMBER)
 
 BOOKKEEPING = frozenset({"export_records"})
 """Events that only record that something was done (checked in every state, never expanded:
@@ -989,6 +1157,10 @@ class _Found(Exception):
 
 
 _KINDS = ("account", "membership", "contract")
+"""The kinds :func:`states_of` and :func:`moneys_of` read (job states are not comparable
+with the step invariants' names: a job is ``closed`` and reposted)."""
+_ACTING = ("account", "membership", "job", "proposal", "contract")
+"""Every kind of aggregate the checker tries events on (the marketplace's order)."""
 
 
 def _next_times(world: World, moments: Iterable[datetime]) -> list[datetime]:
@@ -1075,6 +1247,9 @@ class _Search:
         for inv_m in ACCOUNT_INVARIANTS:
             problems += inv_m(market)
         count += len(ACCOUNT_INVARIANTS)
+        if self.bounds.jobs:
+            problems += offers_start_contracts(market, self.bounds.contracts)
+            count += 1
         if before is not None:
             states_before, moneys_before, accounts_before, lengths = before
             after = states_of(market)
@@ -1198,7 +1373,7 @@ class _Search:
             if isinstance(agg, Contract):
                 for ms in agg.milestones:
                     cov.states.add(("milestone", ms.state._name_))
-        kinds = self.bounds.focus or _KINDS
+        kinds = self.bounds.focus or _ACTING
         targets = [(kind, agg.id) for kind in kinds for agg in market.store.values(kind)]
         dirty = False
         seen_once = self.seen_once
@@ -1224,7 +1399,7 @@ class _Search:
                         # A role the table lets fire it, refused by the machine's authorisation
                         # (not this account's holder, not a party): that depends on who the actor
                         # is and on the aggregate's parties, which never change.
-                        memo = (spec.name, agg_id, state._name_, event, actor)
+                        memo = (spec.name, _parties(agg), state._name_, event, actor)
                         if memo in self.denied:
                             continue
                     for payload in payloads(world, kind, agg, event):
@@ -1233,6 +1408,8 @@ class _Search:
                             dirty = False
                             agg = market.get(kind, agg_id)
                         report.attempts += 1
+                        tally = (kind, event, actor.role.value)
+                        report.tried[tally] = report.tried.get(tally, 0) + 1
                         self.facts.reading = True
                         try:
                             expected = _frozen_client(market, kind, agg, event) or predict(
@@ -1269,7 +1446,9 @@ class _Search:
                                     err, expected, now, kind, agg_id, event, actor, payload
                                 )
                             elif got == "not_permitted" and expected.edge is not None:
-                                self.denied.add((spec.name, agg_id, state._name_, event, actor))
+                                self.denied.add(
+                                    (spec.name, _parties(agg), state._name_, event, actor)
+                                )
                             continue
                         dirty = True
                         self.facts.cache.clear()
@@ -1291,6 +1470,7 @@ class _Search:
                             )
                         self.record_new(snap, key, step)
                         report.transitions += 1
+                        report.fired[tally] = report.fired.get(tally, 0) + 1
                         # The platform fires system events itself (effects, deadlines): they
                         # are checked against the table and the invariants here, but start
                         # no new states.
@@ -1324,6 +1504,15 @@ class _Search:
             new_key, _ = self.key()
             self.invariants(step, before, None)
             yield (new_key, step), world.snapshot()
+
+
+_PARTY_FIELDS = ("client", "freelancer", "agency", "member", "company", "team", "person", "owner")
+
+
+def _parties(agg: Any) -> tuple[Any, ...]:
+    """What a machine's authorisation reads of an aggregate (its id and its parties): a
+    contract an offer starts gets the next free id whoever holds it."""
+    return (agg.id, *(getattr(agg, name, None) for name in _PARTY_FIELDS))
 
 
 def _flat(sig: tuple[Any, ...]) -> Iterator[Any]:

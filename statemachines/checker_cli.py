@@ -19,6 +19,21 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--milestones", type=int, default=1, help="milestones per contract (default 1)")
     p.add_argument("--hourly", type=int, default=0, help="how many contracts are hourly")
     p.add_argument("--agency", action="store_true", help="add an agency to the world")
+    p.add_argument(
+        "--agency-contracts",
+        type=int,
+        default=0,
+        metavar="K",
+        help="the last K contracts are held by the agency, worked by its member (implies --agency)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="J",
+        help="J draft job posts of the client, each with a draft proposal (and an agency one "
+        "with the agency); an accepted offer starts a contract",
+    )
     p.add_argument("--no-team", action="store_true", help="leave out the admin and hiring manager")
     p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
     p.add_argument("--depth", type=int, default=2, help="steps from the start (2; 0: to the end)")
@@ -39,6 +54,8 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
         milestones=args.milestones,
         hourly=args.hourly,
         agency=args.agency,
+        agency_contracts=args.agency_contracts,
+        jobs=args.jobs,
         team=not args.no_team,
         amounts=amounts,
         depth=args.depth or None,
