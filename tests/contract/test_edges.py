@@ -271,6 +271,25 @@ def test_ref_180_2_while_ending_a_client_cannot_ask_back_more_than_is_left(
     assert paid.state is S.ENDING
 
 
+@pytest.mark.parametrize(
+    ("cents", "branch"), [(1_000, "stays ended"), (4_000, "would leave it refunded")]
+)
+def test_ref_180_5_an_ended_contract_refunds_only_what_it_billed(
+    flow: ContractLifecycle, paid: Contract, cents: int, branch: str
+) -> None:
+    flow.fire(paid, "end_contract", OWNER)
+    unbilled = {"payment": "C-2-P9", "amount": Money(cents), "balance": Money(1_000_000)}
+
+    err = refused(flow, paid, "give_refund", FREELANCER, **unbilled)
+
+    assert err.rule_ids[0] == "REF-180-5", branch
+    assert err.reasons[0] == (
+        "contract C-2 made no payment 'C-2-P9'; only money already billed can be refunded "
+        "(time not invoiced yet is deleted from the work diary instead)"
+    )
+    assert paid.state is S.ENDED
+
+
 def test_ctr_end_7_a_full_refund_181_days_after_the_end_is_refused(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:

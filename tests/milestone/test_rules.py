@@ -412,6 +412,19 @@ def test_ms_review_6_client_releases_without_a_submission(
     assert funded.submissions == 0
 
 
+def test_ms_review_5_a_release_without_a_submission_must_release_something(
+    review: MilestoneReview, funded: Milestone
+) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        review.fire(funded, "release", OWNER, amount=Money(0))
+
+    assert refused.value.rule_ids == ("MS-REVIEW-5",)
+    assert refused.value.reasons[0].startswith(
+        "approving milestone M-1 must release a positive amount, not US$0.00"
+    )
+    assert (funded.state, funded.released) == (M.FUNDED, Money(0))
+
+
 def test_ms_review_6_a_freelancer_cannot_release(
     review: MilestoneReview, funded: Milestone
 ) -> None:
