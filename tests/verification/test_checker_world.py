@@ -165,3 +165,14 @@ def test_check_command_takes_the_new_bounds(capsys: pytest.CaptureFixture[str]) 
     assert "job " in out.split("fired/tried by kind:")[1]
     assert "agency_member" in out
     assert "no violation found" in out
+
+
+def test_check_command_refuses_bounds_that_make_no_sense(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "--contracts", "1", "--agency-contracts", "2"]) == 2
+    assert "--agency-contracts 2 is more than --contracts 1" in capsys.readouterr().err
+    assert main(["check", "--focus", "jobs"]) == 2
+    assert "unknown kind 'jobs'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["check", "--jobs", "-1"])
