@@ -4,7 +4,10 @@ The world is small and fixed by :class:`Bounds`: one freelancer (``fl-1``), one
 client company (``co-1``, owned by ``ana``) with an admin (``ada``) and a hiring
 manager (``hal``), optionally an agency (``ag-1``, owned by ``ao``), and *N*
 contracts between them (fixed-price, or hourly for the last ``hourly`` of them)
-that may each get up to *M* milestones, with amounts from a small set.
+that may each get up to *M* milestones, with amounts from a small set. With
+``agency_contracts`` the agency holds the last of them, worked by its member ``am``; with
+``jobs`` the client has draft job posts with draft proposals, and an accepted offer
+starts a contract through the marketplace.
 
 From every reachable state the checker (:func:`check`):
 
