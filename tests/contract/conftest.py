@@ -107,3 +107,36 @@ def submitted(lifecycle: ContractLifecycle, funded: Contract) -> Contract:
     """The funded contract with its first milestone submitted at START."""
     lifecycle.fire(funded, "submit_work", FREELANCER)
     return funded
+
+
+# --------------------------------------------------------------------------- after the money moved
+
+PAID = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
+"""When the US$40.00 payment C-2-P1 of the :func:`paid` contract was made."""
+
+
+@pytest.fixture
+def jan_clock() -> ManualClock:
+    """A clock at 2026-01-02 09:00 UTC."""
+    return ManualClock(PAID)
+
+
+@pytest.fixture
+def flow(jan_clock: ManualClock) -> ContractLifecycle:
+    """The contract workflow on the January clock."""
+    return ContractLifecycle(clock=jan_clock)
+
+
+@pytest.fixture
+def paid(flow: ContractLifecycle) -> Contract:
+    """A fixed-price contract that paid US$40.00 (payment C-2-P1) on 2026-01-02."""
+    c = Contract.fixed("C-2", client="co-1", freelancer="fl-1", started_at=PAID)
+    flow.fire(c, "add_milestone", OWNER, amount=Money(4_000))
+    flow.fire(c, "fund_milestone", OWNER)
+    flow.fire(c, "release_milestone", OWNER)
+    return c
+
+
+def refund(cents: int, balance: int = 1_000_000) -> dict[str, object]:
+    """Arguments of a refund of *cents* from payment C-2-P1 of the :func:`paid` contract."""
+    return {"payment": "C-2-P1", "amount": Money(cents), "balance": Money(balance)}

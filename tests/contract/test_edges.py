@@ -17,44 +17,15 @@ import pytest
 from statemachines import UTC, Contract, ContractLifecycle, ContractState, ManualClock, Money
 from statemachines.contract_values import RefundStatus
 from statemachines.invariants import check_contract
-from tests.contract.conftest import FREELANCER, HIRING, OWNER, SUPPORT, at
+from tests.contract.conftest import FREELANCER, HIRING, OWNER, PAID, SUPPORT, at, refund
 from tests.contract.test_hourly import refused
 
 S = ContractState
-PAID = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
-"""When the US$40.00 payment C-2-P1 was made."""
 SECOND = timedelta(seconds=1)
 OVER_180 = PAID + timedelta(days=181)
 OVER_365 = PAID + timedelta(days=365) + SECOND
 FEEDBACK_CLOSED = datetime(2026, 1, 17, tzinfo=UTC)
 """00:00 UTC after the 14th day following an end on 2026-01-02."""
-
-
-@pytest.fixture
-def jan_clock() -> ManualClock:
-    """A clock at 2026-01-02 09:00 UTC."""
-    return ManualClock(PAID)
-
-
-@pytest.fixture
-def flow(jan_clock: ManualClock) -> ContractLifecycle:
-    """The contract workflow on the January clock."""
-    return ContractLifecycle(clock=jan_clock)
-
-
-@pytest.fixture
-def paid(flow: ContractLifecycle) -> Contract:
-    """A fixed-price contract that paid US$40.00 (payment C-2-P1) on 2026-01-02."""
-    c = Contract.fixed("C-2", client="co-1", freelancer="fl-1", started_at=PAID)
-    flow.fire(c, "add_milestone", OWNER, amount=Money(4_000))
-    flow.fire(c, "fund_milestone", OWNER)
-    flow.fire(c, "release_milestone", OWNER)
-    return c
-
-
-def refund(cents: int) -> dict[str, object]:
-    """Arguments of a refund of *cents* from payment C-2-P1 (the balance covers it)."""
-    return {"payment": "C-2-P1", "amount": Money(cents), "balance": Money(1_000_000)}
 
 
 def ending(flow: ContractLifecycle, c: Contract, cents: int = 20_000) -> Contract:
