@@ -356,14 +356,22 @@ by position, histories by the sums read from them)."""
 ONLY_SET: dict[str, frozenset[str]] = {
     "Account": frozenset({"close_requested_at", "export_offered_at", "exported_at"}),
     "Contract": frozenset(
-        {"refunded_at", "client_feedback_at", "freelancer_feedback_at", "feedback_published_at"}
+        {
+            "refunded_at",
+            "client_feedback_at",
+            "freelancer_feedback_at",
+            "feedback_published_at",
+            # which side ended the contract: only written (the end's history names the actor)
+            "ended_by",
+        }
     ),
     "Milestone": frozenset({"approved_at"}),
     # the job's 30-day clock is its deadlines (keyed as times); these are only written
     "Job": frozenset({"posted_at", "last_activity_at", "warned_at"}),
 }
-"""Timestamps that code only writes, or tests for being set: keyed as set or not
-(``tests/verification/test_exhaustive.py`` checks that no module compares them)."""
+"""Fields (timestamps, and a contract's ``ended_by``) that code only writes, or tests for
+being set: keyed as set or not (``tests/verification/test_exhaustive.py`` checks that no
+module compares them)."""
 
 
 def _secs(*spans: timedelta) -> tuple[int, ...]:
@@ -617,6 +625,10 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
             if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
                 # started_at: only logging time reads it (hourly contracts)
                 fields.append(value is not None)
+            elif name == "late_feedback":
+                # read only by membership tests (``side in c.late_feedback``), and a side is
+                # added at most once (FB-3): the set, not the order it was allowed in
+                fields.append(tuple(sorted(side.value for side in value)))
             elif name == "milestones":
                 keys = [keyer(ms) for ms in value]
                 if symmetry:
