@@ -74,3 +74,22 @@ def test_timestamps_keyed_as_set_or_not_are_never_compared() -> None:
             compared = re.compile(rf"\.{name}\s*(?:[<>+-]|==|!=)|(?:[<>+-]|==|!=)\s*\w+\.{name}\b")
             hits = [m.group(0) for text in sources for m in compared.finditer(text)]
             assert hits == [], (name, hits)
+
+
+def test_contract_states_merged_without_ended_by_or_late_feedback_order_agree() -> None:
+    # The contract acting alone, cut short: the key folds which side ended it and the order
+    # late feedback was allowed in; every merge is audited (same verdicts on every attempt).
+    report = check(
+        Bounds(
+            contracts=1,
+            milestones=1,
+            team=False,
+            amounts=(500,),
+            focus=("contract",),
+            audit=True,
+            max_states=250,
+        )
+    )
+
+    assert report.ok, report.summary()
+    assert report.merged > report.states
