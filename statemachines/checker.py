@@ -53,7 +53,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import yaml
@@ -149,6 +149,9 @@ ACTORS: tuple[Actor, ...] = (
 """One actor of every role (the checker tries every event for each)."""
 
 _NAMES = {a: f"{a.id}-{a.role.value}" if a.id != "system" else "system" for a in ACTORS}
+
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -1538,8 +1541,9 @@ def _flat(sig: tuple[Any, ...]) -> Iterator[Any]:
                 yield agg_id, attempt
 
 
-def _trace(parents: Mapping[Any, tuple[Any, Step | None]], node: Any) -> tuple[Step, ...]:
-    steps: list[Step] = []
+def _trace(parents: Mapping[Any, tuple[Any, T | None]], node: Any) -> tuple[T, ...]:
+    """The steps from the root of a breadth-first search to *node*, following *parents*."""
+    steps: list[T] = []
     while True:
         parent, step_in = parents[node]
         if step_in is None:

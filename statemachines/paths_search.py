@@ -56,6 +56,7 @@ from statemachines.checker import (
     Snapshot,
     Step,
     World,
+    _trace,
     payloads,
     world_key,
 )
@@ -283,16 +284,6 @@ def edge_paths(
                 parents[new] = (key, step)
                 queue.append((new, level + 1, world.snapshot()))
     return {edge: path for edge, path in found.items() if edge in want}
-
-
-def _trace(parents: dict[Any, tuple[Any, Any]], node: Any) -> tuple[Any, ...]:
-    steps: list[Any] = []
-    while True:
-        parent, step = parents[node]
-        if step is None:
-            return tuple(reversed(steps))
-        steps.append(step)
-        node = parent
 
 
 def replay_path(setting: Setting, steps: Iterable[Step]) -> tuple[PathWorld, list[Decision]]:
