@@ -399,6 +399,10 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
         rules_contract.IN_PRODUCT_REQUEST_WINDOW,
         rules_contract.SUPPORT_REQUEST_WINDOW,
     ),
+    # a payment's day label (the week or day it paid for) is read only by the invariant
+    # that no week is invoiced twice, which compares labels with each other: keyed as set
+    # or not here, and the contract key adds which payments share a label
+    ("Payment", "source"): (),
     # moments compared with now only: due or not, available or not
     ("Payment", "available_at"): (0,),
     ("Milestone", "available_at"): (0,),
@@ -603,6 +607,12 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
     store = world.market.store
     contracts_all = store.values("contract")
     for acc in store.values("account"):
+        if acc.state is _CLOSED:
+            # Closed is absorbing and has no edge out (INV-ACC-1): no guard reads a closed
+            # account's fields again, and other machines read only its state and parties
+            # (which its id fixes). Its timestamps would only add moments to stop at.
+            parts.append((acc.id, _CLOSED.value, keyer(acc.deadlines), _history_sums(acc)))
+            continue
         keyer.link = acc.link_token
         derived: Any = None
         if acc.state is AccountState.DEACTIVATED and acc.closed_at is not None:
@@ -647,6 +657,10 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
                 keyer.spans = FIELD_SPANS.get(("Contract", name), _SPANS)
                 fields.append(keyer(value))
                 keyer.spans = _SPANS
+        if c.payments:
+            # which payments share a day label (the only way labels are compared)
+            labels = [p.source for p in c.payments]
+            fields.append(tuple(labels.index(x) for x in labels))
         if c.ended_at is not None:
             keyer.spans = (0,)
             fields.append(keyer(c.feedback_closes))
@@ -701,6 +715,7 @@ def _job_keys(world: World, keyer: _Keyer, symmetry: bool) -> tuple[Any, ...]:
 
 
 _DRAFT = MilestoneState.DRAFT
+_CLOSED = AccountState.CLOSED
 _CONTRACT_ONLY_SET = ONLY_SET["Contract"]
 
 
