@@ -356,25 +356,41 @@ _UNREAD = frozenset({"history", "id", "contract", "submissions"})
 """Fields no guard, effect or invariant reads (``submissions`` only counts; ids are keyed
 by position, histories by the sums read from them)."""
 
+WRITE_ONLY: dict[str, frozenset[str]] = {
+    "Account": frozenset(
+        {
+            "visible",
+            "profile_deleted",
+            "close_requested_at",
+            "suspension",
+            "export_offered_at",
+            "exported_at",
+            "jss_basis",
+        }
+    ),
+    "Contract": frozenset({"title", "ended_by", "refunded_at", "end_suggested"}),
+    "Milestone": frozenset({"title", "approved_at", "auto_approved"}),
+    "Membership": frozenset({"whole_company", "keeps_history"}),
+    "Job": frozenset({"title", "last_activity_at", "warned_at"}),
+    "Proposal": frozenset({"penalty"}),
+    "RefundRequest": frozenset({"requested_at", "via_support"}),
+}
+"""Fields that only effects write and that nothing deciding reads (no guard, effect,
+invariant or marketplace rule; only snapshots, diagrams and messages show them): left out
+of the key (``tests/verification/test_exhaustive.py`` scans the package for reads)."""
+
 ONLY_SET: dict[str, frozenset[str]] = {
-    "Account": frozenset({"close_requested_at", "export_offered_at", "exported_at"}),
     "Contract": frozenset(
         {
-            "refunded_at",
             "client_feedback_at",
             "freelancer_feedback_at",
             "feedback_published_at",
-            # which side ended the contract: only written (the end's history names the actor)
-            "ended_by",
         }
     ),
-    "Milestone": frozenset({"approved_at"}),
-    # the job's 30-day clock is its deadlines (keyed as times); these are only written
-    "Job": frozenset({"posted_at", "last_activity_at", "warned_at"}),
+    "Job": frozenset({"posted_at"}),
 }
-"""Fields (timestamps, and a contract's ``ended_by``) that code only writes, or tests for
-being set: keyed as set or not (``tests/verification/test_exhaustive.py`` checks that no
-module compares them)."""
+"""Timestamps that code only tests for being set: keyed as set or not
+(``tests/verification/test_exhaustive.py`` checks that no module compares them)."""
 
 
 def _secs(*spans: timedelta) -> tuple[int, ...]:
@@ -412,7 +428,6 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
     ("Milestone", "submitted_at"): (),
     ("EscrowRefund", "opened_at"): (),
     ("EscrowRefund", "closed_at"): (),
-    ("RefundRequest", "requested_at"): (),
     # only written (a milestone's submitted_at is compared, so these are not in ONLY_SET,
     # whose test looks for comparisons by field name)
     ("Proposal", "submitted_at"): (),
@@ -427,7 +442,8 @@ of :data:`THRESHOLDS` (the safe default)."""
 def _fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
-        names = tuple(f.name for f in attrs.fields(cls) if f.name not in _UNREAD)
+        unread = _UNREAD | WRITE_ONLY.get(cls.__name__, frozenset())
+        names = tuple(f.name for f in attrs.fields(cls) if f.name not in unread)
         _FIELDS[cls] = names
     return names
 
