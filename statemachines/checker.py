@@ -63,6 +63,7 @@ from statemachines.account import Account, AccountState, AccountType, Suspension
 from statemachines.actors import SYSTEM, Actor, Role
 from statemachines.clock import UTC
 from statemachines.contract import Contract
+from statemachines.contract_values import PauseReason
 from statemachines.errors import (
     IllegalTransition,
     InvalidInput,
@@ -379,6 +380,16 @@ WRITE_ONLY: dict[str, frozenset[str]] = {
 invariant or marketplace rule; only snapshots, diagrams and messages show them): left out
 of the key (``tests/verification/test_exhaustive.py`` scans the package for reads)."""
 
+READ_ONLY_WHILE: dict[tuple[str, str], str] = {
+    ("Account", "suspended_at"): "suspended",
+}
+"""Fields read only while the aggregate is in one state, and written by every edge into
+that state from another (``suspend`` sets ``suspended_at``): the state already says
+whether they are set, and what they are compared with is keyed beside the account (which
+contracts the suspension paused). Left out of the key; :func:`key_premises` checks in
+every state the checker reaches that the field is set in that state."""
+
+
 ONLY_SET: dict[str, frozenset[str]] = {
     "Contract": frozenset(
         {
@@ -443,6 +454,7 @@ def _fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
         unread = _UNREAD | WRITE_ONLY.get(cls.__name__, frozenset())
+        unread |= {f for c, f in READ_ONLY_WHILE if c == cls.__name__}
         names = tuple(f.name for f in attrs.fields(cls) if f.name not in unread)
         _FIELDS[cls] = names
     return names
@@ -636,9 +648,15 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
             derived = keyer(reactivation_deadline(acc.closed_at))
             keyer.spans = _SPANS
         paused: Any = ()
-        if acc.suspended_at is not None:
+        if acc.state is _SUSPENDED and acc.suspended_at is not None:
+            # read only while suspended (SUSP-1 resumes what the suspension paused), and
+            # only for contracts paused for billing
             since = acc.suspended_at
-            paused = tuple(c.paused_at >= since for c in contracts_all if c.paused_at is not None)
+            paused = tuple(
+                c.paused_at >= since
+                for c in contracts_all
+                if c.paused_at is not None and c.pause_reason is PauseReason.BILLING
+            )
         parts.append((acc.id, acc.state.value, keyer(acc), _history_sums(acc), derived, paused))
     keyer.link = None
     for m in store.values("membership"):
@@ -732,6 +750,7 @@ def _job_keys(world: World, keyer: _Keyer, symmetry: bool) -> tuple[Any, ...]:
 
 _DRAFT = MilestoneState.DRAFT
 _CLOSED = AccountState.CLOSED
+_SUSPENDED = AccountState.SUSPENDED
 _CONTRACT_ONLY_SET = ONLY_SET["Contract"]
 
 
@@ -1026,6 +1045,18 @@ def offers_start_contracts(market: Marketplace, initial: int) -> list[str]:
     return [f"accepted offers {accepted} but contracts started {started}"]
 
 
+def key_premises(market: Marketplace) -> list[str]:
+    """What the state key assumes of every state (:data:`READ_ONLY_WHILE`): a field read
+    only in one state is set whenever the aggregate is in it."""
+    problems = []
+    for (cls_name, name), state in READ_ONLY_WHILE.items():
+        kind = cls_name.lower()
+        for agg in market.store.values(kind):
+            if agg.state.value == state and getattr(agg, name) is None:
+                problems.append(f"{kind} {agg.id} is {state} but its {name} is not set")
+    return problems
+
+
 def states_of(market: Marketplace) -> dict[str, str]:
     """The state of every account, membership, contract and milestone, by id (for
     :data:`STEP_INVARIANTS`)."""
@@ -1299,6 +1330,8 @@ class _Search:
         if self.bounds.jobs:
             problems += offers_start_contracts(market, self.bounds.contracts)
             count += 1
+        problems += key_premises(market)
+        count += 1
         if before is not None:
             states_before, moneys_before, accounts_before, lengths = before
             after = states_of(market)
