@@ -131,3 +131,16 @@ def test_contract_states_merged_without_ended_by_or_late_feedback_order_agree() 
 
     assert report.ok, report.summary()
     assert report.merged > report.states
+
+
+def test_the_whole_marketplace_ends_at_its_smallest_bound() -> None:
+    # Every kind acting (fl-1, co-1, one fixed-price contract without milestones, no
+    # payment expanded): the first whole-marketplace bound explored to the end (~90 s).
+    report = check(Bounds(contracts=1, milestones=0, team=False, amounts=(500,), payments=0))
+
+    assert report.ok, report.summary()
+    assert report.complete
+    assert 1_000 < report.states < 20_000
+    assert report.depth > 10
+    fired_kinds = {kind for kind, _, _ in report.fired}
+    assert {"account", "contract"} <= fired_kinds
