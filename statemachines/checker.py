@@ -408,6 +408,12 @@ def _secs(*spans: timedelta) -> tuple[int, ...]:
     return tuple(sorted({0, *(int(s.total_seconds()) for s in spans)}))
 
 
+def _since(*spans: timedelta) -> tuple[int, ...]:
+    # for a moment that is never ahead of now (see PAST_ONLY): 0 would only tell "just now"
+    # from "a second ago", which no guard does
+    return tuple(sorted({int(s.total_seconds()) for s in spans}))
+
+
 FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
     # read only through a derived moment the key holds (the reactivation deadline), or as
     # set or not
@@ -416,12 +422,12 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
     ("Account", "suspended_at"): (),
     ("Contract", "paused_at"): (),
     # ACC-REACT-2: the link expires 4 hours after it was issued
-    ("Account", "link_issued_at"): _secs(rules_account.REACTIVATION_LINK_TTL),
+    ("Account", "link_issued_at"): _since(rules_account.REACTIVATION_LINK_TTL),
     # PAY-2: bonuses for 365 days after the end; the feedback window and the company's
     # last billing review are derived moments the key holds
-    ("Contract", "ended_at"): _secs(rules_contract.BONUS_AFTER_END),
+    ("Contract", "ended_at"): _since(rules_contract.BONUS_AFTER_END),
     # REF-180, REF-REQ: refunds and refund requests within 180 and 365 days of a payment
-    ("Payment", "paid_at"): _secs(
+    ("Payment", "paid_at"): _since(
         rules_contract.REFUND_WINDOW,
         rules_contract.IN_PRODUCT_REQUEST_WINDOW,
         rules_contract.SUPPORT_REQUEST_WINDOW,
@@ -447,7 +453,40 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
 """Per timestamp field (class and field name): the elapsed times, in seconds, that some
 guard, effect or invariant compares ``now - t`` with, from the rule modules' spans;
 ``()``: only whether it is set matters. A field not listed is compared with every span
-of :data:`THRESHOLDS` (the safe default)."""
+of :data:`THRESHOLDS` (the safe default). The fields of :data:`PAST_ONLY` leave out 0."""
+
+COMPARED: dict[tuple[str, str], str] = {
+    # ACC-REACT-2: the link stops working once 4 hours have passed (now >= issued + 4h)
+    ("Account", "link_issued_at"): ">=",
+    # PAY-2: a bonus is refused once more than 365 days have passed (now - ended > 365d)
+    ("Contract", "ended_at"): ">",
+    # REF-180, REF-REQ: refused once more than 180 or 365 days have passed
+    ("Payment", "paid_at"): ">",
+    # available from that moment on (now >= available_at)
+    ("Payment", "available_at"): ">=",
+    ("Milestone", "available_at"): ">=",
+    # a deadline fires from its due moment (due <= now); ESC-2 refuses an answer from then
+    ("Deadline", "due"): ">=",
+    ("EscrowRefund", "due"): ">=",
+}
+"""How every rule compares ``now - t`` with the spans of a field in :data:`FIELD_SPANS`:
+``">="`` (from the moment ``t + s`` on) or ``">"`` (once it has passed). One bucket then
+holds both the moment itself and the side it belongs to, and the moment where the outcome
+changes (``t + s``, or ``t + s`` plus a second) is the one time moves to. A field not
+listed keeps three buckets per span (before, at, after), which serves either comparison.
+The moments derived for calendar rules (the end of the reactivation window, of the feedback
+window and of the company's billing review) are all compared ``now >= moment``.
+``tests/verification/test_exhaustive.py`` checks the listed comparisons in the source."""
+
+PAST_ONLY: tuple[tuple[str, str], ...] = (
+    ("Account", "link_issued_at"),
+    ("Contract", "ended_at"),
+    ("Payment", "paid_at"),
+)
+"""Moments stamped with the time they happen and never ahead of now: their spans leave
+out 0 (no guard tells "just now" from "a second ago"), so a payment made now and one made
+earlier fall in one bucket until 180 days have passed. :func:`key_premises` checks in
+every state that none of them is in the future."""
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -480,7 +519,7 @@ class _Keyer:
     collects the moments.
     """
 
-    __slots__ = ("link", "moments", "now", "own", "ranks", "spans")
+    __slots__ = ("link", "moments", "now", "own", "ranks", "spans", "strict")
 
     def __init__(self, now: datetime, *, own: str = "") -> None:
         self.now = now
@@ -489,6 +528,9 @@ class _Keyer:
         self.moments: set[datetime] = set()
         self.ranks: dict[datetime, int] | None = None
         self.spans: tuple[int, ...] = _SPANS
+        self.strict: bool | None = None
+        """How the spans are compared (:data:`COMPARED`): ``>`` (True), ``>=`` (False), or
+        either (None: three buckets per span)."""
 
     def __call__(self, value: Any) -> Any:
         cls = value.__class__
@@ -508,7 +550,7 @@ class _Keyer:
         return value
 
     def record(self, value: Any) -> tuple[Any, ...]:
-        outer = self.spans
+        outer = self.spans, self.strict
         out: list[Any] = []
         for name, mode in _plan(value.__class__):
             v = getattr(value, name)
@@ -517,19 +559,45 @@ class _Keyer:
             elif mode == "tokens":  # which tokens were used, not how often
                 out.append(tuple(sorted({self(t) for t in v})))
             else:
-                self.spans = mode
+                self.spans, self.strict = mode
                 out.append(self(v))
-        self.spans = outer
+        self.spans, self.strict = outer
         return tuple(out)
+
+    def compare(self, cls: str, name: str) -> None:
+        """Key the next times as *cls*'s field *name* is compared."""
+        self.spans = FIELD_SPANS.get((cls, name), _SPANS)
+        self.strict = _STRICT.get((cls, name))
+
+    def derived(self) -> None:
+        """Key the next times as a moment compared with now (``now >= moment``)."""
+        self.spans = (0,)
+        self.strict = False
+
+    def reset(self) -> None:
+        self.spans = _SPANS
+        self.strict = None
 
     def time(self, value: datetime) -> Any:
         spans = self.spans
         if not spans:
             return True
         elapsed = int((self.now - value).total_seconds())
-        if elapsed < 0:
-            nxt: datetime | None = value
-            bucket: tuple[Any, ...] = ("future",)
+        nxt: datetime | None
+        bucket: tuple[Any, ...]
+        if self.strict is not None:
+            # one comparison: the bucket is how many spans the rules see passed
+            if self.strict:  # now - t > s
+                crossed = bisect.bisect_left(spans, elapsed)
+                later = spans[crossed] + 1 if crossed < len(spans) else None
+            else:  # now - t >= s
+                crossed = bisect.bisect_right(spans, elapsed)
+                later = spans[crossed] if crossed < len(spans) else None
+            nxt = None if later is None else value + timedelta(seconds=later)
+            bucket = (crossed,)
+        elif elapsed < 0:
+            nxt = value
+            bucket = ("future",)
         else:
             crossed = bisect.bisect_left(spans, elapsed)
             after = bisect.bisect_right(spans, elapsed)
@@ -547,7 +615,8 @@ _PLANS: dict[type, tuple[tuple[str, Any], ...]] = {}
 
 
 def _plan(cls: type) -> tuple[tuple[str, Any], ...]:
-    """Per field of an attrs class: how it is keyed (None: set or not; spans: a value)."""
+    """Per field of an attrs class: how it is keyed (None: set or not; spans and how they
+    are compared: a value)."""
     plan = _PLANS.get(cls)
     if plan is None:
         only = ONLY_SET.get(cls.__name__, frozenset())
@@ -558,7 +627,10 @@ def _plan(cls: type) -> tuple[tuple[str, Any], ...]:
                 if f in only
                 else "tokens"
                 if f == "used_tokens"
-                else FIELD_SPANS.get((cls.__name__, f), _SPANS),
+                else (
+                    FIELD_SPANS.get((cls.__name__, f), _SPANS),
+                    _STRICT.get((cls.__name__, f)),
+                ),
             )
             for f in _fields(cls)
         )
@@ -590,6 +662,7 @@ def _handler_for(cls: type) -> Callable[[_Keyer, Any], Any]:  # noqa: PLR0911  (
 
 
 _HANDLERS: dict[type, Callable[[_Keyer, Any], Any]] = {}
+_STRICT: dict[tuple[str, str], bool] = {field: op == ">" for field, op in COMPARED.items()}
 
 
 def _history_sums(acc: Account) -> tuple[int, int]:
@@ -644,9 +717,9 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
         keyer.link = acc.link_token
         derived: Any = None
         if acc.state is AccountState.DEACTIVATED and acc.closed_at is not None:
-            keyer.spans = (0,)
+            keyer.derived()
             derived = keyer(reactivation_deadline(acc.closed_at))
-            keyer.spans = _SPANS
+            keyer.reset()
         paused: Any = ()
         if acc.state is _SUSPENDED and acc.suspended_at is not None:
             # read only while suspended (SUSP-1 resumes what the suspension paused), and
@@ -688,19 +761,19 @@ def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR
                 else:
                     fields.append(tuple(keys))
             else:
-                keyer.spans = FIELD_SPANS.get(("Contract", name), _SPANS)
+                keyer.compare("Contract", name)
                 fields.append(keyer(value))
-                keyer.spans = _SPANS
+                keyer.reset()
         if c.payments:
             # which payments share a day label (the only way labels are compared)
             labels = [p.source for p in c.payments]
             fields.append(tuple(labels.index(x) for x in labels))
         if c.ended_at is not None:
-            keyer.spans = (0,)
+            keyer.derived()
             fields.append(keyer(c.feedback_closes))
             if c.is_hourly:
                 fields.append(keyer(client_review_end(c.ended_at)))
-            keyer.spans = _SPANS
+            keyer.reset()
         contracts.append(
             (c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields)
         )
@@ -1045,15 +1118,27 @@ def offers_start_contracts(market: Marketplace, initial: int) -> list[str]:
     return [f"accepted offers {accepted} but contracts started {started}"]
 
 
-def key_premises(market: Marketplace) -> list[str]:
-    """What the state key assumes of every state (:data:`READ_ONLY_WHILE`): a field read
-    only in one state is set whenever the aggregate is in it."""
+def key_premises(market: Marketplace, now: datetime) -> list[str]:
+    """What the state key assumes of every state: a field read only in one state is set
+    whenever the aggregate is in it (:data:`READ_ONLY_WHILE`), and no moment of
+    :data:`PAST_ONLY` is ahead of *now*."""
     problems = []
     for (cls_name, name), state in READ_ONLY_WHILE.items():
         kind = cls_name.lower()
         for agg in market.store.values(kind):
             if agg.state.value == state and getattr(agg, name) is None:
                 problems.append(f"{kind} {agg.id} is {state} but its {name} is not set")
+    stamped: list[tuple[str, Any]] = []
+    for acc in market.store.values("account"):
+        stamped.append((f"account {acc.id}", acc.link_issued_at))
+    for c in market.store.values("contract"):
+        stamped.append((f"contract {c.id}", c.ended_at))
+        stamped.extend((f"payment {p.id} of {c.id}", p.paid_at) for p in c.payments)
+    problems.extend(
+        f"{what} has a moment ahead of now ({at.isoformat()})"
+        for what, at in stamped
+        if at is not None and at > now
+    )
     return problems
 
 
@@ -1330,7 +1415,7 @@ class _Search:
         if self.bounds.jobs:
             problems += offers_start_contracts(market, self.bounds.contracts)
             count += 1
-        problems += key_premises(market)
+        problems += key_premises(market, now)
         count += 1
         if before is not None:
             states_before, moneys_before, accounts_before, lengths = before
@@ -1366,10 +1451,12 @@ class _Search:
         report = self.report
         world = self.world
         started = time.process_time()
-        key, _ = self.key()
+        key, moments = self.key()
         parents: dict[Any, tuple[Any, Step | None]] = {key: (None, None)}
         depth_of = {key: 0}
-        queue: deque[tuple[Any, Snapshot]] = deque([(key, world.initial)])
+        queue: deque[tuple[Any, Snapshot, list[datetime]]] = deque(
+            [(key, world.initial, moments)]
+        )
         report.states = 1
         current = key
         audit: dict[Any, tuple[Any, ...]] | None = None
@@ -1378,14 +1465,14 @@ class _Search:
         try:
             self.invariants(None, None, None)
             while queue:
-                current, snap = queue.popleft()
+                current, snap, moments = queue.popleft()
                 depth = depth_of[current]
                 report.depth = max(report.depth, depth)
                 expand = self.bounds.depth is None or depth < self.bounds.depth
-                for step, new_snap in self.successors(current, snap, expand=expand):
+                for step, new_snap in self.successors(current, snap, moments, expand=expand):
                     if not expand:
                         continue
-                    new_key = step[0]
+                    new_key, new_moments = step[0]
                     if audit is not None:
                         self.audit(audit, new_key, step[1])
                     if new_key in parents:
@@ -1394,7 +1481,7 @@ class _Search:
                     parents[new_key] = (current, step[1])
                     depth_of[new_key] = depth + 1
                     report.states += 1
-                    queue.append((new_key, new_snap))
+                    queue.append((new_key, new_snap, new_moments))
                     if (
                         self.bounds.max_states is not None
                         and report.states >= self.bounds.max_states
@@ -1441,8 +1528,11 @@ class _Search:
                         break
 
     def successors(  # noqa: PLR0912, PLR0915  (every attempt and every time step)
-        self, key: Any, snap: Snapshot, *, expand: bool
-    ) -> Iterator[tuple[tuple[Any, Step], Snapshot]]:
+        self, key: Any, snap: Snapshot, moments: list[datetime], *, expand: bool
+    ) -> Iterator[tuple[tuple[tuple[Any, list[datetime]], Step], Snapshot]]:
+        """Every state one step from *snap* (whose key is *key*, and *moments* the moments
+        that matter next there): each attempt that fires, then each move of time; with
+        *expand* false, the attempts are only checked."""
         world = self.world
         market = world.market
         report = self.report
@@ -1561,14 +1651,15 @@ class _Search:
                             continue
                         if event in BOOKKEEPING or not expand or not self.in_bound():
                             continue
-                        new_key, _ = self.key()
-                        if new_key == key:
+                        new = self.key()
+                        if new[0] == key:
                             continue
                         self.invariants(step, before, decision)
-                        yield (new_key, step), world.snapshot()
+                        yield (new, step), world.snapshot()
         if not expand:
             return
-        for at in _next_times_from(self, snap):
+        world.restore(snap)
+        for at in _next_times(world, moments):
             world.restore(snap)
             world.clock.set(at)
             step = Step(at)
@@ -1583,9 +1674,9 @@ class _Search:
             self.record_new(snap, key, step)
             if not self.in_bound():
                 continue
-            new_key, _ = self.key()
+            new = self.key()
             self.invariants(step, before, None)
-            yield (new_key, step), world.snapshot()
+            yield (new, step), world.snapshot()
 
 
 _PARTY_FIELDS = ("client", "freelancer", "agency", "member", "company", "team", "person", "owner")
@@ -1638,12 +1729,6 @@ def _all_aggregates(world: World) -> Iterator[Any]:
         yield agg
         if isinstance(agg, Contract):
             yield from agg.milestones
-
-
-def _next_times_from(search: _Search, snap: Snapshot) -> list[datetime]:
-    search.world.restore(snap)
-    _, moments = search.key()
-    return _next_times(search.world, moments)
 
 
 def _check_rules(  # noqa: PLR0917  (the attempt, for the message)

@@ -36,7 +36,7 @@ def test_the_exhaustive_bound_ends_with_no_violation(name: str) -> None:
     assert report.ok, report.summary()
     assert report.complete
     assert report.bounds.depth is None
-    assert 50 < report.states < 2_000
+    assert 30 < report.states < 2_000
     assert report.merged > report.states  # the key folds many paths together
     assert report.invariants > report.states
 
@@ -144,3 +144,132 @@ def test_the_whole_marketplace_ends_at_its_smallest_bound() -> None:
     assert report.depth > 10
     fired_kinds = {kind for kind, _, _ in report.fired}
     assert {"account", "contract"} <= fired_kinds
+
+
+def test_the_audit_catches_a_comparison_keyed_the_wrong_way_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The link stops working at exactly 4 hours (now >= issued + 4h). Keyed as if it stopped
+    # only after 4 hours, the moment itself shares a bucket with the hours before it.
+    strict = dict(checker._STRICT)
+    strict[("Account", "link_issued_at")] = True
+    monkeypatch.setattr(checker, "_STRICT", strict)
+    monkeypatch.setattr(checker, "_PLANS", {})
+
+    report = check(Bounds(contracts=0, team=False, audit=True))
+
+    assert not report.ok
+    assert "different verdicts" in (report.violation or "")
+
+
+_NOW = frozenset({"now", "limit"})
+"""Names the rules give the current time (``ctx.now``, ``now``, the engine's ``limit``)."""
+
+DERIVED = frozenset(
+    {"client_review_end", "reactivation_deadline", "restorable_until", "feedback_closes"}
+)
+"""The calendar moments the key holds beside the fields they derive from (all compared
+``now >= moment``): a comparison through one of them is not one of the field's."""
+
+
+def _names(node: ast.AST) -> set[str]:
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            out.add(n.attr)
+    return out
+
+
+_FLIP = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+_MEANS = {ast.Gt: ">", ast.LtE: ">", ast.GtE: ">=", ast.Lt: ">="}
+"""What ``elapsed OP span`` says about the boundary: ``>`` and ``<=`` put the moment itself
+before it, ``>=`` and ``<`` after it (``==`` and ``!=`` are neither)."""
+
+
+def _elapsed_comparisons(tree: ast.AST, field: str) -> Iterator[tuple[str, int]]:
+    """Every comparison of now with *field* (directly or through a local name set from an
+    expression that reads it), as what it says about the boundary, with its line."""
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef):
+            continue
+        aliases = {field}
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Assign):
+                continue
+            names = _names(node.value)
+            if field in names and (field in DERIVED or not DERIVED & names):
+                aliases |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+                continue
+            left, right, op = node.left, node.comparators[0], type(node.ops[0])
+            if op in {ast.Is, ast.IsNot, ast.In, ast.NotIn}:
+                continue
+            if not aliases & (_names(left) | _names(right)):
+                continue
+            if not _NOW & (_names(left) | _names(right)):
+                continue  # two recorded times compared (an invariant over the history)
+            if field not in DERIVED and DERIVED & (_names(left) | _names(right)):
+                continue  # a derived moment, checked on its own
+            yield _boundary(left, op, aliases), node.lineno
+
+
+def _boundary(left: ast.expr, op: type[ast.cmpop], aliases: set[str]) -> str:
+    if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Sub):
+        return _MEANS.get(op, op.__name__)  # now - t OP span
+    if aliases & _names(left):  # t (+ span) OP now
+        return _MEANS.get(_FLIP.get(op, op), op.__name__)
+    return _MEANS.get(op, op.__name__)  # now OP t (+ span)
+
+
+def test_each_field_keyed_by_one_comparison_is_compared_that_way_everywhere() -> None:
+    root = Path(checker.__file__).parent
+    deciding = {
+        p.name: ast.parse(p.read_text(encoding="utf-8"))
+        for p in root.glob("*.py")
+        if not p.name.startswith(PRESENTING)
+    }
+    seen: dict[str, set[str]] = {}
+    for (_, field), op in checker.COMPARED.items():
+        for module, tree in deciding.items():
+            for means, line in _elapsed_comparisons(tree, field):
+                seen.setdefault(field, set()).add(means)
+                assert means == op, (field, module, line, means)
+    # every field is found compared somewhere (the scan sees them)
+    assert set(seen) == {field for _, field in checker.COMPARED}
+
+
+def test_the_derived_moments_are_compared_from_the_moment_on() -> None:
+    root = Path(checker.__file__).parent
+    found = set()
+    for p in root.glob("*.py"):
+        if p.name.startswith(PRESENTING):
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        for name in DERIVED:
+            for means, line in _elapsed_comparisons(tree, name):
+                found.add(name)
+                assert means == ">=", (name, p.name, line)
+    assert {"client_review_end", "restorable_until", "feedback_closes"} <= found
+
+
+def test_the_comparison_scan_tells_the_boundary_apart() -> None:
+    tree = ast.parse(
+        "def a(p, ctx):\n    return ctx.now - p.paid_at > W\n"
+        "def b(p, now):\n    until = p.paid_at + W\n    return now >= until\n"
+        "def c(p, now):\n    return p.paid_at + W <= now\n"
+        "def d(p, now):\n    return now == p.paid_at\n"
+    )
+    assert sorted(_elapsed_comparisons(tree, "paid_at")) == [
+        (">", 2),
+        (">=", 5),
+        (">=", 7),
+        ("Eq", 9),
+    ]
+
+
+def test_past_only_moments_are_the_ones_keyed_without_zero() -> None:
+    without_zero = {f for f, spans in checker.FIELD_SPANS.items() if spans and 0 not in spans}
+    assert without_zero == set(checker.PAST_ONLY)
