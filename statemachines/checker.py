@@ -96,6 +96,7 @@ __all__ = [
     "STEP_INVARIANTS",
     "Bounds",
     "Coverage",
+    "Progress",
     "Report",
     "Step",
     "World",
@@ -1385,6 +1386,8 @@ class _Search:
         self.facts = _Facts(market.obligations)
         market.accounts.obligations = self.facts
         self.world.on_restore = self.facts.cache.clear
+        self.progress: Callable[[Progress], None] | None = None
+        self.every = 10.0
 
     def key(self) -> tuple[Any, list[datetime]]:
         return world_key(self.world, symmetry=self.bounds.symmetry)
@@ -1454,20 +1457,23 @@ class _Search:
         key, moments = self.key()
         parents: dict[Any, tuple[Any, Step | None]] = {key: (None, None)}
         depth_of = {key: 0}
-        queue: deque[tuple[Any, Snapshot, list[datetime]]] = deque(
-            [(key, world.initial, moments)]
-        )
+        queue: deque[tuple[Any, Snapshot, list[datetime]]] = deque([(key, world.initial, moments)])
         report.states = 1
         current = key
         audit: dict[Any, tuple[Any, ...]] | None = None
         if self.bounds.audit:
             audit = {key: verdicts(world)}
+        tell = started + self.every
         try:
             self.invariants(None, None, None)
             while queue:
                 current, snap, moments = queue.popleft()
                 depth = depth_of[current]
                 report.depth = max(report.depth, depth)
+                if self.progress is not None and time.process_time() >= tell:
+                    spent = time.process_time() - started
+                    self.progress(Progress(report.states, len(queue), depth, spent))
+                    tell = started + spent + self.every
                 expand = self.bounds.depth is None or depth < self.bounds.depth
                 for step, new_snap in self.successors(current, snap, moments, expand=expand):
                     if not expand:
@@ -1750,11 +1756,39 @@ def _check_rules(  # noqa: PLR0917  (the attempt, for the message)
         )
 
 
-def check(bounds: Bounds) -> Report:
-    """Explore every state of the bounded marketplace; stop at the first violation."""
+@attrs.frozen
+class Progress:
+    """Where a long search is (see :func:`check`'s *progress*)."""
+
+    states: int
+    queued: int
+    depth: int
+    seconds: float
+    """CPU seconds since the search started."""
+
+    def line(self) -> str:
+        """One line for a terminal."""
+        rate = self.states / self.seconds if self.seconds else 0.0
+        return (
+            f"{self.states:,} states, {self.queued:,} queued, depth {self.depth}, "
+            f"{self.seconds:,.0f} s CPU ({rate:,.0f} states/s)"
+        )
+
+
+def check(
+    bounds: Bounds, *, progress: Callable[[Progress], None] | None = None, every: float = 10.0
+) -> Report:
+    """Explore every state of the bounded marketplace; stop at the first violation.
+
+    *progress*, when given, is called about every *every* CPU seconds while the search runs
+    (``python -m statemachines check --progress`` prints each call on standard error).
+    """
     _ROLES.clear()  # tables may have been edited since the last run (tests break guards)
     _EDGE_INDEX.clear()
-    return _Search(bounds).run()
+    search = _Search(bounds)
+    search.progress = progress
+    search.every = every
+    return search.run()
 
 
 # --------------------------------------------------------------------------- scenario files

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from statemachines.checker import Bounds, check, scenario_yaml
+from statemachines.checker import Bounds, Progress, check, scenario_yaml
 
 __all__ = ["add_parser", "bounds_from", "problems", "run"]
 
@@ -50,6 +50,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--audit", action="store_true", help="compare verdicts of merged states")
     p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")
     p.add_argument("--trace", type=Path, help="write a counterexample scenario here")
+    p.add_argument(
+        "--progress",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="print the search's progress on standard error every SECONDS of CPU time",
+    )
 
 
 KINDS = ("account", "membership", "job", "proposal", "contract")
@@ -102,6 +109,11 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
     )
 
 
+def _tell(progress: Progress) -> None:
+    sys.stderr.write(f"check: {progress.line()}\n")
+    sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the checker; exit 1 on a violation (its trace goes to --trace or standard output)."""
     bounds = bounds_from(args)
@@ -109,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
     if wrong:
         sys.stderr.write("".join(f"statemachines check: {w}\n" for w in wrong))
         return 2
-    report = check(bounds)
+    every = getattr(args, "progress", None)
+    if every is not None and every > 0:
+        report = check(bounds, progress=_tell, every=every)
+    else:
+        report = check(bounds)
     print(report.summary())  # noqa: T201  (a command prints)
     if report.ok:
         return 0

@@ -176,3 +176,20 @@ def test_check_command_refuses_bounds_that_make_no_sense(
     assert "unknown kind 'jobs'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["check", "--jobs", "-1"])
+
+
+def test_check_command_reports_progress_on_standard_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["check", "--no-team", "--contracts", "0", "--depth", "0", "--progress", "0.000001"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.startswith("check: ")]
+    assert lines, captured.err
+    states = [int(line.split()[1].replace(",", "")) for line in lines]
+    assert states == sorted(states)  # the count only grows
+    assert " queued, depth " in lines[-1]
+    assert "states/s" in lines[-1]
+    assert "check: " not in captured.out  # the report itself stays on standard output
+    final = int(captured.out.split("states: ")[1].split()[0].replace(",", ""))
+    assert states[-1] <= final
