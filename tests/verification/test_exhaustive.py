@@ -41,6 +41,30 @@ def test_the_exhaustive_bound_ends_with_no_violation(name: str) -> None:
     assert report.invariants > report.states
 
 
+def test_the_whole_team_ends_without_contracts() -> None:
+    # The cast: freelancer fl-1, company co-1 (owner ana) with its admin ada and
+    # hiring manager hal, their accounts and memberships, every account and membership
+    # event for every role, to the end (~55 s).
+    report = check(Bounds(contracts=0, depth=None))
+
+    assert report.ok, report.summary()
+    assert report.complete
+    assert 1_000 < report.states < 50_000
+    fired = {(kind, event, role) for kind, event, role in report.fired}
+    # the team acts on its memberships, and on its own accounts
+    assert {
+        ("membership", "leave", "hiring_manager"),
+        ("membership", "remove", "client_owner"),
+        ("membership", "remove", "client_admin"),
+        ("account", "delete_permanently", "hiring_manager"),
+    } <= fired
+    # the owner closes the company, the freelancer comes back through the link
+    assert {
+        ("account", "request_close", "client_owner"),
+        ("account", "confirm_reactivation", "freelancer"),
+    } <= fired
+
+
 @pytest.mark.parametrize("name", sorted(EXHAUSTIVE_BOUNDS))
 def test_states_merged_under_one_key_get_the_same_verdicts(name: str) -> None:
     bounds = EXHAUSTIVE_BOUNDS[name]
@@ -135,7 +159,7 @@ def test_contract_states_merged_without_ended_by_or_late_feedback_order_agree() 
 
 def test_the_whole_marketplace_ends_at_its_smallest_bound() -> None:
     # Every kind acting (fl-1, co-1, one fixed-price contract without milestones, no
-    # payment expanded): the first whole-marketplace bound explored to the end (~90 s).
+    # payment expanded): the first whole-marketplace bound explored to the end (~25 s).
     report = check(Bounds(contracts=1, milestones=0, team=False, amounts=(500,), payments=0))
 
     assert report.ok, report.summary()
