@@ -1559,14 +1559,14 @@ class _Search:
         for kind, agg_id in targets:
             flow = market._flows[kind]
             spec: MachineSpec[Any, Any] = flow.spec
+            # an event fired on this aggregate is undone before the next attempt, so its
+            # state and parties are those of the snapshot throughout
+            state = market.get(kind, agg_id).state
+            parties = _parties(market.get(kind, agg_id))
             for event in spec.events:
+                roles = _roles_for(spec, state, event)
                 for actor in ACTORS:
-                    if dirty:
-                        world.restore(snap)
-                        dirty = False
-                    agg = market.get(kind, agg_id)
-                    state = agg.state
-                    if actor.role not in _roles_for(spec, state, event):
+                    if actor.role not in roles:
                         # Illegal, or a role the table never lets fire it here: the engine
                         # decides from the state's name and the role alone, so once is enough.
                         memo: tuple[Any, ...] = (spec.name, state._name_, event, actor.role)
@@ -1577,9 +1577,13 @@ class _Search:
                         # A role the table lets fire it, refused by the machine's authorisation
                         # (not this account's holder, not a party): that depends on who the actor
                         # is and on the aggregate's parties, which never change.
-                        memo = (spec.name, _parties(agg), state._name_, event, actor)
+                        memo = (spec.name, parties, state._name_, event, actor)
                         if memo in self.denied:
                             continue
+                    if dirty:
+                        world.restore(snap)
+                        dirty = False
+                    agg = market.get(kind, agg_id)
                     for payload in payloads(world, kind, agg, event):
                         if dirty:
                             world.restore(snap)
@@ -1624,9 +1628,7 @@ class _Search:
                                     err, expected, now, kind, agg_id, event, actor, payload
                                 )
                             elif got == "not_permitted" and expected.edge is not None:
-                                self.denied.add(
-                                    (spec.name, _parties(agg), state._name_, event, actor)
-                                )
+                                self.denied.add((spec.name, parties, state._name_, event, actor))
                             continue
                         dirty = True
                         self.facts.cache.clear()
