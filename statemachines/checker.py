@@ -1266,6 +1266,25 @@ class Report:
         """States per second."""
         return self.states / self.seconds if self.seconds else 0.0
 
+    @property
+    def exhaustive(self) -> bool:
+        """True when every reachable state of the bound was explored: neither
+        ``max_states`` nor ``depth`` stopped the search (a depth the search never reached
+        stopped nothing)."""
+        depth = self.bounds.depth
+        return self.complete and (depth is None or self.depth < depth)
+
+    def reach(self) -> str:
+        """How far the search went, in words."""
+        if not self.complete:
+            return "cut short by --max-states: states still queued were not explored"
+        if not self.exhaustive:
+            return (
+                f"explored to depth {self.bounds.depth}: states further from the start, if "
+                "any, were not explored (--depth 0 runs to the end)"
+            )
+        return "explored to the end: every reachable state of this bound"
+
     def summary(self) -> str:
         """The report in a few lines."""
         b = self.bounds
@@ -1279,8 +1298,9 @@ class Report:
             f"depth {b.depth if b.depth is not None else 'unbounded'}",
             f"states: {self.states}   transitions: {self.transitions}   attempts: {self.attempts}"
             f"   invariants checked: {self.invariants}",
-            f"CPU time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   max depth: {self.depth}"
-            + ("" if self.complete else "   (cut short by --max-states)"),
+            f"CPU time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   "
+            f"max depth: {self.depth}",
+            self.reach(),
         ]
         kinds = [k for k in _ACTING if self.by(self.tried, kind=k)]
         lines.append(

@@ -165,6 +165,7 @@ def test_check_command_takes_the_new_bounds(capsys: pytest.CaptureFixture[str]) 
     assert "job " in out.split("fired/tried by kind:")[1]
     assert "agency_member" in out
     assert "no violation found" in out
+    assert "explored to depth 1: states further from the start, if any, were not explored" in out
 
 
 def test_check_command_refuses_bounds_that_make_no_sense(
@@ -193,3 +194,19 @@ def test_check_command_reports_progress_on_standard_error(
     assert "check: " not in captured.out  # the report itself stays on standard output
     final = int(captured.out.split("states: ")[1].split()[0].replace(",", ""))
     assert states[-1] <= final
+    assert "explored to the end: every reachable state of this bound" in captured.out
+
+
+def test_the_report_says_how_far_the_search_went() -> None:
+    ended = check(Bounds(contracts=0, team=False))
+    assert ended.exhaustive
+    assert ended.reach().startswith("explored to the end")
+    # a depth the search never reaches stops nothing
+    assert check(Bounds(contracts=0, team=False, depth=ended.depth + 1)).exhaustive
+    shallow = check(Bounds(contracts=0, team=False, depth=2))
+    assert shallow.complete
+    assert not shallow.exhaustive
+    assert shallow.reach().startswith("explored to depth 2")
+    cut = check(Bounds(contracts=0, team=False, max_states=5))
+    assert not cut.exhaustive
+    assert cut.reach().startswith("cut short by --max-states")
