@@ -1297,7 +1297,7 @@ class Report:
             + f", symmetry {'on' if b.symmetry else 'off'}, "
             f"depth {b.depth if b.depth is not None else 'unbounded'}",
             f"states: {self.states}   transitions: {self.transitions}   attempts: {self.attempts}"
-            f"   invariants checked: {self.invariants}",
+            f"   invariants checked: {self.invariants}   merges: {self.merged}",
             f"CPU time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   "
             f"max depth: {self.depth}",
             self.reach(),
