@@ -514,20 +514,19 @@ class _Keyer:
     ``t + s < now``, and whether ``t + s == now`` for one of them; every guard compares
     ``now - t`` only with a rule span (or, for calendar rules, reads a derived moment the
     key also holds: see :func:`world_key`), so the bucket decides every such comparison.
-    With *ranks*, a time also carries the rank of its next crossing ``t + s > now`` (for a
-    future time: of itself) among all such moments of the world, so that states under one
-    key see their next moments in the same order. The first pass (``ranks is None``) only
-    collects the moments.
+    A time also carries its next crossing ``t + s > now`` (for a future time: itself), as
+    an :class:`_At` that :func:`world_key` turns into the rank of that moment among all such
+    moments of the world, so that states under one key see their next moments in the same
+    order.
     """
 
-    __slots__ = ("link", "moments", "now", "own", "ranks", "spans", "strict")
+    __slots__ = ("link", "moments", "now", "own", "spans", "strict")
 
     def __init__(self, now: datetime, *, own: str = "") -> None:
         self.now = now
         self.own = own
         self.link: str | None = None
         self.moments: set[datetime] = set()
-        self.ranks: dict[datetime, int] | None = None
         self.spans: tuple[int, ...] = _SPANS
         self.strict: bool | None = None
         """How the spans are compared (:data:`COMPARED`): ``>`` (True), ``>=`` (False), or
@@ -606,10 +605,36 @@ class _Keyer:
             bucket = (crossed, spans[crossed] == elapsed if crossed < len(spans) else False)
         if nxt is None:
             return bucket
-        if self.ranks is None:
-            self.moments.add(nxt)
-            return bucket
-        return (*bucket, self.ranks[nxt])
+        self.moments.add(nxt)
+        return (*bucket, _At(nxt))
+
+
+class _At:
+    """A moment in a key being built, before :func:`world_key` replaces it with its rank.
+
+    Its ``repr`` has a fixed width and sorts in time order, so units sorted by ``repr``
+    (contracts, milestones, jobs) come out in the same order in every state whose moments
+    have the same ranks.
+    """
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"@{int(self.at.timestamp()):015d}"
+
+
+def _ranked(value: Any, ranks: Mapping[datetime, int]) -> Any:
+    """*value* with every :class:`_At` in it replaced by its moment's rank."""
+    cls = value.__class__
+    if cls is tuple:
+        return tuple([_ranked(v, ranks) for v in value])
+    if cls is _At:
+        return ranks[value.at]
+    assert cls is not list, "keys are built of tuples"
+    return value
 
 
 _PLANS: dict[type, tuple[tuple[str, Any], ...]] = {}
@@ -694,13 +719,10 @@ def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetim
     the funded, in-review, approved and cancelled milestones are sorted (drafts keep
     their order: the first draft is funded next).
     """
-    now = world.clock.now()
-    first = _Keyer(now)
-    _world_key(world, first, symmetry)
-    keyer = _Keyer(now)
-    keyer.ranks = {m: i for i, m in enumerate(sorted(first.moments))}
-    key = _world_key(world, keyer, symmetry)
-    return key, sorted(first.moments)
+    keyer = _Keyer(world.clock.now())
+    raw = _world_key(world, keyer, symmetry)
+    moments = sorted(keyer.moments)
+    return _ranked(raw, {m: i for i, m in enumerate(moments)}), moments
 
 
 def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR0912, PLR0915
