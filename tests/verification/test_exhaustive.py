@@ -106,6 +106,16 @@ PRESENTING = ("checker", "diagrams", "snapshots", "render", "catalogue", "scenar
 """Modules that show or persist aggregates (and the checker itself), but decide nothing."""
 
 
+def _deciding_modules() -> dict[str, ast.Module]:
+    """Every module of the package that decides something, parsed, by file name."""
+    root = Path(checker.__file__).parent
+    return {
+        p.name: ast.parse(p.read_text(encoding="utf-8"))
+        for p in root.glob("*.py")
+        if not p.name.startswith(PRESENTING)
+    }
+
+
 def _reads(tree: ast.AST) -> Iterator[ast.Attribute]:
     """Attribute reads: loads, and the targets of augmented assignments (``x.n += 1``)."""
     for node in ast.walk(tree):
@@ -116,12 +126,7 @@ def _reads(tree: ast.AST) -> Iterator[ast.Attribute]:
 
 
 def test_fields_left_out_of_the_key_are_never_read_where_anything_is_decided() -> None:
-    root = Path(checker.__file__).parent
-    deciding = {
-        p.name: ast.parse(p.read_text(encoding="utf-8"))
-        for p in root.glob("*.py")
-        if not p.name.startswith(PRESENTING)
-    }
+    deciding = _deciding_modules()
     assert {"account_checks.py", "contract_after.py", "marketplace.py"} <= set(deciding)
     left_out = {name for names in checker.WRITE_ONLY.values() for name in names}
     hits = [
@@ -249,12 +254,7 @@ def _boundary(left: ast.expr, op: type[ast.cmpop], aliases: set[str]) -> str:
 
 
 def test_each_field_keyed_by_one_comparison_is_compared_that_way_everywhere() -> None:
-    root = Path(checker.__file__).parent
-    deciding = {
-        p.name: ast.parse(p.read_text(encoding="utf-8"))
-        for p in root.glob("*.py")
-        if not p.name.startswith(PRESENTING)
-    }
+    deciding = _deciding_modules()
     seen: dict[str, set[str]] = {}
     for (_, field), op in checker.COMPARED.items():
         for module, tree in deciding.items():
@@ -266,16 +266,12 @@ def test_each_field_keyed_by_one_comparison_is_compared_that_way_everywhere() ->
 
 
 def test_the_derived_moments_are_compared_from_the_moment_on() -> None:
-    root = Path(checker.__file__).parent
     found = set()
-    for p in root.glob("*.py"):
-        if p.name.startswith(PRESENTING):
-            continue
-        tree = ast.parse(p.read_text(encoding="utf-8"))
+    for module, tree in _deciding_modules().items():
         for name in DERIVED:
             for means, line in _elapsed_comparisons(tree, name):
                 found.add(name)
-                assert means == ">=", (name, p.name, line)
+                assert means == ">=", (name, module, line)
     assert {"client_review_end", "restorable_until", "feedback_closes"} <= found
 
 
