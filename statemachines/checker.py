@@ -77,7 +77,7 @@ from statemachines.invariants_account import (
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
-from statemachines.marketplace import FREEZING, Marketplace
+from statemachines.marketplace import FREEZING, KINDS, Marketplace
 from statemachines.milestone import MilestoneState
 from statemachines.money import Money
 from statemachines.proposal import ProposalState
@@ -1151,18 +1151,25 @@ def key_premises(market: Marketplace, now: datetime) -> list[str]:
         for agg in market.store.values(kind):
             if agg.state.value == state and getattr(agg, name) is None:
                 problems.append(f"{kind} {agg.id} is {state} but its {name} is not set")
-    stamped: list[tuple[str, Any]] = []
-    for acc in market.store.values("account"):
-        stamped.append((f"account {acc.id}", acc.link_issued_at))
-    for c in market.store.values("contract"):
-        stamped.append((f"contract {c.id}", c.ended_at))
-        stamped.extend((f"payment {p.id} of {c.id}", p.paid_at) for p in c.payments)
-    problems.extend(
-        f"{what} has a moment ahead of now ({at.isoformat()})"
-        for what, at in stamped
-        if at is not None and at > now
-    )
+    for cls_name, name in PAST_ONLY:
+        for record in _records(market, cls_name):
+            at = getattr(record, name)
+            if at is not None and at > now:
+                problems.append(
+                    f"{cls_name.lower()} {record.id}: its {name} ({at.isoformat()}) is ahead of now"
+                )
     return problems
+
+
+def _records(market: Marketplace, cls_name: str) -> Iterable[Any]:
+    """Every record of the class *cls_name* in the world (aggregates, and the payments
+    inside contracts)."""
+    if cls_name == "Payment":
+        return [p for c in market.store.values("contract") for p in c.payments]
+    if cls_name.lower() not in KINDS:
+        msg = f"the checker does not know where to find {cls_name} records"
+        raise ValueError(msg)
+    return market.store.values(cls_name.lower())
 
 
 def states_of(market: Marketplace) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import attrs
@@ -293,3 +294,17 @@ def test_the_comparison_scan_tells_the_boundary_apart() -> None:
 def test_past_only_moments_are_the_ones_keyed_without_zero() -> None:
     without_zero = {f for f, spans in checker.FIELD_SPANS.items() if spans and 0 not in spans}
     assert without_zero == set(checker.PAST_ONLY)
+
+
+def test_key_premises_name_a_moment_stamped_ahead_of_now() -> None:
+    world = checker.World(Bounds(contracts=0, team=False))
+    now = world.clock.now()
+    assert checker.key_premises(world.market, now) == []
+    with pytest.raises(ValueError, match="does not know where to find Refund records"):
+        checker._records(world.market, "Refund")  # a class added to PAST_ONLY must be found
+    account = world.market.account("fl-1")
+    account.link_issued_at = now + timedelta(seconds=1)
+
+    assert checker.key_premises(world.market, now) == [
+        f"account fl-1: its link_issued_at ({account.link_issued_at.isoformat()}) is ahead of now"
+    ]
