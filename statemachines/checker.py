@@ -514,6 +514,9 @@ class _Keyer:
     ``t + s < now``, and whether ``t + s == now`` for one of them; every guard compares
     ``now - t`` only with a rule span (or, for calendar rules, reads a derived moment the
     key also holds: see :func:`world_key`), so the bucket decides every such comparison.
+    A field every rule compares one way (:data:`COMPARED`) needs less: the number of spans
+    the rules see passed (``>=`` or ``>``), the moment itself on the side the comparison
+    puts it.
     A time also carries its next crossing ``t + s > now`` (for a future time: itself), as
     an :class:`_At` that :func:`world_key` turns into the rank of that moment among all such
     moments of the world, so that states under one key see their next moments in the same
