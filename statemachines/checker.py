@@ -569,8 +569,7 @@ class _Keyer:
 
     def compare(self, cls: str, name: str) -> None:
         """Key the next times as *cls*'s field *name* is compared."""
-        self.spans = FIELD_SPANS.get((cls, name), _SPANS)
-        self.strict = _STRICT.get((cls, name))
+        self.spans, self.strict = _how(cls, name)
 
     def derived(self) -> None:
         """Key the next times as a moment compared with now (``now >= moment``)."""
@@ -652,14 +651,7 @@ def _plan(cls: type) -> tuple[tuple[str, Any], ...]:
         plan = _PLANS[cls] = tuple(
             (
                 f,
-                None
-                if f in only
-                else "tokens"
-                if f == "used_tokens"
-                else (
-                    FIELD_SPANS.get((cls.__name__, f), _SPANS),
-                    _STRICT.get((cls.__name__, f)),
-                ),
+                None if f in only else "tokens" if f == "used_tokens" else _how(cls.__name__, f),
             )
             for f in _fields(cls)
         )
@@ -692,6 +684,12 @@ def _handler_for(cls: type) -> Callable[[_Keyer, Any], Any]:  # noqa: PLR0911  (
 
 _HANDLERS: dict[type, Callable[[_Keyer, Any], Any]] = {}
 _STRICT: dict[tuple[str, str], bool] = {field: op == ">" for field, op in COMPARED.items()}
+
+
+def _how(cls: str, name: str) -> tuple[tuple[int, ...], bool | None]:
+    """How field *name* of class *cls* is keyed: its spans (:data:`FIELD_SPANS`) and how the
+    rules compare them (:data:`COMPARED`; None: either way)."""
+    return FIELD_SPANS.get((cls, name), _SPANS), _STRICT.get((cls, name))
 
 
 def _history_sums(acc: Account) -> tuple[int, int]:
@@ -1424,7 +1422,13 @@ class _Facts:
 
 
 class _Search:
-    def __init__(self, bounds: Bounds) -> None:
+    def __init__(
+        self,
+        bounds: Bounds,
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        every: float = 10.0,
+    ) -> None:
         self.bounds = bounds
         self.world = World(bounds)
         self.report = Report(bounds)
@@ -1438,8 +1442,8 @@ class _Search:
         self.facts = _Facts(market.obligations)
         market.accounts.obligations = self.facts
         self.world.on_restore = self.facts.cache.clear
-        self.progress: Callable[[Progress], None] | None = None
-        self.every = 10.0
+        self.progress = progress
+        self.every = every
 
     def key(self) -> tuple[Any, list[datetime]]:
         return world_key(self.world, symmetry=self.bounds.symmetry)
@@ -1839,10 +1843,7 @@ def check(
     """
     _ROLES.clear()  # tables may have been edited since the last run (tests break guards)
     _EDGE_INDEX.clear()
-    search = _Search(bounds)
-    search.progress = progress
-    search.every = every
-    return search.run()
+    return _Search(bounds, progress=progress, every=every).run()
 
 
 # --------------------------------------------------------------------------- scenario files

@@ -121,11 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if wrong:
         sys.stderr.write("".join(f"statemachines check: {w}\n" for w in wrong))
         return 2
-    every = getattr(args, "progress", None)
-    if every is not None and every > 0:
-        report = check(bounds, progress=_tell, every=every)
-    else:
-        report = check(bounds)
+    every = args.progress
+    report = check(bounds, progress=_tell if every else None, every=every or 10.0)
     print(report.summary())  # noqa: T201  (a command prints)
     if report.ok:
         return 0
