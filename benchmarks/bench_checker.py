@@ -8,7 +8,7 @@ Run: ``python benchmarks/bench_checker.py [--quick] [--budget SECONDS] [--market
    Python explorer written here over a hand-written dict table. Best of 5, CPU time.
 2. A table of states, CPU time and peak memory for N = 1..4, M = 1..3, with and
    without symmetry reduction, for the table explorer and for the full marketplace
-   checker (``statemachines.checker``, at depth ``--market-depth``). Each cell runs in a
+   checker (``statemachines.verify.checker``, at depth ``--market-depth``). Each cell runs in a
    fresh process (peak RSS of the whole process, interpreter and package included: about
    50 MB of it is the imports); a cell that passes
    ``--budget`` seconds is reported as not finished.
@@ -68,8 +68,8 @@ def plain_explore(groups: int, members: int, *, symmetry: bool = True) -> tuple[
 
 def side_by_side(groups: int, members: int, rounds: int = 5) -> dict[str, float]:
     """Best-of-*rounds* states per second of both explorers, interleaved."""
-    from statemachines.checker_table import LIVE_MILESTONE, explore
-    from statemachines.milestone import MILESTONE
+    from statemachines.machines.milestone import MILESTONE
+    from statemachines.verify.table import LIVE_MILESTONE, explore
 
     best_checker = best_plain = 0.0
     states = 0
@@ -85,9 +85,9 @@ def side_by_side(groups: int, members: int, rounds: int = 5) -> dict[str, float]
 
 CELL = """
 import json, resource, time
-from statemachines.milestone import MILESTONE
-from statemachines.checker_table import LIVE_MILESTONE, explore
-from statemachines.checker import Bounds, check
+from statemachines.machines.milestone import MILESTONE
+from statemachines.verify.table import LIVE_MILESTONE, explore
+from statemachines.verify.checker import Bounds, check
 kind, n, m, sym, depth = {args!r}
 if kind == "table":
     r = explore(MILESTONE, groups=n, members=m, live=LIVE_MILESTONE, symmetry=sym)

@@ -5,7 +5,9 @@ each), actors and roles, the clock, money, snapshots and the exceptions.
 Everything else lives in private modules.
 """
 
-from statemachines._engine import (
+from statemachines.core.actors import SYSTEM, Actor, Role
+from statemachines.core.clock import UTC, Clock, ManualClock, SystemClock
+from statemachines.core.engine import (
     Attempt,
     Deadline,
     Decision,
@@ -14,20 +16,8 @@ from statemachines._engine import (
     Verdict,
     Workflow,
 )
-from statemachines.account import (
-    ACCOUNT,
-    Account,
-    AccountLifecycle,
-    AccountState,
-    AccountType,
-    ContractFact,
-    Obligations,
-    SuspensionReason,
-)
-from statemachines.actors import SYSTEM, Actor, Role
-from statemachines.clock import UTC, Clock, ManualClock, SystemClock
-from statemachines.contract import CONTRACT, Contract, ContractLifecycle, ContractState
-from statemachines.contract_values import ContractKind
+from statemachines.core.money import Money
+from statemachines.core.snapshots import from_dict, to_dict
 from statemachines.errors import (
     ClockError,
     CurrencyMismatch,
@@ -45,14 +35,29 @@ from statemachines.errors import (
     UnknownEvent,
     Violation,
 )
-from statemachines.job import JOB, Job, JobPosting, JobState
-from statemachines.marketplace import Marketplace, MemoryStore, Store
-from statemachines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
-from statemachines.money import Money
-from statemachines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
+from statemachines.machines.account.table import (
+    ACCOUNT,
+    Account,
+    AccountLifecycle,
+    AccountState,
+    AccountType,
+    ContractFact,
+    Obligations,
+    SuspensionReason,
+)
+from statemachines.machines.contract.table import (
+    CONTRACT,
+    Contract,
+    ContractLifecycle,
+    ContractState,
+)
+from statemachines.machines.contract.values import ContractKind
+from statemachines.machines.job import JOB, Job, JobPosting, JobState
+from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
+from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
+from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
+from statemachines.marketplace.market import Marketplace, MemoryStore, Store
 from statemachines.rules import RULES, Rule
-from statemachines.snapshots import from_dict, to_dict
-from statemachines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
 
 __all__ = [
     "ACCOUNT",

@@ -9,7 +9,7 @@ Commands:
   [--json]``: for a saved aggregate, every event, whether that actor may fire it
   now (with those arguments), and why not.
 * ``run SCENARIO.yaml|FOLDER ... [--json]``: executable specifications (see
-  :mod:`statemachines.scenarios`).
+  :mod:`statemachines.publish.scenarios`).
 
 Bad input gets one line on standard error and exit status 2; a failed check or
 an unmet expectation exits with 1.
@@ -28,18 +28,19 @@ from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
 import statemachines  # noqa: F401  (importing the package builds every machine)
-from statemachines import checker_cli, diagrams, scenarios
-from statemachines import render as rendering
-from statemachines._engine import SPECS_BY_MODEL, MachineSpec, Verdict
-from statemachines.actors import Role
-from statemachines.clock import ManualClock, SystemClock, format_utc
+from statemachines.core.actors import Role
+from statemachines.core.clock import ManualClock, SystemClock, format_utc
+from statemachines.core.engine import SPECS_BY_MODEL, MachineSpec, Verdict
+from statemachines.core.snapshots import from_dict
 from statemachines.errors import (
     IllegalTransition,
     NotPermitted,
     SnapshotError,
     TransitionRefused,
 )
-from statemachines.snapshots import from_dict
+from statemachines.publish import diagrams, scenarios
+from statemachines.publish import render as rendering
+from statemachines.verify import cli as checker_cli
 
 __all__ = ["main", "summary"]
 
@@ -461,7 +462,7 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--check", action="store_true", help="exit 1 naming stale files and gaps")
     render.add_argument("--root", default=".", help="project folder (default: the current one)")
     explain = sub.add_parser("explain", help="what each event would do now for a saved aggregate")
-    explain.add_argument("snapshot", help="a JSON snapshot (statemachines.snapshots.to_dict)")
+    explain.add_argument("snapshot", help="a JSON snapshot (statemachines.core.snapshots.to_dict)")
     explain.add_argument("--actor", help="ROLE[:ID[:PARTY]], e.g. client_owner:ana:co-1 or CO")
     explain.add_argument("--at", help="when, with a UTC offset (default: now)")
     explain.add_argument(

@@ -1,9 +1,9 @@
 """A pytest plugin: coverage of the machines over a whole test session, and the gate on it.
 
-``pytest --machine-coverage`` installs a :class:`~statemachines.checker_coverage.Recorder`
+``pytest --machine-coverage`` installs a :class:`~statemachines.verify.coverage.Recorder`
 with the engine's ``observe()`` for the whole session, so every guard outcome
 and every fired edge of the unit, path, Hypothesis and checker tests is seen;
-the checker runs' and path searches' own coverage (``tests/verification/runs.py``)
+the checker runs' and path searches' own coverage (``tests/verify/runs.py``)
 is merged in at the end. The session then writes ``build/machine-coverage.txt``,
 prints one line per machine, and fails if any edge never fired, any state was
 never reached, or any guard of a v0.1 rule (``tests/v01_rules.txt``) was never
@@ -11,7 +11,7 @@ seen refusing or passing, except the gaps excused with a reason in
 ``tests/coverage_exclusions.txt``.
 
 Only a full run can be judged, so the option is off by default: ``scripts/test``
-passes it; ``pytest tests/milestone`` neither collects nor judges.
+passes it; ``pytest tests/machines/milestone`` neither collects nor judges.
 
 A test that patches anything in the ``statemachines`` package (the checker tests
 that break a guard on purpose) does not count: what it saw is dropped.
@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from statemachines._engine import observe
-from statemachines.checker_coverage import Recorder, exclusions, gaps, render, summary, v01_rules
+from statemachines.core.engine import observe
+from statemachines.verify.coverage import Recorder, exclusions, gaps, render, summary, v01_rules
 
 HERE = Path(__file__).parent
 SCOPE = HERE / "v01_rules.txt"
@@ -109,7 +109,7 @@ class MachineCoverage:
         self._stack.close()
         if session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             return  # interrupted or nothing collected: nothing to judge
-        from tests.verification.runs import coverage  # noqa: PLC0415  (only where it is wanted)
+        from tests.verify.runs import coverage  # noqa: PLC0415  (only where it is wanted)
 
         cov = self.recorder.coverage
         cov.merge(coverage(done_only=True))

@@ -16,12 +16,12 @@ from statemachines import (
     MilestoneReview,
     Money,
     Role,
-    diagrams,
     to_dict,
 )
 from statemachines.__main__ import main as console_main
 from statemachines.cli import Out, main, summary
-from statemachines.render import check, render
+from statemachines.publish import diagrams
+from statemachines.publish.render import check, render
 
 ROOT = Path(__file__).resolve().parents[1]
 OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")

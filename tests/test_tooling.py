@@ -28,13 +28,13 @@ def _ruff(filename: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_reading_the_wall_clock_in_domain_code_is_a_lint_error() -> None:
-    result = _ruff("statemachines/contract_extra.py")
+    result = _ruff("statemachines/machines/contract/extra.py")
 
     assert result.returncode == 1
-    assert "take the time from a statemachines.clock.Clock" in result.stdout
+    assert "take the time from a statemachines.core.clock.Clock" in result.stdout
 
 
 def test_the_clock_module_may_read_the_wall_clock() -> None:
-    result = _ruff("statemachines/clock.py")
+    result = _ruff("statemachines/core/clock.py")
 
     assert result.returncode == 0, result.stdout

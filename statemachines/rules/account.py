@@ -9,7 +9,7 @@ decisions, each explained in ``docs/decisions/``.
 The numbers that a product decision might change are named parameters here.
 
 >>> from datetime import datetime
->>> from statemachines.clock import UTC
+>>> from statemachines.core.clock import UTC
 >>> reactivation_deadline(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)).isoformat()
 '2031-03-02T09:00:00+00:00'
 >>> client_review_end(datetime(2026, 3, 4, 15, 0, tzinfo=UTC)).isoformat()

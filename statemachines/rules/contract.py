@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from statemachines.money import Money
+from statemachines.core.money import Money
 from statemachines.rules import Rule, register
 
 __all__ = [

@@ -1,0 +1,134 @@
+"""The checker: a clean bound passes, and every guard broken on purpose is caught, shortly.
+
+Each broken model is checked on the smallest world that can show the bug; the
+counterexample must be short and must replay, step by step, as a scenario file
+through :func:`statemachines.publish.scenarios.run` while the bug is in place.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+
+from statemachines.cli import main
+from statemachines.machines import milestone
+from statemachines.machines.account.table import ACCOUNT, AccountState
+from statemachines.machines.contract import escrow as contract_escrow
+from statemachines.publish.scenarios import load, run
+from statemachines.verify.checker import Bounds, Report, check, scenario_yaml
+from tests.verify import runs
+from tests.verify.conftest import add_edge, drop_guard
+
+
+def replays(report: Report, tmp_path: Path) -> bool:
+    """True when the report's trace, written as a scenario, runs with every step as expected."""
+    path = tmp_path / "counterexample.yaml"
+    path.write_text(scenario_yaml(report), encoding="utf-8")
+    return all(step.passed for step in run(load(path)))
+
+
+def test_the_ci_bound_has_no_violation() -> None:
+    report = runs.report("ci")
+
+    assert report.ok, report.summary()
+    assert report.complete
+    assert report.states > 50
+    assert report.invariants > report.states
+
+
+def test_drop_acc_close_cl_3_lets_a_company_close_with_a_live_contract(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    drop_guard(monkeypatch, ACCOUNT, "ACC-CLOSE-CL-3")
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4))
+
+    assert not report.ok
+    assert "live contracts" in (report.violation or "")
+    assert len(report.trace) <= 2
+    assert replays(report, tmp_path)
+
+
+def test_a_closed_account_that_reopens_is_caught(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    reactivate = next(e for e in ACCOUNT.edges if e.event == "support_reactivate")
+    add_edge(
+        monkeypatch,
+        request,
+        ACCOUNT,
+        attrs.evolve(reactivate, sources=(AccountState.CLOSED,), guards=()),
+    )
+
+    report = check(Bounds(contracts=0, team=False, depth=5))
+
+    assert not report.ok
+    assert "closed" in (report.violation or "")
+    assert len(report.trace) <= 4
+    assert replays(report, tmp_path)
+
+
+def test_releasing_escrow_twice_is_caught(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    paid_out = contract_escrow._paid_out
+
+    def twice(*args: object) -> None:
+        paid_out(*args)  # type: ignore[arg-type]
+        paid_out(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(contract_escrow, "_paid_out", twice)
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4))
+
+    assert not report.ok
+    assert "INV-MONEY" in (report.violation or "") or "escrow" in (report.violation or "")
+    assert len(report.trace) <= 4
+    assert replays(report, tmp_path)
+
+
+def test_a_review_lapse_one_second_early_is_caught(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(milestone, "REVIEW_WINDOW", timedelta(days=14, seconds=-1))
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4))
+
+    assert not report.ok
+    assert len(report.trace) <= 4
+    assert replays(report, tmp_path)
+
+
+def test_symmetry_reduction_changes_the_count_not_the_verdicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bounds = Bounds(contracts=2, milestones=1, team=False, depth=2)
+
+    reduced = check(bounds)
+    full = check(attrs.evolve(bounds, symmetry=False))
+
+    assert reduced.ok
+    assert full.ok
+    assert reduced.states < full.states
+    assert reduced.coverage.states == full.coverage.states
+    assert reduced.coverage.edges == full.coverage.edges
+    assert reduced.coverage.guards == full.coverage.guards
+
+    monkeypatch.setattr(contract_escrow, "_paid_out", lambda *args: None)
+    broken = [check(attrs.evolve(bounds, symmetry=s, depth=3)) for s in (True, False)]
+    assert [r.ok for r in broken] == [False, False]
+    assert len(broken[0].trace) == len(broken[1].trace)
+
+
+def test_check_command_prints_the_report_and_the_trace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--contracts", "1", "--milestones", "1", "--depth", "1"]) == 0
+    assert "no violation found" in capsys.readouterr().out
+
+    drop_guard(monkeypatch, ACCOUNT, "ACC-CLOSE-CL-3")
+    trace = tmp_path / "trace.yaml"
+    assert main(["check", "--no-team", "--depth", "2", "--trace", str(trace)]) == 1
+    assert "VIOLATION" in capsys.readouterr().out
+    assert load(trace).steps
