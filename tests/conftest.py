@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from hypothesis import HealthCheck, settings
 
-from statemachines import UTC, ManualClock
+from statemachines import RULES, UTC, ManualClock
 from tests import coverage_plugin
 
 settings.register_profile(
@@ -40,3 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     coverage_plugin.configure(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a ``rule`` marker that names no rule, or a rule the rulebook does not have."""
+    for item in items:
+        for mark in item.iter_markers("rule"):
+            unknown = [r for r in mark.args if r not in RULES]
+            if not mark.args or unknown:
+                msg = f"{item.nodeid}: @pytest.mark.rule needs known rule IDs, got {mark.args!r}"
+                raise pytest.UsageError(msg)

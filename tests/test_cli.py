@@ -145,6 +145,7 @@ def test_render_removes_diagrams_nothing_draws_any_more(
 # --------------------------------------------------------------------------- explain
 
 
+@pytest.mark.rule("MS-REVIEW-1")
 def test_explain_lists_every_event_for_one_actor(
     snapshot: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -161,6 +162,7 @@ def test_explain_lists_every_event_for_one_actor(
     assert "deadline review: review_lapse falls due at 2026-03-17 09:00:00 UTC" in out
 
 
+@pytest.mark.rule("MS-3")
 def test_explain_without_an_actor_says_who_may_fire_each_event(
     snapshot: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,6 +178,7 @@ def test_explain_without_an_actor_says_who_may_fire_each_event(
     assert "MS-3" in edit
 
 
+@pytest.mark.rule("MS-3")
 def test_explain_json_gives_the_same_facts(
     snapshot: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -207,6 +210,7 @@ def test_explain_guesses_the_freelancer_from_the_snapshot(
     assert doc["actor"]["id"] == "fl-1"
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_explain_with_arguments_checks_the_guards_that_read_them(
     snapshot: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

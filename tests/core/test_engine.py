@@ -230,6 +230,7 @@ def test_a_failing_effect_leaves_the_aggregate_exactly_as_it_was(lamps: LampWork
     assert lamps.audit[-1].outcome == "failed"  # type: ignore[index]
 
 
+@pytest.mark.rule("MS-1", "MS-4")
 def test_every_guard_is_evaluated_without_short_circuit(lamps: LampWorkflow) -> None:
     lamp = Lamp("L-2")
 
@@ -242,6 +243,7 @@ def test_every_guard_is_evaluated_without_short_circuit(lamps: LampWorkflow) -> 
     assert "[MS-1] lamp L-2 is never allowed; [MS-4] and not today either" in str(refused.value)
 
 
+@pytest.mark.rule("MS-1", "MS-4")
 def test_refusals_go_to_the_audit_trail_not_the_aggregate(lamps: LampWorkflow) -> None:
     lamp = Lamp("L-3")
 
@@ -352,6 +354,7 @@ def test_deadlines_replace_by_key_and_stay_sorted() -> None:
     assert Deadline.drop(deadlines, "a") == (b,)
 
 
+@pytest.mark.rule("MS-1")
 def test_a_late_scheduler_fires_at_the_latest_recorded_time(clock: ManualClock) -> None:
     spec = _spec(
         "late",
@@ -444,6 +447,7 @@ class _Seen:
         self.edges.append((machine, edge.event))
 
 
+@pytest.mark.rule("MS-1", "MS-4")
 def test_an_observer_sees_every_guard_outcome_and_fired_edge_until_it_stops(
     lamps: LampWorkflow,
 ) -> None:

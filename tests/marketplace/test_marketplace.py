@@ -63,6 +63,7 @@ def _states(market: Marketplace, ids: Iterable[str]) -> list[str]:
     return [market.get("contract", i).state.value for i in ids]
 
 
+@pytest.mark.rule("SUSP-1")
 def test_susp_1_suspension_pauses_hourly_contracts_and_reinstatement_resumes_them(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -81,6 +82,7 @@ def test_susp_1_suspension_pauses_hourly_contracts_and_reinstatement_resumes_the
     assert check_accounts(market) == []
 
 
+@pytest.mark.rule("CIRC-4")
 def test_circ_4_permanent_closure_ends_running_contracts_and_returns_held_escrow(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -99,11 +101,13 @@ def test_circ_4_permanent_closure_ends_running_contracts_and_returns_held_escrow
     assert c.ended_by is None
 
 
+@pytest.mark.rule("ACC-GEN-8")
 def test_acc_gen_8_only_support_suspends_through_the_marketplace(market: Marketplace) -> None:
     with pytest.raises(NotPermitted):
         market.fire("account", "fl-1", "suspend", ANA, reason=SuspensionReason.TERMS)
 
 
+@pytest.mark.rule("ACC-FREEZE-D")
 def test_acc_freeze_d_a_suspended_client_funds_no_milestone(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -122,6 +126,7 @@ def test_acc_freeze_d_a_suspended_client_funds_no_milestone(
     assert market.audit[-1].outcome == "refused"
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-2")
 def test_acc_close_fl_2_a_contract_that_settles_lets_the_closing_account_finish(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -150,6 +155,7 @@ def _hourly_ended_on_wednesday(market: Marketplace, clock: ManualClock) -> Contr
     return c
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-4")
 def test_acc_close_cl_4_the_company_waits_for_the_end_of_friday(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -170,6 +176,7 @@ def test_acc_close_cl_4_the_company_waits_for_the_end_of_friday(
     assert check_accounts(market) == []
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-4")
 def test_acc_close_fl_4_earnings_must_be_withdrawn_before_the_freelancer_closes(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -190,6 +197,7 @@ def test_acc_close_fl_4_earnings_must_be_withdrawn_before_the_freelancer_closes(
     assert market.account("fl-1").state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-1")
 def test_acc_close_tm_1_leaving_the_last_team_deactivates_an_admin(market: Marketplace) -> None:
     market.invite("co-1", "ada", Role.CLIENT_ADMIN, ANA)
     market.fire("membership", "co-1/ada", "accept", ADA_SELF)
@@ -201,6 +209,7 @@ def test_acc_close_tm_1_leaving_the_last_team_deactivates_an_admin(market: Marke
     assert check_accounts(market) == []
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-2")
 def test_acc_close_tm_2_a_removed_colleague_is_deactivated(market: Marketplace) -> None:
     market.invite("co-1", "tom", Role.TEAM_MEMBER, ANA)
     market.fire("membership", "co-1/tom", "accept", TOM_SELF)
@@ -210,6 +219,7 @@ def test_acc_close_tm_2_a_removed_colleague_is_deactivated(market: Marketplace) 
     assert market.account("tom").state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-2")
 def test_acc_close_cl_2_members_are_removed_through_their_memberships(
     market: Marketplace,
 ) -> None:
@@ -224,6 +234,7 @@ def test_acc_close_cl_2_members_are_removed_through_their_memberships(
     assert market.get("membership", "co-1/ana").state is MembershipState.MEMBER
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-2", "ACC-CLOSE-CL-3", "ACC-CLOSE-CL-8", "TEAM-2")
 def test_an_accepted_offer_starts_a_contract_whose_contact_person_stays(
     market: Marketplace,
 ) -> None:
@@ -247,6 +258,7 @@ def test_an_accepted_offer_starts_a_contract_whose_contact_person_stays(
     assert check_accounts(market) == []
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-6", "ACC-CLOSE-FL-5", "ACC-GEN-7")
 def test_acc_close_ag_6_to_8_closing_an_agency_keeps_its_owner(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -272,6 +284,7 @@ def test_acc_close_ag_6_to_8_closing_an_agency_keeps_its_owner(
     assert check_accounts(market) == []
 
 
+@pytest.mark.rule("ACC-DEACT-1")
 def test_acc_deact_1_deactivation_keeps_every_record_and_offers_them_for_export(
     market: Marketplace, clock: ManualClock
 ) -> None:
@@ -289,6 +302,7 @@ def test_acc_deact_1_deactivation_keeps_every_record_and_offers_them_for_export(
     assert market.get("contract", "C-1").state is C.ENDED
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-6", "ACC-GEN-1")
 def test_acc_gen_1_a_past_due_amount_is_paid_before_closing(market: Marketplace) -> None:
     market.record_past_due("co-1", Money(3_000))
     refused = market.explain("account", "co-1", "request_close", ANA, confirm=True)
@@ -300,6 +314,7 @@ def test_acc_gen_1_a_past_due_amount_is_paid_before_closing(market: Marketplace)
     assert market.account("co-1").state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-FREEZE-D")
 def test_acc_freeze_d_a_suspended_company_cannot_invite(market: Marketplace) -> None:
     co = market.account("co-1")
     market.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.TERMS)

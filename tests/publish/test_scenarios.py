@@ -92,6 +92,7 @@ def test_on_and_off_stay_words(tmp_path: Path) -> None:
     assert step.data["note"] == "off"
 
 
+@pytest.mark.rule("MS-REVIEW-1")
 def test_a_held_back_scheduler_lets_a_late_refusal_show(tmp_path: Path) -> None:
     path = _scenario(
         tmp_path,

@@ -39,6 +39,7 @@ def test_the_ci_bound_has_no_violation() -> None:
     assert report.invariants > report.states
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-3")
 def test_drop_acc_close_cl_3_lets_a_company_close_with_a_live_contract(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -121,6 +122,7 @@ def test_symmetry_reduction_changes_the_count_not_the_verdicts(
     assert len(broken[0].trace) == len(broken[1].trace)
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-3")
 def test_check_command_prints_the_report_and_the_trace(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -36,6 +36,7 @@ def fired(report: Report, kind: str, event: str, role: str) -> int:
     return report.fired.get((kind, event, role), 0)
 
 
+@pytest.mark.rule("TEAM-7")
 def test_the_agency_people_work_an_agency_contract() -> None:
     # One hourly contract held by ag-1 and worked by am, am a member of ag-1.
     report = check(

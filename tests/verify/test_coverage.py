@@ -44,6 +44,7 @@ def test_complete_coverage_has_no_gap() -> None:
     assert gaps(complete("milestone"), ["milestone"], SCOPE) == []
 
 
+@pytest.mark.rule("MS-1")
 def test_a_guard_never_seen_refusing_is_a_gap() -> None:
     cov = complete("milestone")
     cov.guards[("milestone", 1, "MS-1")] = {True}
@@ -53,6 +54,7 @@ def test_a_guard_never_seen_refusing_is_a_gap() -> None:
     ]
 
 
+@pytest.mark.rule("MS-1")
 def test_a_guard_never_seen_passing_is_a_gap() -> None:
     cov = complete("milestone")
     cov.guards[("milestone", 1, "MS-1")] = {False}
@@ -62,6 +64,7 @@ def test_a_guard_never_seen_passing_is_a_gap() -> None:
     ]
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_a_deadline_never_seen_refusing_an_early_attempt_is_a_gap() -> None:
     cov = complete("milestone")
     cov.guards[("milestone", 7, "MS-REVIEW-2")] = {True}
@@ -72,6 +75,7 @@ def test_a_deadline_never_seen_refusing_an_early_attempt_is_a_gap() -> None:
     ]
 
 
+@pytest.mark.rule("MS-1")
 def test_a_guard_outside_v01_is_not_judged() -> None:
     cov = complete("milestone")
     cov.guards[("milestone", 1, "MS-1")] = set()
@@ -114,6 +118,7 @@ def test_the_committed_exclusions_all_give_a_reason() -> None:
     assert all(exclusions(EXCLUSIONS).values())
 
 
+@pytest.mark.rule("MS-1")
 def test_the_recorder_sees_guard_outcomes_and_fired_edges_through_observe(
     clock: ManualClock,
 ) -> None:
@@ -137,6 +142,7 @@ def test_the_recorder_sees_guard_outcomes_and_fired_edges_through_observe(
     )
 
 
+@pytest.mark.rule("MS-1")
 def test_what_a_paused_recorder_sees_is_dropped_unless_kept(clock: ManualClock) -> None:
     review = MilestoneReview(clock=clock)
     recorder = Recorder()
@@ -156,6 +162,7 @@ def test_what_a_paused_recorder_sees_is_dropped_unless_kept(clock: ManualClock) 
     assert recorder.coverage.guards == {("milestone", 1, "MS-1"): {True}}
 
 
+@pytest.mark.rule("MS-1")
 def test_the_report_lists_every_machine_and_the_gaps() -> None:
     cov = complete("milestone")
     cov.guards[("milestone", 1, "MS-1")] = {True}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from statemachines import SYSTEM, Actor, ManualClock, Money
 from statemachines.machines.account.table import (
     Account,
@@ -37,6 +39,7 @@ def closing(life: AccountLifecycle, acc: Account, actor: Actor) -> Account:
 # --------------------------------------------------------------------------- settle, a person
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-6", "ACC-GEN-1")
 def test_acc_gen_1_money_owed_again_keeps_a_closing_freelancer_from_deactivating(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -57,6 +60,7 @@ def test_acc_gen_1_money_owed_again_keeps_a_closing_freelancer_from_deactivating
 # --------------------------------------------------------------------------- settle, for good
 
 
+@pytest.mark.rule("ACC-GEN-1")
 def test_acc_gen_1_an_agency_owing_money_does_not_close_for_good(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -71,6 +75,7 @@ def test_acc_gen_1_an_agency_owing_money_does_not_close_for_good(
     assert acc.state is S.CLOSED
 
 
+@pytest.mark.rule("ACC-DEACT-2")
 def test_acc_deact_2_an_agency_with_live_work_does_not_close_for_good(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -86,6 +91,7 @@ def test_acc_deact_2_an_agency_with_live_work_does_not_close_for_good(
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-3", "ACC-CLOSE-CL-6")
 def test_acc_close_cl_3_and_cl_6_an_enterprise_waits_for_its_contracts_and_its_bills(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -108,6 +114,7 @@ def test_acc_close_cl_3_and_cl_6_an_enterprise_waits_for_its_contracts_and_its_b
 # --------------------------------------------------------------------------- an agency's balance
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-5")
 def test_acc_close_ag_5_an_agency_withdraws_only_what_is_available(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -137,6 +144,7 @@ def deactivated(life: AccountLifecycle) -> Account:
     return acc
 
 
+@pytest.mark.rule("ACC-REACT-1")
 def test_acc_react_1_a_link_requested_just_before_five_years_stops_working_at_five_years(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -155,6 +163,7 @@ def test_acc_react_1_a_link_requested_just_before_five_years_stops_working_at_fi
     assert acc.state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-REACT-4")
 def test_acc_react_4_an_account_flagged_after_the_link_was_sent_cannot_use_it(
     life: AccountLifecycle,
 ) -> None:

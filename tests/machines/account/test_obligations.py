@@ -92,12 +92,14 @@ def _member(
     return m
 
 
+@pytest.mark.rule("TEAM-1")
 @pytest.mark.parametrize("by", [HAL, SAM, TOM, OZ, FL])
 def test_team_1_only_owners_and_admins_invite(by: Actor) -> None:
     with pytest.raises(NotPermitted, match=r"\[TEAM-1\]"):
         invite("co-1", "zoe", Role.HIRING_MANAGER, by=by)
 
 
+@pytest.mark.rule("TEAM-1")
 @pytest.mark.parametrize("by", [HAL, SAM, TOM, OZ, FL, AM])
 def test_team_1_only_owners_and_admins_remove(teams: TeamMembership, by: Actor) -> None:
     m = _member(teams)
@@ -108,6 +110,7 @@ def test_team_1_only_owners_and_admins_remove(teams: TeamMembership, by: Actor) 
     assert m.state is T.MEMBER
 
 
+@pytest.mark.rule("TEAM-1")
 @pytest.mark.parametrize("by", [ANA, ADA])
 def test_team_1_the_owner_or_an_admin_removes_a_member(teams: TeamMembership, by: Actor) -> None:
     m = _member(teams)
@@ -117,6 +120,7 @@ def test_team_1_the_owner_or_an_admin_removes_a_member(teams: TeamMembership, by
     assert m.state is T.REMOVED
 
 
+@pytest.mark.rule("TEAM-1")
 def test_team_1_an_invitation_can_be_withdrawn_by_removing_it(teams: TeamMembership) -> None:
     m = invite("co-1", "zoe", Role.TEAM_MEMBER, by=ADA)
 
@@ -125,6 +129,7 @@ def test_team_1_an_invitation_can_be_withdrawn_by_removing_it(teams: TeamMembers
     assert m.state is T.REMOVED
 
 
+@pytest.mark.rule("TEAM-2")
 def test_team_2_a_contact_person_cannot_be_removed(teams: TeamMembership, box: Box) -> None:
     m = _member(teams)
     box.value = MembershipFacts(contact_on=("C-1", "C-2"))
@@ -137,6 +142,7 @@ def test_team_2_a_contact_person_cannot_be_removed(teams: TeamMembership, box: B
     }
 
 
+@pytest.mark.rule("TEAM-3")
 def test_team_3_a_member_can_be_removed_from_the_whole_company(teams: TeamMembership) -> None:
     m = _member(teams)
 
@@ -145,6 +151,7 @@ def test_team_3_a_member_can_be_removed_from_the_whole_company(teams: TeamMember
     assert m.whole_company
 
 
+@pytest.mark.rule("TEAM-4")
 def test_team_4_a_member_leaves_on_their_own(teams: TeamMembership) -> None:
     m = _member(teams)
 
@@ -153,6 +160,7 @@ def test_team_4_a_member_leaves_on_their_own(teams: TeamMembership) -> None:
     assert m.state is T.LEFT
 
 
+@pytest.mark.rule("TEAM-4")
 def test_team_4_nobody_leaves_for_someone_else(teams: TeamMembership) -> None:
     m = _member(teams)
 
@@ -160,6 +168,7 @@ def test_team_4_nobody_leaves_for_someone_else(teams: TeamMembership) -> None:
         teams.fire(m, "leave", ANA)
 
 
+@pytest.mark.rule("TEAM-6")
 def test_team_6_an_agency_member_with_open_work_cannot_be_removed(
     teams: TeamMembership, box: Box
 ) -> None:
@@ -176,6 +185,7 @@ def test_team_6_an_agency_member_with_open_work_cannot_be_removed(
     assert m.state is T.REMOVED
 
 
+@pytest.mark.rule("TEAM-6")
 def test_team_6_adding_agency_members_needs_agency_plus() -> None:
     with pytest.raises(TransitionRefused) as info:
         invite("ag-1", "am", Role.AGENCY_MEMBER, by=AO, agency=True, agency_plus=False)
@@ -186,6 +196,7 @@ def test_team_6_adding_agency_members_needs_agency_plus() -> None:
     )
 
 
+@pytest.mark.rule("TEAM-7")
 def test_team_7_an_agency_member_leaves_once_their_work_is_closed(
     teams: TeamMembership, box: Box
 ) -> None:
@@ -202,6 +213,7 @@ def test_team_7_an_agency_member_leaves_once_their_work_is_closed(
     assert (m.state, m.keeps_history) == (T.LEFT, True)
 
 
+@pytest.mark.rule("TEAM-OWNER-D")
 @pytest.mark.parametrize("event", ["leave", "remove"])
 def test_team_owner_d_the_owner_never_leaves_nor_is_removed(
     teams: TeamMembership, event: str
@@ -213,6 +225,7 @@ def test_team_owner_d_the_owner_never_leaves_nor_is_removed(
     assert reasons == {"TEAM-OWNER-D": "ana owns co-1 and always stays a member of it"}
 
 
+@pytest.mark.rule("TEAM-CONTACT-D")
 def test_team_contact_d_a_contact_person_cannot_leave(teams: TeamMembership, box: Box) -> None:
     m = _member(teams)
     box.value = MembershipFacts(contact_on=("C-1",))
@@ -245,6 +258,7 @@ def _open_job(posts: JobPosting, by: Actor = HAL) -> Job:
     return job
 
 
+@pytest.mark.rule("JOB-1")
 def test_job_1_a_client_member_removes_a_posting_and_may_repost_it(
     posts: JobPosting, clock: ManualClock
 ) -> None:
@@ -259,6 +273,7 @@ def test_job_1_a_client_member_removes_a_posting_and_may_repost_it(
     assert job.deadlines[-1].due == clock.now() + timedelta(days=30)
 
 
+@pytest.mark.rule("JOB-1")
 def test_job_1_another_company_cannot_touch_the_post(posts: JobPosting) -> None:
     job = _open_job(posts)
 
@@ -266,6 +281,7 @@ def test_job_1_another_company_cannot_touch_the_post(posts: JobPosting) -> None:
         posts.fire(job, "remove_posting", OZ)
 
 
+@pytest.mark.rule("JOB-2")
 def test_job_2_a_post_expires_after_30_days_without_activity(
     posts: JobPosting, clock: ManualClock
 ) -> None:
@@ -280,6 +296,7 @@ def test_job_2_a_post_expires_after_30_days_without_activity(
     assert job.state is J.EXPIRED
 
 
+@pytest.mark.rule("JOB-2")
 def test_job_2_activity_restarts_the_30_days(posts: JobPosting, clock: ManualClock) -> None:
     job = _open_job(posts)
     clock.advance(days=20)
@@ -292,6 +309,7 @@ def test_job_2_activity_restarts_the_30_days(posts: JobPosting, clock: ManualClo
     assert after == ["expire"]
 
 
+@pytest.mark.rule("JOB-3")
 def test_job_3_candidates_keep_their_status_through_removal_and_repost(posts: JobPosting) -> None:
     job = _open_job(posts)
     posts.fire(job, "mark_candidate", SAM, freelancer="fl-1", status="shortlisted")
@@ -304,6 +322,7 @@ def test_job_3_candidates_keep_their_status_through_removal_and_repost(posts: Jo
     assert job.status_of("fl-2") == "declined"
 
 
+@pytest.mark.rule("ACC-FREEZE-D")
 @pytest.mark.parametrize("state", ["closing", "suspended", "deactivated", "closed"])
 def test_acc_freeze_d_a_frozen_company_posts_no_job(
     posts: JobPosting, box: Box, state: str
@@ -320,6 +339,7 @@ def test_acc_freeze_d_a_frozen_company_posts_no_job(
     }
 
 
+@pytest.mark.rule("TEAM-5")
 def test_team_5_a_source_talent_member_posts_but_does_not_fill(posts: JobPosting) -> None:
     job = _open_job(posts, SAM)
 
@@ -351,6 +371,7 @@ def _sent(flow: ProposalFlow, agency: bool = False) -> Proposal:
     return p
 
 
+@pytest.mark.rule("PROP-1")
 def test_prop_1_a_proposal_can_be_withdrawn_before_an_offer(flow: ProposalFlow) -> None:
     p = _sent(flow)
 
@@ -359,6 +380,7 @@ def test_prop_1_a_proposal_can_be_withdrawn_before_an_offer(flow: ProposalFlow) 
     assert p.state is P.WITHDRAWN
 
 
+@pytest.mark.rule("PROP-1")
 def test_prop_1_after_an_offer_it_is_declined_not_withdrawn(flow: ProposalFlow) -> None:
     p = _sent(flow)
     flow.fire(p, "send_offer", HAL)
@@ -373,6 +395,7 @@ def test_prop_1_after_an_offer_it_is_declined_not_withdrawn(flow: ProposalFlow) 
     assert p.state is P.OFFER_DECLINED
 
 
+@pytest.mark.rule("PROP-2")
 def test_prop_2_withdrawing_or_declining_costs_nothing(flow: ProposalFlow) -> None:
     a = _sent(flow)
     b = _sent(flow)
@@ -385,6 +408,7 @@ def test_prop_2_withdrawing_or_declining_costs_nothing(flow: ProposalFlow) -> No
     assert a.closed_at == b.closed_at == START
 
 
+@pytest.mark.rule("TEAM-8")
 def test_team_8_only_a_business_manager_answers_an_agency_offer(flow: ProposalFlow) -> None:
     p = _sent(flow, agency=True)
     flow.fire(p, "send_offer", HAL)
@@ -396,6 +420,7 @@ def test_team_8_only_a_business_manager_answers_an_agency_offer(flow: ProposalFl
     assert p.state is P.ACCEPTED
 
 
+@pytest.mark.rule("TEAM-5")
 def test_team_5_a_source_talent_member_may_not_make_offers(flow: ProposalFlow) -> None:
     p = _sent(flow)
 
@@ -406,6 +431,7 @@ def test_team_5_a_source_talent_member_may_not_make_offers(flow: ProposalFlow) -
     assert p.state is P.DECLINED
 
 
+@pytest.mark.rule("ACC-DEACT-1")
 def test_acc_deact_1_a_deactivated_freelancer_neither_sends_nor_receives(
     flow: ProposalFlow, box: Box
 ) -> None:
@@ -425,6 +451,7 @@ def test_acc_deact_1_a_deactivated_freelancer_neither_sends_nor_receives(
     assert offer == {"ACC-DEACT-1": hidden}
 
 
+@pytest.mark.rule("ACC-FREEZE-D")
 @pytest.mark.parametrize("state", ["closing", "suspended", "closed"])
 def test_acc_freeze_d_no_proposal_offer_or_acceptance_while_frozen(
     flow: ProposalFlow, box: Box, state: str
@@ -442,6 +469,7 @@ def test_acc_freeze_d_no_proposal_offer_or_acceptance_while_frozen(
     assert accept == {"ACC-FREEZE-D": f"account fl-1 is {state}, so it cannot accept offers"}
 
 
+@pytest.mark.rule("ACC-FREEZE-D")
 @pytest.mark.parametrize("state", ["closing", "suspended", "closed"])
 def test_acc_freeze_d_a_frozen_freelancer_receives_no_offer(
     flow: ProposalFlow, box: Box, state: str
@@ -454,6 +482,7 @@ def test_acc_freeze_d_a_frozen_freelancer_receives_no_offer(
     assert reasons == {"ACC-FREEZE-D": f"account fl-1 is {state}, so it cannot receive offers"}
 
 
+@pytest.mark.rule("JOB-1")
 def test_job_1_a_closed_post_takes_no_proposals(flow: ProposalFlow, box: Box) -> None:
     class Facts:
         jobs: ClassVar[dict[str, str]] = {"J-4": "closed"}

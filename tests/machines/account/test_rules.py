@@ -96,6 +96,7 @@ def contract(cid: str, state: str, side: Side = Side.FREELANCER, **kw: object) -
 # --------------------------------------------------------------------------- general
 
 
+@pytest.mark.rule("ACC-GEN-1")
 def test_acc_gen_1_money_owed_on_a_freelancer_account_blocks_closing(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -107,6 +108,7 @@ def test_acc_gen_1_money_owed_on_a_freelancer_account_blocks_closing(
     assert reasons == {"ACC-GEN-1": "US$25.00 is owed on the account; pay it under Billing first"}
 
 
+@pytest.mark.rule("ACC-GEN-1")
 def test_acc_gen_1_nothing_owed_lets_the_freelancer_start_closing(life: AccountLifecycle) -> None:
     acc = freelancer()
 
@@ -115,6 +117,9 @@ def test_acc_gen_1_nothing_owed_lets_the_freelancer_start_closing(life: AccountL
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule(
+    "ACC-CLOSE-CL-3", "ACC-CLOSE-CL-5", "ACC-CLOSE-FL-2", "ACC-CLOSE-FL-3", "ACC-GEN-2"
+)
 def test_acc_gen_2_a_combined_account_needs_both_sets_of_guards(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -141,6 +146,7 @@ def test_acc_gen_2_a_combined_account_needs_both_sets_of_guards(
     )
 
 
+@pytest.mark.rule("ACC-GEN-2")
 @pytest.mark.parametrize("closer", [PAT_FL, PAT_CO], ids=["freelancer-profile", "client-profile"])
 def test_acc_gen_2_closing_either_profile_closes_the_whole_account(
     life: AccountLifecycle, closer: Actor
@@ -154,6 +160,7 @@ def test_acc_gen_2_closing_either_profile_closes_the_whole_account(
     assert not acc.visible
 
 
+@pytest.mark.rule("ACC-GEN-3")
 def test_acc_gen_3_without_a_security_question_the_account_cannot_close(
     life: AccountLifecycle,
 ) -> None:
@@ -170,6 +177,7 @@ def test_acc_gen_3_without_a_security_question_the_account_cannot_close(
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-GEN-4")
 def test_acc_gen_4_a_flagged_account_is_told_to_contact_support(life: AccountLifecycle) -> None:
     acc = freelancer()
     acc.support_required = True
@@ -183,6 +191,7 @@ def test_acc_gen_4_a_flagged_account_is_told_to_contact_support(life: AccountLif
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-GEN-5")
 def test_acc_gen_5_support_closes_only_when_its_checklist_is_clear(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -203,6 +212,7 @@ def test_acc_gen_5_support_closes_only_when_its_checklist_is_clear(
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-GEN-6")
 def test_acc_gen_6_a_suspended_account_cannot_be_closed(life: AccountLifecycle) -> None:
     acc = freelancer()
     life.fire(acc, "suspend", SUP, reason=SuspensionReason.TERMS)
@@ -215,6 +225,7 @@ def test_acc_gen_6_a_suspended_account_cannot_be_closed(life: AccountLifecycle) 
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-3", "ACC-GEN-7")
 def test_acc_gen_7_closing_is_checked_first_then_confirmed(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -234,6 +245,7 @@ def test_acc_gen_7_closing_is_checked_first_then_confirmed(
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-GEN-7")
 def test_acc_gen_7_the_holder_may_cancel_a_closing(life: AccountLifecycle, facts: Facts) -> None:
     acc = freelancer()
     facts.value = Obligations(pending=Money(100))
@@ -245,6 +257,7 @@ def test_acc_gen_7_the_holder_may_cancel_a_closing(life: AccountLifecycle, facts
     assert acc.close_requested_at is None
 
 
+@pytest.mark.rule("ACC-GEN-8")
 @pytest.mark.parametrize("reason", list(SuspensionReason))
 def test_acc_gen_8_support_suspends_and_may_close_for_good(
     life: AccountLifecycle, reason: SuspensionReason
@@ -258,6 +271,7 @@ def test_acc_gen_8_support_suspends_and_may_close_for_good(
     assert acc.state is S.CLOSED
 
 
+@pytest.mark.rule("ACC-GEN-8")
 @pytest.mark.parametrize("actor", [FL, ANA, ENT, SYSTEM])
 def test_acc_gen_8_only_support_suspends(life: AccountLifecycle, actor: Actor) -> None:
     acc = freelancer()
@@ -268,6 +282,7 @@ def test_acc_gen_8_only_support_suspends(life: AccountLifecycle, actor: Actor) -
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-GEN-8")
 def test_acc_gen_8_suspension_cancels_a_closing(life: AccountLifecycle, facts: Facts) -> None:
     acc = company()
     facts.value = Obligations(
@@ -287,6 +302,7 @@ def test_acc_gen_8_suspension_cancels_a_closing(life: AccountLifecycle, facts: F
 # --------------------------------------------------------------------------- freelancer
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-1")
 @pytest.mark.parametrize("actor", [OTHER_FL, ANA, AO, TOM, Actor("fl-1", Role.AGENCY_MEMBER)])
 def test_acc_close_fl_1_only_the_holder_closes_a_freelancer_account(
     life: AccountLifecycle, actor: Actor
@@ -299,6 +315,7 @@ def test_acc_close_fl_1_only_the_holder_closes_a_freelancer_account(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-2")
 def test_acc_close_fl_2_active_or_paused_contracts_block_closing(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -314,6 +331,7 @@ def test_acc_close_fl_2_active_or_paused_contracts_block_closing(
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-2")
 def test_acc_close_fl_2_an_ending_contract_is_waited_out(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -331,6 +349,7 @@ def test_acc_close_fl_2_an_ending_contract_is_waited_out(
     assert acc.state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-3")
 def test_acc_close_fl_3_open_proposals_and_offers_block_closing(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -345,6 +364,7 @@ def test_acc_close_fl_3_open_proposals_and_offers_block_closing(
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-4")
 def test_acc_close_fl_4_pending_money_is_waited_out_and_available_money_withdrawn(
     life: AccountLifecycle, facts: Facts, clock: ManualClock
 ) -> None:
@@ -367,6 +387,7 @@ def test_acc_close_fl_4_pending_money_is_waited_out_and_available_money_withdraw
     assert acc.state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-CLOSE-FL-5")
 def test_acc_close_fl_5_an_open_agency_must_be_closed_first(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -384,6 +405,7 @@ def test_acc_close_fl_5_an_open_agency_must_be_closed_first(
 # --------------------------------------------------------------------------- client company
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-1")
 @pytest.mark.parametrize("actor", [ADA, HAL, SAM, TOM, OZ, FL])
 def test_acc_close_cl_1_only_the_owner_closes_a_client_company(
     life: AccountLifecycle, actor: Actor
@@ -396,6 +418,7 @@ def test_acc_close_cl_1_only_the_owner_closes_a_client_company(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-2")
 def test_acc_close_cl_2_other_members_must_be_removed(life: AccountLifecycle, facts: Facts) -> None:
     acc = company()
     facts.value = Obligations(members=("ada", "hal"))
@@ -408,6 +431,7 @@ def test_acc_close_cl_2_other_members_must_be_removed(life: AccountLifecycle, fa
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-3")
 def test_acc_close_cl_3_company_contracts_must_be_closed(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -421,6 +445,7 @@ def test_acc_close_cl_3_company_contracts_must_be_closed(
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-3")
 def test_acc_close_cl_3_a_fixed_price_contract_still_ending_is_waited_out(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -450,6 +475,7 @@ def _hourly_ended_wednesday(facts: Facts, *, dispute: bool = False) -> None:
     )
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-4")
 def test_acc_close_cl_4_the_billing_week_blocks_until_the_end_of_friday(
     life: AccountLifecycle, facts: Facts, clock: ManualClock
 ) -> None:
@@ -469,6 +495,7 @@ def test_acc_close_cl_4_the_billing_week_blocks_until_the_end_of_friday(
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-4")
 def test_acc_close_cl_4_the_company_closes_by_itself_at_saturday_midnight(
     life: AccountLifecycle, facts: Facts, clock: ManualClock
 ) -> None:
@@ -484,6 +511,7 @@ def test_acc_close_cl_4_the_company_closes_by_itself_at_saturday_midnight(
     assert acc.closed_at == FRIDAY_END
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-4")
 def test_acc_close_cl_4_an_open_hourly_dispute_keeps_the_week_open(
     life: AccountLifecycle, facts: Facts, clock: ManualClock
 ) -> None:
@@ -501,6 +529,7 @@ def test_acc_close_cl_4_an_open_hourly_dispute_keeps_the_week_open(
     assert acc.state is S.CLOSING
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-5")
 def test_acc_close_cl_5_open_job_posts_block_closing(life: AccountLifecycle, facts: Facts) -> None:
     acc = company()
     facts.value = Obligations(jobs=("J-4", "J-7", "J-9"))
@@ -514,6 +543,7 @@ def test_acc_close_cl_5_open_job_posts_block_closing(life: AccountLifecycle, fac
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-6")
 def test_acc_close_cl_6_outstanding_billing_must_be_paid(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -530,6 +560,7 @@ def test_acc_close_cl_6_outstanding_billing_must_be_paid(
     assert wrong == {"ACC-CLOSE-CL-6": "US$999.99 does not match what is owed (US$123.45)"}
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-2", "ACC-CLOSE-CL-3", "ACC-CLOSE-CL-8")
 def test_acc_close_cl_8_a_contact_person_cannot_be_removed_before_their_contract_ends(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -550,6 +581,7 @@ def test_acc_close_cl_8_a_contact_person_cannot_be_removed_before_their_contract
 # --------------------------------------------------------------------------- agency
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-1")
 @pytest.mark.parametrize("actor", [BM, AM, FL, ANA])
 def test_acc_close_ag_1_only_the_agency_owner_closes_it(
     life: AccountLifecycle, actor: Actor
@@ -560,6 +592,7 @@ def test_acc_close_ag_1_only_the_agency_owner_closes_it(
         close(life, acc, actor)
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-2", "ACC-CLOSE-AG-3", "ACC-CLOSE-AG-4")
 def test_acc_close_ag_2_to_4_members_contracts_and_proposals_block_closing(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -581,6 +614,7 @@ def test_acc_close_ag_2_to_4_members_contracts_and_proposals_block_closing(
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-3", "ACC-CLOSE-AG-5")
 def test_acc_close_ag_3_and_5_ending_contracts_and_money_are_waited_out(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -599,6 +633,7 @@ def test_acc_close_ag_3_and_5_ending_contracts_and_money_are_waited_out(
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-10", "ACC-CLOSE-AG-6")
 def test_acc_close_ag_6_and_10_a_closed_agency_is_closed_for_good(life: AccountLifecycle) -> None:
     """ACC-CLOSE-AG-6 and ACC-CLOSE-AG-10: no restorable stage for an agency."""
     acc = agency()
@@ -612,6 +647,7 @@ def test_acc_close_ag_6_and_10_a_closed_agency_is_closed_for_good(life: AccountL
         life.fire(acc, "support_reactivate", SUP)
 
 
+@pytest.mark.rule("ACC-CLOSE-AG-7", "ACC-CLOSE-AG-8")
 def test_acc_close_ag_7_and_8_the_owner_is_unlinked_and_the_jss_recomputed(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -635,6 +671,7 @@ def test_acc_close_ag_7_and_8_the_owner_is_unlinked_and_the_jss_recomputed(
 # --------------------------------------------------------------------------- teams, enterprise
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-1")
 def test_acc_close_tm_1_an_admin_closes_by_leaving_every_team(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -651,6 +688,7 @@ def test_acc_close_tm_1_an_admin_closes_by_leaving_every_team(
     assert acc.state is S.DEACTIVATED
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-1", "ACC-REACT-3", "ACC-TEAMS-D")
 def test_acc_close_tm_1_only_support_restores_a_team_account(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -672,6 +710,7 @@ def test_acc_close_tm_1_only_support_restores_a_team_account(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-2")
 @pytest.mark.parametrize("actor", [TOM_SELF, SUP])
 def test_acc_close_tm_2_a_colleague_cannot_close_their_account(
     life: AccountLifecycle, actor: Actor
@@ -684,6 +723,7 @@ def test_acc_close_tm_2_a_colleague_cannot_close_their_account(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-3")
 @pytest.mark.parametrize("make", [freelancer, company, combined, agency])
 def test_acc_close_tm_3_leaving_teams_does_not_close_an_account_with_another_role(
     life: AccountLifecycle, make: Callable[[], Account]
@@ -698,6 +738,7 @@ def test_acc_close_tm_3_leaving_teams_does_not_close_an_account_with_another_rol
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-ENT-1")
 def test_acc_close_ent_1_the_owner_is_told_the_account_team_is_needed(
     life: AccountLifecycle,
 ) -> None:
@@ -711,6 +752,7 @@ def test_acc_close_ent_1_the_owner_is_told_the_account_team_is_needed(
     }
 
 
+@pytest.mark.rule("ACC-CLOSE-ENT-1")
 @pytest.mark.parametrize("actor", [EVA, SUP, ANA, Actor("acct", Role.ACCOUNT_TEAM, party="co-1")])
 def test_acc_close_ent_1_nobody_else_closes_an_enterprise(
     life: AccountLifecycle, actor: Actor
@@ -723,6 +765,7 @@ def test_acc_close_ent_1_nobody_else_closes_an_enterprise(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-CLOSE-ENT-1")
 def test_acc_close_ent_1_the_account_team_may_not_close_other_accounts(
     life: AccountLifecycle,
 ) -> None:
@@ -732,6 +775,7 @@ def test_acc_close_ent_1_the_account_team_may_not_close_other_accounts(
         close(life, acc, ENT)
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-2", "ACC-CLOSE-CL-5", "ACC-CLOSE-CL-6", "ACC-CLOSE-ENT-2")
 def test_acc_close_ent_2_the_account_team_applies_the_company_guards(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -750,6 +794,7 @@ def test_acc_close_ent_2_the_account_team_applies_the_company_guards(
 # --------------------------------------------------------------------------- deactivation
 
 
+@pytest.mark.rule("ACC-DEACT-1")
 def test_acc_deact_1_a_deactivated_profile_is_hidden_and_keeps_its_records(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -766,6 +811,7 @@ def test_acc_deact_1_a_deactivated_profile_is_hidden_and_keeps_its_records(
     assert acc.exported_at == clock.now()
 
 
+@pytest.mark.rule("ACC-DEACT-2")
 def test_acc_deact_2_no_deactivation_while_a_contract_is_active(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -781,6 +827,7 @@ def test_acc_deact_2_no_deactivation_while_a_contract_is_active(
     }
 
 
+@pytest.mark.rule("ACC-DEACT-3")
 def test_acc_deact_3_support_restores_the_profile(life: AccountLifecycle) -> None:
     acc = company()
     close(life, acc, ANA)
@@ -793,6 +840,7 @@ def test_acc_deact_3_support_restores_the_profile(life: AccountLifecycle) -> Non
     assert acc.deadlines == ()
 
 
+@pytest.mark.rule("ACC-DEL-1")
 def test_acc_del_1_deletion_is_confirmed_and_final(life: AccountLifecycle) -> None:
     acc = freelancer()
     close(life, acc, FL)
@@ -820,6 +868,7 @@ def _deactivated(life: AccountLifecycle, make: Callable[[], Account] = freelance
     return acc
 
 
+@pytest.mark.rule("ACC-REACT-1")
 def test_acc_react_1_a_link_can_be_requested_until_just_before_5_years(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -832,6 +881,7 @@ def test_acc_react_1_a_link_can_be_requested_until_just_before_5_years(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-REACT-1")
 def test_acc_react_1_after_5_years_the_account_cannot_be_restored(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -849,6 +899,7 @@ def test_acc_react_1_after_5_years_the_account_cannot_be_restored(
     assert by_support == {"ACC-REACT-1": expected}
 
 
+@pytest.mark.rule("ACC-REACT-1")
 def test_acc_react_1_the_window_lapses_into_closed_by_itself(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -861,12 +912,14 @@ def test_acc_react_1_the_window_lapses_into_closed_by_itself(
     assert acc.state is S.CLOSED
 
 
+@pytest.mark.rule("ACC-REACT-1")
 def test_acc_react_1_five_years_from_29_february_ends_on_28_february() -> None:
     leap = datetime(2028, 2, 29, 12, 0, tzinfo=UTC)
 
     assert reactivation_deadline(leap) == datetime(2033, 2, 28, 12, 0, tzinfo=UTC)
 
 
+@pytest.mark.rule("ACC-REACT-2")
 def test_acc_react_2_the_link_works_until_just_before_4_hours(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -880,6 +933,7 @@ def test_acc_react_2_the_link_works_until_just_before_4_hours(
     assert acc.visible
 
 
+@pytest.mark.rule("ACC-REACT-2")
 def test_acc_react_2_the_link_expires_after_4_hours(
     life: AccountLifecycle, clock: ManualClock
 ) -> None:
@@ -895,6 +949,7 @@ def test_acc_react_2_the_link_expires_after_4_hours(
     }
 
 
+@pytest.mark.rule("ACC-REACT-2")
 def test_acc_react_2_a_new_link_replaces_the_old_one(life: AccountLifecycle) -> None:
     acc = _deactivated(life)
     life.fire(acc, "request_reactivation_link", FL)
@@ -909,6 +964,7 @@ def test_acc_react_2_a_new_link_replaces_the_old_one(life: AccountLifecycle) -> 
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-REACT-2")
 def test_acc_react_2_a_link_works_only_once(life: AccountLifecycle) -> None:
     acc = _deactivated(life)
     life.fire(acc, "request_reactivation_link", FL)
@@ -923,6 +979,7 @@ def test_acc_react_2_a_link_works_only_once(life: AccountLifecycle) -> None:
     }
 
 
+@pytest.mark.rule("ACC-REACT-2")
 def test_acc_react_2_only_the_holder_uses_the_link(life: AccountLifecycle) -> None:
     acc = _deactivated(life)
     life.fire(acc, "request_reactivation_link", FL)
@@ -931,6 +988,7 @@ def test_acc_react_2_only_the_holder_uses_the_link(life: AccountLifecycle) -> No
         life.fire(acc, "confirm_reactivation", OTHER_FL, token="fl-1-link-1")
 
 
+@pytest.mark.rule("ACC-REACT-3")
 @pytest.mark.parametrize(
     ("make", "actor", "why"),
     [
@@ -952,6 +1010,7 @@ def test_acc_react_3_combined_and_client_accounts_need_support(
     assert acc.state is S.ACTIVE
 
 
+@pytest.mark.rule("ACC-REACT-4")
 def test_acc_react_4_a_flagged_account_cannot_reactivate_itself(life: AccountLifecycle) -> None:
     acc = _deactivated(life)
     acc.support_required = True
@@ -966,6 +1025,7 @@ def test_acc_react_4_a_flagged_account_cannot_reactivate_itself(life: AccountLif
 # --------------------------------------------------------------------------- decisions
 
 
+@pytest.mark.rule("ACC-EXPORT-D")
 def test_acc_export_d_the_close_request_offers_an_export_and_it_works_in_every_open_state(
     life: AccountLifecycle, clock: ManualClock, facts: Facts
 ) -> None:
@@ -984,6 +1044,7 @@ def test_acc_export_d_the_close_request_offers_an_export_and_it_works_in_every_o
     assert acc.state is S.SUSPENDED
 
 
+@pytest.mark.rule("ACC-TEAMS-D")
 def test_acc_teams_d_a_team_account_reinstated_without_a_team_stays_deactivated(
     life: AccountLifecycle, facts: Facts
 ) -> None:
@@ -1021,6 +1082,7 @@ def test_every_account_type_has_a_holder_who_may_export(
     assert acc.exported_at == START
 
 
+@pytest.mark.rule("ACC-CLOSE-CL-6")
 def test_acc_close_cl_6_a_charge_that_fails_while_closing_is_paid_before_settling(
     life: AccountLifecycle, facts: Facts
 ) -> None:

@@ -31,6 +31,7 @@ SECOND = timedelta(seconds=1)
 # --------------------------------------------------------------------------- REF-180
 
 
+@pytest.mark.rule("REF-180-1")
 @pytest.mark.parametrize("age", [timedelta(days=179), timedelta(days=180)], ids=["179", "180"])
 def test_ref_180_1_a_payment_up_to_180_days_old_can_be_refunded(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock, age: timedelta
@@ -42,6 +43,7 @@ def test_ref_180_1_a_payment_up_to_180_days_old_can_be_refunded(
     assert paid.net_paid == Money(3_000)
 
 
+@pytest.mark.rule("REF-180-1", "REF-180-3")
 @pytest.mark.parametrize(
     "age", [timedelta(days=180) + SECOND, timedelta(days=181)], ids=["180+1s", "181"]
 )
@@ -58,6 +60,7 @@ def test_ref_180_1_a_payment_181_days_old_cannot_be_refunded(
     )
 
 
+@pytest.mark.rule("CTR-END-7", "REF-180-3")
 def test_ctr_end_7_after_the_end_the_same_180_days_apply(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -73,6 +76,7 @@ def test_ctr_end_7_after_the_end_the_same_180_days_apply(
     assert "is 181 days old; refunds are possible for 180 days" in err.reasons[0]
 
 
+@pytest.mark.rule("REF-180-2", "REF-180-3")
 def test_ref_180_2_a_refund_is_all_or_part_of_what_is_left(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -88,6 +92,7 @@ def test_ref_180_2_a_refund_is_all_or_part_of_what_is_left(
     assert paid.payments[0].refunded == Money(4_000)
 
 
+@pytest.mark.rule("REF-180-2")
 def test_ref_180_2_a_refund_returns_something(flow: ContractLifecycle, paid: Contract) -> None:
     err = refused(flow, paid, "give_refund", FREELANCER, **refund(0))
 
@@ -95,6 +100,7 @@ def test_ref_180_2_a_refund_returns_something(flow: ContractLifecycle, paid: Con
     assert err.reasons == ("a refund must be more than US$0.00",)
 
 
+@pytest.mark.rule("REF-180-3")
 def test_ref_180_3_a_refund_is_capped_by_the_freelancers_balance(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -106,6 +112,7 @@ def test_ref_180_3_a_refund_is_capped_by_the_freelancers_balance(
     )
 
 
+@pytest.mark.rule("REF-180-3")
 def test_ref_180_3_older_payments_do_not_count_towards_the_cap(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -119,6 +126,7 @@ def test_ref_180_3_older_payments_do_not_count_towards_the_cap(
     assert paid.net_paid == Money(4_000)
 
 
+@pytest.mark.rule("REF-180-4")
 def test_ref_180_4_a_refund_is_immediate_and_cannot_be_undone(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -129,6 +137,7 @@ def test_ref_180_4_a_refund_is_immediate_and_cannot_be_undone(
     assert not any("unrefund" in event or "reverse" in event for event in flow.spec.events)
 
 
+@pytest.mark.rule("REF-180-5")
 def test_ref_180_5_only_billed_money_is_refunded(flow: ContractLifecycle, paid: Contract) -> None:
     err = refused(
         flow,
@@ -147,6 +156,7 @@ def test_ref_180_5_only_billed_money_is_refunded(flow: ContractLifecycle, paid: 
     )
 
 
+@pytest.mark.rule("REF-180-6")
 def test_ref_180_6_refunds_come_off_the_lifetime_billings(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -155,6 +165,7 @@ def test_ref_180_6_refunds_come_off_the_lifetime_billings(
     assert paid.lifetime_billings == Money(3_000)
 
 
+@pytest.mark.rule("REF-180-7")
 def test_ref_180_7_a_refund_below_us_1_on_an_ended_contract_makes_it_refunded(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -169,6 +180,7 @@ def test_ref_180_7_a_refund_below_us_1_on_an_ended_contract_makes_it_refunded(
     assert paid.refunded_at == PAID
 
 
+@pytest.mark.rule("REF-180-7")
 def test_ref_180_7_a_running_contract_stays_active_whatever_its_net_pay(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -177,6 +189,7 @@ def test_ref_180_7_a_running_contract_stays_active_whatever_its_net_pay(
     assert paid.state is S.ACTIVE
 
 
+@pytest.mark.rule("REF-180-1")
 def test_ref_180_1_a_refunded_contract_has_nothing_left_to_refund(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -194,6 +207,7 @@ def test_ref_180_1_a_refunded_contract_has_nothing_left_to_refund(
 # --------------------------------------------------------------------------- bonuses
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_bonus_lifts_a_refunded_contract_back_to_ended(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -207,6 +221,7 @@ def test_pay_2_a_bonus_lifts_a_refunded_contract_back_to_ended(
     assert paid.ended_at == PAID  # INV-CTR-1: the end is not moved
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_bonus_that_leaves_net_pay_under_us_1_keeps_it_refunded(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -218,6 +233,7 @@ def test_pay_2_a_bonus_that_leaves_net_pay_under_us_1_keeps_it_refunded(
     assert paid.state is S.REFUNDED
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_bonus_pays_something(flow: ContractLifecycle, paid: Contract) -> None:
     err = refused(flow, paid, "pay_bonus", OWNER, amount=Money(0))
 
@@ -225,6 +241,7 @@ def test_pay_2_a_bonus_pays_something(flow: ContractLifecycle, paid: Contract) -
     assert err.reasons == ("a bonus must be more than US$0.00",)
 
 
+@pytest.mark.rule("CTR-END-8")
 def test_ctr_end_8_a_bonus_365_days_after_the_end_is_paid(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -238,6 +255,7 @@ def test_ctr_end_8_a_bonus_365_days_after_the_end_is_paid(
     assert paid.state is S.ENDED
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_bonus_one_second_after_365_days_is_refused(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -254,6 +272,7 @@ def test_pay_2_a_bonus_one_second_after_365_days_is_refused(
     )
 
 
+@pytest.mark.rule("PAY-1")
 def test_pay_1_a_bonus_is_available_five_days_after_it_is_paid(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -265,6 +284,7 @@ def test_pay_1_a_bonus_is_available_five_days_after_it_is_paid(
 # --------------------------------------------------------------------------- refund requests
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_a_request_up_to_180_days_is_handled_in_the_product(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -275,6 +295,7 @@ def test_ref_req_1_a_request_up_to_180_days_is_handled_in_the_product(
     assert paid.refund_requests[0].via_support is False
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_a_request_at_181_days_goes_to_support(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -285,6 +306,7 @@ def test_ref_req_1_a_request_at_181_days_goes_to_support(
     assert paid.refund_requests[0].via_support is True
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_no_request_after_365_days(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -299,6 +321,7 @@ def test_ref_req_1_no_request_after_365_days(
     )
 
 
+@pytest.mark.rule("REF-REQ-2")
 def test_ref_req_2_a_request_names_a_payment_made_on_the_platform(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -311,6 +334,7 @@ def test_ref_req_2_a_request_names_a_payment_made_on_the_platform(
     )
 
 
+@pytest.mark.rule("REF-REQ-3")
 def test_ref_req_3_waiting_for_a_refund_does_not_extend_the_feedback_window(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -331,6 +355,7 @@ def test_ref_req_3_waiting_for_a_refund_does_not_extend_the_feedback_window(
 # --------------------------------------------------------------------------- feedback
 
 
+@pytest.mark.rule("CTR-END-6")
 def test_ctr_end_6_the_end_opens_feedback_for_both_sides(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -342,6 +367,7 @@ def test_ctr_end_6_the_end_opens_feedback_for_both_sides(
     assert (paid.freelancer_feedback_at, paid.client_feedback_at) == (PAID, PAID)
 
 
+@pytest.mark.rule("FB-1")
 def test_fb_1_feedback_at_the_last_second_of_day_14_is_accepted(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -354,6 +380,7 @@ def test_fb_1_feedback_at_the_last_second_of_day_14_is_accepted(
     assert paid.freelancer_feedback_at == jan_clock.now()
 
 
+@pytest.mark.rule("FB-1")
 def test_fb_1_feedback_at_midnight_after_day_14_is_refused(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -370,6 +397,7 @@ def test_fb_1_feedback_at_midnight_after_day_14_is_refused(
     )
 
 
+@pytest.mark.rule("FB-1")
 def test_fb_1_each_side_leaves_feedback_once(flow: ContractLifecycle, paid: Contract) -> None:
     flow.fire(paid, "end_contract", OWNER)
     flow.fire(paid, "leave_feedback", OWNER)
@@ -380,6 +408,7 @@ def test_fb_1_each_side_leaves_feedback_once(flow: ContractLifecycle, paid: Cont
     assert err.reasons == ("the client already left feedback on 2026-01-02 09:00:00 UTC",)
 
 
+@pytest.mark.rule("FB-2")
 def test_fb_2_feedback_stays_hidden_until_both_sides_left_it(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -392,6 +421,7 @@ def test_fb_2_feedback_stays_hidden_until_both_sides_left_it(
     assert (hidden, paid.feedback_visible) == (False, True)
 
 
+@pytest.mark.rule("FB-2")
 def test_fb_2_one_sided_feedback_is_published_when_the_window_closes(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -404,6 +434,7 @@ def test_fb_2_one_sided_feedback_is_published_when_the_window_closes(
     assert paid.feedback_published_at == datetime(2026, 1, 17, tzinfo=UTC)
 
 
+@pytest.mark.rule("FB-3")
 def test_fb_3_the_other_side_may_allow_late_feedback_after_the_window(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -418,6 +449,7 @@ def test_fb_3_the_other_side_may_allow_late_feedback_after_the_window(
     assert paid.feedback_visible
 
 
+@pytest.mark.rule("FB-3")
 def test_fb_3_both_sides_may_let_the_other_leave_late_feedback(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -434,6 +466,7 @@ def test_fb_3_both_sides_may_let_the_other_leave_late_feedback(
     assert check_contract(paid, jan_clock.now()) == []
 
 
+@pytest.mark.rule("FB-3")
 def test_fb_3_late_feedback_needs_no_permission_while_the_window_is_open(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -448,6 +481,7 @@ def test_fb_3_late_feedback_needs_no_permission_while_the_window_is_open(
     )
 
 
+@pytest.mark.rule("FB-4")
 def test_fb_4_feedback_of_a_refunded_contract_is_not_shown(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -465,6 +499,7 @@ def test_fb_4_feedback_of_a_refunded_contract_is_not_shown(
 # --------------------------------------------------------------------------- the end itself
 
 
+@pytest.mark.rule("CTR-END-9")
 def test_ctr_end_9_a_contract_ends_once(flow: ContractLifecycle, paid: Contract) -> None:
     flow.fire(paid, "end_contract", OWNER)
     before = to_dict(paid)
@@ -479,6 +514,7 @@ def test_ctr_end_9_a_contract_ends_once(flow: ContractLifecycle, paid: Contract)
     assert to_dict(paid) == before
 
 
+@pytest.mark.rule("CTR-END-9")
 def test_ctr_end_9_an_ended_hourly_contract_is_never_restarted(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:

@@ -65,6 +65,7 @@ def disputed(flow: ContractLifecycle, c: Contract, payment: Money) -> Contract:
 # --------------------------------------------------------------------------- releasing
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_releasing_nothing_without_a_submission_is_refused(
     lifecycle: ContractLifecycle, funded: Contract
 ) -> None:
@@ -80,6 +81,7 @@ def test_ms_review_5_releasing_nothing_without_a_submission_is_refused(
 # --------------------------------------------------------------------------- the escrow refund
 
 
+@pytest.mark.rule("ESC-2")
 def test_esc_2_a_late_approval_is_refused_when_the_end_paid_something(
     lifecycle: ContractLifecycle, submitted: Contract, clock: ManualClock
 ) -> None:
@@ -95,6 +97,7 @@ def test_esc_2_a_late_approval_is_refused_when_the_end_paid_something(
     )
 
 
+@pytest.mark.rule("ESC-2")
 def test_esc_2_a_dispute_after_7_days_is_refused(
     lifecycle: ContractLifecycle, submitted: Contract, clock: ManualClock
 ) -> None:
@@ -108,6 +111,7 @@ def test_esc_2_a_dispute_after_7_days_is_refused(
     assert err.reasons[0].endswith("ended at 2026-03-09 09:00:00 UTC; silence approved it")
 
 
+@pytest.mark.rule("ESC-SPLIT-D")
 def test_esc_split_d_support_giving_everything_back_leaves_the_contract_refunded(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -122,6 +126,7 @@ def test_esc_split_d_support_giving_everything_back_leaves_the_contract_refunded
     assert check_contract(submitted, at(2, 9)) == []
 
 
+@pytest.mark.rule("ESC-5", "ESC-SPLIT-D")
 def test_esc_5_only_what_is_held_goes_back_when_the_split_leaves_it_refunded(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -146,6 +151,7 @@ def test_esc_5_only_what_is_held_goes_back_when_the_split_leaves_it_refunded(
 # --------------------------------------------------------------------------- hourly settling
 
 
+@pytest.mark.rule("CTR-END-3")
 def test_ctr_end_3_an_hourly_week_refunded_in_full_settles_as_refunded(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -173,6 +179,7 @@ def test_ctr_end_3_an_hourly_week_refunded_in_full_settles_as_refunded(
 # --------------------------------------------------------------------------- refunds
 
 
+@pytest.mark.rule("CTR-HR-3")
 def test_ctr_hr_3_a_paused_contract_refuses_a_negative_weekly_limit(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -186,6 +193,7 @@ def test_ctr_hr_3_a_paused_contract_refuses_a_negative_weekly_limit(
     assert (hourly.state, hourly.weekly_limit) == (S.PAUSED, 10)
 
 
+@pytest.mark.rule("REF-180-1", "REF-180-3")
 def test_ref_180_1_a_paused_contract_cannot_refund_a_payment_181_days_old(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -200,6 +208,7 @@ def test_ref_180_1_a_paused_contract_cannot_refund_a_payment_181_days_old(
     )
 
 
+@pytest.mark.rule("CTR-END-7", "REF-180-3")
 def test_ctr_end_7_while_ending_an_old_payment_is_not_refunded(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -212,6 +221,7 @@ def test_ctr_end_7_while_ending_an_old_payment_is_not_refunded(
     assert "is 181 days old; refunds are possible for 180 days" in err.reasons[0]
 
 
+@pytest.mark.rule("REF-180-2", "REF-180-3")
 def test_ref_180_2_while_ending_a_refund_is_at_most_what_is_left(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -227,6 +237,7 @@ def test_ref_180_2_while_ending_a_refund_is_at_most_what_is_left(
     assert paid.state is S.ENDING
 
 
+@pytest.mark.rule("REF-180-2")
 def test_ref_180_2_while_ending_a_client_cannot_ask_back_more_than_is_left(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
@@ -242,6 +253,7 @@ def test_ref_180_2_while_ending_a_client_cannot_ask_back_more_than_is_left(
     assert paid.state is S.ENDING
 
 
+@pytest.mark.rule("REF-180-5")
 @pytest.mark.parametrize(
     ("cents", "branch"), [(1_000, "stays ended"), (4_000, "would leave it refunded")]
 )
@@ -261,6 +273,7 @@ def test_ref_180_5_an_ended_contract_refunds_only_what_it_billed(
     assert paid.state is S.ENDED
 
 
+@pytest.mark.rule("CTR-END-7", "REF-180-3")
 def test_ctr_end_7_a_full_refund_181_days_after_the_end_is_refused(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -277,6 +290,7 @@ def test_ctr_end_7_a_full_refund_181_days_after_the_end_is_refused(
 # --------------------------------------------------------------------------- bonuses
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_bonus_during_a_pause_pays_something(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -290,6 +304,7 @@ def test_pay_2_a_bonus_during_a_pause_pays_something(
     assert hourly.state is S.PAUSED
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_bonus_while_ending_pays_something(flow: ContractLifecycle, paid: Contract) -> None:
     ending(flow, paid)
 
@@ -299,6 +314,7 @@ def test_pay_2_a_bonus_while_ending_pays_something(flow: ContractLifecycle, paid
     assert err.reasons == ("a bonus must be more than US$0.00",)
 
 
+@pytest.mark.rule("PAY-2")
 def test_pay_2_a_refunded_contract_gets_no_bonus_after_365_days(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -320,6 +336,7 @@ def test_pay_2_a_refunded_contract_gets_no_bonus_after_365_days(
 # --------------------------------------------------------------------------- refund requests
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_no_request_after_365_days_during_a_pause(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -333,6 +350,7 @@ def test_ref_req_1_no_request_after_365_days_during_a_pause(
     assert err.reasons[0].startswith("the payment of US$60.00 on 2026-03-09 is 366 days old")
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_no_request_after_365_days_while_ending(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -344,6 +362,7 @@ def test_ref_req_1_no_request_after_365_days_while_ending(
     assert err.rule_ids == ("REF-REQ-1",)
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_no_request_after_365_days_once_ended(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -357,6 +376,7 @@ def test_ref_req_1_no_request_after_365_days_once_ended(
     assert paid.state is S.ENDED
 
 
+@pytest.mark.rule("REF-REQ-1")
 def test_ref_req_1_a_refunded_contract_may_ask_for_the_rest_for_365_days(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -376,6 +396,7 @@ def test_ref_req_1_a_refunded_contract_may_ask_for_the_rest_for_365_days(
 # --------------------------------------------------------------------------- feedback
 
 
+@pytest.mark.rule("FB-1", "REF-REQ-3")
 def test_fb_1_the_window_closes_while_a_dispute_keeps_the_contract_ending(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:
@@ -400,6 +421,7 @@ def test_fb_1_the_window_closes_while_a_dispute_keeps_the_contract_ending(
     assert paid.feedback_visible
 
 
+@pytest.mark.rule("REF-REQ-3")
 def test_ref_req_3_a_refunded_contract_waiting_for_a_refund_gets_no_late_feedback(
     flow: ContractLifecycle, paid: Contract, jan_clock: ManualClock
 ) -> None:

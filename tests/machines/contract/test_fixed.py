@@ -51,6 +51,7 @@ def holds(c: Contract, cents: int) -> None:
 # --------------------------------------------------------------------------- milestones
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_a_milestone_under_us_5_is_refused(
     lifecycle: ContractLifecycle, fixed: Contract
 ) -> None:
@@ -60,6 +61,7 @@ def test_ms_1_a_milestone_under_us_5_is_refused(
     assert err.reasons == ("a milestone must be at least US$5.00, not US$4.99",)
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_a_milestone_of_us_5_is_accepted(
     lifecycle: ContractLifecycle, fixed: Contract
 ) -> None:
@@ -70,6 +72,7 @@ def test_ms_1_a_milestone_of_us_5_is_accepted(
     holds(fixed, 500)
 
 
+@pytest.mark.rule("MS-2")
 def test_ms_2_one_milestone_at_a_time(lifecycle: ContractLifecycle, funded: Contract) -> None:
     err = refused(lifecycle, funded, "fund_milestone", HIRING)
 
@@ -79,6 +82,7 @@ def test_ms_2_one_milestone_at_a_time(lifecycle: ContractLifecycle, funded: Cont
     )
 
 
+@pytest.mark.rule("MS-2")
 def test_ms_2_funding_needs_a_milestone_waiting(
     lifecycle: ContractLifecycle, fixed: Contract
 ) -> None:
@@ -88,6 +92,7 @@ def test_ms_2_funding_needs_a_milestone_waiting(
     assert err.reasons == ("contract C-2 has no milestone waiting to be funded; add one first",)
 
 
+@pytest.mark.rule("MS-2")
 def test_ms_2_a_partial_release_leaves_the_rest_to_fund_the_next_milestone(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -102,6 +107,7 @@ def test_ms_2_a_partial_release_leaves_the_rest_to_fund_the_next_milestone(
     holds(submitted, 10_000)
 
 
+@pytest.mark.rule("MS-4")
 def test_ms_4_work_is_submitted_on_a_funded_milestone(
     lifecycle: ContractLifecycle, fixed: Contract
 ) -> None:
@@ -115,6 +121,7 @@ def test_ms_4_work_is_submitted_on_a_funded_milestone(
     )
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_the_review_has_not_lapsed_one_second_early(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -124,6 +131,7 @@ def test_ms_review_2_the_review_has_not_lapsed_one_second_early(
     assert submitted.milestones[0].state is M.SUBMITTED
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_the_lapse_pays_the_milestone_in_full(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -138,6 +146,7 @@ def test_ms_review_2_the_lapse_pays_the_milestone_in_full(
     holds(submitted, 0)
 
 
+@pytest.mark.rule("MS-REVIEW-3")
 def test_ms_review_3_asking_for_changes_stops_the_clock(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -150,6 +159,7 @@ def test_ms_review_3_asking_for_changes_stops_the_clock(
     assert submitted.deadlines == ()
 
 
+@pytest.mark.rule("MS-REVIEW-4")
 def test_ms_review_4_a_resubmission_gets_a_fresh_14_days(
     lifecycle: ContractLifecycle, submitted: Contract, clock: ManualClock
 ) -> None:
@@ -161,6 +171,7 @@ def test_ms_review_4_a_resubmission_gets_a_fresh_14_days(
     assert submitted.deadlines[0].due == at(24)
 
 
+@pytest.mark.rule("MS-REVIEW-1")
 def test_ms_review_1_approval_needs_a_submission(
     lifecycle: ContractLifecycle, funded: Contract
 ) -> None:
@@ -172,6 +183,7 @@ def test_ms_review_1_approval_needs_a_submission(
     )
 
 
+@pytest.mark.rule("MS-REVIEW-6")
 def test_ms_review_6_the_client_releases_without_a_submission(
     lifecycle: ContractLifecycle, funded: Contract
 ) -> None:
@@ -182,6 +194,7 @@ def test_ms_review_6_the_client_releases_without_a_submission(
     holds(funded, 0)
 
 
+@pytest.mark.rule("CTR-END-10")
 def test_ctr_end_10_paying_the_last_milestone_suggests_ending(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -198,6 +211,7 @@ def test_ctr_end_10_paying_the_last_milestone_suggests_ending(
 # --------------------------------------------------------------------------- ending
 
 
+@pytest.mark.rule("CTR-GEN-1")
 def test_ctr_gen_1_either_side_may_end_at_any_time(lifecycle: ContractLifecycle) -> None:
     by_client, by_agency = fixed_contract(), fixed_contract(agency=True)
 
@@ -207,6 +221,7 @@ def test_ctr_gen_1_either_side_may_end_at_any_time(lifecycle: ContractLifecycle)
     assert by_client.ended_at == by_agency.ended_at == at(2, 9)
 
 
+@pytest.mark.rule("CTR-GEN-1")
 def test_ctr_gen_1_a_sourcing_member_or_an_agency_member_may_not_end(
     lifecycle: ContractLifecycle,
 ) -> None:
@@ -218,6 +233,7 @@ def test_ctr_gen_1_a_sourcing_member_or_an_agency_member_may_not_end(
         lifecycle.fire(c, "end_contract", AGENCY_MEMBER)
 
 
+@pytest.mark.rule("CTR-END-4")
 def test_ctr_end_4_the_freelancer_ending_returns_every_held_dollar_at_once(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -231,6 +247,7 @@ def test_ctr_end_4_the_freelancer_ending_returns_every_held_dollar_at_once(
     holds(submitted, 0)
 
 
+@pytest.mark.rule("CTR-END-4")
 def test_ctr_end_4_earlier_payments_stay_with_the_freelancer(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -243,6 +260,7 @@ def test_ctr_end_4_earlier_payments_stay_with_the_freelancer(
     assert submitted.state is S.ENDED
 
 
+@pytest.mark.rule("CTR-END-5")
 def test_ctr_end_5_the_client_pays_the_whole_remainder_by_default(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -254,6 +272,7 @@ def test_ctr_end_5_the_client_pays_the_whole_remainder_by_default(
     holds(submitted, 0)
 
 
+@pytest.mark.rule("CTR-END-5")
 def test_ctr_end_5_the_client_may_pay_more_than_is_held(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -264,6 +283,7 @@ def test_ctr_end_5_the_client_may_pay_more_than_is_held(
     holds(submitted, 0)
 
 
+@pytest.mark.rule("CTR-END-5")
 def test_ctr_end_5_only_the_client_chooses_a_final_payment(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -276,6 +296,7 @@ def test_ctr_end_5_only_the_client_chooses_a_final_payment(
     )
 
 
+@pytest.mark.rule("BILL-6")
 def test_bill_6_a_final_payment_is_available_five_days_later(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -284,6 +305,7 @@ def test_bill_6_a_final_payment_is_available_five_days_later(
     assert submitted.payments[0].available_at == at(7, 9)
 
 
+@pytest.mark.rule("MS-END-D")
 def test_ms_end_d_an_unpaid_milestone_is_cancelled_and_hands_back_its_money(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -298,6 +320,7 @@ def test_ms_end_d_an_unpaid_milestone_is_cancelled_and_hands_back_its_money(
 # --------------------------------------------------------------------------- the escrow refund
 
 
+@pytest.mark.rule("ESC-1")
 def test_esc_1_paying_less_than_is_held_asks_for_the_rest_back(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -310,6 +333,7 @@ def test_esc_1_paying_less_than_is_held_asks_for_the_rest_back(
     holds(submitted, 15_000)
 
 
+@pytest.mark.rule("ESC-1")
 def test_esc_1_without_a_request_there_is_nothing_to_approve(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -322,6 +346,7 @@ def test_esc_1_without_a_request_there_is_nothing_to_approve(
     assert err.reasons == ("contract C-1 has no escrow-refund request",)
 
 
+@pytest.mark.rule("ESC-2")
 def test_esc_2_the_freelancer_answers_until_the_last_second_of_day_7(
     lifecycle: ContractLifecycle, submitted: Contract, clock: ManualClock
 ) -> None:
@@ -334,6 +359,7 @@ def test_esc_2_the_freelancer_answers_until_the_last_second_of_day_7(
     assert submitted.escrow_refund.status is RefundStatus.APPROVED
 
 
+@pytest.mark.rule("ESC-2")
 def test_esc_2_after_7_days_only_silence_answers(
     lifecycle: ContractLifecycle, submitted: Contract, clock: ManualClock
 ) -> None:
@@ -349,6 +375,7 @@ def test_esc_2_after_7_days_only_silence_answers(
     )
 
 
+@pytest.mark.rule("ESC-3")
 def test_esc_3_silence_for_7_days_returns_the_money_to_the_client(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -364,6 +391,7 @@ def test_esc_3_silence_for_7_days_returns_the_money_to_the_client(
     holds(submitted, 0)
 
 
+@pytest.mark.rule("ESC-3")
 def test_esc_3_approval_returns_the_money_and_settles_the_contract(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -376,6 +404,7 @@ def test_esc_3_approval_returns_the_money_and_settles_the_contract(
     assert submitted.deadlines[0].event == "close_feedback"
 
 
+@pytest.mark.rule("ESC-4")
 def test_esc_4_a_dispute_needs_the_freelancers_feedback_first(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -390,6 +419,7 @@ def test_esc_4_a_dispute_needs_the_freelancers_feedback_first(
     )
 
 
+@pytest.mark.rule("ESC-4")
 def test_esc_4_a_disputed_request_waits_for_support(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -405,6 +435,7 @@ def test_esc_4_a_disputed_request_waits_for_support(
     assert submitted.state is S.ENDING
 
 
+@pytest.mark.rule("ESC-SPLIT-D")
 def test_esc_split_d_support_splits_the_held_amount(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -423,6 +454,7 @@ def test_esc_split_d_support_splits_the_held_amount(
     holds(submitted, 0)
 
 
+@pytest.mark.rule("ESC-SPLIT-D")
 def test_esc_split_d_the_shares_must_add_up_to_the_cent(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -446,6 +478,7 @@ def test_esc_split_d_the_shares_must_add_up_to_the_cent(
     )
 
 
+@pytest.mark.rule("ESC-5", "ESC-SPLIT-D")
 def test_esc_5_released_earnings_are_not_part_of_the_request(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:
@@ -469,6 +502,7 @@ def test_esc_5_released_earnings_are_not_part_of_the_request(
     )
 
 
+@pytest.mark.rule("ESC-2", "ESC-3")
 def test_esc_2_only_the_platform_fires_the_lapse(
     lifecycle: ContractLifecycle, submitted: Contract
 ) -> None:

@@ -55,6 +55,7 @@ def refused(
 # --------------------------------------------------------------------------- CTR-HR-3
 
 
+@pytest.mark.rule("CTR-HR-3")
 def test_ctr_hr_3_time_over_the_weekly_limit_is_refused(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -66,6 +67,7 @@ def test_ctr_hr_3_time_over_the_weekly_limit_is_refused(
     assert err.reasons == ("2 hours over the weekly limit of 10 hours for week 2026-03-02",)
 
 
+@pytest.mark.rule("CTR-HR-3")
 def test_ctr_hr_3_time_up_to_the_weekly_limit_is_accepted(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -76,6 +78,7 @@ def test_ctr_hr_3_time_up_to_the_weekly_limit_is_accepted(
     assert hourly.week_at(at(2, 9)).logged == 600
 
 
+@pytest.mark.rule("CTR-HR-3")
 def test_ctr_hr_3_a_lowered_limit_caps_the_invoice(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -89,6 +92,7 @@ def test_ctr_hr_3_a_lowered_limit_caps_the_invoice(
     assert hourly.payments[0].amount == Money(16_000)
 
 
+@pytest.mark.rule("CTR-HR-3")
 def test_ctr_hr_3_a_weekly_limit_is_not_negative(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -98,6 +102,7 @@ def test_ctr_hr_3_a_weekly_limit_is_not_negative(
     assert err.reasons == ("a weekly limit is 0 hours or more, not -1",)
 
 
+@pytest.mark.rule("CTR-HR-3")
 def test_ctr_hr_3_no_limit_means_every_logged_minute_is_billed(
     lifecycle: ContractLifecycle,
 ) -> None:
@@ -112,6 +117,7 @@ def test_ctr_hr_3_no_limit_means_every_logged_minute_is_billed(
 # --------------------------------------------------------------------------- CTR-HR-1, -2
 
 
+@pytest.mark.rule("CTR-HR-1")
 def test_ctr_hr_1_the_client_pauses_and_restarts(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -123,6 +129,7 @@ def test_ctr_hr_1_the_client_pauses_and_restarts(
     assert (hourly.state, hourly.pause_reason) == (S.ACTIVE, None)
 
 
+@pytest.mark.rule("CTR-HR-1")
 def test_ctr_hr_1_no_time_is_logged_while_paused(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -137,6 +144,7 @@ def test_ctr_hr_1_no_time_is_logged_while_paused(
     )
 
 
+@pytest.mark.rule("CTR-HR-2")
 def test_ctr_hr_2_a_billing_pause_ends_only_when_billing_is_fixed(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -153,6 +161,7 @@ def test_ctr_hr_2_a_billing_pause_ends_only_when_billing_is_fixed(
     assert hourly.state is S.ACTIVE
 
 
+@pytest.mark.rule("CTR-HR-2")
 def test_ctr_hr_2_the_platform_does_not_end_a_client_pause(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -164,6 +173,7 @@ def test_ctr_hr_2_the_platform_does_not_end_a_client_pause(
     assert "paused by the client, not for billing" in err.reasons[0]
 
 
+@pytest.mark.rule("CTR-HR-2")
 def test_ctr_hr_2_only_the_platform_pauses_for_billing(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -171,6 +181,7 @@ def test_ctr_hr_2_only_the_platform_pauses_for_billing(
         lifecycle.fire(hourly, "billing_problem", OWNER)
 
 
+@pytest.mark.rule("CTR-TYPE-D")
 def test_ctr_type_d_hourly_events_are_refused_on_a_fixed_price_contract(
     lifecycle: ContractLifecycle,
 ) -> None:
@@ -185,6 +196,7 @@ def test_ctr_type_d_hourly_events_are_refused_on_a_fixed_price_contract(
     )
 
 
+@pytest.mark.rule("CTR-TYPE-D")
 def test_ctr_type_d_milestones_are_refused_on_an_hourly_contract(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -197,6 +209,7 @@ def test_ctr_type_d_milestones_are_refused_on_an_hourly_contract(
 # --------------------------------------------------------------------------- BILL-1, -2
 
 
+@pytest.mark.rule("BILL-1")
 def test_bill_1_sunday_night_time_belongs_to_the_week_that_ends(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -208,6 +221,7 @@ def test_bill_1_sunday_night_time_belongs_to_the_week_that_ends(
     assert [(w.start.day, w.logged) for w in hourly.weeks] == [(2, 30), (9, 45)]
 
 
+@pytest.mark.rule("BILL-1")
 def test_bill_1_time_before_the_contract_started_is_refused(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -219,6 +233,7 @@ def test_bill_1_time_before_the_contract_started_is_refused(
     )
 
 
+@pytest.mark.rule("BILL-1")
 def test_bill_1_time_is_logged_in_positive_minutes(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -228,6 +243,7 @@ def test_bill_1_time_is_logged_in_positive_minutes(
     assert err.reasons == ("time is logged in whole minutes, more than 0, not 0",)
 
 
+@pytest.mark.rule("BILL-2")
 def test_bill_2_last_week_can_be_edited_until_monday_11_59_59(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -240,6 +256,7 @@ def test_bill_2_last_week_can_be_edited_until_monday_11_59_59(
     assert hourly.week_at(at(6)).logged == 90
 
 
+@pytest.mark.rule("BILL-2")
 def test_bill_2_last_week_is_closed_from_monday_12_00(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -255,6 +272,7 @@ def test_bill_2_last_week_is_closed_from_monday_12_00(
     )
 
 
+@pytest.mark.rule("BILL-2")
 def test_bill_2_time_cannot_be_logged_ahead(lifecycle: ContractLifecycle, hourly: Contract) -> None:
     err = refused(lifecycle, hourly, "log_time", FREELANCER, minutes=60, on=at(3))
 
@@ -264,6 +282,7 @@ def test_bill_2_time_cannot_be_logged_ahead(lifecycle: ContractLifecycle, hourly
     )
 
 
+@pytest.mark.rule("BILL-2")
 def test_bill_2_only_logged_time_can_be_deleted(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -275,6 +294,7 @@ def test_bill_2_only_logged_time_can_be_deleted(
     assert err.reasons == ("week 2026-03-02 has only 3 hours logged; 4 hours cannot be deleted",)
 
 
+@pytest.mark.rule("BILL-2")
 def test_bill_2_a_week_emptied_by_deletions_is_not_invoiced(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -286,6 +306,7 @@ def test_bill_2_a_week_emptied_by_deletions_is_not_invoiced(
     assert (fired, hourly.weeks, hourly.payments) == ([], (), ())
 
 
+@pytest.mark.rule("TEAM-8")
 def test_team_8_only_the_agency_member_on_the_contract_logs_time(
     lifecycle: ContractLifecycle,
 ) -> None:
@@ -301,6 +322,7 @@ def test_team_8_only_the_agency_member_on_the_contract_logs_time(
 # --------------------------------------------------------------------------- BILL-3..7
 
 
+@pytest.mark.rule("BILL-3")
 def test_bill_3_nothing_is_invoiced_at_monday_11_59_59(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -312,6 +334,7 @@ def test_bill_3_nothing_is_invoiced_at_monday_11_59_59(
     assert hourly.payments == ()
 
 
+@pytest.mark.rule("BILL-3")
 def test_bill_3_the_week_is_invoiced_once_at_monday_12_00(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -327,6 +350,7 @@ def test_bill_3_the_week_is_invoiced_once_at_monday_12_00(
     assert payment.paid_at == at(9, 12)
 
 
+@pytest.mark.rule("BILL-3")
 def test_bill_3_the_invoice_cannot_be_forced_early(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -342,6 +366,7 @@ def test_bill_3_the_invoice_cannot_be_forced_early(
     )
 
 
+@pytest.mark.rule("BILL-4")
 def test_bill_4_an_ended_hourly_contract_is_ending_until_friday_ends(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -355,6 +380,7 @@ def test_bill_4_an_ended_hourly_contract_is_ending_until_friday_ends(
     assert hourly.state is S.ENDING
 
 
+@pytest.mark.rule("BILL-4")
 def test_bill_4_it_settles_at_saturday_00_00(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -369,6 +395,7 @@ def test_bill_4_it_settles_at_saturday_00_00(
     assert hourly.state is S.ENDED
 
 
+@pytest.mark.rule("BILL-5")
 def test_bill_5_hourly_earnings_are_pending_until_tuesday_23_59_59(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -381,6 +408,7 @@ def test_bill_5_hourly_earnings_are_pending_until_tuesday_23_59_59(
     assert not payment.available_at <= at(17, 23, 59, 59)
 
 
+@pytest.mark.rule("BILL-5")
 def test_bill_5_hourly_earnings_are_available_on_wednesday_00_00(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
@@ -391,6 +419,7 @@ def test_bill_5_hourly_earnings_are_available_on_wednesday_00_00(
     assert at(18).weekday() == 2  # Wednesday
 
 
+@pytest.mark.rule("BILL-7")
 def test_bill_7_only_the_freelancer_side_gives_hourly_pay_back(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -409,6 +438,7 @@ def test_bill_7_only_the_freelancer_side_gives_hourly_pay_back(
 # --------------------------------------------------------------------------- CTR-END-2, -3
 
 
+@pytest.mark.rule("CTR-END-2")
 def test_ctr_end_2_ending_locks_the_work_diary(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -425,6 +455,7 @@ def test_ctr_end_2_ending_locks_the_work_diary(
     )
 
 
+@pytest.mark.rule("CTR-END-3")
 def test_ctr_end_3_time_logged_before_the_end_is_still_invoiced(
     lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
 ) -> None:
@@ -441,6 +472,7 @@ def test_ctr_end_3_time_logged_before_the_end_is_still_invoiced(
     assert check_contract(hourly, at(30)) == []
 
 
+@pytest.mark.rule("CTR-END-3")
 def test_ctr_end_3_an_hourly_contract_with_nothing_to_review_ends_at_once(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:

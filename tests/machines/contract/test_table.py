@@ -112,6 +112,7 @@ def test_no_state_is_terminal_because_money_moves_after_the_end() -> None:
         assert targets <= {S.ENDING, S.ENDED, S.REFUNDED}
 
 
+@pytest.mark.rule("CTR-END-9")
 def test_ctr_end_9_nothing_leads_back_to_work_after_the_end() -> None:
     back = [
         e.event
@@ -215,6 +216,7 @@ def test_a_failing_effect_puts_every_field_and_every_milestone_back(
     assert lifecycle.audit[-1].outcome == "failed"  # type: ignore[index]
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_paying_nothing_is_refused_before_the_milestone_is_touched(
     lifecycle: ContractLifecycle, clock: ManualClock
 ) -> None:

@@ -44,6 +44,7 @@ SECOND = timedelta(seconds=1)
 # --------------------------------------------------------------------------- MS-1
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_funding_below_five_dollars_is_refused(review: MilestoneReview) -> None:
     ms = make_milestone(499)
 
@@ -56,6 +57,7 @@ def test_ms_1_funding_below_five_dollars_is_refused(review: MilestoneReview) -> 
     assert ms.funded == Money(0)
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_refusal_carries_rule_id_and_data(review: MilestoneReview) -> None:
     ms = make_milestone(100)
 
@@ -66,6 +68,7 @@ def test_ms_1_refusal_carries_rule_id_and_data(review: MilestoneReview) -> None:
     assert refused.value.violations[0].data == {"amount": 100, "minimum": 500}
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_exactly_five_dollars_can_be_funded(review: MilestoneReview) -> None:
     ms = make_milestone(500)
 
@@ -75,6 +78,7 @@ def test_ms_1_exactly_five_dollars_can_be_funded(review: MilestoneReview) -> Non
     assert ms.funded == Money(500)
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_a_draft_raised_to_the_minimum_can_be_funded(review: MilestoneReview) -> None:
     ms = make_milestone(300)
 
@@ -87,12 +91,14 @@ def test_ms_1_a_draft_raised_to_the_minimum_can_be_funded(review: MilestoneRevie
 # --------------------------------------------------------------------------- MS-3
 
 
+@pytest.mark.rule("MS-3")
 def test_ms_3_a_draft_can_be_edited(review: MilestoneReview, ms: Milestone) -> None:
     review.fire(ms, "edit", HIRING, amount=Money(7_500), title="Logo, round two")
 
     assert (ms.amount, ms.title, ms.state) == (Money(7_500), "Logo, round two", M.DRAFT)
 
 
+@pytest.mark.rule("MS-3")
 @pytest.mark.parametrize("state", ["funded", "submitted"])
 def test_ms_3_an_active_milestone_cannot_be_edited(
     review: MilestoneReview, ms: Milestone, state: str
@@ -113,6 +119,7 @@ def test_ms_3_an_active_milestone_cannot_be_edited(
 # --------------------------------------------------------------------------- MS-4
 
 
+@pytest.mark.rule("MS-4")
 def test_ms_4_work_cannot_be_submitted_before_funding(
     review: MilestoneReview, ms: Milestone
 ) -> None:
@@ -126,6 +133,7 @@ def test_ms_4_work_cannot_be_submitted_before_funding(
     assert ms.deadlines == ()
 
 
+@pytest.mark.rule("MS-4")
 def test_ms_4_funding_charges_the_amount_into_escrow(
     review: MilestoneReview, funded: Milestone
 ) -> None:
@@ -133,6 +141,7 @@ def test_ms_4_funding_charges_the_amount_into_escrow(
     assert funded.held == Money(20_000)
 
 
+@pytest.mark.rule("MS-4")
 def test_ms_4_work_can_be_submitted_once_funded(review: MilestoneReview, funded: Milestone) -> None:
     review.fire(funded, "submit", FREELANCER)
 
@@ -142,6 +151,7 @@ def test_ms_4_work_can_be_submitted_once_funded(review: MilestoneReview, funded:
 # --------------------------------------------------------------------------- MS-SUBMIT-1
 
 
+@pytest.mark.rule("MS-SUBMIT-1")
 @pytest.mark.parametrize("actor", [AGENCY_OWNER, BUSINESS_MANAGER, AGENCY_MEMBER])
 def test_ms_submit_1_agency_staff_submit_for_an_agency_contract(
     review: MilestoneReview, actor: object
@@ -154,6 +164,7 @@ def test_ms_submit_1_agency_staff_submit_for_an_agency_contract(
     assert ms.state is M.SUBMITTED
 
 
+@pytest.mark.rule("MS-SUBMIT-1")
 def test_ms_submit_1_a_client_cannot_submit(review: MilestoneReview, funded: Milestone) -> None:
     with pytest.raises(NotPermitted, match="may be done only by the agency member") as denied:
         review.fire(funded, "submit", OWNER)
@@ -163,6 +174,7 @@ def test_ms_submit_1_a_client_cannot_submit(review: MilestoneReview, funded: Mil
     assert funded.state is M.FUNDED
 
 
+@pytest.mark.rule("MS-SUBMIT-1")
 def test_ms_submit_1_another_freelancer_cannot_submit(
     review: MilestoneReview, funded: Milestone
 ) -> None:
@@ -170,6 +182,7 @@ def test_ms_submit_1_another_freelancer_cannot_submit(
         review.fire(funded, "submit", OTHER_FREELANCER)
 
 
+@pytest.mark.rule("MS-SUBMIT-1")
 def test_ms_submit_1_a_freelancer_cannot_submit_for_an_agency_contract(
     review: MilestoneReview,
 ) -> None:
@@ -180,6 +193,7 @@ def test_ms_submit_1_a_freelancer_cannot_submit_for_an_agency_contract(
         review.fire(ms, "submit", FREELANCER)
 
 
+@pytest.mark.rule("MS-SUBMIT-1")
 def test_ms_submit_1_another_agencys_member_cannot_submit(review: MilestoneReview) -> None:
     ms = make_milestone(agency=True)
     review.fire(ms, "fund", OWNER)
@@ -191,11 +205,13 @@ def test_ms_submit_1_another_agencys_member_cannot_submit(review: MilestoneRevie
 # --------------------------------------------------------------------------- MS-REVIEW-1
 
 
+@pytest.mark.rule("MS-REVIEW-1")
 def test_ms_review_1_submission_starts_a_14_day_review(submitted: Milestone) -> None:
     assert submitted.submitted_at == START
     assert submitted.review_due == START + FOURTEEN_DAYS
 
 
+@pytest.mark.rule("MS-REVIEW-1")
 @pytest.mark.parametrize("event", ["approve", "request_changes"])
 def test_ms_review_1_client_can_act_one_second_before_the_deadline(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock, event: str
@@ -207,6 +223,7 @@ def test_ms_review_1_client_can_act_one_second_before_the_deadline(
     assert submitted.state is (M.APPROVED if event == "approve" else M.CHANGES_REQUESTED)
 
 
+@pytest.mark.rule("MS-REVIEW-1")
 @pytest.mark.parametrize("event", ["approve", "request_changes"])
 def test_ms_review_1_client_cannot_act_once_the_window_has_closed(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock, event: str
@@ -223,6 +240,7 @@ def test_ms_review_1_client_cannot_act_once_the_window_has_closed(
 # --------------------------------------------------------------------------- MS-REVIEW-2
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_nothing_is_approved_one_second_before_the_deadline(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -232,6 +250,7 @@ def test_ms_review_2_nothing_is_approved_one_second_before_the_deadline(
     assert submitted.state is M.SUBMITTED
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_the_lapse_approves_exactly_once_at_the_deadline(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -248,6 +267,7 @@ def test_ms_review_2_the_lapse_approves_exactly_once_at_the_deadline(
     assert [d.event for d in submitted.history].count("review_lapse") == 1
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_the_system_cannot_fire_the_lapse_early(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -262,6 +282,7 @@ def test_ms_review_2_the_system_cannot_fire_the_lapse_early(
     assert submitted.state is M.SUBMITTED
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_nothing_fires_after_a_manual_approval(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -275,6 +296,7 @@ def test_ms_review_2_nothing_fires_after_a_manual_approval(
     assert submitted.deadlines == ()
 
 
+@pytest.mark.rule("MS-REVIEW-2")
 def test_ms_review_2_only_the_system_fires_the_lapse(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -287,6 +309,7 @@ def test_ms_review_2_only_the_system_fires_the_lapse(
 # --------------------------------------------------------------------------- MS-REVIEW-3
 
 
+@pytest.mark.rule("MS-REVIEW-3")
 def test_ms_review_3_changes_requested_one_second_before_cancel_the_auto_approval(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -304,6 +327,7 @@ def test_ms_review_3_changes_requested_one_second_before_cancel_the_auto_approva
 # --------------------------------------------------------------------------- MS-REVIEW-4
 
 
+@pytest.mark.rule("MS-REVIEW-4")
 @pytest.mark.parametrize("wait", [timedelta(hours=1), timedelta(days=13), timedelta(days=40)])
 def test_ms_review_4_a_resubmission_always_restarts_the_14_days(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock, wait: timedelta
@@ -319,6 +343,7 @@ def test_ms_review_4_a_resubmission_always_restarts_the_14_days(
     assert submitted.submissions == 2
 
 
+@pytest.mark.rule("MS-REVIEW-4")
 def test_ms_review_4_the_old_deadline_is_superseded(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -339,6 +364,7 @@ def test_ms_review_4_the_old_deadline_is_superseded(
 # --------------------------------------------------------------------------- MS-REVIEW-5
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_approving_without_an_amount_releases_everything(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -347,6 +373,7 @@ def test_ms_review_5_approving_without_an_amount_releases_everything(
     assert (submitted.released, submitted.held) == (Money(20_000), Money(0))
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_a_partial_release_leaves_the_rest_held(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -357,6 +384,7 @@ def test_ms_review_5_a_partial_release_leaves_the_rest_held(
     assert submitted.state is M.APPROVED
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_releasing_more_charges_the_extra(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -367,6 +395,7 @@ def test_ms_review_5_releasing_more_charges_the_extra(
     assert submitted.held == Money(0)
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_an_approval_must_release_something(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -377,6 +406,7 @@ def test_ms_review_5_an_approval_must_release_something(
     assert submitted.state is M.SUBMITTED
 
 
+@pytest.mark.rule("MS-REVIEW-1", "MS-REVIEW-5")
 def test_ms_review_5_every_violated_rule_is_reported(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -388,6 +418,7 @@ def test_ms_review_5_every_violated_rule_is_reported(
     assert refused.value.rule_ids == ("MS-REVIEW-1", "MS-REVIEW-5")
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 @pytest.mark.parametrize("actor", [SOURCING, FREELANCER, OTHER_CLIENT])
 def test_ms_review_5_only_the_clients_deciders_approve(
     review: MilestoneReview, submitted: Milestone, actor: object
@@ -401,6 +432,7 @@ def test_ms_review_5_only_the_clients_deciders_approve(
 # --------------------------------------------------------------------------- MS-REVIEW-6
 
 
+@pytest.mark.rule("MS-REVIEW-6")
 @pytest.mark.parametrize("actor", CLIENT_SIDE)
 def test_ms_review_6_client_releases_without_a_submission(
     review: MilestoneReview, funded: Milestone, actor: object
@@ -412,6 +444,7 @@ def test_ms_review_6_client_releases_without_a_submission(
     assert funded.submissions == 0
 
 
+@pytest.mark.rule("MS-REVIEW-5")
 def test_ms_review_5_a_release_without_a_submission_must_release_something(
     review: MilestoneReview, funded: Milestone
 ) -> None:
@@ -425,6 +458,7 @@ def test_ms_review_5_a_release_without_a_submission_must_release_something(
     assert (funded.state, funded.released) == (M.FUNDED, Money(0))
 
 
+@pytest.mark.rule("MS-REVIEW-6")
 def test_ms_review_6_a_freelancer_cannot_release(
     review: MilestoneReview, funded: Milestone
 ) -> None:
@@ -435,6 +469,7 @@ def test_ms_review_6_a_freelancer_cannot_release(
 # --------------------------------------------------------------------------- MS-PAY-1
 
 
+@pytest.mark.rule("MS-PAY-1")
 def test_ms_pay_1_released_money_is_pending_for_five_days(
     review: MilestoneReview, submitted: Milestone, clock: ManualClock
 ) -> None:
@@ -447,6 +482,7 @@ def test_ms_pay_1_released_money_is_pending_for_five_days(
     assert submitted.is_available(released_at + timedelta(days=5))
 
 
+@pytest.mark.rule("MS-PAY-1")
 def test_ms_pay_1_an_automatic_release_is_pending_from_the_deadline(
     review: MilestoneReview, submitted: Milestone
 ) -> None:
@@ -455,6 +491,7 @@ def test_ms_pay_1_an_automatic_release_is_pending_from_the_deadline(
     assert submitted.available_at == START + FOURTEEN_DAYS + timedelta(days=5)
 
 
+@pytest.mark.rule("MS-1")
 def test_ms_1_applies_in_the_milestones_own_currency(review: MilestoneReview) -> None:
     ms = Milestone(
         id="M-9", contract="C-9", client="co-1", freelancer="fl-1", amount=Money(499, "EUR")

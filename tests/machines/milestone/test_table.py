@@ -202,6 +202,7 @@ def test_available_lists_what_each_side_may_do(review: MilestoneReview, clock: M
     assert review.available(ms, OWNER) == ()
 
 
+@pytest.mark.rule("MS-1")
 def test_explain_says_why_not_without_changing_anything(
     review: MilestoneReview, clock: ManualClock
 ) -> None:
