@@ -56,7 +56,10 @@ from statemachines.machines.job import JOB, Job, JobPosting, JobState
 from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
+from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
+from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.market import Marketplace, MemoryStore, Store
+from statemachines.marketplace.unit_of_work import retry
 from statemachines.rules import RULES, Rule
 
 __all__ = [
@@ -74,9 +77,11 @@ __all__ = [
     "AccountState",
     "AccountType",
     "Actor",
+    "AlreadyExists",
     "Attempt",
     "Clock",
     "ClockError",
+    "ConcurrentModification",
     "Contract",
     "ContractFact",
     "ContractKind",
@@ -107,6 +112,7 @@ __all__ = [
     "NaiveDatetime",
     "NotPermitted",
     "Obligations",
+    "Outcome",
     "Proposal",
     "ProposalFlow",
     "ProposalState",
@@ -125,5 +131,6 @@ __all__ = [
     "Violation",
     "Workflow",
     "from_dict",
+    "retry",
     "to_dict",
 ]

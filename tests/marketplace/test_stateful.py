@@ -50,9 +50,12 @@ checks the names: a random run may miss one, and a flaky test helps nobody.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -93,7 +96,7 @@ from statemachines.marketplace.invariants import (
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
-from statemachines.marketplace.market import Marketplace, Terms
+from statemachines.marketplace.market import Terms
 from tests.conftest import START
 from tests.machines.account.conftest import (
     ADA,
@@ -115,6 +118,7 @@ from tests.machines.account.conftest import (
     SUP,
     TOM,
 )
+from tests.marketplace.conftest import assert_stored, open_market
 
 AO_FL = Actor("ao", Role.FREELANCER, party="ao")
 AM_FL = Actor("am", Role.FREELANCER, party="am")
@@ -256,12 +260,16 @@ SWARMS = st.builds(
 class MarketplaceMachine(RuleBasedStateMachine):
     """Random people act on a small marketplace while time runs."""
 
+    STORE = "memory"
+    """The store each run uses (``memory`` or ``sqlite``: a new file per run)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.swarm = Swarm()
         self.reached: set[str] = set()
         self.clock = ManualClock(START)
-        m = self.market = Marketplace(clock=self.clock)
+        self.folder = Path(tempfile.mkdtemp(prefix="market-")) if self.STORE == "sqlite" else None
+        m = self.market = open_market(self.STORE, self.folder or Path(), self.clock)
         for acc in (
             Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"),
             Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"),
@@ -590,14 +598,19 @@ class MarketplaceMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         REACHED.update(self.reached)
+        if self.folder is not None:
+            assert_stored(self.market)
+            self.market.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def test_marketplace_swarm_reaches_rare_states(
-    record_property: Callable[[str, object], None],
+    record_property: Callable[[str, object], None], store: str
 ) -> None:
     """The state machine under the current profile; under ``ci`` every rare state is reached."""
     REACHED.clear()
-    run_state_machine_as_test(MarketplaceMachine, settings=settings())
+    machine = type(f"MarketplaceOn{store.title()}", (MarketplaceMachine,), {"STORE": store})
+    run_state_machine_as_test(machine, settings=settings())
     reached = dict(sorted(REACHED.items()))
     record_property("rare_states_reached", reached)
     assert set(reached) <= set(RARE_STATES)
