@@ -1,0 +1,239 @@
+"""Checks generated from a machine table, shared by the tests of the machines added for issue 17.
+
+Each machine's ``test_table.py`` calls these with its own spec, workflow and aggregates:
+
+* every (state, event) pair with neither an edge nor a forbidden row is illegal and changes
+  nothing (:func:`illegal_pairs`, :func:`assert_illegal`);
+* a snapshot round-trips through JSON, and a restored aggregate keeps its state and deadlines
+  (:func:`assert_round_trip`);
+* replaying the history onto the first snapshot reproduces the aggregate (:func:`assert_replays`).
+
+The property tests share :class:`TableMachine`, a Hypothesis state machine whose reference
+model is the table itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from statemachines import (
+    SYSTEM,
+    Actor,
+    IllegalTransition,
+    InvalidPayload,
+    MachineSpec,
+    ManualClock,
+    NotPermitted,
+    TransitionRefused,
+    Workflow,
+    from_dict,
+    to_dict,
+)
+from statemachines.rules import RULES
+from tests.conftest import START
+
+# rule-catalogue: not rule tests
+
+
+def illegal_pairs(spec: MachineSpec[Any, Any]) -> list[tuple[enum.Enum, str]]:
+    """Every (state, event) with no edge and no documented refusal."""
+    states: list[enum.Enum] = list(spec.states.__members__.values())
+    return [
+        (state, event)
+        for state, event in itertools.product(states, spec.events)
+        if not spec.edges_from(state, event) and spec.forbidden_from(state, event) is None
+    ]
+
+
+def pair_ids(pairs: Sequence[tuple[enum.Enum, str]]) -> list[str]:
+    """Readable test ids: ``draft-accept``."""
+    return [f"{s.value}-{e}" for s, e in pairs]
+
+
+def actor_for(spec: MachineSpec[Any, Any], event: str, people: Sequence[Actor]) -> Actor:
+    """Someone whose role may fire *event* somewhere, the platform first."""
+    roles = {r for e in spec.edges if e.event == event for r in e.roles}
+    if SYSTEM.role in roles:
+        return SYSTEM
+    return next(p for p in people if p.role in roles)
+
+
+def assert_illegal(
+    workflow: Workflow[Any, Any], aggregate: Any, state: enum.Enum, event: str, actor: Actor
+) -> None:
+    """Put *aggregate* in *state*; *event* must be illegal there and change nothing."""
+    aggregate.state = state
+    before = to_dict(aggregate)
+
+    with pytest.raises(IllegalTransition, match=f"cannot '{event}' "):
+        workflow.fire(aggregate, event, actor)
+
+    assert to_dict(aggregate) == before
+    assert workflow.audit[-1].outcome == "illegal"  # type: ignore[index]
+
+
+def assert_round_trip(aggregate: Any) -> Any:
+    """A JSON snapshot restores an equal aggregate, history and deadlines included."""
+    restored = from_dict(json.loads(json.dumps(to_dict(aggregate))))
+
+    assert restored == aggregate
+    assert restored.history == aggregate.history
+    assert restored.deadlines == aggregate.deadlines
+    assert restored.state is aggregate.state
+    return restored
+
+
+def assert_replays(
+    workflow_type: type[Workflow[Any, Any]], first: Mapping[str, Any], agg: Any
+) -> None:
+    """Replaying *agg*'s history onto its *first* snapshot reproduces it exactly."""
+    replayed = workflow_type(clock=ManualClock(START)).replay(from_dict(dict(first)), agg.history)
+
+    assert replayed == agg
+    assert to_dict(replayed) == to_dict(agg)
+
+
+STEPS = (  # Hypothesis draws the first ones most: the small steps that keep windows open
+    timedelta(hours=1),
+    timedelta(seconds=1),
+    timedelta(days=1),
+    timedelta(days=2, hours=23, minutes=59, seconds=59),
+    timedelta(days=3),
+    timedelta(days=7),
+    timedelta(days=30),
+)
+
+
+class TableMachine(RuleBasedStateMachine):
+    """Random actors, events, arguments and clock moves against one machine's table.
+
+    A subclass sets :attr:`spec`, :attr:`workflow_type`, :attr:`actors` and
+    :meth:`aggregates` (one or more aggregates of the machine), and may give
+    :meth:`payloads` (argument choices per event) and its own invariants. Checked after
+    every attempt: an event with no edge (nor forbidden row) is illegal; any failure
+    changes nothing; an accepted event lands on the target of one of its edges; a refusal
+    cites only defined rule IDs; a terminal state is never left; deadlines fire once, in
+    time order. :attr:`reached` collects the states entered, across the whole run.
+    """
+
+    spec: ClassVar[MachineSpec[Any, Any]]
+    workflow_type: ClassVar[type[Workflow[Any, Any]]]
+    actors: ClassVar[Sequence[Actor]]
+    steps: ClassVar[Sequence[timedelta]] = STEPS
+    start: ClassVar[datetime] = START
+    reached: ClassVar[set[str]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = ManualClock(self.start)
+        self.workflow = self.make_workflow()
+        self.items = self.aggregates()
+
+    def make_workflow(self) -> Workflow[Any, Any]:
+        """The workflow under test (a subclass may give it facts)."""
+        return self.workflow_type(clock=self.clock)
+
+    def aggregates(self) -> list[Any]:
+        """The aggregates the run works on."""
+        raise NotImplementedError
+
+    @initialize()
+    def start_up(self) -> None:
+        """Runs once before the random steps: calls :meth:`prepare`."""
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Set some aggregates going before the random steps (none by default)."""
+
+    def payloads(self, event: str, agg: Any) -> st.SearchStrategy[dict[str, Any]]:
+        """Arguments to try for *event* on *agg*; none by default."""
+        return st.just({})
+
+    def _edges(self, event: str) -> list[Any]:
+        return [e for e in self.spec.edges if e.event == event]
+
+    @rule(data=st.data())
+    def fire(self, data: st.DataObject) -> None:
+        """Some actor fires some event with some arguments on some aggregate."""
+        agg = data.draw(st.sampled_from(self.items), label="aggregate")
+        event = data.draw(st.sampled_from(self.spec.events), label="event")
+        # Half the time someone whose role the table names for the event (party unchecked),
+        # otherwise anyone: strangers are tried, but the machine still moves.
+        named = [a for a in self.actors if any(a.role in e.roles for e in self._edges(event))]
+        anyone = st.sampled_from(list(self.actors))
+        choice = st.one_of(st.sampled_from(named), anyone) if named else anyone
+        actor = data.draw(choice, label="actor")
+        payload = data.draw(self.payloads(event, agg), label="payload")
+        before = to_dict(agg)
+        state = agg.state
+        edges = self.spec.edges_from(state, event)
+        try:
+            decision = self.workflow.fire(agg, event, actor, **payload)
+        except IllegalTransition:
+            assert not edges, f"{event} from {state} has an edge but was called illegal"
+            assert self.spec.forbidden_from(state, event) is None
+            assert to_dict(agg) == before
+        except TransitionRefused as err:
+            assert edges or self.spec.forbidden_from(state, event) is not None, err
+            assert set(err.rule_ids) <= set(RULES), err.rule_ids
+            assert to_dict(agg) == before
+        except (NotPermitted, InvalidPayload) as err:
+            assert edges or self.spec.forbidden_from(state, event) is not None, err
+            assert to_dict(agg) == before
+        else:
+            assert state not in self.spec.terminal, f"{state} is final but {event} left it"
+            assert decision.target in {e.target for e in edges}
+            assert agg.state is decision.target
+            type(self).reached.add(agg.state.value)
+
+    @rule(data=st.data())
+    def time_passes(self, data: st.DataObject) -> None:
+        """The clock moves; deadlines due by then fire, in time order, once each."""
+        step = data.draw(st.sampled_from(list(self.steps)), label="step")
+        self.clock.advance(seconds=step.total_seconds())
+        for agg in self.items:
+            fired = self.workflow.advance(agg)
+            times = [d.at for d in fired]
+            assert times == sorted(times), "deadlines fire in time order"
+            assert all(d.deadline is not None for d in fired)
+            assert not [d for d in agg.deadlines if d.due <= self.clock.now()], "all due fired"
+            type(self).reached.add(agg.state.value)
+
+    @precondition(lambda self: any(agg.deadlines for agg in self.items))
+    @rule(early=st.booleans())
+    def near_a_deadline(self, early: bool) -> None:
+        """Jump to one second before the next deadline (nothing fires), or onto it."""
+        due = min(d.due for agg in self.items for d in agg.deadlines)
+        target = due - timedelta(seconds=1) if early else due
+        if target < self.clock.now():
+            return
+        self.clock.set(target)
+        for agg in self.items:
+            fired = self.workflow.advance(agg)
+            if early:
+                assert fired == []
+            type(self).reached.add(agg.state.value)
+
+    @invariant()
+    def terminal_states_hold_no_deadline(self) -> None:
+        """A finished aggregate has nothing left to fire."""
+        for agg in self.items:
+            if agg.state in self.spec.terminal:
+                assert agg.deadlines == ()
+
+
+def reached_every_state(
+    spec: MachineSpec[Any, Any], reached: set[str], initial: bool = True
+) -> list[str]:
+    """The states of *spec* a property run never entered (the initial one counts as entered)."""
+    seen = set(reached) | ({spec.initial.value} if initial else set())
+    return [s.value for s in spec.states if s.value not in seen]
