@@ -15,6 +15,7 @@ model is the table itself.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import json
 from collections.abc import Mapping, Sequence
@@ -137,6 +138,8 @@ class TableMachine(RuleBasedStateMachine):
         self.clock = ManualClock(self.start)
         self.workflow = self.make_workflow()
         self.items = self.aggregates()
+        self.seen: set[enum.Enum] = {a.state for a in self.items}
+        """States entered in this run (the draws may depend on it: it is the run's own)."""
 
     def make_workflow(self) -> Workflow[Any, Any]:
         """The workflow under test (a subclass may give it facts)."""
@@ -150,38 +153,69 @@ class TableMachine(RuleBasedStateMachine):
     def start_up(self) -> None:
         """Runs once before the random steps: calls :meth:`prepare`."""
         self.prepare()
+        for agg in self.items:
+            self._entered(agg)
 
     def prepare(self) -> None:
         """Set some aggregates going before the random steps (none by default)."""
 
     def payloads(self, event: str, agg: Any) -> st.SearchStrategy[dict[str, Any]]:
-        """Arguments to try for *event* on *agg*; none by default."""
-        return st.just({})
+        """Arguments to try for *event* on *agg*; none by default.
+
+        Return strategies built once (module constants), not new ones per call, and no
+        ``builds``/``map`` over lambdas: Hypothesis compiles a lambda's source for its repr
+        on every draw. :meth:`finish` turns drawn values into arguments (cents to amounts).
+        """
+        return _NOTHING
+
+    def finish(self, event: str, drawn: dict[str, Any]) -> dict[str, Any]:
+        """The event's arguments from what :meth:`payloads` drew (unchanged by default)."""
+        return drawn
+
+    def _permits(self, agg: Any, actor: Actor, edge: Any) -> bool:
+        authorize = self.spec.authorize
+        if actor.role not in edge.roles:
+            return False
+        return authorize is None or authorize(agg, actor, edge) is None
+
+    def _entered(self, agg: Any) -> None:
+        self.seen.add(agg.state)
+        type(self).reached.add(agg.state.value)
 
     @staticmethod
-    def _either(preferred: Sequence[Any], anything: Sequence[Any]) -> st.SearchStrategy[Any]:
-        every = st.sampled_from(list(anything))
-        return st.one_of(st.sampled_from(list(preferred)), every) if preferred else every
+    def _pick(
+        data: st.DataObject, preferred: Sequence[Any], anything: Sequence[Any], label: str
+    ) -> Any:
+        # Strategies are built once per (preferred, size) shape: building them on every
+        # step costs more than running the machine.
+        chosen = tuple(i for i, x in enumerate(anything) if any(x is p for p in preferred))
+        return anything[data.draw(_either(chosen, len(anything)), label=label)]
 
     @rule(data=st.data())
     def fire(self, data: st.DataObject) -> None:
         """Some actor fires some event with some arguments on some aggregate."""
         # Half the time a draw favours what can move: an aggregate not finished yet, an event
-        # with an edge from its state, an actor the table lets fire it; otherwise anything.
+        # with an edge from its state (one leading to a state not reached yet, if any), an
+        # actor the table lets fire it; otherwise anything.
         live = [a for a in self.items if a.state not in self.spec.terminal]
-        agg = data.draw(self._either(live, self.items), label="aggregate")
+        agg = self._pick(data, live, self.items, "aggregate")
         moves = [e for e in self.spec.events if self.spec.edges_from(agg.state, e)]
-        event = data.draw(self._either(moves, self.spec.events), label="event")
-        allowed = [
-            a
-            for a in self.actors
-            if not isinstance(self.workflow.explain(agg, event, a).error, NotPermitted)
+        new = [
+            e
+            for e in moves
+            if any(x.target not in self.seen for x in self.spec.edges_from(agg.state, e))
         ]
-        actor = data.draw(self._either(allowed, list(self.actors)), label="actor")
-        payload = data.draw(self.payloads(event, agg), label="payload")
+        event = (
+            self._pick(data, new, moves, "event")
+            if new
+            else self._pick(data, moves, self.spec.events, "event")
+        )
+        edges = self.spec.edges_from(agg.state, event)
+        allowed = [a for a in self.actors if any(self._permits(agg, a, e) for e in edges)]
+        actor = self._pick(data, allowed, self.actors, "actor")
+        payload = self.finish(event, data.draw(self.payloads(event, agg), label="payload"))
         before = to_dict(agg)
         state = agg.state
-        edges = self.spec.edges_from(state, event)
         try:
             decision = self.workflow.fire(agg, event, actor, **payload)
         except IllegalTransition:
@@ -199,7 +233,7 @@ class TableMachine(RuleBasedStateMachine):
             assert state not in self.spec.terminal, f"{state} is final but {event} left it"
             assert decision.target in {e.target for e in edges}
             assert agg.state is decision.target
-            type(self).reached.add(agg.state.value)
+            self._entered(agg)
 
     @rule(data=st.data())
     def time_passes(self, data: st.DataObject) -> None:
@@ -212,7 +246,7 @@ class TableMachine(RuleBasedStateMachine):
             assert times == sorted(times), "deadlines fire in time order"
             assert all(d.deadline is not None for d in fired)
             assert not [d for d in agg.deadlines if d.due <= self.clock.now()], "all due fired"
-            type(self).reached.add(agg.state.value)
+            self._entered(agg)
 
     @precondition(lambda self: any(agg.deadlines for agg in self.items))
     @rule(early=st.sampled_from([True, False]))  # one second early is drawn more
@@ -227,7 +261,7 @@ class TableMachine(RuleBasedStateMachine):
             fired = self.workflow.advance(agg)
             if early:
                 assert fired == []
-            type(self).reached.add(agg.state.value)
+            self._entered(agg)
 
     @invariant()
     def terminal_states_hold_no_deadline(self) -> None:
@@ -235,6 +269,16 @@ class TableMachine(RuleBasedStateMachine):
         for agg in self.items:
             if agg.state in self.spec.terminal:
                 assert agg.deadlines == ()
+
+
+_NOTHING: st.SearchStrategy[dict[str, Any]] = st.just({})
+
+
+@functools.cache
+def _either(preferred: tuple[int, ...], size: int) -> st.SearchStrategy[int]:
+    """An index below *size*: half the time one of *preferred*, otherwise any."""
+    every = st.integers(0, size - 1)
+    return st.one_of(st.sampled_from(preferred), every) if preferred else every
 
 
 def reached_every_state(

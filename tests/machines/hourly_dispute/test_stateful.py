@@ -26,6 +26,8 @@ from tests.machines.hourly_dispute import conftest as people
 
 H = HourlyDisputeState
 MINUTES = st.sampled_from([120, 600, 1, 59, 599, 0, 601, -1])  # valid ones first: drawn more
+FILE = st.fixed_dictionaries({"minutes": MINUTES})
+NOTHING: st.SearchStrategy[dict[str, Any]] = st.just({})
 REVIEW = st.fixed_dictionaries(
     {},
     optional={
@@ -77,10 +79,10 @@ class HourlyDisputeMachine(tables.TableMachine):
 
     def payloads(self, event: str, agg: Any) -> st.SearchStrategy[dict[str, Any]]:
         if event == "file":
-            return st.builds(lambda m: {"minutes": m}, MINUTES)
+            return FILE
         if event == "decide":
             return REVIEW
-        return st.just({})
+        return NOTHING
 
     @invariant()
     def money_is_split_exactly(self) -> None:

@@ -26,6 +26,9 @@ from tests.machines.refund_request import conftest as people
 R = RefundRequestState
 CENTS = st.sampled_from([10_000, 2_500, 40_000, 1, 0, 40_001])
 BALANCES = st.sampled_from([100_000, 2_500, 0])
+REQUEST = st.fixed_dictionaries({"amount": CENTS})
+GRANT = st.fixed_dictionaries({"amount": CENTS, "balance": BALANCES})
+NOTHING: st.SearchStrategy[dict[str, Any]] = st.just({})
 
 
 class RefundRequestMachine(tables.TableMachine):
@@ -63,12 +66,13 @@ class RefundRequestMachine(tables.TableMachine):
 
     def payloads(self, event: str, agg: Any) -> st.SearchStrategy[dict[str, Any]]:
         if event == "request":
-            return st.builds(lambda c: {"amount": Money(c)}, CENTS)
+            return REQUEST
         if event == "give_refund":
-            return st.builds(
-                lambda c, b: {"amount": Money(c), "balance": Money(b)}, CENTS, BALANCES
-            )
-        return st.just({})
+            return GRANT
+        return NOTHING
+
+    def finish(self, event: str, drawn: dict[str, Any]) -> dict[str, Any]:
+        return {name: Money(cents) for name, cents in drawn.items()}
 
     @invariant()
     def grants_stay_within_the_request(self) -> None:
