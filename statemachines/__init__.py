@@ -127,3 +127,7 @@ __all__ = [
     "from_dict",
     "to_dict",
 ]
+
+# Importing the machines' invariants registers them with the snapshot loader (last, so that
+# the machines above are built in the order they are listed).
+from statemachines.machines import invariants as _invariants  # noqa: F401

@@ -6,6 +6,3 @@ and team membership. They import only the core and the rules; what crosses machi
 (a suspension pausing contracts, an accepted offer starting one) is the
 marketplace's, a layer above.
 """
-
-# Loading the machines registers their invariants with the snapshot loader.
-from statemachines.machines import invariants as invariants
