@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
-import statemachines  # noqa: F401  (importing the package builds every machine)
+import statemachines  # importing the package builds every machine
 from statemachines.core.actors import Role
 from statemachines.core.clock import ManualClock, SystemClock, format_utc
 from statemachines.core.engine import SPECS_BY_MODEL, MachineSpec, Verdict
@@ -427,6 +427,9 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="statemachines",
         description="A freelance marketplace's workflows as guarded state machines.",
+    )
+    top.add_argument(
+        "--version", action="version", version=f"statemachines {statemachines.__version__}"
     )
     sub = top.add_subparsers(dest="command")
     sub.add_parser("summary", help="print every machine's states, transitions and rule IDs")
