@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_snapshots.py [--quick]``. Both are meas
 one run on the same snapshots (``tests/core/fixtures/``, written by v0.1), and the
 script prints ratios, not absolute targets.
 
-What is measured, per fixture (microseconds per call, best of several rounds):
+What is measured, per fixture (microseconds per call, best of interleaved rounds):
 
 * load: ``from_dict`` of v0.1 (``benchmarks/snapshots_v01.py``, the anchor) and of today,
   which does more: besides the types it checks that the history leads to the state, the
@@ -36,15 +36,20 @@ from statemachines.core.engine import SPECS
 FIXTURES = Path(__file__).parent.parent / "tests" / "core" / "fixtures"
 
 
-def per_call(fn: Callable[[], object], n: int, rounds: int) -> float:
-    """Best time of *rounds* runs of *n* calls, in microseconds per call."""
-    best = float("inf")
+def per_call(fns: list[Callable[[], object]], n: int, rounds: int) -> list[float]:
+    """Best time of *rounds* runs of *n* calls of each function, in microseconds per call.
+
+    The rounds are interleaved (a round of each function in turn), so that a busy machine
+    slows every contender alike.
+    """
+    best = [float("inf")] * len(fns)
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, time.perf_counter() - start)
-    return best / n * 1e6
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [b / n * 1e6 for b in best]
 
 
 def _structure_only(data: dict[str, Any]) -> Callable[[], object]:
@@ -57,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls (a smoke run)")
     args = parser.parse_args()
-    n, rounds = (200, 3) if args.quick else (2_000, 7)
+    n, rounds = (200, 3) if args.quick else (1_000, 9)
 
     print(f"{'snapshot':<24}{'':>6}{'v0.1 us':>10}{'today us':>10}{'ratio':>8}   today's load")
     loads, dumps = [], []
@@ -67,16 +72,23 @@ def main() -> None:
         assert v01.from_dict(data) == aggregate
         assert v01.to_dict(aggregate) == snapshots.to_dict(aggregate) == data
 
-        old = per_call(partial(v01.from_dict, data), n, rounds)
-        new = per_call(partial(snapshots.from_dict, data), n, rounds)
-        converter = per_call(_structure_only(data), n, rounds)
+        old, new, converter = per_call(
+            [
+                partial(v01.from_dict, data),
+                partial(snapshots.from_dict, data),
+                _structure_only(data),
+            ],
+            n,
+            rounds,
+        )
         loads.append(new / old)
         print(
             f"{path.stem:<24}{'load':>6}{old:>10.1f}{new:>10.1f}{new / old:>7.2f}x"
             f"   converter {converter:.1f}, invariants {new - converter:.1f}"
         )
-        old = per_call(partial(v01.to_dict, aggregate), n, rounds)
-        new = per_call(partial(snapshots.to_dict, aggregate), n, rounds)
+        old, new = per_call(
+            [partial(v01.to_dict, aggregate), partial(snapshots.to_dict, aggregate)], n, rounds
+        )
         dumps.append(new / old)
         print(f"{'':<24}{'dump':>6}{old:>10.1f}{new:>10.1f}{new / old:>7.2f}x")
     print(
