@@ -228,7 +228,7 @@ def test_explain_with_arguments_checks_the_guards_that_read_them(
     [
         (["explain", "{snap}", "--with", "colour=red"], "has no event argument 'colour'"),
         (["explain", "{snap}", "--with", "amount"], "write NAME=VALUE"),
-        (["explain", "{snap}", "--with", "amount=lots"], "--with an amount is text"),
+        (["explain", "{snap}", "--with", "amount=lots"], "--with amount: an amount is text"),
         (["explain", "{dir}/missing.json"], "missing.json: no such file"),
         (["explain", "{dir}/bad.json"], "bad.json:1: malformed JSON"),
         (["explain", "{dir}/lost.json"], "unknown snapshot schema"),
