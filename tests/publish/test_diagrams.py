@@ -1,7 +1,5 @@
 """Diagrams are drawn from the machine tables: every row, readable labels, stable output."""
 
-# rule-catalogue: not rule tests (rule IDs appear here as data about the docs)
-
 from __future__ import annotations
 
 import re
