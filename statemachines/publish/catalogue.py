@@ -559,6 +559,7 @@ def by_topic(rules: Iterable[Rule]) -> list[tuple[Topic, list[Rule]]]:
     groups: dict[str, list[Rule]] = {}
     for rule in rules:
         groups.setdefault(topic_of(rule.id).slug, []).append(rule)
+
     def order(topic: Topic) -> Callable[[Rule], tuple[Any, ...]]:
         def key(rule: Rule) -> tuple[Any, ...]:
             fam = family(rule.id)
