@@ -92,6 +92,7 @@ __all__ = [
     "edge_label_parts",
     "notes",
     "path_view",
+    "role_code",
     "role_codes",
     "show",
     "to_dot",
