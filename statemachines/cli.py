@@ -451,7 +451,8 @@ def _show_step(out: Out, path: Path, step: scenarios.StepResult) -> None:
     else:
         what = f"{'':<8} {'(clock moves)':<20} {'':<6}"
     fired = f"  deadlines fired: {', '.join(step.fired)}" if step.fired else ""
-    outcome = step.outcome.replace("_", " ")
+    # A step that only moves the clock has no outcome of its own: what fired says it all.
+    outcome = step.outcome.replace("_", " ") if step.event else ""
     out.line(f"  {mark} {step.number:>2}  {when}  {what}  {outcome} {step.detail}{fired}".rstrip())
     for problem in step.problems:
         where = f"{path.as_posix()}:{step.line}: step {step.number}"

@@ -403,3 +403,12 @@ def test_render_out_writes_the_diagrams_into_any_folder(
 
     assert (tmp_path / "docs-out" / "diagrams" / "milestone.svg").is_file()
     assert (tmp_path / "docs-out" / "docs" / "rules.md").is_file()
+
+
+def test_run_says_once_what_a_moving_clock_fired(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "docs/scenarios/milestone-review-resubmission.yaml"]) == 0
+
+    out = capsys.readouterr().out
+    assert "deadlines fired: review_lapse@M-1" in out
+    assert "deadlines   deadlines" not in out
+    assert "deadlines deadlines" not in " ".join(out.split())
