@@ -46,8 +46,8 @@ __all__ = [
     "marked_tests",
     "natural_key",
     "scan_tests",
+    "short_test_name",
     "source_in_words",
-    "test_name",
     "topic_of",
     "uses",
 ]
@@ -450,7 +450,7 @@ class Topic:
     """The page anchor (``closing-an-account``)."""
     intro: str
     families: tuple[str, ...]
-    """Rule ID families (the ID without its last part: ``ACC-CLOSE-FL``)."""
+    """Rule ID families: the ID without its last part, with its hyphen (``ACC-CLOSE-FL-``)."""
 
 
 TOPICS: tuple[Topic, ...] = (
@@ -460,81 +460,81 @@ TOPICS: tuple[Topic, ...] = (
         "What must be settled before an account of each type starts closing, who may close it, "
         "and what closing does.",
         (
-            "ACC-GEN",
-            "ACC-CLOSE-FL",
-            "ACC-CLOSE-CL",
-            "ACC-CLOSE-AG",
-            "ACC-CLOSE-TM",
-            "ACC-CLOSE-ENT",
-            "ACC-EXPORT",
-            "ACC-TEAMS",
+            "ACC-GEN-",
+            "ACC-CLOSE-FL-",
+            "ACC-CLOSE-CL-",
+            "ACC-CLOSE-AG-",
+            "ACC-CLOSE-TM-",
+            "ACC-CLOSE-ENT-",
+            "ACC-EXPORT-",
+            "ACC-TEAMS-",
         ),
     ),
     Topic(
         "Deactivation, deletion and reactivation",
         "deactivation-deletion-and-reactivation",
         "What happens to a closed account, and when it can be brought back.",
-        ("ACC-DEACT", "ACC-DEL", "ACC-REACT"),
+        ("ACC-DEACT-", "ACC-DEL-", "ACC-REACT-"),
     ),
     Topic(
         "Suspension and circumvention",
         "suspension-and-circumvention",
         "What a suspended or frozen account may still do.",
-        ("SUSP", "CIRC", "ACC-FREEZE"),
+        ("SUSP-", "CIRC-", "ACC-FREEZE-"),
     ),
     Topic(
         "Teams",
         "teams",
         "Who may act for a company or an agency, and what leaving a team does.",
-        ("TEAM", "TEAM-OWNER", "TEAM-CONTACT"),
+        ("TEAM-", "TEAM-OWNER-", "TEAM-CONTACT-"),
     ),
     Topic(
         "Job posts and proposals",
         "job-posts-and-proposals",
         "Posting work, applying for it, and what an offer starts.",
-        ("JOB", "PROP"),
+        ("JOB-", "PROP-"),
     ),
     Topic(
         "Milestones and review",
         "milestones-and-review",
         "Funding, submitting, reviewing and paying a fixed-price milestone.",
-        ("MS", "MS-SUBMIT", "MS-REVIEW", "MS-PAY", "MS-END"),
+        ("MS-", "MS-SUBMIT-", "MS-REVIEW-", "MS-PAY-", "MS-END-"),
     ),
     Topic(
         "Escrow",
         "escrow",
         "The money a client deposits for a fixed-price contract, and getting it back.",
-        ("ESC", "ESC-SPLIT"),
+        ("ESC-", "ESC-SPLIT-"),
     ),
     Topic(
         "Hourly work and the billing week",
         "hourly-work-and-the-billing-week",
         "Logging time, the weekly limit, the Monday invoice and the review week.",
-        ("CTR-HR", "BILL", "WEEK"),
+        ("CTR-HR-", "BILL-", "WEEK-"),
     ),
     Topic(
         "Ending a contract",
         "ending-a-contract",
         "Who may end a contract, what ending settles, and what an ended contract still accepts.",
-        ("CTR-GEN", "CTR-END", "CTR-TYPE"),
+        ("CTR-GEN-", "CTR-END-", "CTR-TYPE-"),
     ),
     Topic(
         "Refunds",
         "refunds",
         "Refunds a freelancer gives within 180 days, and refunds a client asks for.",
-        ("REF-180", "REF-REQ"),
+        ("REF-180-", "REF-REQ-"),
     ),
     Topic(
         "Feedback",
         "feedback",
         "The 14-day window to leave feedback after a contract ends.",
-        ("FB",),
+        ("FB-",),
     ),
     Topic(
         "Payments",
         "payments",
         "Bonuses, and when paid money becomes available.",
-        ("PAY",),
+        ("PAY-",),
     ),
 )
 """The catalogue's sections, in reading order. A rule of no listed family goes under
@@ -544,8 +544,8 @@ OTHER = Topic("Other rules", "other-rules", "Rules of families no topic names ye
 
 
 def family(rule_id: str) -> str:
-    """The family of a rule ID: ``MS-REVIEW-2`` -> ``MS-REVIEW``; ``CTR-TYPE-D`` -> ``CTR-TYPE``."""
-    return rule_id.rsplit("-", 1)[0]
+    """The family of a rule ID, with its hyphen: ``MS-REVIEW-2`` -> ``MS-REVIEW-``."""
+    return rule_id.rsplit("-", 1)[0] + "-"
 
 
 def topic_of(rule_id: str) -> Topic:
@@ -575,7 +575,7 @@ def by_topic(rules: Iterable[Rule]) -> list[tuple[Topic, list[Rule]]]:
     ]
 
 
-def test_name(test: str) -> str:
+def short_test_name(test: str) -> str:
     """A test as a reader sees it: its name, without the file (``test_ms_1_minimum``)."""
     return test.rsplit("::", 1)[-1]
 
@@ -636,7 +636,7 @@ def _markdown(cat: Catalogue, link: Callable[[Use], str] | None = None) -> str:
                 out.append("- **Carried by:** no table cites it yet")
             out.append(f"- **Source:** {_cell([source_in_words(s) for s in rule.sources])}")
             tests = cat.tests.get(rule.id, [])
-            names = sorted({test_name(t) for t in tests})
+            names = sorted({short_test_name(t) for t in tests})
             count = f"{len(names)}: " if names else ""
             out.append(f"- **Tests:** {count}{_cell([f'`{n}`' for n in names], 'none yet')}")
             scenarios = cat.scenarios.get(rule.id, [])
