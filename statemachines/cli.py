@@ -3,8 +3,8 @@
 Commands:
 
 * ``summary``: every machine's states, transitions and the rule IDs it enforces.
-* ``render [--check]``: write ``diagrams/`` and ``docs/rules.md``, or check that the
-  committed ones are fresh and that no landed machine has a v0.1 gap.
+* ``render [--check]``: write ``diagrams/``, ``docs/rules.md`` and the scenario schema, or
+  check that the committed ones are fresh and that no landed machine has a v0.1 gap.
 * ``explain SNAPSHOT.json [--actor ROLE[:ID[:PARTY]]] [--at TIME] [--with NAME=VALUE]
   [--json]``: for a saved aggregate, every event, whether that actor may fire it
   now (with those arguments), and why not.
@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
-import statemachines  # noqa: F401  (importing the package builds every machine)
+import statemachines  # importing the package builds every machine
 from statemachines.core.actors import Role
 from statemachines.core.clock import ManualClock, SystemClock, format_utc
 from statemachines.core.engine import SPECS_BY_MODEL, MachineSpec, Verdict
@@ -156,7 +156,7 @@ def cmd_render(args: argparse.Namespace, out: Out) -> int:
         for line in result.lines():
             out.line(out.paint(line, "red"))
         if result.ok:
-            out.line(out.paint("diagrams and docs/rules.md are up to date; no v0.1 gaps", "green"))
+            out.line(out.paint("generated files are up to date; no v0.1 gaps", "green"))
             return 0
         return 1
     try:
@@ -411,29 +411,9 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
             results = scenarios.run(scenario, show)
         except scenarios.ScenarioError as err:
             raise UsageError(str(err)) from None
-        passed = all(r.passed for r in results) and len(results) == len(scenario.steps)
-        failed += not passed
-        report.append(
-            {
-                "file": scenario.path.as_posix(),
-                "scenario": scenario.title,
-                "passed": passed,
-                "steps": [
-                    {
-                        "step": r.number,
-                        "line": r.line,
-                        "at": r.at.isoformat(),
-                        "actor": r.actor,
-                        "event": r.event,
-                        "on": r.target,
-                        "outcome": r.outcome,
-                        "fired": list(r.fired),
-                        "problems": list(r.problems),
-                    }
-                    for r in results
-                ],
-            }
-        )
+        entry = scenarios.scenario_json(scenario, results)
+        failed += not entry["passed"]
+        report.append(entry)
     if args.json:
         out.line(json.dumps({"passed": not failed, "scenarios": report}, indent=2))
     else:
@@ -445,18 +425,9 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
 
 def _show_step(out: Out, path: Path, step: scenarios.StepResult) -> None:
     mark = out.paint("ok  ", "green") if step.passed else out.paint("FAIL", "red")
-    when = format_utc(step.at).removesuffix(":00 UTC") + " UTC"
-    if step.event:
-        what = f"{step.actor:<8} {step.event:<20} {step.target:<6}"
-    else:
-        what = f"{'':<8} {'(clock moves)':<20} {'':<6}"
-    fired = f"  deadlines fired: {', '.join(step.fired)}" if step.fired else ""
-    # A step that only moves the clock has no outcome of its own: what fired says it all.
-    outcome = step.outcome.replace("_", " ") if step.event else ""
-    out.line(f"  {mark} {step.number:>2}  {when}  {what}  {outcome} {step.detail}{fired}".rstrip())
-    for problem in step.problems:
-        where = f"{path.as_posix()}:{step.line}: step {step.number}"
-        out.line(out.paint(f"          {where}: {problem}", "red"))
+    out.line(f"  {mark} {scenarios.step_line(step)}")
+    for problem in scenarios.step_problems(path, step):
+        out.line(out.paint(f"          {problem}", "red"))
 
 
 # --------------------------------------------------------------------------- main
@@ -467,6 +438,9 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="statemachines",
         description="A freelance marketplace's workflows as guarded state machines.",
+    )
+    top.add_argument(
+        "--version", action="version", version=f"statemachines {statemachines.__version__}"
     )
     sub = top.add_subparsers(dest="command")
     sub.add_parser("summary", help="print every machine's states, transitions and rule IDs")

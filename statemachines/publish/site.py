@@ -22,6 +22,7 @@ Every diagram is inline SVG whose rule IDs link to the catalogue.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import itertools
 import json
@@ -48,6 +49,9 @@ __all__ = [
     "state_sentences",
     "write_sources",
 ]
+
+scenario_run: Any = importlib.import_module("statemachines.publish.scenarios.run")
+"""The scenario runner's module (the package's ``run`` names its function)."""
 
 SOURCES = Path("build") / "site-src"
 CONFIG = Path("build") / "mkdocs.yml"
@@ -319,11 +323,12 @@ def overview_page(specs: Mapping[str, MachineSpec[Any, Any]]) -> str:
 def scenario_page(path: Path) -> tuple[str, str]:
     """(title, Markdown page) of one scenario file: its steps as a story and its path drawn."""
     scenario = scenarios.load(path)
-    world = scenarios._World(scenario)
-    scenarios._validate(world, scenario)
+    # The runner keeps its world to itself; the site needs the aggregates to draw their paths.
+    world = scenario_run._World(scenario)
+    scenario_run._validate(world, scenario)
     story = []
     for step in scenario.steps:
-        result = scenarios._run_step(world, step, step.data)
+        result = scenario_run._run_step(world, step)
         when = result.at.strftime("%a %d %b %Y %H:%M UTC")
         if result.event:
             who = scenario.actors.get(result.actor, result.actor)
