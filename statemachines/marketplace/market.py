@@ -145,6 +145,11 @@ class Marketplace:
         """The domain events numbered above *after* (a consumer's cursor), in order."""
         return self.store.events_after(after, limit)
 
+    def history(self, kind: str, key: str) -> list[StoredEvent]:
+        """The events recorded for one aggregate: ``created`` (its first snapshot), then
+        one per decision, in the order of its history."""
+        return self.store.history(kind, key)
+
     @contextmanager
     def _reading(self) -> Iterator[UnitOfWork]:
         with UnitOfWork(self.store) as uow, self.flows.reading(uow):

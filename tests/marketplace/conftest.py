@@ -1,10 +1,11 @@
 """One suite for every store: the ``store`` fixture runs each marketplace test on each.
 
 ``store`` is ``"memory"`` or ``"sqlite"`` (a new file in the test's temporary
-folder). ``make_market(clock)`` opens a marketplace on it. After a test on SQLite,
-the file is opened again with a fresh store (nothing cached) and every aggregate
-and record it holds must equal what the test's marketplace shows, so what the
-tests checked is what the database keeps.
+folder). ``make_market(clock)`` opens a marketplace on it. After each test, every
+aggregate's recorded events must agree with its history (the outbox tells the same
+story as the aggregates); on SQLite the file is also opened again with a fresh store
+(nothing cached) and every aggregate and record it holds must equal what the test's
+marketplace shows, so what the tests checked is what the database keeps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from statemachines import ManualClock, to_dict
+from statemachines.marketplace.audit import history_problems
 from statemachines.marketplace.market import KINDS, Marketplace
 from statemachines.marketplace.model import RECORDS, dump_record
 from statemachines.marketplace.stores.sqlite import SqliteStore
@@ -50,6 +52,17 @@ def assert_stored(market: Marketplace) -> None:
         fresh.close()
 
 
+def assert_events_agree(market: Marketplace) -> None:
+    """Every aggregate's events are its created snapshot and then its decisions, in order."""
+    problems = [
+        problem
+        for kind in KINDS
+        for agg in market.all(kind)
+        for problem in history_problems(market, kind, agg.id)
+    ]
+    assert problems == []
+
+
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest) -> str:
     """Which store the test runs on."""
@@ -69,6 +82,7 @@ def make_market(store: str, tmp_path: Path) -> Iterator[MakeMarket]:
 
     yield make
     for market in opened:
+        assert_events_agree(market)
         if store == "sqlite":
             assert_stored(market)
         market.close()

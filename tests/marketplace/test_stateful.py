@@ -30,9 +30,10 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from statemachines import ManualClock
 from statemachines.marketplace.market import Marketplace
+from statemachines.marketplace.stores.sqlite import SqliteStore
 from statemachines.testing import MarketplaceMachine, standard_marketplace
 from statemachines.testing.stateful import RARE_STATES
-from tests.marketplace.conftest import assert_stored
+from tests.marketplace.conftest import assert_events_agree, assert_stored
 
 REACHED: Counter[str] = Counter()
 """Rare state -> how many runs (test cases) reached it, since the last ``clear()``."""
@@ -49,10 +50,11 @@ class ProjectMachine(MarketplaceMachine):
         if self.STORE == "memory":
             return standard_marketplace(clock)
         self.folder = Path(tempfile.mkdtemp(prefix="market-"))
-        return standard_marketplace(clock, store=Marketplace(clock=clock, store=self.folder / "m.db").store)
+        return standard_marketplace(clock, store=SqliteStore(self.folder / "m.db"))
 
     def teardown(self) -> None:
         REACHED.update(self.reached)
+        assert_events_agree(self.market)
         if self.folder is not None:
             assert_stored(self.market)
             self.market.close()

@@ -148,6 +148,9 @@ class Store(Protocol):
     def events_after(self, cursor: int, limit: int | None = None) -> list[StoredEvent]:
         """Events with a sequence number above *cursor*, in order."""
 
+    def history(self, kind: str, key: str) -> list[StoredEvent]:
+        """The events of one aggregate, in history order: ``created``, then its decisions."""
+
     def values(self, kind: str) -> list[Any]:
         """Every aggregate (or record) of *kind*, in the order they were added. A scan:
         for reports and tests, never on a command's path."""

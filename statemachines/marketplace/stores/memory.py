@@ -253,6 +253,10 @@ class MemoryStore:
         end = None if limit is None else start + limit
         return events[start:end]
 
+    def history(self, kind: str, key: str) -> list[StoredEvent]:
+        """The kept events of one aggregate: its ``created`` snapshot, then its decisions."""
+        return [e for e in self._events if e.kind == kind and e.key == key]
+
     # ------------------------------------------------------------------ direct access
 
     def values(self, kind: str) -> list[Any]:
