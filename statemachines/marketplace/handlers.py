@@ -357,7 +357,8 @@ def closing_accounts_settle(h: Handling) -> None:
     """
     while h.touched:
         settled = False
-        for acc in h.uow.related("account", *h.touched):
+        # candidates read closing from the store; one of them may have moved on since
+        for acc in h.uow.related("account", *h.touched, state=AccountState.CLOSING.value):
             if acc.state is not AccountState.CLOSING:
                 continue
             h.uow.changing("account", acc.id)

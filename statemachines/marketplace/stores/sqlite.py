@@ -443,14 +443,17 @@ class SqliteTransaction:
         row_id, revision, data = row
         return Loaded(row_id, revision, self.store._aggregate(kind, key, revision, data))
 
-    def load_related(self, kind: str, names: Sequence[str]) -> list[Loaded]:
-        """Aggregates of *kind* that name any of *names*, through the party index."""
+    def load_related(
+        self, kind: str, names: Sequence[str], state: str | None = None
+    ) -> list[Loaded]:
+        """Aggregates of *kind* that name any of *names* (in *state*), through the party index."""
         marks = ",".join("?" * len(names))
+        only = "" if state is None else " AND a.state = ?"
         rows = self.conn.execute(
             "SELECT DISTINCT a.id, a.key, a.revision, a.data FROM parties p "
             "JOIN aggregates a ON a.id = p.aggregate "
-            f"WHERE p.kind = ? AND p.party IN ({marks})",
-            (kind, *names),
+            f"WHERE p.kind = ? AND p.party IN ({marks}){only}",
+            (kind, *names) if state is None else (kind, *names, state),
         ).fetchall()
         aggregate = self.store._aggregate
         return [Loaded(i, rev, aggregate(kind, key, rev, data)) for i, key, rev, data in rows]
