@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("statemachines", 4, "the public face"),  # re-exports everything up to the marketplace
     ("statemachines.verify", 5, "tools"),
     ("statemachines.publish", 5, "tools"),
+    ("statemachines.testing", 5, "tools"),
     ("statemachines.cli", 5, "tools"),
     ("statemachines.__main__", 5, "tools"),
 )
