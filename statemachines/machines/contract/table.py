@@ -458,7 +458,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             after.paid_enough,
             after.paid_too_little,
             role_rules=("ESC-2", "TEAM-8"),
-            guards=(Guard("ESC-1", escrow.request_pending), Guard("ESC-2", escrow.answer_in_time)),
+            guards=(Guard("ESC-1", escrow.request_pending),),
             effects=(Effect("ESC-3", escrow.refund_held),),
             summary="The freelancer side approves the escrow refund.",
         ),
@@ -480,7 +480,6 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             ("ESC-2", "TEAM-8"),
             guards=(
                 Guard("ESC-1", escrow.request_pending),
-                Guard("ESC-2", escrow.answer_in_time),
                 Guard("ESC-4", escrow.freelancer_feedback_first),
             ),
             effects=(Effect("ESC-4", escrow.dispute),),
@@ -608,6 +607,10 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             for event in WORK_AFTER_END
         ),
         Forbidden("give_refund", (S.REFUNDED,), DECIDERS, "REF-180-1", after.already_refunded),
+        *(
+            Forbidden(event, (S.ENDED, S.REFUNDED), DECIDERS, "ESC-2", escrow.request_answered)
+            for event in ("approve_refund", "dispute_refund")
+        ),
     ),
 )
 
