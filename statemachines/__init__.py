@@ -5,6 +5,9 @@ each), actors and roles, the clock, money, snapshots and the exceptions.
 Everything else lives in private modules.
 """
 
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
+
 from statemachines.core.actors import SYSTEM, Actor, Role
 from statemachines.core.clock import UTC, Clock, ManualClock, SystemClock
 from statemachines.core.engine import (
@@ -127,3 +130,13 @@ __all__ = [
     "from_dict",
     "to_dict",
 ]
+
+try:
+    __version__ = _version("statemachines")
+    """The installed version (pyproject.toml's, the one source of it)."""
+except _NotInstalled:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
+# Importing the machines' invariants registers them with the snapshot loader (last, so that
+# the machines above are built in the order they are listed).
+from statemachines.machines import invariants as _invariants  # noqa: F401

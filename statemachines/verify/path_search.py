@@ -1,19 +1,19 @@
 """Shortest paths to edges the checker's world cannot reach: jobs, proposals, agencies, debts.
 
 :func:`statemachines.verify.paths.shortest_paths` searches the checker's bounded
-marketplace (:class:`~statemachines.verify.checker.World`): accounts, team memberships
+marketplace (:class:`~statemachines.verify.world.World`): accounts, team memberships
 and contracts. Some edges need more than that world holds: job posts and
 proposals, an agency whose owner also works as a freelancer (closing the agency
 unlinks that account, ``unlink_agency``), a company that owes the platform
 money (``pay_owed``). This module searches such worlds, built from the same
 public pieces and fired through the same :class:`~statemachines.marketplace.market.Marketplace`:
 
-* :class:`Setting` describes a world: the checker's :class:`~statemachines.verify.checker.Bounds`
+* :class:`Setting` describes a world: the checker's :class:`~statemachines.verify.world.Bounds`
   plus draft jobs and proposals, a past due and an owner-freelancer, and which kinds
   of aggregate (and, optionally, which events) the search tries;
 * :func:`edge_paths` is a breadth-first search from that world's initial state: from
   each state it fires every event of the tried kinds for every role the table lets
-  fire it (with the checker's arguments, :func:`~statemachines.verify.checker.payloads`),
+  fire it (with the checker's arguments, :func:`~statemachines.verify.world.payloads`),
   and moves time to the next deadline and one second before it. The first trace
   that fires an edge (directly, as a deadline, or as a cascade) is its shortest
   path in that world. It stops as soon as every wanted edge has one, at *depth*, or
@@ -53,7 +53,9 @@ from statemachines.errors import StatemachinesError
 from statemachines.machines.account.table import Account, AccountType
 from statemachines.machines.job import STATUS
 from statemachines.marketplace.market import KINDS, MemoryStore, Terms
-from statemachines.verify.checker import (
+from statemachines.verify.key import world_key
+from statemachines.verify.report import _trace
+from statemachines.verify.world import (
     ACTORS,
     SECOND,
     START,
@@ -61,9 +63,7 @@ from statemachines.verify.checker import (
     Snapshot,
     Step,
     World,
-    _trace,
     payloads,
-    world_key,
 )
 
 __all__ = [
@@ -161,7 +161,7 @@ def _plain(value: Any, now: datetime) -> Any:
 
 
 def _extra_key(world: World) -> tuple[Any, ...]:
-    """Jobs and proposals, which :func:`~statemachines.verify.checker.world_key` does not key."""
+    """Jobs and proposals, which :func:`~statemachines.verify.key.world_key` does not key."""
     now = world.clock.now()
     return tuple(
         (

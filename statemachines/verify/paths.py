@@ -1,7 +1,7 @@
 """Shortest paths through the tables: a trace from the initial world to every edge that fires.
 
 A light breadth-first search over the same bounded marketplace as the checker
-(:class:`~statemachines.verify.checker.World`), without the checker's oracle and
+(:class:`~statemachines.verify.world.World`), without the checker's oracle and
 invariants: from each state it fires, for every aggregate of the focused
 kinds, every event for every role that the table lets fire it (with the
 checker's arguments), and moves time to the next deadline (and one second
@@ -22,19 +22,11 @@ from typing import Any
 from statemachines.core.actors import Role
 from statemachines.core.engine import SPECS, SPECS_BY_MODEL
 from statemachines.errors import StatemachinesError
-from statemachines.verify.checker import (
-    ACTORS,
-    SECOND,
-    Bounds,
-    Snapshot,
-    Step,
-    World,
-    _edge_index,
-    _roles_for,
-    _trace,
-    payloads,
-    world_key,
-)
+from statemachines.verify.coverage import _edge_index
+from statemachines.verify.key import world_key
+from statemachines.verify.oracle import _roles_for
+from statemachines.verify.report import _trace
+from statemachines.verify.world import ACTORS, SECOND, Bounds, Snapshot, Step, World, payloads
 
 __all__ = ["shortest_paths"]
 

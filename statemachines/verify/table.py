@@ -9,7 +9,7 @@ and at most ``live_limit`` aggregates of a group are in a *live* state at once
 (MS-2: one funded or in-review milestone per contract)?
 
 The successor table is compiled from :attr:`MachineSpec.edges` (never a second
-hand-written copy); ``tests/verify/test_checker_table.py`` cross-checks
+hand-written copy); ``tests/verify/test_table.py`` cross-checks
 it against the engine on every edge. Symmetry reduction keeps each group's
 states sorted and the groups sorted: groups are interchangeable, and so are
 aggregates within a group.

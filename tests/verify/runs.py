@@ -15,7 +15,7 @@ from statemachines.machines.account.table import (
     SuspensionReason,
 )
 from statemachines.machines.milestone import Milestone, MilestoneReview
-from statemachines.verify.checker import Bounds, Coverage, Report, Step, check
+from statemachines.verify.coverage import Coverage
 from statemachines.verify.path_search import (
     MachineStep,
     MakeFlow,
@@ -24,6 +24,9 @@ from statemachines.verify.path_search import (
     machine_paths,
 )
 from statemachines.verify.paths import shortest_paths
+from statemachines.verify.report import Report
+from statemachines.verify.search import check
+from statemachines.verify.world import Bounds, Step
 
 CI_BOUND = Bounds(contracts=1, milestones=1, depth=2)
 """The whole marketplace, every role: the bound CI checks on every run."""

@@ -16,8 +16,15 @@ import pytest
 
 from statemachines import ManualClock, MilestoneReview, Money, TransitionRefused
 from statemachines.core.engine import SPECS, observe
-from statemachines.verify.checker import Coverage
-from statemachines.verify.coverage import Recorder, exclusions, gaps, render, summary, v01_rules
+from statemachines.verify.coverage import (
+    Coverage,
+    Recorder,
+    exclusions,
+    gaps,
+    render,
+    summary,
+    v01_rules,
+)
 from tests.machines.milestone.conftest import FREELANCER, OWNER, make_milestone
 from tests.verify import runs
 

@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 
 from statemachines.core.engine import SPECS
-from statemachines.verify.checker import replay
 from statemachines.verify.path_search import replay_machine_path, replay_path
+from statemachines.verify.world import replay
 from tests.verify.runs import (
     MACHINE_ALONE,
     MACHINE_ONLY,

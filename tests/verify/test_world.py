@@ -16,12 +16,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from statemachines.cli import main
 from statemachines.core.engine import SPECS
 from statemachines.machines.contract.table import Contract
 from statemachines.marketplace import market as marketplace
 from statemachines.publish.scenarios import load, run
-from statemachines.verify.checker import Bounds, Report, check, replay, scenario_yaml
+from statemachines.verify.report import Report, scenario_yaml
+from statemachines.verify.search import check
+from statemachines.verify.world import Bounds, replay
 
 AGENCY_ROLES = ("agency_owner", "business_manager", "agency_member")
 
@@ -155,59 +156,3 @@ def test_jobs_merged_under_one_key_get_the_same_verdicts() -> None:
 
     assert report.ok, report.summary()
     assert report.merged > 0
-
-
-def test_check_command_takes_the_new_bounds(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["check", "--no-team", "--contracts", "1", "--agency-contracts", "1", "--jobs", "1"]
-    assert main([*argv, "--depth", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "holds 1 contract(s)" in out
-    assert "1 job post(s)" in out
-    assert "job " in out.split("fired/tried by kind:")[1]
-    assert "agency_member" in out
-    assert "no violation found" in out
-    assert "explored to depth 1: states further from the start, if any, were not explored" in out
-
-
-def test_check_command_refuses_bounds_that_make_no_sense(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    assert main(["check", "--contracts", "1", "--agency-contracts", "2"]) == 2
-    assert "--agency-contracts 2 is more than --contracts 1" in capsys.readouterr().err
-    assert main(["check", "--focus", "jobs"]) == 2
-    assert "unknown kind 'jobs'" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["check", "--jobs", "-1"])
-
-
-def test_check_command_reports_progress_on_standard_error(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    argv = ["check", "--no-team", "--contracts", "0", "--depth", "0", "--progress", "0.000001"]
-    assert main(argv) == 0
-    captured = capsys.readouterr()
-    lines = [line for line in captured.err.splitlines() if line.startswith("check: ")]
-    assert lines, captured.err
-    states = [int(line.split()[1].replace(",", "")) for line in lines]
-    assert states == sorted(states)  # the count only grows
-    assert " queued, depth " in lines[-1]
-    assert "states/s" in lines[-1]
-    assert "check: " not in captured.out  # the report itself stays on standard output
-    final = int(captured.out.split("states: ")[1].split()[0].replace(",", ""))
-    assert states[-1] <= final
-    assert "explored to the end: every reachable state of this bound" in captured.out
-
-
-def test_the_report_says_how_far_the_search_went() -> None:
-    ended = check(Bounds(contracts=0, team=False))
-    assert ended.exhaustive
-    assert ended.reach().startswith("explored to the end")
-    # a depth the search never reaches stops nothing
-    assert check(Bounds(contracts=0, team=False, depth=ended.depth + 1)).exhaustive
-    shallow = check(Bounds(contracts=0, team=False, depth=2))
-    assert shallow.complete
-    assert not shallow.exhaustive
-    assert shallow.reach().startswith("explored to depth 2")
-    cut = check(Bounds(contracts=0, team=False, max_states=5))
-    assert not cut.exhaustive
-    assert cut.reach().startswith("cut short by --max-states")

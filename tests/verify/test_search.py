@@ -13,12 +13,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from statemachines.cli import main
 from statemachines.machines import milestone
 from statemachines.machines.account.table import ACCOUNT, AccountState
 from statemachines.machines.contract import escrow as contract_escrow
 from statemachines.publish.scenarios import load, run
-from statemachines.verify.checker import Bounds, Report, check, scenario_yaml
+from statemachines.verify.report import Report, scenario_yaml
+from statemachines.verify.search import check
+from statemachines.verify.world import Bounds
 from tests.verify import runs
 from tests.verify.conftest import add_edge, drop_guard
 
@@ -120,17 +121,3 @@ def test_symmetry_reduction_changes_the_count_not_the_verdicts(
     broken = [check(attrs.evolve(bounds, symmetry=s, depth=3)) for s in (True, False)]
     assert [r.ok for r in broken] == [False, False]
     assert len(broken[0].trace) == len(broken[1].trace)
-
-
-@pytest.mark.rule("ACC-CLOSE-CL-3")
-def test_check_command_prints_the_report_and_the_trace(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["check", "--contracts", "1", "--milestones", "1", "--depth", "1"]) == 0
-    assert "no violation found" in capsys.readouterr().out
-
-    drop_guard(monkeypatch, ACCOUNT, "ACC-CLOSE-CL-3")
-    trace = tmp_path / "trace.yaml"
-    assert main(["check", "--no-team", "--depth", "2", "--trace", str(trace)]) == 1
-    assert "VIOLATION" in capsys.readouterr().out
-    assert load(trace).steps

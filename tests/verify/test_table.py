@@ -20,8 +20,8 @@ from statemachines.core.money import Money
 from statemachines.errors import IllegalTransition, NotPermitted, StatemachinesError
 from statemachines.machines.contract.escrow import REVIEW
 from statemachines.machines.milestone import MILESTONE
-from statemachines.verify.checker import ACTORS, Bounds, World
 from statemachines.verify.table import LIVE_MILESTONE, compile_table, explore
+from statemachines.verify.world import ACTORS, Bounds, World
 
 MACHINES = ("account", "membership", "contract", "milestone")
 

@@ -1,0 +1,164 @@
+"""The checker's oracle: what the machine tables say an attempt must do, read without firing it.
+
+:func:`predict` reads the outcome of one attempt off the table (edge or forbidden row,
+branch, roles and authorisation, timer, every guard); :func:`verdicts` does it for every
+attempt the checker makes in a state (what ``--audit`` compares between merged states).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from statemachines.core.actors import Actor, Role
+from statemachines.core.engine import Context, Edge, MachineSpec, Workflow
+from statemachines.errors import (
+    IllegalTransition,
+    InvalidInput,
+    NotPermitted,
+    StatemachinesError,
+    TransitionRefused,
+)
+from statemachines.machines.account.table import AccountState
+from statemachines.marketplace.market import FREEZING, Marketplace
+from statemachines.verify.world import ACTING, ACTORS, World, payloads
+
+__all__ = ["Expected", "predict", "verdicts"]
+
+
+@attrs.frozen
+class Expected:
+    """What the table says an attempt must do."""
+
+    outcome: str
+    """``fires``, ``illegal``, ``not_permitted``, ``refused`` or ``invalid``."""
+    edge: Edge[Any] | None = None
+    refusing: tuple[str, ...] = ()
+
+
+def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spelled out)
+    flow: Workflow[Any, Any],
+    agg: Any,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    now: datetime,
+    seen: Callable[[str, Edge[Any], str, bool], None] | None = None,
+) -> Expected:
+    """Read the outcome of firing *event* off the table, without firing it.
+
+    The edge (or forbidden row) for the state and event, the edge's roles and the
+    machine's authorisation, its timer and every guard decide it; *seen* is told
+    each guard's result (for coverage).
+    """
+    spec = flow.spec
+    state = agg.state
+    edges = spec.edges_from(state, event)
+    row = spec.forbidden_from(state, event)
+    if not edges and row is None:
+        return Expected("illegal")
+    try:
+        given = flow._payload(agg, event, payload)
+    except InvalidInput:
+        return Expected("invalid")
+    ctx = Context(now, actor, given, flow.facts(agg, now))
+    if not edges:
+        assert row is not None
+        if actor.role not in row.roles or (
+            spec.authorize is not None and spec.authorize(agg, actor, None) is not None
+        ):
+            return Expected("not_permitted")
+        return Expected("refused", refusing=(row.rule_id,))
+    matching = [e for e in edges if e.branch is None or e.branch.test(agg, ctx)]
+    if len(matching) != 1:
+        return Expected("ambiguous")
+    edge = matching[0]
+    if actor.role not in edge.roles or (
+        spec.authorize is not None and spec.authorize(agg, actor, edge) is not None
+    ):
+        return Expected("not_permitted", edge)
+    refusing: list[str] = []
+    if edge.timer is not None:
+        due = next((d for d in agg.deadlines if d.event == event), None)
+        if due is None or due.due > now:
+            refusing.append(edge.timer.rule_id)
+    for guard in edge.guards:
+        ok = guard.check(agg, ctx) is None
+        if seen is not None:
+            seen(spec.name, edge, guard.rule_id, ok)
+        if not ok:
+            refusing.append(guard.rule_id)
+    if refusing:
+        return Expected("refused", edge, tuple(dict.fromkeys(refusing)))
+    return Expected("fires", edge)
+
+
+_ROLES: dict[tuple[str, str, str], frozenset[Role]] = {}
+
+
+def _roles_for(spec: MachineSpec[Any, Any], state: enum.Enum, event: str) -> frozenset[Role]:
+    """Every role that some edge or forbidden row lets fire *event* in *state*."""
+    key = (spec.name, state.name, event)
+    roles = _ROLES.get(key)
+    if roles is None:
+        roles = frozenset().union(*(e.roles for e in spec.edges_from(state, event)))
+        row = spec.forbidden_from(state, event)
+        if row is not None:
+            roles |= row.roles
+        _ROLES[key] = roles
+    return roles
+
+
+def verdicts(world: World) -> tuple[Any, ...]:
+    """What the table says every attempt the checker makes in the world's state would do.
+
+    Per aggregate (contracts as a sorted multiset, so that symmetric states compare
+    equal): for every event, actor and argument set (by position), the outcome, the
+    refusing rule IDs and the target. Two states under one key must give the same.
+    """
+    market = world.market
+    now = world.clock.now()
+    out: list[Any] = []
+    for kind in ACTING:
+        flow = market._flows[kind]
+        per: list[Any] = []
+        for agg in market.store.values(kind):
+            sig = []
+            for event in flow.spec.events:
+                for actor in ACTORS:
+                    for i, payload in enumerate(payloads(world, kind, agg, event)):
+                        e = _frozen_client(market, kind, agg, event) or predict(
+                            flow, agg, event, actor, payload, now
+                        )
+                        target = e.edge.target.value if e.edge is not None else None
+                        sig.append((event, actor.role.value, i, e.outcome, e.refusing, target))
+            anonymous = kind in {"contract", "job", "proposal"}  # symmetric: a multiset
+            per.append(("" if anonymous else agg.id, agg.state.value, tuple(sig)))
+        out.append(tuple(sorted(per, key=repr)))
+    return tuple(out)
+
+
+def _frozen_client(market: Marketplace, kind: str, agg: Any, event: str) -> Expected | None:
+    """The marketplace's own refusal: no new funded work for a frozen client (ACC-FREEZE-D)."""
+    if kind != "contract" or event not in FREEZING:
+        return None
+    client = market.account_of(agg.client)
+    if client is None or client.state is AccountState.ACTIVE:
+        return None
+    return Expected("refused", refusing=("ACC-FREEZE-D",))
+
+
+def _outcome(err: StatemachinesError) -> str:
+    if isinstance(err, TransitionRefused):
+        return "refused"
+    if isinstance(err, NotPermitted):
+        return "not_permitted"
+    if isinstance(err, IllegalTransition):
+        return "illegal"
+    if isinstance(err, InvalidInput):
+        return "invalid"
+    return type(err).__name__

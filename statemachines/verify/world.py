@@ -1,0 +1,349 @@
+"""The checker's world: its bounds, its cast of actors, and a marketplace it can rewind.
+
+:class:`Bounds` sets the size of the world; :class:`World` builds it (freelancer ``fl-1``,
+client company ``co-1`` owned by ``ana`` with its admin ``ada`` and hiring manager ``hal``,
+optionally agency ``ag-1``, *N* contracts, job posts with proposals) on a clock the checker
+sets freely, and takes and restores snapshots of it. :data:`ACTORS` is one actor of every
+role; :func:`payloads` the arguments tried for each event; :class:`Step` one step of a
+trace, and :func:`replay` runs a trace on a fresh world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from statemachines.core.actors import SYSTEM, Actor, Role
+from statemachines.core.clock import UTC
+from statemachines.core.engine import SPECS_BY_MODEL, Decision
+from statemachines.core.money import Money
+from statemachines.machines.account.table import Account, AccountType, SuspensionReason
+from statemachines.machines.contract.table import Contract
+from statemachines.marketplace.market import Marketplace
+
+__all__ = [
+    "ACTING",
+    "ACTORS",
+    "SECOND",
+    "START",
+    "Bounds",
+    "Snapshot",
+    "Step",
+    "World",
+    "payloads",
+    "replay",
+]
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+"""The initial world's time: a Monday morning."""
+
+SECOND = timedelta(seconds=1)
+
+
+ACTORS: tuple[Actor, ...] = (
+    Actor("fl-1", Role.FREELANCER, party="fl-1"),
+    Actor("ao", Role.AGENCY_OWNER, party="ag-1"),
+    Actor("bm", Role.BUSINESS_MANAGER, party="ag-1"),
+    Actor("am", Role.AGENCY_MEMBER, party="ag-1"),
+    Actor("ana", Role.CLIENT_OWNER, party="co-1"),
+    Actor("ada", Role.CLIENT_ADMIN, party="co-1"),
+    Actor("hal", Role.HIRING_MANAGER, party="co-1"),
+    Actor("sam", Role.SOURCING_MEMBER, party="co-1"),
+    Actor("tom", Role.TEAM_MEMBER, party="co-1"),
+    SYSTEM,
+    Actor("sup", Role.SUPPORT),
+    Actor("acct", Role.ACCOUNT_TEAM, party="co-1"),
+)
+"""One actor of every role (the checker tries every event for each)."""
+
+_NAMES = {a: f"{a.id}-{a.role.value}" if a.id != "system" else "system" for a in ACTORS}
+
+ACTING = ("account", "membership", "job", "proposal", "contract")
+"""Every kind of aggregate the checker tries events on (the marketplace's order)."""
+
+
+@attrs.frozen
+class Bounds:
+    """The size of the world the checker explores."""
+
+    contracts: int = 1
+    milestones: int = 1
+    agency: bool = False
+    """Add agency ``ag-1`` (owned by ``ao``)."""
+    team: bool = True
+    """Give the client company its admin (``ada``) and hiring manager (``hal``)."""
+    invited: bool = False
+    """Leave the hiring manager's invitation unanswered (so it can be accepted or declined)."""
+    hourly: int = 0
+    """How many of the contracts are hourly (the last ones); the others are fixed-price."""
+    amounts: tuple[int, ...] = (500, 2_000)
+    """Milestone amounts, in cents."""
+    depth: int | None = None
+    """Stop expanding states this many steps from the initial world (None: no limit)."""
+    symmetry: bool = True
+    """Store interchangeable contracts and milestones in a canonical order."""
+    payments: int | None = None
+    """Most payments per contract that are expanded (default: milestones + 2)."""
+    max_states: int | None = None
+    """Stop after this many states (the report says the search was cut short)."""
+    focus: tuple[str, ...] = ()
+    """Only these kinds of aggregate (``account``, ``membership``, ``contract``) are tried
+    and moved by events (time still moves everything); empty: all of them."""
+    thorough: bool = False
+    """Try every illegal or unauthorised attempt in every state, not once per state name."""
+    audit: bool = False
+    """Check the abstraction: whenever a step reaches a key already seen, the table's
+    verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`) must be the
+    same as in the state first stored under that key (a soundness test; slower)."""
+    agency_contracts: int = 0
+    """How many of the contracts (the last ones) agency ``ag-1`` holds, worked by its member
+    ``am`` (implies the agency; with the team, ``am`` is a member of ``ag-1``). The agency's
+    owner ``ao`` and business manager ``bm`` decide for it."""
+    jobs: int = 0
+    """Draft job posts of ``co-1`` (``J-1`` ...), each with a draft proposal by ``fl-1``
+    (``P-1`` ...) and, when the agency is in the world, one by ``ag-1`` written by ``am``
+    (``P-1-ag`` ...); accepting an offer starts a contract through the marketplace."""
+
+    @property
+    def has_agency(self) -> bool:
+        """True when agency ``ag-1`` is in the world."""
+        return self.agency or self.agency_contracts > 0
+
+
+class _Clock:
+    """A clock the checker sets freely (states are revisited out of time order)."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+
+def _save(agg: Any) -> tuple[Any, ...]:
+    spec = SPECS_BY_MODEL[type(agg)]
+    kids = tuple(tuple(_save(kid) for kid in getattr(agg, name)) for name in spec.children)
+    return (agg, spec._get(agg), tuple(agg.history), kids)
+
+
+def _load(saved: tuple[Any, ...]) -> None:
+    agg, values, history, kids = saved
+    spec = SPECS_BY_MODEL[type(agg)]
+    for name, value in zip(_NAMES_OF[spec.name], values, strict=True):
+        setattr(agg, name, value)
+    agg.history[:] = history
+    for captured in kids:
+        for kid_saved in captured:
+            _load(kid_saved)
+
+
+_NAMES_OF = {spec.name: (*spec.fields, "state") for spec in SPECS_BY_MODEL.values()}
+
+
+Snapshot = tuple[datetime, tuple[tuple[Any, ...], ...]]
+"""The time, and every aggregate with its field values, history and children."""
+
+
+class _Snapshot(tuple[datetime, tuple[tuple[Any, ...], ...]]):
+    """A :data:`Snapshot` that also carries the store's items by kind (what exists)."""
+
+    items: dict[str, dict[str, Any]] | None
+
+    def __new__(
+        cls,
+        now: datetime,
+        saved: tuple[tuple[Any, ...], ...],
+        items: dict[str, dict[str, Any]] | None,
+    ) -> _Snapshot:
+        snap = super().__new__(cls, (now, saved))
+        snap.items = items
+        return snap
+
+
+class World:
+    """The bounded marketplace, with a clock the checker can set and restore."""
+
+    def __init__(self, bounds: Bounds) -> None:
+        self.bounds = bounds
+        self.clock = _Clock(START)
+        self.market = Marketplace(clock=self.clock)
+        m = self.market
+        ana = _actor(Role.CLIENT_OWNER)
+        m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+        m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+        team = (("ada", Role.CLIENT_ADMIN), ("hal", Role.HIRING_MANAGER)) if bounds.team else ()
+        for person, role in team:
+            membership = m.invite("co-1", person, role, ana)
+            if not (bounds.invited and person == "hal"):
+                m.fire("membership", membership.id, "accept", _actor(role))
+        if bounds.has_agency:
+            m.open_account(Account(id="ag-1", type=AccountType.AGENCY, owner="ao", company="ag-1"))
+            if bounds.agency_contracts and bounds.team:
+                membership = m.invite("ag-1", "am", Role.AGENCY_MEMBER, _actor(Role.AGENCY_OWNER))
+                m.fire("membership", membership.id, "accept", _actor(Role.AGENCY_MEMBER))
+        for n in range(1, bounds.contracts + 1):
+            key = f"C-{n}"
+            agency = n > bounds.contracts - bounds.agency_contracts
+            held_by, member = ("ag-1", "am") if agency else ("fl-1", None)
+            if n > bounds.contracts - bounds.hourly:
+                c = Contract.hourly(
+                    key,
+                    client="co-1",
+                    freelancer=held_by,
+                    rate=Money(2_000),
+                    started_at=START,
+                    agency=agency,
+                    member=member,
+                )
+            else:
+                c = Contract.fixed(
+                    key, client="co-1", freelancer=held_by, started_at=START, agency=agency
+                )
+                c.member = member
+            m.add_contract(c)
+        for n in range(1, bounds.jobs + 1):
+            job = m.draft_job(f"J-{n}", "co-1")
+            m.draft_proposal(f"P-{n}", job.id, "fl-1")
+            if bounds.has_agency:
+                m.draft_proposal(f"P-{n}-ag", job.id, "ag-1", agency=True, author="am")
+        for agg in self.aggregates():
+            agg.history.clear()  # the initial world starts with no past
+        m.audit.clear()
+        self.on_restore: Callable[[], None] = lambda: None
+        self.initial = self.snapshot()
+
+    def aggregates(self) -> Iterator[Any]:
+        """Every aggregate, in store order."""
+        for kind in ACTING:
+            yield from self.market.store.values(kind)
+
+    def snapshot(self) -> Snapshot:
+        """The world as it is now: field values are immutable, so references are a copy.
+
+        The aggregates themselves are reused: :meth:`restore` writes every field back. The
+        snapshot also holds what the store holds (a contract started by an offer, its
+        contact person), so that restoring it also takes out what was added since.
+        """
+        store = self.market.store
+        items = getattr(store, "_items", None)
+        return _Snapshot(
+            self.clock.now(),
+            tuple(_save(agg) for agg in self.aggregates()),
+            {k: dict(v) for k, v in items.items()} if items is not None else None,
+        )
+
+    def restore(self, snap: Snapshot) -> None:
+        """Put the world back as *snap* captured it."""
+        now, saved = snap
+        items = getattr(snap, "items", None)
+        if items is not None:
+            self.market.store._items = {k: dict(v) for k, v in items.items()}  # type: ignore[attr-defined]
+        for item in saved:
+            _load(item)
+        self.clock.set(now)
+        self.market.audit.clear()
+        self.market.stuck.clear()
+        self.on_restore()
+
+
+def _actor(role: Role) -> Actor:
+    return next(a for a in ACTORS if a.role is role)
+
+
+@attrs.frozen
+class Step:
+    """One step of a trace: time moving to *at*, or *actor* firing *event* on *target*."""
+
+    at: datetime
+    kind: str = ""
+    target: str = ""
+    event: str = ""
+    actor: Actor | None = None
+    payload: tuple[tuple[str, Any], ...] = ()
+    result: str = ""
+    """The target's state after the step (or the outcome), for the scenario's expectations."""
+
+    def __str__(self) -> str:
+        if not self.event:
+            return f"time -> {self.at.isoformat()}"
+        args = ", ".join(f"{k}={v}" for k, v in self.payload)
+        who = _NAMES.get(self.actor, str(self.actor)) if self.actor else "?"
+        return f"{who}: {self.event}({args}) on {self.kind} {self.target} -> {self.result}"
+
+
+_FIXED_PAYLOADS: dict[str, tuple[dict[str, Any], ...]] = {
+    "pay_owed": ({"amount": Money(100)},),
+    "suspend": ({"reason": SuspensionReason.BILLING},),
+    "log_time": ({"minutes": 60},),
+    "delete_time": ({"minutes": 60},),
+    "mark_candidate": ({"freelancer": "fl-1", "status": "shortlisted"},),
+}
+"""Events whose arguments do not depend on the world."""
+
+
+def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:  # noqa: PLR0911  (one case per event)
+    """The arguments the checker tries for *event* on *agg* (a few per event)."""
+    bounds = world.bounds
+    if event == "add_milestone":
+        return [{"amount": Money(a)} for a in bounds.amounts]
+    if event in {"request_close", "delete_permanently"}:
+        return [{}, {"confirm": True}] if event == "request_close" else [{"confirm": True}]
+    if event == "withdraw" and kind == "account":  # a proposal's withdraw takes nothing
+        available = world.market.obligations(agg, world.clock.now()).available
+        return [{"amount": available if available.cents else Money(100)}]
+    fixed = _FIXED_PAYLOADS.get(event)
+    if fixed is not None:
+        return [dict(p) for p in fixed]
+    if event == "confirm_reactivation":
+        return [{"token": agg.link_token or "no-such-link"}]
+    if event == "resolve_dispute":
+        held = agg.escrow_refund.amount if agg.escrow_refund is not None else Money(0)
+        return [
+            {"to_freelancer": held, "to_client": Money(0)},
+            {"to_freelancer": Money(0), "to_client": held},
+        ]
+    if event == "give_refund":
+        return [{"payment": p.id, "amount": p.left, "balance": p.left} for p in agg.payments] or [
+            {"payment": "none", "amount": Money(100), "balance": Money(100)}
+        ]
+    if event == "request_refund":
+        return [{"payment": p.id, "amount": p.left} for p in agg.payments] or [
+            {"payment": "none", "amount": Money(100)}
+        ]
+    if event == "end_contract":
+        return [{}, {"payment": Money(0)}]  # paying less than is held opens ESC-1
+    if event == "pay_bonus":
+        return [{"amount": Money(bounds.amounts[0])}]
+    return [{}]
+
+
+def replay(bounds: Bounds, steps: Iterable[Step]) -> tuple[World, list[Decision]]:
+    """Run *steps* on a fresh world of *bounds*; returns it and the last step's decisions."""
+    world = World(bounds)
+    market = world.market
+    last: list[Decision] = []
+    for step in steps:
+        before = {id(a): len(a.history) for a in _all_aggregates(world)}
+        world.clock.set(step.at)
+        if step.event:
+            assert step.actor is not None
+            market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
+        else:
+            market.advance(step.at)
+        last = [d for a in _all_aggregates(world) for d in a.history[before.get(id(a), 0) :]]
+    return world, last
+
+
+def _all_aggregates(world: World) -> Iterator[Any]:
+    for agg in world.aggregates():
+        yield agg
+        if isinstance(agg, Contract):
+            yield from agg.milestones
