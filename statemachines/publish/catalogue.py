@@ -522,7 +522,20 @@ TOPICS: tuple[Topic, ...] = (
         "Refunds",
         "refunds",
         "Refunds a freelancer gives within 180 days, and refunds a client asks for.",
-        ("REF-180-", "REF-REQ-"),
+        ("REF-180-", "REF-REQ-", "REF-REQ-EXPIRE-"),
+    ),
+    Topic(
+        "Disputes",
+        "disputes",
+        "A client disputing billed hours, and a freelancer disputing a fixed-price decision "
+        "through mediation and arbitration.",
+        ("HDSP-", "FPD-", "MS-DSP-"),
+    ),
+    Topic(
+        "Dormant contracts",
+        "dormant-contracts",
+        "A contract that holds money with no activity: the notices, and how it ends.",
+        ("DORM-",),
     ),
     Topic(
         "Feedback",
