@@ -528,6 +528,13 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             **REFUND,
         ),
         *_loops(
+            "give_refund",
+            (S.REFUNDED,),
+            DECIDERS,
+            guards=(Guard("CTR-END-7", after.payment_recent, uses=("payment",)), *REFUND_GUARDS),
+            **REFUND,
+        ),
+        *_loops(
             "pay_bonus",
             (*RUNNING, S.ENDING),
             CLIENT,
@@ -606,7 +613,6 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             Forbidden(event, AFTER_END, SIDES | WORKERS, "CTR-END-9", _ended_already)
             for event in WORK_AFTER_END
         ),
-        Forbidden("give_refund", (S.REFUNDED,), DECIDERS, "REF-180-1", after.already_refunded),
         *(
             Forbidden(event, (S.ENDED, S.REFUNDED), DECIDERS, "ESC-2", escrow.request_answered)
             for event in ("approve_refund", "dispute_refund")
