@@ -250,11 +250,10 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
                 HOURLY,
                 Guard("BILL-1", hourly.time_in_contract),
                 Guard("BILL-2", hourly.diary_week_open),
-                Guard("CTR-HR-3", hourly.within_weekly_limit, uses=("minutes",)),
             ),
             effects=(Effect("BILL-1", hourly.log_time),),
             params=(MINUTES, ON),
-            summary="The freelancer logs time into the week it was worked in.",
+            summary="The freelancer logs time into the week it was worked in (over the limit too).",
         ),
         *_loops(
             "delete_time",
