@@ -59,7 +59,10 @@ from statemachines.machines.job import JOB, Job, JobPosting, JobState
 from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
+from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
+from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.market import Marketplace, MemoryStore, Store
+from statemachines.marketplace.unit_of_work import retry
 from statemachines.rules import RULES, Rule
 
 __all__ = [
@@ -77,9 +80,11 @@ __all__ = [
     "AccountState",
     "AccountType",
     "Actor",
+    "AlreadyExists",
     "Attempt",
     "Clock",
     "ClockError",
+    "ConcurrentModification",
     "Contract",
     "ContractFact",
     "ContractKind",
@@ -110,6 +115,7 @@ __all__ = [
     "NaiveDatetime",
     "NotPermitted",
     "Obligations",
+    "Outcome",
     "Proposal",
     "ProposalFlow",
     "ProposalState",
@@ -128,6 +134,7 @@ __all__ = [
     "Violation",
     "Workflow",
     "from_dict",
+    "retry",
     "to_dict",
 ]
 
