@@ -343,6 +343,18 @@ def _cell(items: Sequence[str], none: str = "-") -> str:
     return ", ".join(items) if items else none
 
 
+def _not_transitions(cat: Catalogue) -> list[str]:
+    """The rules no table enforces on purpose, each with its reason (shown apart)."""
+    apart = [r for r in cat.rules.values() if r.not_a_transition]
+    if not apart:
+        return []
+    out = ["", "## Rules that are not transitions", ""]
+    out += ["No machine enforces these, on purpose; each says why.", ""]
+    for r in sorted(apart, key=lambda r: natural_key(r.id)):
+        out.append(f"- [{r.id}](#{r.id.lower()}): {r.not_a_transition}")
+    return out
+
+
 def _markdown(cat: Catalogue) -> str:
     out = [
         "# Rule catalogue",
@@ -375,6 +387,7 @@ def _markdown(cat: Catalogue) -> str:
             continue
         out.append(f"- **{machine}**: {len(mine)} of {total} rules have gaps (this fails CI):")
         out.extend(f"  - {g.rule_id}: {', '.join(g.problems)}" for g in mine)
+    out += _not_transitions(cat)
     out += [
         "",
         "## Index",
@@ -387,7 +400,8 @@ def _markdown(cat: Catalogue) -> str:
         events = sorted({f"{u.machine} `{u.event}`" for u in cat.uses.get(rule.id, [])})
         out.append(
             f"| [{rule.id}](#{rule.id.lower()}) | {rule.machine} | {_cell(cat.kinds(rule.id))} "
-            f"| {_cell(events, 'not enforced')} | {len(cat.tests.get(rule.id, []))} |"
+            f"| {_cell(events, 'not a transition' if rule.not_a_transition else 'not enforced')} "
+            f"| {len(cat.tests.get(rule.id, []))} |"
         )
     machine = ""
     for rule in ordered:
@@ -395,7 +409,8 @@ def _markdown(cat: Catalogue) -> str:
             machine = rule.machine
             out += ["", f"## {machine}"]
         out += ["", f"### {rule.id}", "", rule.summary, ""]
-        out.append(f"- **Kind:** {_cell(cat.kinds(rule.id), 'none yet')}")
+        none = f"not a transition: {rule.not_a_transition}" if rule.not_a_transition else "none yet"
+        out.append(f"- **Kind:** {_cell(cat.kinds(rule.id), none)}")
         places = cat.uses.get(rule.id, [])
         if places:
             out.append("- **Enforced in:**")
