@@ -81,7 +81,7 @@ class MidFeedback:
     agency: bool = False
     state: MidFeedbackState = MidFeedbackState.IDLE
     last_payment_at: datetime | None = None
-    requested_at: datetime | None = None
+    asked_at: datetime | None = None
     feedback: tuple[tuple[datetime, str], ...] = ()
     """(when, text) of every mid-contract feedback the client left; all public (FB-5)."""
     lapsed: int = 0
@@ -132,7 +132,7 @@ def _no_recent_feedback(m: MidFeedback, ctx: Context) -> Reason | None:
 
 
 def _one_at_a_time(m: MidFeedback, ctx: Context) -> Reason:
-    when = format_utc(m.requested_at) if m.requested_at else "earlier"
+    when = format_utc(m.asked_at) if m.asked_at else "earlier"
     return fail(f"a request made on {when} is still open; only one is open at a time")
 
 
@@ -141,7 +141,7 @@ def _pay(m: MidFeedback, ctx: Context) -> None:
 
 
 def _ask(m: MidFeedback, ctx: Context) -> None:
-    m.requested_at = ctx.now
+    m.asked_at = ctx.now
     m.deadlines = (Deadline(EXPIRY, "request_lapse", ctx.now + MID_FEEDBACK_EXPIRY),)
 
 
