@@ -10,6 +10,8 @@ Commands:
   now (with those arguments), and why not.
 * ``run SCENARIO.yaml|FOLDER ... [--json]``: executable specifications (see
   :mod:`statemachines.publish.scenarios`).
+* ``site [--no-notebooks]``: build the documentation site into ``site/`` (see
+  :mod:`statemachines.publish.site`).
 
 Bad input gets one line on standard error and exit status 2; a failed check or
 an unmet expectation exits with 1.
@@ -145,7 +147,7 @@ def graphviz_missing() -> type[Exception]:
 
 def cmd_render(args: argparse.Namespace, out: Out) -> int:
     """``render`` and ``render --check``."""
-    root = Path(args.root)
+    root = Path(args.out) if args.out else _checkout(Path(args.root), "render")
     if importlib.util.find_spec("graphviz") is None:
         msg = "render needs the graphviz package: pip install 'statemachines[diagrams]'"
         raise UsageError(msg)
@@ -355,11 +357,20 @@ def cmd_explain(args: argparse.Namespace, out: Out) -> int:
     ]
     colours = ["green" if r["allowed"] else "red" if r["now"] == "refused" else "dim" for r in rows]
     out.table(["EVENT", "NOW", "TARGET", "WHO", "RULE IDS", "WHY NOT"], table, colours)
+    _legend(out, {Role(x) for r in rows for x in r["roles"]})
     if deadlines:
         out.line()
         for d in aggregate.deadlines:
             out.line(f"deadline {d.key}: {d.event} falls due at {format_utc(d.due)}")
     return 0
+
+
+def _legend(out: Out, shown: set[Role]) -> None:
+    """The role codes of the WHO column, spelled out."""
+    if shown:
+        out.line()
+        codes = (f"{diagrams.role_code(r)} = {r.label}" for r in Role if r in shown)
+        out.line("WHO: " + "; ".join(codes))
 
 
 def _row(verdict: Verdict, roles: list[Role]) -> dict[str, Any]:
@@ -436,6 +447,9 @@ def parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="write diagrams/ and docs/rules.md (or --check them)")
     render.add_argument("--check", action="store_true", help="exit 1 naming stale files and gaps")
     render.add_argument("--root", default=".", help="project folder (default: the current one)")
+    render.add_argument(
+        "--out", help="write into this folder instead of a checkout (tests are not read)"
+    )
     explain = sub.add_parser("explain", help="what each event would do now for a saved aggregate")
     explain.add_argument("snapshot", help="a JSON snapshot (statemachines.core.snapshots.to_dict)")
     explain.add_argument("--actor", help="ROLE[:ID[:PARTY]], e.g. client_owner:ana:co-1 or CO")
@@ -451,8 +465,39 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenario files (or folders of them)")
     run.add_argument("scenarios", nargs="+", help="SCENARIO.yaml files or folders")
     run.add_argument("--json", action="store_true", help="print JSON for scripts")
+    site = sub.add_parser("site", help="build the documentation site into site/")
+    site.add_argument("--no-notebooks", action="store_true", help="skip the notebooks (faster)")
+    site.add_argument("--root", default=".", help="project folder (default: the current one)")
     checker_cli.add_parser(sub)  # `check`: statemachines/checker_cli.py
     return top
+
+
+def cmd_site(args: argparse.Namespace, out: Out) -> int:
+    """``site``: write the site's pages and build it with ``mkdocs build --strict``."""
+    from statemachines.publish import site  # noqa: PLC0415  (needs the docs extra)
+
+    root = _checkout(Path(args.root), "site")
+    if importlib.util.find_spec("mkdocs") is None:
+        msg = "site needs MkDocs and its plugins: pip install 'statemachines[docs]'"
+        raise UsageError(msg)
+    status = site.build(root, notebooks=not args.no_notebooks)
+    if status == 0:
+        out.line(f"built the documentation site into {(root / site.SITE).as_posix()}/")
+    return 1 if status else 0
+
+
+def _checkout(root: Path, command: str) -> Path:
+    """*root* when it is a checkout of this project; else one clear error."""
+    project = root / "pyproject.toml"
+    if project.is_file() and 'name = "statemachines"' in project.read_text(encoding="utf-8"):
+        return root
+    where = "the current folder" if root == Path() else str(root)
+    msg = (
+        f"{command} writes into a checkout of statemachines, and {where} is not one "
+        "(no pyproject.toml naming statemachines); run it in your clone"
+        + (" or give --out FOLDER" if command == "render" else "")
+    )
+    raise UsageError(msg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -466,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "render": lambda: cmd_render(args, out),
         "explain": lambda: cmd_explain(args, out),
         "run": lambda: cmd_run(args, out),
+        "site": lambda: cmd_site(args, out),
         "check": lambda: int(checker_cli.run(args)),
     }
     try:

@@ -52,6 +52,7 @@ class AssistanceState(enum.Enum):
     """Where a request for mediation assistance is; the values are the persisted form."""
 
     DRAFT = "draft"
+    """A side is writing its request; nothing is asked yet."""
     OPEN = "open"
     """Support is helping the sides talk about a released payment."""
     CLOSED = "closed"

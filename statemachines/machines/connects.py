@@ -51,6 +51,7 @@ class ConnectsState(enum.Enum):
     """Whether the wallet is in use; the values are the persisted form."""
 
     OPEN = "open"
+    """In use: proposals spend from it and returns go back into it."""
     CLOSED = "closed"
     """The account or agency closed (final)."""
 

@@ -70,6 +70,7 @@ class RelationshipState(enum.Enum):
     """Where a client-freelancer relationship is; the values are the persisted form."""
 
     DRAFT = "draft"
+    """The first contract has not started yet."""
     PROTECTED = "protected"
     """Formed on the platform, under 24 months: payments must stay on it (CIRC-1)."""
     EXEMPT = "exempt"

@@ -55,6 +55,7 @@ class StandingState(enum.Enum):
     """An account's standing; the values are the persisted form."""
 
     GOOD = "good"
+    """No notice is open."""
     NOTICED = "noticed"
     """A compliance notice was sent; 30 days to improve, nothing restricted (SUSP-5)."""
     REVIEW_DUE = "review_due"

@@ -78,7 +78,7 @@ def _index(views: list[diagrams.View]) -> str:
             "",
             spec.description
             if view.variant is None
-            else f"The rows of the {spec.name} table that apply to a {view.variant.title}.",
+            else f"The rows of the {spec.name} table that apply to {_article(view.variant.title)}.",
             "",
             f"{len(view.states)} states, {len(view.edges)} edges. "
             f"[SVG]({view.name}.svg) · [PNG]({view.name}.png) · "
@@ -88,6 +88,17 @@ def _index(views: list[diagrams.View]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _article(noun: str) -> str:
+    """*noun* with "a" or "an": ``an agency account``, ``an hourly contract``.
+
+    >>> _article("agency account"), _article("hourly contract"), _article("client account")
+    ('an agency account', 'an hourly contract', 'a client account')
+    """
+    first = noun.split(" ", 1)[0].lower()
+    vowel = first[:1] in set("aeiou") or first in {"hour", "hourly", "honest"}
+    return f"{'an' if vowel else 'a'} {noun}"
 
 
 @attrs.frozen
