@@ -508,28 +508,10 @@ TOPICS: tuple[Topic, ...] = (
         ("ESC-", "ESC-SPLIT-"),
     ),
     Topic(
-        "Fixed-price disputes, mediation and arbitration",
-        "fixed-price-disputes-mediation-and-arbitration",
-        "Disputing held money, the client's answer, mediation, arbitration and its award.",
-        ("FPD-", "MS-DSP-"),
-    ),
-    Topic(
-        "Dormant contracts",
-        "dormant-contracts",
-        "A fixed-price contract that holds money and goes quiet: notices, windows, outcomes.",
-        ("DORM-",),
-    ),
-    Topic(
         "Hourly work and the billing week",
         "hourly-work-and-the-billing-week",
         "Logging time, the weekly limit, the Monday invoice and the review week.",
         ("CTR-HR-", "BILL-", "WEEK-"),
-    ),
-    Topic(
-        "Hourly disputes",
-        "hourly-disputes",
-        "A client disputing hours of the week in review, the answer, and support's review.",
-        ("HDSP-",),
     ),
     Topic(
         "Ending a contract",
@@ -542,6 +524,19 @@ TOPICS: tuple[Topic, ...] = (
         "refunds",
         "Refunds a freelancer gives within 180 days, and refunds a client asks for.",
         ("REF-180-", "REF-REQ-", "REF-REQ-EXPIRE-"),
+    ),
+    Topic(
+        "Disputes",
+        "disputes",
+        "A client disputing billed hours, and a freelancer disputing a fixed-price decision "
+        "through mediation and arbitration.",
+        ("HDSP-", "FPD-", "MS-DSP-"),
+    ),
+    Topic(
+        "Dormant contracts",
+        "dormant-contracts",
+        "A contract that holds money with no activity: the notices, and how it ends.",
+        ("DORM-",),
     ),
     Topic(
         "Feedback",
