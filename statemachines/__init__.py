@@ -55,9 +55,28 @@ from statemachines.machines.contract.table import (
     ContractState,
 )
 from statemachines.machines.contract.values import ContractKind
+from statemachines.machines.dormancy import DORMANCY, Dormancy, DormancyState, DormancyWatch
+from statemachines.machines.fixed_dispute import (
+    FIXED_DISPUTE,
+    FixedDispute,
+    FixedDisputes,
+    FixedDisputeState,
+)
+from statemachines.machines.hourly_dispute import (
+    HOURLY_DISPUTE,
+    HourlyDispute,
+    HourlyDisputes,
+    HourlyDisputeState,
+)
 from statemachines.machines.job import JOB, Job, JobPosting, JobState
 from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
+from statemachines.machines.refund_request import (
+    REFUND_REQUEST,
+    ClientRefundRequest,
+    RefundRequests,
+    RefundRequestState,
+)
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
 from statemachines.marketplace.market import Marketplace, MemoryStore, Store
 from statemachines.rules import RULES, Rule
@@ -65,10 +84,14 @@ from statemachines.rules import RULES, Rule
 __all__ = [
     "ACCOUNT",
     "CONTRACT",
+    "DORMANCY",
+    "FIXED_DISPUTE",
+    "HOURLY_DISPUTE",
     "JOB",
     "MEMBERSHIP",
     "MILESTONE",
     "PROPOSAL",
+    "REFUND_REQUEST",
     "RULES",
     "SYSTEM",
     "UTC",
@@ -78,6 +101,7 @@ __all__ = [
     "AccountType",
     "Actor",
     "Attempt",
+    "ClientRefundRequest",
     "Clock",
     "ClockError",
     "Contract",
@@ -89,7 +113,16 @@ __all__ = [
     "Deadline",
     "Decision",
     "DefinitionError",
+    "Dormancy",
+    "DormancyState",
+    "DormancyWatch",
     "Edge",
+    "FixedDispute",
+    "FixedDisputeState",
+    "FixedDisputes",
+    "HourlyDispute",
+    "HourlyDisputeState",
+    "HourlyDisputes",
     "IllegalTransition",
     "InvalidAmount",
     "InvalidInput",
@@ -113,6 +146,8 @@ __all__ = [
     "Proposal",
     "ProposalFlow",
     "ProposalState",
+    "RefundRequestState",
+    "RefundRequests",
     "Role",
     "Rule",
     "SnapshotError",
