@@ -55,9 +55,28 @@ from statemachines.machines.contract.table import (
     ContractState,
 )
 from statemachines.machines.contract.values import ContractKind
+from statemachines.machines.dormancy import DORMANCY, Dormancy, DormancyState, DormancyWatch
+from statemachines.machines.fixed_dispute import (
+    FIXED_DISPUTE,
+    FixedDispute,
+    FixedDisputes,
+    FixedDisputeState,
+)
+from statemachines.machines.hourly_dispute import (
+    HOURLY_DISPUTE,
+    HourlyDispute,
+    HourlyDisputes,
+    HourlyDisputeState,
+)
 from statemachines.machines.job import JOB, Job, JobPosting, JobState
 from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
+from statemachines.machines.refund_request import (
+    REFUND_REQUEST,
+    ClientRefundRequest,
+    RefundRequests,
+    RefundRequestState,
+)
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Outcome
@@ -68,10 +87,14 @@ from statemachines.rules import RULES, Rule
 __all__ = [
     "ACCOUNT",
     "CONTRACT",
+    "DORMANCY",
+    "FIXED_DISPUTE",
+    "HOURLY_DISPUTE",
     "JOB",
     "MEMBERSHIP",
     "MILESTONE",
     "PROPOSAL",
+    "REFUND_REQUEST",
     "RULES",
     "SYSTEM",
     "UTC",
@@ -82,6 +105,7 @@ __all__ = [
     "Actor",
     "AlreadyExists",
     "Attempt",
+    "ClientRefundRequest",
     "Clock",
     "ClockError",
     "ConcurrentModification",
@@ -94,7 +118,16 @@ __all__ = [
     "Deadline",
     "Decision",
     "DefinitionError",
+    "Dormancy",
+    "DormancyState",
+    "DormancyWatch",
     "Edge",
+    "FixedDispute",
+    "FixedDisputeState",
+    "FixedDisputes",
+    "HourlyDispute",
+    "HourlyDisputeState",
+    "HourlyDisputes",
     "IllegalTransition",
     "InvalidAmount",
     "InvalidInput",
@@ -119,6 +152,8 @@ __all__ = [
     "Proposal",
     "ProposalFlow",
     "ProposalState",
+    "RefundRequestState",
+    "RefundRequests",
     "Role",
     "Rule",
     "SnapshotError",

@@ -23,8 +23,18 @@ LOCK = (ROOT / "requirements" / "lock.txt").read_text(encoding="utf-8")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)(?:\s*;\s*([^\\]+?))?\s*\\?$", re.M)
 
 
+def _pins() -> list[tuple[str, str, str | None]]:
+    """Every pin of the lock: (name, version, marker); a package may be pinned once per marker."""
+    return [(canonicalize_name(m[1]), m[2], m[3]) for m in _PIN.finditer(LOCK)]
+
+
 def _locked() -> dict[str, tuple[str, str | None]]:
-    return {canonicalize_name(m[1]): (m[2], m[3]) for m in _PIN.finditer(LOCK)}
+    """The pin of each package that applies to this interpreter (or its only pin)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for name, pinned, marker in _pins():
+        if name not in out or marker is None or Marker(marker).evaluate():
+            out[name] = (pinned, marker)
+    return out
 
 
 def _required() -> list[Requirement]:
@@ -51,7 +61,7 @@ def test_the_lock_pins_every_dependency_of_pyproject_to_a_version_it_allows() ->
 def test_every_pin_carries_its_hashes() -> None:
     entries = re.split(r"\n(?=[A-Za-z0-9])", LOCK.split("\n", 2)[2])
 
-    assert len(entries) == len(_locked()) > 50
+    assert len(entries) == len(_pins()) > 50
     assert all("--hash=sha256:" in entry for entry in entries)
 
 
