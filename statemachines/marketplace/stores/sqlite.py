@@ -290,11 +290,16 @@ class SqliteStore:
         return 0 if row is None else int(row[0])
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        """Import *value* outside any command (loading a world); replaces what was there."""
+        """Import *value* outside any command (loading a world); replaces what was there.
+
+        A new aggregate gets its ``created`` event; *value* is the object the store's
+        identity map keeps for it.
+        """
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
+                revision = 0
                 if kind in RANK:
                     row = conn.execute(
                         "SELECT revision FROM aggregates WHERE kind = ? AND key = ?", (kind, key)
@@ -302,16 +307,23 @@ class SqliteStore:
                     if row is None:
                         _insert(conn, kind, key, value)
                         conn.execute(_INSERT_EVENT, _created_row(kind, key, value, None))
+                        revision = 1
                     else:
                         conn.execute(_UPDATE_ANY, (*_columns(value), kind, key))
+                        revision = row[0] + 1
                 else:
-                    conn.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
-                    _insert_record(conn, kind, key, value)
+                    replaced = conn.execute(
+                        "UPDATE records SET data = ? WHERE kind = ? AND key = ?",
+                        (_json(dump_record(kind, value)), kind, key),
+                    ).rowcount
+                    if not replaced:
+                        _insert_record(conn, kind, key, value)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            self._cache.pop((kind, key), None)
+            if revision:
+                self._remember((kind, key), revision, value)
 
     def bulk_load(self, items: Iterable[tuple[str, Any]], *, chunk: int = 10_000) -> int:
         """Import many aggregates at once, (kind, aggregate) pairs, in transactions of
