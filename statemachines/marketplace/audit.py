@@ -22,15 +22,18 @@ for reports and checks, never for a command's path.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from statemachines.core.clock import Clock
 from statemachines.core.snapshots import from_dict
+from statemachines.errors import InvalidInput
 from statemachines.marketplace.events import CREATED
 from statemachines.marketplace.invariants import check_accounts
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.model import KINDS
 
-__all__ = ["describe", "history_problems", "problems"]
+__all__ = ["check_files", "describe", "history_problems", "problems"]
 
 
 def describe(market: Marketplace) -> dict[str, Any]:
@@ -77,3 +80,48 @@ def problems(market: Marketplace) -> list[str]:
         for agg in market.all(kind):
             found += history_problems(market, kind, agg.id)
     return found
+
+
+def _summary(facts: dict[str, Any]) -> str:
+    kinds = "; ".join(
+        f"{kind}: " + ", ".join(f"{state} {n}" for state, n in states.items())
+        for kind, states in facts["aggregates"].items()
+    )
+    total = sum(n for states in facts["aggregates"].values() for n in states.values())
+    return f"{total} aggregates ({kinds or 'none'}), {facts['events']} events recorded"
+
+
+def check_files(target: Path, clock: Clock) -> tuple[list[str], bool]:
+    """Describe and check the SQLite marketplace at *target* (a file, or a folder of
+    ``*.db`` files): lines to print, and whether everything holds."""
+    if target.is_dir():
+        files = sorted(target.glob("*.db"))
+    elif target.is_file():
+        files = [target]
+    else:
+        msg = f"--db {target}: no such file or folder"
+        raise InvalidInput(msg)
+    if not files:
+        msg = f"--db {target}: the folder holds no .db file"
+        raise InvalidInput(msg)
+    lines = []
+    ok = True
+    totals: Counter[str] = Counter()
+    for path in files:
+        with Marketplace(clock=clock, store=path) as market:
+            facts = describe(market)
+            found = problems(market)
+        stuck = f", {facts['stuck']} failed deadlines" if facts["stuck"] else ""
+        verdict = "invariants hold, events agree" if not found else f"{len(found)} problems"
+        lines.append(f"{path}: {_summary(facts)}{stuck}; {verdict}")
+        lines += [f"  {problem}" for problem in found]
+        ok = ok and not found
+        for kind, states in facts["aggregates"].items():
+            for state, n in states.items():
+                totals[f"{kind} {state}"] += n
+        totals["events"] += facts["events"]
+    if len(files) > 1:
+        events = totals.pop("events")
+        by_state = ", ".join(f"{k} {n}" for k, n in sorted(totals.items()))
+        lines.append(f"{len(files)} files: {by_state}; {events} events recorded")
+    return lines, ok
