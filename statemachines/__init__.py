@@ -5,6 +5,9 @@ each), actors and roles, the clock, money, snapshots and the exceptions.
 Everything else lives in private modules.
 """
 
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
+
 from statemachines.core.actors import SYSTEM, Actor, Role
 from statemachines.core.clock import UTC, Clock, ManualClock, SystemClock
 from statemachines.core.engine import (
@@ -52,20 +55,46 @@ from statemachines.machines.contract.table import (
     ContractState,
 )
 from statemachines.machines.contract.values import ContractKind
+from statemachines.machines.dormancy import DORMANCY, Dormancy, DormancyState, DormancyWatch
+from statemachines.machines.fixed_dispute import (
+    FIXED_DISPUTE,
+    FixedDispute,
+    FixedDisputes,
+    FixedDisputeState,
+)
+from statemachines.machines.hourly_dispute import (
+    HOURLY_DISPUTE,
+    HourlyDispute,
+    HourlyDisputes,
+    HourlyDisputeState,
+)
 from statemachines.machines.job import JOB, Job, JobPosting, JobState
 from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
+from statemachines.machines.refund_request import (
+    REFUND_REQUEST,
+    ClientRefundRequest,
+    RefundRequests,
+    RefundRequestState,
+)
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
+from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
+from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.market import Marketplace, MemoryStore, Store
+from statemachines.marketplace.unit_of_work import retry
 from statemachines.rules import RULES, Rule
 
 __all__ = [
     "ACCOUNT",
     "CONTRACT",
+    "DORMANCY",
+    "FIXED_DISPUTE",
+    "HOURLY_DISPUTE",
     "JOB",
     "MEMBERSHIP",
     "MILESTONE",
     "PROPOSAL",
+    "REFUND_REQUEST",
     "RULES",
     "SYSTEM",
     "UTC",
@@ -74,9 +103,12 @@ __all__ = [
     "AccountState",
     "AccountType",
     "Actor",
+    "AlreadyExists",
     "Attempt",
+    "ClientRefundRequest",
     "Clock",
     "ClockError",
+    "ConcurrentModification",
     "Contract",
     "ContractFact",
     "ContractKind",
@@ -86,7 +118,16 @@ __all__ = [
     "Deadline",
     "Decision",
     "DefinitionError",
+    "Dormancy",
+    "DormancyState",
+    "DormancyWatch",
     "Edge",
+    "FixedDispute",
+    "FixedDisputeState",
+    "FixedDisputes",
+    "HourlyDispute",
+    "HourlyDisputeState",
+    "HourlyDisputes",
     "IllegalTransition",
     "InvalidAmount",
     "InvalidInput",
@@ -107,9 +148,12 @@ __all__ = [
     "NaiveDatetime",
     "NotPermitted",
     "Obligations",
+    "Outcome",
     "Proposal",
     "ProposalFlow",
     "ProposalState",
+    "RefundRequestState",
+    "RefundRequests",
     "Role",
     "Rule",
     "SnapshotError",
@@ -125,5 +169,16 @@ __all__ = [
     "Violation",
     "Workflow",
     "from_dict",
+    "retry",
     "to_dict",
 ]
+
+try:
+    __version__ = _version("statemachines")
+    """The installed version (pyproject.toml's, the one source of it)."""
+except _NotInstalled:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
+# Importing the machines' invariants registers them with the snapshot loader (last, so that
+# the machines above are built in the order they are listed).
+from statemachines.machines import invariants as _invariants  # noqa: F401

@@ -3,13 +3,15 @@
 Commands:
 
 * ``summary``: every machine's states, transitions and the rule IDs it enforces.
-* ``render [--check]``: write ``diagrams/`` and ``docs/rules.md``, or check that the
-  committed ones are fresh and that no landed machine has a v0.1 gap.
+* ``render [--check]``: write ``diagrams/``, ``docs/rules.md`` and the scenario schema, or
+  check that the committed ones are fresh and that no landed machine has a v0.1 gap.
 * ``explain SNAPSHOT.json [--actor ROLE[:ID[:PARTY]]] [--at TIME] [--with NAME=VALUE]
   [--json]``: for a saved aggregate, every event, whether that actor may fire it
   now (with those arguments), and why not.
 * ``run SCENARIO.yaml|FOLDER ... [--json]``: executable specifications (see
   :mod:`statemachines.publish.scenarios`).
+* ``site [--no-notebooks]``: build the documentation site into ``site/`` (see
+  :mod:`statemachines.publish.site`).
 
 Bad input gets one line on standard error and exit status 2; a failed check or
 an unmet expectation exits with 1.
@@ -27,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
-import statemachines  # noqa: F401  (importing the package builds every machine)
+import statemachines  # importing the package builds every machine
 from statemachines.core.actors import Role
 from statemachines.core.clock import ManualClock, SystemClock, format_utc
 from statemachines.core.engine import SPECS_BY_MODEL, MachineSpec, Verdict
@@ -145,7 +147,7 @@ def graphviz_missing() -> type[Exception]:
 
 def cmd_render(args: argparse.Namespace, out: Out) -> int:
     """``render`` and ``render --check``."""
-    root = Path(args.root)
+    root = Path(args.out) if args.out else _checkout(Path(args.root), "render")
     if importlib.util.find_spec("graphviz") is None:
         msg = "render needs the graphviz package: pip install 'statemachines[diagrams]'"
         raise UsageError(msg)
@@ -154,7 +156,7 @@ def cmd_render(args: argparse.Namespace, out: Out) -> int:
         for line in result.lines():
             out.line(out.paint(line, "red"))
         if result.ok:
-            out.line(out.paint("diagrams and docs/rules.md are up to date; no v0.1 gaps", "green"))
+            out.line(out.paint("generated files are up to date; no v0.1 gaps", "green"))
             return 0
         return 1
     try:
@@ -355,11 +357,20 @@ def cmd_explain(args: argparse.Namespace, out: Out) -> int:
     ]
     colours = ["green" if r["allowed"] else "red" if r["now"] == "refused" else "dim" for r in rows]
     out.table(["EVENT", "NOW", "TARGET", "WHO", "RULE IDS", "WHY NOT"], table, colours)
+    _legend(out, {Role(x) for r in rows for x in r["roles"]})
     if deadlines:
         out.line()
         for d in aggregate.deadlines:
             out.line(f"deadline {d.key}: {d.event} falls due at {format_utc(d.due)}")
     return 0
+
+
+def _legend(out: Out, shown: set[Role]) -> None:
+    """The role codes of the WHO column, spelled out."""
+    if shown:
+        out.line()
+        codes = (f"{diagrams.role_code(r)} = {r.label}" for r in Role if r in shown)
+        out.line("WHO: " + "; ".join(codes))
 
 
 def _row(verdict: Verdict, roles: list[Role]) -> dict[str, Any]:
@@ -400,29 +411,9 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
             results = scenarios.run(scenario, show)
         except scenarios.ScenarioError as err:
             raise UsageError(str(err)) from None
-        passed = all(r.passed for r in results) and len(results) == len(scenario.steps)
-        failed += not passed
-        report.append(
-            {
-                "file": scenario.path.as_posix(),
-                "scenario": scenario.title,
-                "passed": passed,
-                "steps": [
-                    {
-                        "step": r.number,
-                        "line": r.line,
-                        "at": r.at.isoformat(),
-                        "actor": r.actor,
-                        "event": r.event,
-                        "on": r.target,
-                        "outcome": r.outcome,
-                        "fired": list(r.fired),
-                        "problems": list(r.problems),
-                    }
-                    for r in results
-                ],
-            }
-        )
+        entry = scenarios.scenario_json(scenario, results)
+        failed += not entry["passed"]
+        report.append(entry)
     if args.json:
         out.line(json.dumps({"passed": not failed, "scenarios": report}, indent=2))
     else:
@@ -434,17 +425,9 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
 
 def _show_step(out: Out, path: Path, step: scenarios.StepResult) -> None:
     mark = out.paint("ok  ", "green") if step.passed else out.paint("FAIL", "red")
-    when = format_utc(step.at).removesuffix(":00 UTC") + " UTC"
-    if step.event:
-        what = f"{step.actor:<8} {step.event:<20} {step.target:<6}"
-    else:
-        what = f"{'':<8} {'(clock moves)':<20} {'':<6}"
-    fired = f"  deadlines fired: {', '.join(step.fired)}" if step.fired else ""
-    outcome = step.outcome.replace("_", " ")
-    out.line(f"  {mark} {step.number:>2}  {when}  {what}  {outcome} {step.detail}{fired}".rstrip())
-    for problem in step.problems:
-        where = f"{path.as_posix()}:{step.line}: step {step.number}"
-        out.line(out.paint(f"          {where}: {problem}", "red"))
+    out.line(f"  {mark} {scenarios.step_line(step)}")
+    for problem in scenarios.step_problems(path, step):
+        out.line(out.paint(f"          {problem}", "red"))
 
 
 # --------------------------------------------------------------------------- main
@@ -456,11 +439,17 @@ def parser() -> argparse.ArgumentParser:
         prog="statemachines",
         description="A freelance marketplace's workflows as guarded state machines.",
     )
+    top.add_argument(
+        "--version", action="version", version=f"statemachines {statemachines.__version__}"
+    )
     sub = top.add_subparsers(dest="command")
     sub.add_parser("summary", help="print every machine's states, transitions and rule IDs")
     render = sub.add_parser("render", help="write diagrams/ and docs/rules.md (or --check them)")
     render.add_argument("--check", action="store_true", help="exit 1 naming stale files and gaps")
     render.add_argument("--root", default=".", help="project folder (default: the current one)")
+    render.add_argument(
+        "--out", help="write into this folder instead of a checkout (tests are not read)"
+    )
     explain = sub.add_parser("explain", help="what each event would do now for a saved aggregate")
     explain.add_argument("snapshot", help="a JSON snapshot (statemachines.core.snapshots.to_dict)")
     explain.add_argument("--actor", help="ROLE[:ID[:PARTY]], e.g. client_owner:ana:co-1 or CO")
@@ -476,8 +465,39 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenario files (or folders of them)")
     run.add_argument("scenarios", nargs="+", help="SCENARIO.yaml files or folders")
     run.add_argument("--json", action="store_true", help="print JSON for scripts")
+    site = sub.add_parser("site", help="build the documentation site into site/")
+    site.add_argument("--no-notebooks", action="store_true", help="skip the notebooks (faster)")
+    site.add_argument("--root", default=".", help="project folder (default: the current one)")
     checker_cli.add_parser(sub)  # `check`: statemachines/checker_cli.py
     return top
+
+
+def cmd_site(args: argparse.Namespace, out: Out) -> int:
+    """``site``: write the site's pages and build it with ``mkdocs build --strict``."""
+    from statemachines.publish import site  # noqa: PLC0415  (needs the docs extra)
+
+    root = _checkout(Path(args.root), "site")
+    if importlib.util.find_spec("mkdocs") is None:
+        msg = "site needs MkDocs and its plugins: pip install 'statemachines[docs]'"
+        raise UsageError(msg)
+    status = site.build(root, notebooks=not args.no_notebooks)
+    if status == 0:
+        out.line(f"built the documentation site into {(root / site.SITE).as_posix()}/")
+    return 1 if status else 0
+
+
+def _checkout(root: Path, command: str) -> Path:
+    """*root* when it is a checkout of this project; else one clear error."""
+    project = root / "pyproject.toml"
+    if project.is_file() and 'name = "statemachines"' in project.read_text(encoding="utf-8"):
+        return root
+    where = "the current folder" if root == Path() else str(root)
+    msg = (
+        f"{command} writes into a checkout of statemachines, and {where} is not one "
+        "(no pyproject.toml naming statemachines); run it in your clone"
+        + (" or give --out FOLDER" if command == "render" else "")
+    )
+    raise UsageError(msg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -491,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "render": lambda: cmd_render(args, out),
         "explain": lambda: cmd_explain(args, out),
         "run": lambda: cmd_run(args, out),
+        "site": lambda: cmd_site(args, out),
         "check": lambda: int(checker_cli.run(args)),
     }
     try:

@@ -69,7 +69,7 @@ def test_the_console_script_runs_the_same_main() -> None:
 def test_render_writes_every_file_and_prints_a_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["render", "--root", str(tmp_path)]) == 0
+    assert main(["render", "--out", str(tmp_path)]) == 0
 
     out = capsys.readouterr().out
     assert "milestone: Fixed-price milestone review" in out
@@ -86,6 +86,7 @@ def test_render_writes_every_file_and_prints_a_summary(
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project folder rendered once for the tests that change it (each gets a copy)."""
     root = tmp_path_factory.mktemp("rendered")
+    (root / "pyproject.toml").write_text('[project]\nname = "statemachines"\n')  # a checkout
     with pytest.MonkeyPatch.context() as patch:  # Graphviz's images are not what these check
         patch.setattr(diagrams, "render_svg", lambda dot: b"<svg/>")
         patch.setattr(diagrams, "render_png", lambda dot: b"\x89PNG")
@@ -156,9 +157,8 @@ def test_explain_lists_every_event_for_one_actor(
     assert "milestone 'M-1' is submitted" in out
     assert "checked at 2026-03-20 09:00:00 UTC" in out
     approve = next(line for line in out.splitlines() if line.startswith("approve "))
-    assert "refused" in approve
-    assert "MS-REVIEW-1" in approve
-    assert "ended at 2026-03-17 09:00:00 UTC" in approve
+    # judged after the lapse that fell due on 2026-03-17 (ADR 0015): approved by then
+    assert "not possible from approved" in approve
     assert "deadline review: review_lapse falls due at 2026-03-17 09:00:00 UTC" in out
 
 
@@ -176,6 +176,9 @@ def test_explain_without_an_actor_says_who_may_fire_each_event(
     assert "CO, CA, HM" in approve
     edit = next(line for line in out.splitlines() if line.startswith("edit "))
     assert "MS-3" in edit
+    legend = next(line for line in out.splitlines() if line.startswith("WHO: "))
+    assert "CO = client owner" in legend
+    assert "HM = hiring manager" in legend
 
 
 @pytest.mark.rule("MS-3")
@@ -228,7 +231,7 @@ def test_explain_with_arguments_checks_the_guards_that_read_them(
     [
         (["explain", "{snap}", "--with", "colour=red"], "has no event argument 'colour'"),
         (["explain", "{snap}", "--with", "amount"], "write NAME=VALUE"),
-        (["explain", "{snap}", "--with", "amount=lots"], "--with an amount is text"),
+        (["explain", "{snap}", "--with", "amount=lots"], "--with amount: an amount is text"),
         (["explain", "{dir}/missing.json"], "missing.json: no such file"),
         (["explain", "{dir}/bad.json"], "bad.json:1: malformed JSON"),
         (["explain", "{dir}/lost.json"], "unknown snapshot schema"),
@@ -365,3 +368,45 @@ def test_tables_are_aligned() -> None:
         "x           1",
         "wider cell  2",
     ]
+
+
+def test_render_outside_a_checkout_refuses_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["render"]) == 2
+
+    assert "not a checkout" not in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_outside_a_checkout_says_why_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    main(["render", "--check"])
+
+    err = capsys.readouterr().err
+    assert "the current folder is not one" in err
+    assert "--out FOLDER" in err
+
+
+def test_render_out_writes_the_diagrams_into_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["render", "--out", "docs-out"]) == 0
+
+    assert (tmp_path / "docs-out" / "diagrams" / "milestone.svg").is_file()
+    assert (tmp_path / "docs-out" / "docs" / "rules.md").is_file()
+
+
+def test_run_says_once_what_a_moving_clock_fired(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "docs/scenarios/milestone-review-resubmission.yaml"]) == 0
+
+    out = capsys.readouterr().out
+    assert "review_lapse@M-1" in out
+    assert "deadlines deadlines" not in " ".join(out.split())

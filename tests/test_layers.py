@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("statemachines.rules", 0, "values"),
     ("statemachines.core.engine", 1, "engine"),
     ("statemachines.core.snapshots", 1, "engine"),
+    ("statemachines.core.convert", 1, "engine"),
     ("statemachines.machines", 2, "machines"),
     ("statemachines.marketplace", 3, "marketplace"),
     ("statemachines", 4, "the public face"),  # re-exports everything up to the marketplace

@@ -11,16 +11,37 @@ be timezone-aware; it is normalised to UTC.
 Traceback (most recent call last):
 ...
 statemachines.errors.ClockError: a manual clock never goes backwards: ...
+
+Business days (rulebook §0.5, §2.2, ``BUSINESS_DAYS``) are Monday to Friday in UTC,
+with no holidays unless a :class:`BusinessCalendar` is given some. A period of
+*N* business days ends once *N* x 24 hours of business-day time have passed, so
+five business days from a Friday at 10:00 end the next Friday at 10:00, and from
+a Saturday they end at the start of the next Saturday (ADR 0060):
+
+>>> print(format_utc(BUSINESS_DAYS.add(datetime(2026, 3, 6, 10, 0, tzinfo=UTC), 5)))
+2026-03-13 10:00:00 UTC
+>>> print(format_utc(BUSINESS_DAYS.add(datetime(2026, 3, 7, 10, 0, tzinfo=UTC), 5)))
+2026-03-14 00:00:00 UTC
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from statemachines.errors import ClockError, NaiveDatetime
 
-__all__ = ["UTC", "Clock", "ManualClock", "SystemClock", "ensure_utc", "format_utc"]
+__all__ = [
+    "BUSINESS_DAYS",
+    "UTC",
+    "BusinessCalendar",
+    "Clock",
+    "ManualClock",
+    "SystemClock",
+    "ensure_utc",
+    "format_utc",
+]
 
 
 def ensure_utc(value: datetime, *, what: str = "datetime") -> datetime:
@@ -108,3 +129,55 @@ class ManualClock:
 
     def __repr__(self) -> str:
         return f"ManualClock({self._now.isoformat()})"
+
+
+_DAY = timedelta(days=1)
+
+
+class BusinessCalendar:
+    """Which UTC days are business days: Monday to Friday, minus *holidays*.
+
+    A period of *N* business days is *N* x 24 hours of time that falls on business
+    days, counted from a moment; time on weekends and holidays does not count.
+    """
+
+    __slots__ = ("holidays",)
+
+    def __init__(self, holidays: Iterable[date] = ()) -> None:
+        days = frozenset(holidays)
+        for day in days:
+            raw: object = day  # callers without type checking can pass anything
+            if not isinstance(raw, date) or isinstance(raw, datetime):
+                msg = f"a holiday is a date, got {type(day).__name__} {day!r}"
+                raise ClockError(msg)
+        self.holidays = days
+
+    def is_business_day(self, day: date) -> bool:
+        """True for Monday to Friday, unless *day* is a holiday."""
+        return day.weekday() < 5 and day not in self.holidays
+
+    def add(self, start: datetime, days: int) -> datetime:
+        """The moment *days* business days after *start* (UTC)."""
+        raw: object = days
+        if isinstance(raw, bool) or not isinstance(raw, int) or days < 0:
+            msg = f"a number of business days is a whole number, 0 or more, not {days!r}"
+            raise ClockError(msg)
+        moment = ensure_utc(start, what="start")
+        left = days * _DAY
+        while left:
+            midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0) + _DAY
+            if self.is_business_day(moment.date()):
+                room = midnight - moment
+                if left <= room:
+                    return moment + left
+                left -= room
+            moment = midnight
+        return moment
+
+    def __repr__(self) -> str:
+        days = ", ".join(sorted(d.isoformat() for d in self.holidays))
+        return f"BusinessCalendar([{days}])" if days else "BusinessCalendar()"
+
+
+BUSINESS_DAYS = BusinessCalendar()
+"""The default calendar: Monday to Friday UTC, no holidays (rulebook §2.4 ``BUSINESS_DAYS``)."""

@@ -141,6 +141,16 @@ class Money:
         msg = "Money is immutable"
         raise AttributeError(msg)
 
+    # Immutable: a copy is the amount itself, and pickling rebuilds it through __init__.
+    def __copy__(self) -> Money:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Money:
+        return self
+
+    def __reduce__(self) -> tuple[type[Money], tuple[int, str]]:
+        return (Money, (self.cents, self.currency))
+
     def __repr__(self) -> str:
         if self.currency == "USD":
             return f"Money({self.cents}, 'USD')"

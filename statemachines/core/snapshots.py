@@ -2,8 +2,15 @@
 
 A snapshot holds every field of the aggregate, its state, its pending deadlines
 and its full history. Restoring never resets anything to an initial value:
-the state is the saved one. A malformed snapshot raises
-:class:`~statemachines.errors.SnapshotError` naming the field, and nothing is created.
+the state is the saved one. Reading goes through the library's cattrs converter
+(:mod:`statemachines.core.convert`), with one generated hook per machine.
+
+A snapshot is read only if it could have been written: a malformed one, or one that
+breaks what the machine guarantees (a history that does not lead to the state, a
+deadline no timer of the machine handles, amounts in two currencies, a negative
+count, or an invariant the machine module registered with :func:`register_invariants`)
+raises :class:`~statemachines.errors.SnapshotError` naming the field, and nothing is
+created.
 
 >>> from statemachines import Milestone, Money
 >>> ms = Milestone(id="M-1", contract="C-1", client="co-1", freelancer="fl-1", amount=Money(900))
@@ -16,47 +23,53 @@ True
 Traceback (most recent call last):
 ...
 statemachines.errors.SnapshotError: milestone snapshot, field 'state': 'lost' is not a state ...
+>>> from_dict({**data, "released": {"cents": 900, "currency": "EUR"}})
+Traceback (most recent call last):
+...
+statemachines.errors.SnapshotError: milestone snapshot, field 'released': EUR 9.00 is in EUR, ...
 """
 
 from __future__ import annotations
 
-import enum
-import types
 import typing
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
+from cattrs import BaseValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from statemachines.core.actors import Actor, Role
-from statemachines.core.clock import UTC
-from statemachines.core.engine import EMPTY, SPECS, SPECS_BY_MODEL, Deadline, Decision, MachineSpec
+from statemachines.core.actors import Actor
+from statemachines.core.convert import (
+    Invalid,
+    enum_hook,
+    fields_message,
+    make_converter,
+    problems,
+    read_datetime,
+)
+from statemachines.core.engine import EMPTY, SPECS, SPECS_BY_MODEL, Decision, MachineSpec
 from statemachines.core.money import Money
 from statemachines.errors import SnapshotError
 
-__all__ = ["from_dict", "to_dict"]
+__all__ = ["Invariant", "from_dict", "register_invariants", "to_dict"]
 
 PREFIX = "statemachines/"
 JSON = dict[str, Any]
+Invariant = Callable[[Any], list[str]]
+"""A check of one aggregate: the problems it finds, as sentences (none: it holds)."""
+
+_CONVERTER = make_converter(counts=True)
+_INVARIANTS: dict[type, tuple[Invariant, ...]] = {}
 
 
-def _spec_for(model: type) -> MachineSpec[Any, Any]:
-    for spec in SPECS.values():
-        if spec.model is model:
-            return spec
-    msg = f"{model.__name__} is not the aggregate of any machine"
-    raise SnapshotError(msg)
+def register_invariants(model: type, invariants: Iterable[Invariant]) -> None:
+    """Check every snapshot of *model* that :func:`from_dict` reads with *invariants*.
 
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(model: type) -> dict[str, Any]:
-    hints = _HINTS.get(model)
-    if hints is None:
-        hints = _HINTS[model] = typing.get_type_hints(model)
-    return hints
+    The machine modules register their aggregates' invariants (the ones the checkers
+    use) here, since the engine layer may not import them.
+    """
+    _INVARIANTS[model] = tuple(invariants)
 
 
 # --------------------------------------------------------------------------- dumping
@@ -64,77 +77,49 @@ def _hints(model: type) -> dict[str, Any]:
 
 def to_dict(aggregate: Any) -> JSON:
     """Return a JSON-safe snapshot of *aggregate* (any machine's)."""
-    spec = _spec_for(type(aggregate))
-    out: JSON = {"schema": PREFIX + spec.name, "version": spec.version}
-    hints = _hints(spec.model)
-    for field in attrs.fields(spec.model):
-        value = getattr(aggregate, field.name)
-        if field.name == "history":
-            out["history"] = [_dump_decision(d) for d in value]
-        else:
-            out[field.name] = _dump(value, hints[field.name])
-    return out
+    if type(aggregate) not in SPECS_BY_MODEL:
+        msg = f"{type(aggregate).__name__} is not the aggregate of any machine"
+        raise SnapshotError(msg)
+    dump: Callable[[Any], JSON] = _CONVERTER.get_unstructure_hook(type(aggregate))
+    return dump(aggregate)
 
 
-def _dump(value: Any, hint: Any) -> Any:  # noqa: PLR0911  (one return per kind of value)
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if isinstance(value, Money):
-        return value.to_dict()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Deadline):
-        return {"key": value.key, "event": value.event, "due": value.due.isoformat()}
-    if isinstance(value, tuple):
-        args = typing.get_args(hint)
-        inner = args[0] if args else Any
-        return [_dump(v, inner) for v in value]
-    if isinstance(value, Mapping):
-        args = typing.get_args(hint)
-        inner = args[1] if len(args) == 2 else Any
-        return {str(k): _dump(v, inner) for k, v in value.items()}
-    if attrs.has(type(value)):
-        if type(value) in SPECS_BY_MODEL:
-            return to_dict(value)
-        return _dump_value(value)
-    msg = f"cannot snapshot a {type(value).__name__}"
-    raise SnapshotError(msg)
+def _dump_history(history: list[Decision]) -> list[JSON]:
+    return [
+        {
+            "at": d.at.isoformat(),
+            "actor": d.actor.to_dict(),
+            "event": d.event,
+            "source": d.source._value_,
+            "target": d.target._value_,
+            "payload": dict(d.payload),
+            "deadline": d.deadline,
+        }
+        for d in history
+    ]
 
 
-def _dump_value(value: Any) -> JSON:
-    # A frozen attrs value kept inside an aggregate (a billing week, a payment):
-    # its fields, by name, with no schema of its own.
-    hints = _hints(type(value))
-    return {f.name: _dump(getattr(value, f.name), hints[f.name]) for f in attrs.fields(type(value))}
+def _dumper(model: type) -> Callable[[Any], JSON]:
+    spec = SPECS_BY_MODEL[model]
+    head = {"schema": PREFIX + spec.name, "version": spec.version}
+    fields: Callable[[Any], JSON] = make_dict_unstructure_fn(
+        model, _CONVERTER, history=override(unstruct_hook=_dump_history)
+    )
 
+    def dump(aggregate: Any) -> JSON:
+        out = head.copy()
+        out.update(fields(aggregate))
+        return out
 
-def _dump_decision(d: Decision) -> JSON:
-    return {
-        "at": d.at.isoformat(),
-        "actor": d.actor.to_dict(),
-        "event": d.event,
-        "source": d.source.value,
-        "target": d.target.value,
-        "payload": dict(d.payload),
-        "deadline": d.deadline,
-    }
+    return dump
 
 
 # --------------------------------------------------------------------------- loading
 
 
-class _Bad(Exception):
-    def __init__(self, path: str, text: str) -> None:
-        super().__init__(text)
-        self.path = path
-        self.text = text
-
-
 def from_dict(data: Any) -> Any:
     """Rebuild an aggregate from :func:`to_dict` output, or raise :class:`SnapshotError`."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict:
         msg = f"a snapshot is a JSON object, got {type(data).__name__}"
         raise SnapshotError(msg)
     schema = data.get("schema")
@@ -145,203 +130,213 @@ def from_dict(data: Any) -> Any:
         msg = f"unknown snapshot schema {schema!r}; expected one of {known}"
         raise SnapshotError(msg)
     try:
-        return _load_aggregate(spec, data, "")
-    except _Bad as bad:
-        where = f", field {bad.path!r}" if bad.path else ""
-        msg = f"{spec.name} snapshot{where}: {bad.text}"
+        aggregate = _CONVERTER.structure(data, spec.model)
+    except (BaseValidationError, TypeError, ValueError) as err:
+        found = problems(err)
+        pieces = [f"field {path!r}: {text}" if path else text for path, text in found]
+        msg = f"{spec.name} snapshot{', ' if found[0][0] else ': '}{'; '.join(pieces)}"
         raise SnapshotError(msg) from None
+    broken = _broken(aggregate)
+    if broken:
+        msg = f"{spec.name} snapshot {aggregate.id!r} breaks its invariants: {'; '.join(broken)}"
+        raise SnapshotError(msg)
+    return aggregate
 
 
-def _load_aggregate(spec: MachineSpec[Any, Any], data: Mapping[str, Any], path: str) -> Any:
-    version = data.get("version")
-    if version != spec.version:
-        raise _Bad(
-            _join(path, "version"),
-            f"version {version!r} is not supported; this library reads version {spec.version}",
-        )
-    names = [f.name for f in attrs.fields(spec.model)]
-    given = set(data) - {"schema", "version"}
-    missing = [n for n in names if n not in given]
-    if missing:
-        raise _Bad(path, f"missing field(s) {', '.join(map(repr, missing))}")
-    extra = sorted(given - set(names))
-    if extra:
-        raise _Bad(path, f"unexpected field(s) {', '.join(map(repr, extra))}")
-    hints = _hints(spec.model)
-    kwargs: dict[str, Any] = {}
-    for name in names:
-        where = _join(path, name)
-        if name == "history":
-            kwargs[name] = _load_history(spec, data[name], where)
-        elif name == "state":
-            kwargs[name] = _load_state(spec, data[name], where)
-        else:
-            kwargs[name] = _load(data[name], hints[name], where)
-    try:
-        return spec.model(**kwargs)
-    except (TypeError, ValueError) as err:
-        raise _Bad(path, str(err)) from None
-
-
-def _join(path: str, name: str | int) -> str:
-    if isinstance(name, int):
-        return f"{path}[{name}]"
-    return f"{path}.{name}" if path else name
-
-
-def _load_state(spec: MachineSpec[Any, Any], value: Any, path: str) -> enum.Enum:
-    try:
-        state: enum.Enum = spec.states(value)
-    except ValueError:
-        states = ", ".join(s.value for s in spec.states)
-        raise _Bad(path, f"{value!r} is not a state of {spec.name} ({states})") from None
-    return state
-
-
-def _expect(value: Any, kind: type | tuple[type, ...], path: str, what: str) -> None:
-    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise _Bad(path, f"expected {what}, got {type(value).__name__} {value!r}")
-
-
-_SHAPES: dict[Any, tuple[Any, tuple[Any, ...]]] = {}
-
-
-def _shape(hint: Any) -> tuple[Any, tuple[Any, ...]]:
-    # typing.get_origin/get_args are slow and the same few hints recur in every snapshot.
-    shape = _SHAPES.get(hint)
-    if shape is None:
-        shape = _SHAPES[hint] = (typing.get_origin(hint), typing.get_args(hint))
-    return shape
-
-
-def _load(value: Any, hint: Any, path: str) -> Any:  # noqa: PLR0911, PLR0912  (one per kind)
-    if hint is str or hint is int or hint is bool:  # the most common case first
-        _expect(value, hint, path, hint.__name__)
-        return value
-    origin, args = _shape(hint)
-    if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            return _load(value, inner[0], path)
-        raise _Bad(path, f"cannot read a value of type {hint}")
-    if hint is str or hint is int or hint is bool:
-        _expect(value, hint, path, hint.__name__)
-        return value
-    if hint is Money:
-        _expect(value, dict, path, 'an amount like {"cents": 500, "currency": "USD"}')
-        if set(value) != {"cents", "currency"}:
-            raise _Bad(path, f'an amount has exactly "cents" and "currency", got {sorted(value)}')
+def _broken(aggregate: Any) -> list[str]:
+    found = []
+    for invariant in _INVARIANTS.get(type(aggregate), ()):
         try:
-            return Money(value["cents"], value["currency"])
-        except ValueError as err:
-            raise _Bad(path, str(err)) from None
-    if hint is datetime:
-        return _load_datetime(value, path)
-    if hint is Deadline:
-        _expect(value, dict, path, "a deadline object")
-        if set(value) != {"key", "event", "due"}:
-            raise _Bad(path, f'a deadline has "key", "event" and "due", got {sorted(value)}')
-        _expect(value["key"], str, _join(path, "key"), "str")
-        _expect(value["event"], str, _join(path, "event"), "str")
-        return Deadline(value["key"], value["event"], _load_datetime(value["due"], path))
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in hint)
-            raise _Bad(path, f"{value!r} is not one of {allowed}") from None
-    if origin is tuple:
-        _expect(value, list, path, "a list")
-        inner = args[0]
-        return tuple(_load(v, inner, _join(path, i)) for i, v in enumerate(value))
-    if origin is dict or origin is Mapping:
-        _expect(value, dict, path, "an object")
-        return {k: _load(v, args[1], _join(path, k)) for k, v in value.items()}
-    if isinstance(hint, type) and attrs.has(hint):
-        _expect(value, dict, path, "an object")
-        for spec in SPECS.values():
-            if spec.model is hint:
-                return _load_aggregate(spec, value, path)
-        return _load_value(hint, value, path)
-    raise _Bad(path, f"cannot read a value of type {hint}")
+            found += invariant(aggregate)
+        except Exception:
+            doc = (invariant.__doc__ or invariant.__name__).strip().splitlines()[0]
+            found.append(f"cannot hold: {doc}")
+    return found
 
 
-def _load_value(kind: type, value: Any, path: str) -> Any:
-    names = [f.name for f in attrs.fields(kind)]
-    if set(value) != set(names):
-        raise _Bad(path, f"a {kind.__name__} has the fields {sorted(names)}, got {sorted(value)}")
-    hints = _hints(kind)
-    kwargs = {name: _load(value[name], hints[name], _join(path, name)) for name in names}
-    try:
-        return kind(**kwargs)
-    except (TypeError, ValueError) as err:
-        raise _Bad(path, str(err)) from None
+_DECISION = ("at", "actor", "event", "source", "target", "payload", "deadline")
+_DECISION_KEYS = frozenset(_DECISION)
+_new_tuple = tuple.__new__
 
 
-def _load_datetime(value: Any, path: str) -> datetime:
-    _expect(value, str, path, "an ISO-8601 timestamp with a UTC offset")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Bad(path, f"{value!r} is not an ISO-8601 timestamp") from None
-    if parsed.tzinfo is None:
-        raise _Bad(path, f"timestamp {value!r} has no UTC offset; naive times are not accepted")
-    return parsed.astimezone(UTC)
+def _history_loader(spec: MachineSpec[Any, Any]) -> Callable[[Any, Any], list[Decision]]:
+    events = frozenset(spec.events)
+    state = enum_hook(spec.states, f"a state of {spec.name}")
+    actor = _CONVERTER.get_structure_hook(Actor)
 
-
-_ACTORS: dict[tuple[str, Role, str | None], Actor] = {}
-
-
-def _actor(key: str, role: Role, party: str | None) -> Actor:
-    # The same few people act in thousands of decisions: share one Actor per person
-    # and role (actors are immutable), which saves memory when many aggregates load.
-    actor = _ACTORS.get((key, role, party))
-    if actor is None:
-        if len(_ACTORS) > 50_000:
-            _ACTORS.clear()
-        actor = _ACTORS[key, role, party] = Actor(key, role, party)
-    return actor
-
-
-def _load_history(spec: MachineSpec[Any, Any], value: Any, path: str) -> list[Decision]:
-    _expect(value, list, path, "a list of decisions")
-    out = []
-    keys = {"at", "actor", "event", "source", "target", "payload", "deadline"}
-    for i, item in enumerate(value):
-        where = _join(path, i)
-        _expect(item, dict, where, "a decision object")
-        if set(item) != keys:
-            raise _Bad(where, f"a decision has the fields {sorted(keys)}, got {sorted(item)}")
-        actor = item["actor"]
-        _expect(actor, dict, _join(where, "actor"), "an actor object")
-        if set(actor) != {"id", "role", "party"}:
-            raise _Bad(
-                _join(where, "actor"), f"an actor has id, role and party, got {sorted(actor)}"
+    def load(value: Any, _: Any) -> list[Decision]:
+        if type(value) is not list:
+            msg = f"expected a list of decisions, got {type(value).__name__}"
+            raise Invalid(msg)
+        out = []
+        for i, item in enumerate(value):
+            if type(item) is not dict or item.keys() != _DECISION_KEYS:
+                got = sorted(item) if type(item) is dict else type(item).__name__
+                msg = f"a decision has the fields {sorted(_DECISION)}, got {got}"
+                raise Invalid(msg, (i,))
+            event = item["event"]
+            if type(event) is not str or event not in events:
+                msg = f"{spec.name} has no event {event!r}"
+                raise Invalid(msg, (i, "event"))
+            payload, deadline = item["payload"], item["deadline"]
+            if type(payload) is not dict:
+                msg = f"expected an object, got {payload!r}"
+                raise Invalid(msg, (i, "payload"))
+            if deadline is not None and type(deadline) is not str:
+                msg = f"expected str or null, got {deadline!r}"
+                raise Invalid(msg, (i, "deadline"))
+            field = "at"
+            try:
+                at = read_datetime(item["at"])
+                field = "actor"
+                who = actor(item["actor"], None)
+                field = "source"
+                source = state(item["source"], None)
+                field = "target"
+                target = state(item["target"], None)
+            except Invalid as bad:
+                raise Invalid(bad.text, (i, field, *bad.where)) from None
+            out.append(
+                _new_tuple(Decision, (at, who, event, source, target, payload or EMPTY, deadline))
             )
-        _expect(actor["id"], str, _join(where, "actor.id"), "str")
-        party = actor["party"]
-        if party is not None:
-            _expect(party, str, _join(where, "actor.party"), "str or null")
-        event = item["event"]
-        _expect(event, str, _join(where, "event"), "str")
-        if event not in spec.events:
-            raise _Bad(_join(where, "event"), f"{spec.name} has no event {event!r}")
-        payload = item["payload"]
-        _expect(payload, dict, _join(where, "payload"), "an object")
-        deadline = item["deadline"]
-        if deadline is not None:
-            _expect(deadline, str, _join(where, "deadline"), "str or null")
-        out.append(
-            Decision(
-                _load_datetime(item["at"], _join(where, "at")),
-                _actor(actor["id"], _load(actor["role"], Role, _join(where, "actor.role")), party),
-                event,
-                _load_state(spec, item["source"], _join(where, "source")),
-                _load_state(spec, item["target"], _join(where, "target")),
-                payload or EMPTY,
-                deadline,
+        return out
+
+    return load
+
+
+def _loader(model: type) -> Callable[[Any, Any], Any]:
+    spec = SPECS_BY_MODEL[model]
+    names = ["schema", "version", *(f.name for f in attrs.fields(model))]
+    keys = frozenset(names)
+    schema = PREFIX + spec.name
+    fields: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        model,
+        _CONVERTER,
+        _cattrs_forbid_extra_keys=False,  # the keys are checked below, all at once
+        state=override(struct_hook=enum_hook(spec.states, f"a state of {spec.name}")),
+        history=override(struct_hook=_history_loader(spec)),
+    )
+    stray = _amounts(model)
+    # The currency every amount is in: the aggregate's own, or its first amount's.
+    hints = typing.get_type_hints(model)
+    sets_currency = (
+        "currency"
+        if "currency" in names
+        else next((n for n in names[2:] if hints[n] is Money), None)
+    )
+
+    def load(value: Any, _: Any) -> Any:
+        if type(value) is not dict:
+            msg = f"expected a {spec.name} snapshot (an object), got {type(value).__name__}"
+            raise Invalid(msg)
+        version = value.get("version")
+        if version != spec.version or type(version) is not int:
+            msg = f"version {version!r} is not supported; this library reads version {spec.version}"
+            raise Invalid(msg, ("version",))
+        if value.keys() != keys:
+            raise Invalid(fields_message("", names, value))
+        if value["schema"] != schema:
+            msg = f"expected {schema!r}, got {value['schema']!r}"
+            raise Invalid(msg, ("schema",))
+        aggregate = fields(value, model)
+        _check_deadlines(spec, aggregate)
+        _check_history(spec, aggregate)
+        if stray is not None and sets_currency is not None:
+            currency = getattr(aggregate, sets_currency)
+            _check_currency(aggregate, stray, getattr(currency, "currency", currency))
+        return aggregate
+
+    return load
+
+
+def _check_deadlines(spec: MachineSpec[Any, Any], aggregate: Any) -> None:
+    keys: set[str] = set()
+    for i, deadline in enumerate(aggregate.deadlines):
+        if not spec.is_timer(deadline.event):
+            timers = ", ".join(e for e in spec.events if spec.is_timer(e)) or "none"
+            msg = f"{spec.name} has no timer event {deadline.event!r} (its timers: {timers})"
+            raise Invalid(msg, ("deadlines", i, "event"))
+        if deadline.key in keys:
+            msg = f"a second deadline keyed {deadline.key!r}"
+            raise Invalid(msg, ("deadlines", i, "key"))
+        keys.add(deadline.key)
+
+
+def _check_history(spec: MachineSpec[Any, Any], aggregate: Any) -> None:
+    before = None
+    for i, d in enumerate(aggregate.history):
+        if before is not None and d.source is not before:
+            msg = (
+                f"starts from {d.source.value}, but the decision before it ended in {before.value}"
             )
-        )
-    return out
+            raise Invalid(msg, ("history", i, "source"))
+        if not any(edge.target is d.target for edge in spec.edges_from(d.source, d.event)):
+            msg = f"{spec.name} cannot go from {d.source.value} to {d.target.value} by {d.event!r}"
+            raise Invalid(msg, ("history", i))
+        if d.deadline is not None and not spec.is_timer(d.event):
+            msg = f"{d.event!r} is not fired by a deadline, yet names deadline {d.deadline!r}"
+            raise Invalid(msg, ("history", i, "deadline"))
+        before = d.target
+    if before is not None and aggregate.state is not before:
+        msg = f"{aggregate.state.value}, but the history ends in {before.value}"
+        raise Invalid(msg, ("state",))
+
+
+# Where the amounts of a class are, found once from its field types: a function that
+# returns the first amount (with its path) whose currency is not the one given.
+Stray = tuple[tuple[str | int, ...], Money]
+Amounts = Callable[[Any, str], Stray | None]
+
+
+def _amounts(model: type) -> Amounts | None:
+    """The stray-currency finder of *model*, or ``None`` when it holds no amount."""
+    hints = typing.get_type_hints(model)
+    plan: list[tuple[str, Amounts | None, bool]] = []  # (field, inner finder, a tuple of them)
+    for field in attrs.fields(model):
+        hint = hints[field.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        many = typing.get_origin(hint) is tuple
+        if args and (many or len(args) == 1):  # tuple[X, ...] or X | None
+            hint = args[0]
+        if hint is Money:
+            plan.append((field.name, None, many))
+        elif attrs.has(hint):
+            inner = _amounts(hint)
+            if inner is not None:
+                plan.append((field.name, inner, many))
+    if not plan:
+        return None
+
+    def stray(value: Any, currency: str) -> Stray | None:
+        for name, inner, many in plan:
+            got = getattr(value, name)
+            if got is None:
+                continue
+            for i, item in enumerate(got) if many else ((None, got),):
+                where: tuple[str | int, ...] = (name,) if i is None else (name, i)
+                if inner is None:
+                    if item.currency != currency:
+                        return where, item
+                else:
+                    found = inner(item, currency)
+                    if found is not None:
+                        return (*where, *found[0]), found[1]
+        return None
+
+    return stray
+
+
+def _check_currency(aggregate: Any, stray: Amounts, currency: str) -> None:
+    found = stray(aggregate, currency)
+    if found is not None:
+        where, money = found
+        msg = f"{money} is in {money.currency}, but {aggregate.id} counts in {currency}"
+        raise Invalid(msg, where)
+
+
+def _is_aggregate(kind: Any) -> bool:
+    return kind in SPECS_BY_MODEL
+
+
+_CONVERTER.register_structure_hook_factory(_is_aggregate, _loader)
+_CONVERTER.register_unstructure_hook_factory(_is_aggregate, _dumper)

@@ -18,7 +18,7 @@ from typing import Any
 
 from statemachines.core.actors import CLIENT_DECIDERS
 from statemachines.core.clock import ManualClock
-from statemachines.core.snapshots import from_dict, to_dict
+from statemachines.core.snapshots import from_dict, register_invariants, to_dict
 from statemachines.machines.contract.table import (
     CONTRACT,
     Contract,
@@ -451,3 +451,7 @@ def replays_identically(initial: Mapping[str, Any], c: Contract) -> bool:
     clock = ManualClock(c.history[-1].at if c.history else start.started_at)
     rebuilt = ContractLifecycle(clock=clock).replay(start, c.history)
     return to_dict(rebuilt) == to_dict(c)
+
+
+register_invariants(Milestone, MILESTONE_INVARIANTS)
+register_invariants(Contract, CONTRACT_INVARIANTS)

@@ -3,9 +3,9 @@
 Everything is read, never kept by hand: rule summaries and sources from
 :data:`statemachines.rules.RULES`, the places a rule is enforced from the machine
 tables in ``SPECS`` (guards, deadlines, effects, permission rules and the
-documented refusals), and the tests that cover it by scanning ``tests/`` for the
-rule ID, in a string or comment (``"MS-REVIEW-2"``) or in a test's name
-(``test_ms_review_2_...``).
+documented refusals), and the tests that check it: those marked
+``@pytest.mark.rule("MS-REVIEW-2", ...)`` (the marker is registered in ``pyproject.toml``;
+an ID in a comment, a string or a test's name does not count).
 
 A rule of the v0.1 scope (:data:`SCOPE_V01`, the rulebook's "Scope by release")
 that is not defined, not enforced by any table or not cited by any test is a
@@ -21,24 +21,34 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from statemachines.core.engine import SPECS, MachineSpec
-from statemachines.rules import RULES, SEEDS, Rule
+from statemachines.rules import RULES, Rule
 
 __all__ = [
     "KINDS",
+    "PAGE_TITLES",
     "SCOPE_V01",
+    "SEED_TITLES",
+    "TOPICS",
     "Catalogue",
     "Gap",
+    "Topic",
     "Use",
     "build",
+    "by_topic",
+    "family",
+    "marked_tests",
     "natural_key",
     "scan_tests",
+    "short_test_name",
+    "source_in_words",
+    "topic_of",
     "uses",
 ]
 
@@ -145,82 +155,88 @@ def _id_pattern(rule_id: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9-]){re.escape(rule_id)}(?![A-Za-z0-9]|-[A-Za-z0-9])")
 
 
-def _in_name(rule_ids: Sequence[str], name: str) -> set[str]:
-    """Rule IDs spelled in an identifier (``test_ms_review_2_fires``), longest match wins."""
-    tokens = name.lower().split("_")
-    spans: list[tuple[int, int, str]] = []
-    for rule_id in rule_ids:
-        want = rule_id.lower().split("-")
-        n = len(want)
-        for i in range(len(tokens) - n + 1):
-            if tokens[i : i + n] == want and (i == 0 or tokens[i - 1] != "inv"):
-                spans.append((i, i + n, rule_id))
-    found = set()
-    for start, end, rule_id in spans:
-        inside = any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
-        if not inside:
-            found.add(rule_id)
+def _rule_marks(node: ast.expr) -> list[str]:
+    """Rule IDs of ``pytest.mark.rule("ID", ...)`` in *node* (a decorator or ``pytestmark``)."""
+    if isinstance(node, ast.List | ast.Tuple):
+        return [r for item in node.elts for r in _rule_marks(item)]
+    if not isinstance(node, ast.Call):
+        return []
+    func = node.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "rule"):
+        return []
+    owner = func.value
+    if not (isinstance(owner, ast.Attribute) and owner.attr == "mark") and not (
+        isinstance(owner, ast.Name) and owner.id == "mark"
+    ):
+        return []
+    return [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+
+
+def _is_test(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name.startswith("test")
+    return isinstance(node, ast.ClassDef) and node.name.startswith("Test")
+
+
+def marked_tests(tree: ast.Module, where: str) -> dict[str, set[str]]:
+    """Rule ID -> the tests of one module marked ``@pytest.mark.rule`` with it.
+
+    A test is ``where::name`` (``where::Class::name`` for a method). Marks count
+    where pytest applies them: on the test function, on its class, and in a
+    module-level ``pytestmark``. A rule ID in a comment, a string or a test's
+    name is not a mark.
+    """
+    module: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
+            module += _rule_marks(node.value)
+    found: dict[str, set[str]] = {}
+
+    def add(ids: Iterable[str], test: str) -> None:
+        for rule_id in ids:
+            found.setdefault(rule_id, set()).add(test)
+
+    for node in tree.body:
+        if not _is_test(node):
+            continue
+        assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        own = [r for d in node.decorator_list for r in _rule_marks(d)]
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if _is_test(item) and not isinstance(item, ast.ClassDef):
+                    assert isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                    mine = [r for d in item.decorator_list for r in _rule_marks(d)]
+                    add([*module, *own, *mine], f"{where}::{node.name}::{item.name}")
+        else:
+            add([*module, *own], f"{where}::{node.name}")
     return found
 
 
-def _blocks(tree: ast.Module) -> list[tuple[str, int, int, list[str]]]:
-    """(name, first line, last line, identifiers) of each test-like block of a module."""
-    out = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
-            last = node.end_lineno or node.lineno
-            names = [node.name]
-            if isinstance(node, ast.ClassDef):
-                for item in node.body:
-                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                        names.append(item.name)
-            out.append((node.name, first, last, names))
-    return out
+def scan_tests(tests: Path, rule_ids: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Rule ID -> the tests marked for it (``tests/test_x.py::test_name``), sorted.
 
-
-IGNORE = "# rule-catalogue: " + "not rule tests"
-"""A test module with this comment is not scanned (it mentions rule IDs as data)."""
-
-
-def scan_tests(tests: Path, rule_ids: Iterable[str]) -> dict[str, list[str]]:
-    """Rule ID -> the tests that cite it (``tests/test_x.py::test_name``), sorted.
-
-    A citation inside a function or class names that function or class; one at
-    module level names the file. Modules marked with :data:`IGNORE` are skipped.
+    Only ``@pytest.mark.rule("ID", ...)`` counts (read from the source with
+    :mod:`ast`, without importing the tests); *rule_ids*, when given, limits the
+    answer to those IDs.
     """
-    ids = sorted(set(rule_ids), key=natural_key)
-    patterns = {r: _id_pattern(r) for r in ids}
+    wanted = None if rule_ids is None else set(rule_ids)
     found: dict[str, set[str]] = {}
     if not tests.is_dir():
         return {}
     for path in sorted(tests.rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        if IGNORE in text:
-            continue
         where = path.as_posix()
         if tests.parent != Path():
             where = path.relative_to(tests.parent).as_posix()
         try:
-            tree = ast.parse(text)
+            tree = ast.parse(path.read_text(encoding="utf-8"))
         except SyntaxError:
             continue
-        lines = text.splitlines()
-        blocks = _blocks(tree)
-        claimed: set[int] = set()
-        for name, first, last, names in blocks:
-            claimed.update(range(first, last + 1))
-            chunk = "\n".join(lines[first - 1 : last])
-            hits = {r for r in ids if patterns[r].search(chunk)}
-            for ident in names:
-                hits |= _in_name(ids, ident)
-            for r in hits:
-                found.setdefault(r, set()).add(f"{where}::{name}")
-        rest = "\n".join(line for n, line in enumerate(lines, 1) if n not in claimed)
-        for r in ids:
-            if patterns[r].search(rest):
-                found.setdefault(r, set()).add(where)
-    return {r: sorted(v) for r, v in found.items()}
+        for rule_id, names in marked_tests(tree, where).items():
+            if wanted is None or rule_id in wanted:
+                found.setdefault(rule_id, set()).update(names)
+    return {r: sorted(v) for r, v in sorted(found.items(), key=lambda kv: natural_key(kv[0]))}
 
 
 def scan_scenarios(folder: Path, rule_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -309,9 +325,9 @@ class Catalogue:
         seen = {u.kind for u in self.uses.get(rule_id, [])}
         return [k for k in KINDS if k in seen]
 
-    def markdown(self) -> str:
-        """The whole of ``docs/rules.md``."""
-        return _markdown(self)
+    def markdown(self, link: Callable[[Use], str] | None = None) -> str:
+        """The whole of ``docs/rules.md``; *link* gives each place that carries a rule a link."""
+        return _markdown(self, link)
 
 
 def build(root: Path = Path()) -> Catalogue:
@@ -331,31 +347,281 @@ def build(root: Path = Path()) -> Catalogue:
     )
 
 
-def _source(source: str) -> str:
-    if source[:1] == "S" and source[:2] in SEEDS:
-        rest = source[2:].strip()
-        line = f" {rest.replace('l.', 'line ')}" if rest else ""
-        return f"seed `{SEEDS[source[:2]]}`{line}"
+SEED_TITLES: Mapping[str, str] = {
+    "S0": 'a copy of the help-centre article "Close your account"',
+    "S1": "a question-and-answer page quoting help-centre snippets on closing and ending",
+    "S2": "a third-party guide to deactivating an account",
+    "S3": 'a copy of the help-centre article "End your contract"',
+    "S4": "a third-party blog post on ending a contract",
+}
+"""The seed files (rulebook §1.1), named by what they are."""
+
+PAGE_TITLES: Mapping[str, str] = {
+    "P01": "Close my account",
+    "P02": "Close an agency",
+    "P03": "Close and restore accounts (support agents' article)",
+    "P04": "Reactivate your account",
+    "P05": "Weekly billing cycle",
+    "P06": "Get paid for hourly contracts",
+    "P07": "Dispute an agency or freelancer's hours",
+    "P08": "Client disputed my hours",
+    "P09": "Dispute process update (release note)",
+    "P10": "Review and pay for fixed-price contracts and milestones",
+    "P11": "Milestones for fixed-price jobs",
+    "P12": "Review a milestone",
+    "P13": "How payments for fixed-price contracts work",
+    "P14": "Add or edit milestones for fixed-price contracts",
+    "P15": "Escrow for fixed-price jobs",
+    "P16": "Fixed-Price Protection",
+    "P17": "Why was money released without my approval?",
+    "P18": "End a contract (freelancer)",
+    "P19": "End an hourly contract (client)",
+    "P20": "End a fixed-price contract (client)",
+    "P21": "End a freelancer's contract (client)",
+    "P22": "Get an escrow refund",
+    "P23": "Dispute non-release of a milestone payment",
+    "P24": "Respond to an escrow dispute",
+    "P25": "Streamlined dispute experience for fixed-price contracts (release note)",
+    "P26": "Arbitration",
+    "P27": "Mediation Assistance",
+    "P28": "Give a refund",
+    "P29": "Request a refund from the freelancer or agency",
+    "P30": "Give feedback (freelancer)",
+    "P31": "Leave feedback for your freelancer",
+    "P32": "Mid-Contract Feedback",
+    "P33": "Contracts gone dormant",
+    "P34": "Put an hourly contract on hold",
+    "P35": "Contract Paused",
+    "P36": "Unresponsive clients",
+    "P37": "Manage unresponsive freelancers",
+    "P38": "Resolving issues with a contract",
+    "P39": "Circumvention",
+    "P40": "Add or remove team members",
+    "P41": "Add or remove agency members",
+    "P42": "Leave an agency",
+    "P43": "Work for an Agency",
+    "P44": "Withdraw a Proposal",
+    "P45": "Returned Connects",
+    "P46": "Clients' Job Posts (support agents' article)",
+    "P47": "Set up your Enterprise account",
+    "P48": "Hourly Payment Protection",
+    "P49": "When will a bonus payment become available?",
+    "P50": "How Upwork protects your payments",
+    "P51": "Freelancer Terms of Service Compliance Notice",
+    "P52": "Fixed-price escrow instructions, quoted in a community thread",
+    "P53": "How do I close my client account? (third-party)",
+    "P54": "Can I close a contract? (third-party)",
+    "P55": "Dormant engagements in the old escrow instructions, quoted in a community thread",
+    "P56": "Pay for fixed-price contracts (old)",
+    "P57": "Contract paused and suspended accounts, staff answers in the community",
+}
+"""The outside pages of the rulebook (§1.2), by key: their titles."""
+
+
+def source_in_words(source: str) -> str:
+    """A rule's source as a reader would want it named.
+
+    >>> source_in_words("P10")
+    'help centre: "Review and pay for fixed-price contracts and milestones"'
+    >>> source_in_words("S1 l.77")
+    'a question-and-answer page quoting help-centre snippets on closing and ending (line 77)'
+    >>> source_in_words("rulebook §4")
+    'the rulebook, §4'
+    """
+    if source[:1] == "S" and source[:2] in SEED_TITLES:
+        rest = source[2:].strip().replace("l.", "line ")
+        return SEED_TITLES[source[:2]] + (f" ({rest})" if rest else "")
+    if source[:1] == "P" and source[:3] in PAGE_TITLES:
+        rest = source[3:].strip()
+        kind = "help centre" if source[:3] not in {"P53", "P54"} else "web page"
+        old = " (an older version)" if rest else ""
+        return f'{kind}: "{PAGE_TITLES[source[:3]]}"{old}'
+    if source.startswith("rulebook "):
+        return "the rulebook, " + source.removeprefix("rulebook ")
     return source
+
+
+@attrs.frozen
+class Topic:
+    """A group of rules a reader looks for together: closing an account, refunds..."""
+
+    title: str
+    slug: str
+    """The page anchor (``closing-an-account``)."""
+    intro: str
+    families: tuple[str, ...]
+    """Rule ID families: the ID without its last part, with its hyphen (``ACC-CLOSE-FL-``)."""
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "Closing an account",
+        "closing-an-account",
+        "What must be settled before an account of each type starts closing, who may close it, "
+        "and what closing does.",
+        (
+            "ACC-GEN-",
+            "ACC-CLOSE-FL-",
+            "ACC-CLOSE-CL-",
+            "ACC-CLOSE-AG-",
+            "ACC-CLOSE-TM-",
+            "ACC-CLOSE-ENT-",
+            "ACC-EXPORT-",
+            "ACC-TEAMS-",
+            "ACC-ALT-",
+        ),
+    ),
+    Topic(
+        "Deactivation, deletion and reactivation",
+        "deactivation-deletion-and-reactivation",
+        "What happens to a closed account, and when it can be brought back.",
+        ("ACC-DEACT-", "ACC-DEL-", "ACC-REACT-"),
+    ),
+    Topic(
+        "Suspension and circumvention",
+        "suspension-and-circumvention",
+        "What a suspended or frozen account may still do.",
+        ("SUSP-", "CIRC-", "ACC-FREEZE-"),
+    ),
+    Topic(
+        "Teams",
+        "teams",
+        "Who may act for a company or an agency, and what leaving a team does.",
+        ("TEAM-", "TEAM-OWNER-", "TEAM-CONTACT-"),
+    ),
+    Topic(
+        "Job posts and proposals",
+        "job-posts-and-proposals",
+        "Posting work, applying for it, and what an offer starts.",
+        ("JOB-", "PROP-", "CONNECTS-"),
+    ),
+    Topic(
+        "Milestones and review",
+        "milestones-and-review",
+        "Funding, submitting, reviewing and paying a fixed-price milestone.",
+        ("MS-", "MS-SUBMIT-", "MS-REVIEW-", "MS-PAY-", "MS-END-"),
+    ),
+    Topic(
+        "Escrow",
+        "escrow",
+        "The money a client deposits for a fixed-price contract, and getting it back.",
+        ("ESC-", "ESC-SPLIT-"),
+    ),
+    Topic(
+        "Hourly work and the billing week",
+        "hourly-work-and-the-billing-week",
+        "Logging time, the weekly limit, the Monday invoice and the review week.",
+        ("CTR-HR-", "BILL-", "WEEK-"),
+    ),
+    Topic(
+        "Ending a contract",
+        "ending-a-contract",
+        "Who may end a contract, what ending settles, and what an ended contract still accepts.",
+        ("CTR-GEN-", "CTR-END-", "CTR-TYPE-"),
+    ),
+    Topic(
+        "Refunds",
+        "refunds",
+        "Refunds a freelancer gives within 180 days, and refunds a client asks for.",
+        ("REF-180-", "REF-REQ-", "REF-REQ-EXPIRE-"),
+    ),
+    Topic(
+        "Disputes",
+        "disputes",
+        "A client disputing billed hours, and a freelancer disputing a fixed-price decision "
+        "through mediation and arbitration.",
+        ("HDSP-", "FPD-", "MS-DSP-"),
+    ),
+    Topic(
+        "Dormant contracts",
+        "dormant-contracts",
+        "A contract that holds money with no activity: the notices, and how it ends.",
+        ("DORM-",),
+    ),
+    Topic(
+        "Feedback",
+        "feedback",
+        "The 14-day window to leave feedback after a contract ends.",
+        ("FB-",),
+    ),
+    Topic(
+        "Payments",
+        "payments",
+        "Bonuses, and when paid money becomes available.",
+        ("PAY-",),
+    ),
+)
+"""The catalogue's sections, in reading order. A rule of no listed family goes under
+"Other rules", so a new family is never left out."""
+
+OTHER = Topic("Other rules", "other-rules", "Rules of families no topic names yet.", ())
+
+
+def family(rule_id: str) -> str:
+    """The family of a rule ID, with its hyphen: ``MS-REVIEW-2`` -> ``MS-REVIEW-``."""
+    return rule_id.rsplit("-", 1)[0] + "-"
+
+
+def topic_of(rule_id: str) -> Topic:
+    """The :class:`Topic` a rule is listed under."""
+    fam = family(rule_id)
+    return next((t for t in TOPICS if fam in t.families), OTHER)
+
+
+def by_topic(rules: Iterable[Rule]) -> list[tuple[Topic, list[Rule]]]:
+    """Rules grouped by topic, in :data:`TOPICS` order, each group in natural ID order."""
+    groups: dict[str, list[Rule]] = {}
+    for rule in rules:
+        groups.setdefault(topic_of(rule.id).slug, []).append(rule)
+
+    def order(topic: Topic) -> Callable[[Rule], tuple[Any, ...]]:
+        def key(rule: Rule) -> tuple[Any, ...]:
+            fam = family(rule.id)
+            rank = topic.families.index(fam) if fam in topic.families else len(topic.families)
+            return (rank, natural_key(rule.id))
+
+        return key
+
+    return [
+        (topic, sorted(groups[topic.slug], key=order(topic)))
+        for topic in (*TOPICS, OTHER)
+        if topic.slug in groups
+    ]
+
+
+def short_test_name(test: str) -> str:
+    """A test as a reader sees it: its name, without the file (``test_ms_1_minimum``)."""
+    return test.rsplit("::", 1)[-1]
 
 
 def _cell(items: Sequence[str], none: str = "-") -> str:
     return ", ".join(items) if items else none
 
 
-def _markdown(cat: Catalogue) -> str:
+def _not_transitions(cat: Catalogue) -> list[str]:
+    """The rules no table enforces on purpose, each with its reason (shown apart)."""
+    apart = [r for r in cat.rules.values() if r.not_a_transition]
+    if not apart:
+        return []
+    out = ["", "## Rules that are not transitions", ""]
+    out += ["No machine enforces these, on purpose; each says why.", ""]
+    for r in sorted(apart, key=lambda r: natural_key(r.id)):
+        out.append(f"- [{r.id}](#{r.id.lower()}): {r.not_a_transition}")
+    return out
+
+
+def _markdown(cat: Catalogue, link: Callable[[Use], str] | None = None) -> str:
     out = [
         "# Rule catalogue",
         "",
         "Generated by `python -m statemachines render` from `statemachines/rules/`, the machine",
-        "tables and `tests/`. Do not edit it by hand: `python -m statemachines render --check`",
-        "fails when it no longer matches.",
+        "tables and the tests marked `@pytest.mark.rule`. Do not edit it by hand:",
+        "`python -m statemachines render --check` fails when it no longer matches.",
         "",
-        "Each rule says what the platform promises, which transitions enforce it and how:",
+        "Each rule says what the platform promises, which transitions carry it and how:",
         "a **guard** refuses an event that would break it, a **deadline** fires an event when",
         "time runs out, an **effect** is what an accepted event changes, and a **permission**",
-        "decides who may fire the event. Sources are the seed files and the help-centre page",
-        "keys of the rulebook (§1).",
+        "decides who may fire the event. A rule counts as tested when a test is marked for it.",
         "",
         "## Gaps in the v0.1 scope",
         "",
@@ -375,45 +641,36 @@ def _markdown(cat: Catalogue) -> str:
             continue
         out.append(f"- **{machine}**: {len(mine)} of {total} rules have gaps (this fails CI):")
         out.extend(f"  - {g.rule_id}: {', '.join(g.problems)}" for g in mine)
-    out += [
-        "",
-        "## Index",
-        "",
-        "| Rule | Machine | Kind | Enforced in | Tests |",
-        "|---|---|---|---|---|",
-    ]
-    ordered = sorted(cat.rules.values(), key=lambda r: (r.machine, natural_key(r.id)))
-    for rule in ordered:
-        events = sorted({f"{u.machine} `{u.event}`" for u in cat.uses.get(rule.id, [])})
-        out.append(
-            f"| [{rule.id}](#{rule.id.lower()}) | {rule.machine} | {_cell(cat.kinds(rule.id))} "
-            f"| {_cell(events, 'not enforced')} | {len(cat.tests.get(rule.id, []))} |"
-        )
-    machine = ""
-    for rule in ordered:
-        if rule.machine != machine:
-            machine = rule.machine
-            out += ["", f"## {machine}"]
-        out += ["", f"### {rule.id}", "", rule.summary, ""]
-        out.append(f"- **Kind:** {_cell(cat.kinds(rule.id), 'none yet')}")
-        places = cat.uses.get(rule.id, [])
-        if places:
-            out.append("- **Enforced in:**")
-            kinds: dict[str, list[str]] = {}
-            for use in places:
-                kinds.setdefault(str(use), []).append(use.kind)
-            out.extend(f"  - {where}: {', '.join(k)}" for where, k in kinds.items())
-        else:
-            out.append("- **Enforced in:** no table cites it yet")
-        out.append(f"- **Sources:** {_cell([_source(s) for s in rule.sources])}")
-        tests = cat.tests.get(rule.id, [])
-        if tests:
-            out.append("- **Tests:**")
-            out.extend(f"  - `{t}`" for t in tests)
-        else:
-            out.append("- **Tests:** none yet")
-        scenarios = cat.scenarios.get(rule.id, [])
-        if scenarios:
-            out.append(f"- **Scenarios:** {_cell([f'`{s}`' for s in scenarios])}")
-        out.append(f"- **Release:** {rule.release}")
+    out += _not_transitions(cat)
+    groups = by_topic(cat.rules.values())
+    out += ["", "## Topics", "", "| Topic | Rules |", "|---|---|"]
+    for topic, rules in groups:
+        ids = ", ".join(f"[{r.id}](#{r.id.lower()})" for r in rules)
+        out.append(f"| [{topic.title}](#{topic.slug}) | {ids} |")
+    for topic, rules in groups:
+        out += ["", f"## {topic.title}", "", topic.intro]
+        for rule in rules:
+            out += ["", f"### {rule.id}", "", rule.summary, ""]
+            places = cat.uses.get(rule.id, [])
+            if places:
+                kinds: dict[str, list[str]] = {}
+                for use in places:
+                    where = f"[{use}]({link(use)})" if link is not None else str(use)
+                    kinds.setdefault(where, []).append(use.kind)
+                carried = "; ".join(f"{where}: {', '.join(k)}" for where, k in kinds.items())
+                out.append(f"- **Carried by:** {carried}")
+            elif rule.not_a_transition:
+                out.append(f"- **Carried by:** nothing; not a transition: {rule.not_a_transition}")
+            else:
+                out.append("- **Carried by:** no table cites it yet")
+            out.append(f"- **Source:** {_cell([source_in_words(s) for s in rule.sources])}")
+            tests = cat.tests.get(rule.id, [])
+            names = sorted({short_test_name(t) for t in tests})
+            count = f"{len(names)}: " if names else ""
+            out.append(f"- **Tests:** {count}{_cell([f'`{n}`' for n in names], 'none yet')}")
+            scenarios = cat.scenarios.get(rule.id, [])
+            if scenarios:
+                out.append(f"- **Scenarios:** {_cell([f'`{s}`' for s in scenarios])}")
+            if rule.release != "v0.1":
+                out.append(f"- **Release:** {rule.release}")
     return "\n".join(out) + "\n"

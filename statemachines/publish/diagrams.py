@@ -22,29 +22,15 @@ classes. Those subclasses change only what the product needs:
   (from ``aggregate.history``) highlighted: :func:`show` returns a
   :class:`Drawing`, which Jupyter displays as SVG.
 
-Every machine module of the package is imported by :func:`discover`, so a
-machine added later is drawn and catalogued without an entry anywhere.
+* each diagram has a legend that expands every role code its labels use, and
+  notes beside the states whose effects users ask about (:data:`NOTES`: the
+  5-day security hold, why a contract reads "refunded");
+* a diagram drawn for the documentation site (``to_dot(view, link=...)``) makes
+  every rule ID on a label a link to that rule.
 
-Variants
---------
-Some machines read differently by type: a contract is hourly or fixed-price, an
-account belongs to a freelancer, a client, an agency... :data:`VARIANTS` maps a
-machine name to a function giving its :class:`Variant` views, and ``render``
-writes one diagram per variant besides the full machine
-(``diagrams/contract-hourly.dot``). A variant says which rows apply
-(``includes``), which rule IDs its labels show (``shows``) and which live
-aggregates it fits (``matches``, used by :func:`show`).
-
-The two registered machines use :func:`by_type`, which needs nothing from their
-modules: it reads the enum field that holds the type (``Contract.kind``,
-``Account.type``) and runs each guard and branch on a stand-in holding only that
-field. A guard that refuses every aggregate of the type (``CTR-TYPE-D`` on a
-fixed-price ``log_time``) drops the row; one that holds for every aggregate of
-the type is left off the labels; a guard that needs more than the type to
-decide keeps the row. Rule families (``"BILL-": ("hourly",)``) add what the
-table cannot say by itself. A registry entry for a machine that does not exist
-yet is never called. A machine module may instead give its spec a ``variants``
-attribute holding a ``Variant`` tuple; it wins over the registry.
+What each diagram shows (a whole machine, an overview of a large one, one type
+or one part of a machine, and who may fire each edge there) is decided in
+:mod:`statemachines.publish.views`, re-exported here.
 
 >>> from statemachines import MILESTONE
 >>> dot = to_dot(View(MILESTONE))
@@ -57,13 +43,9 @@ stateDiagram-v2
 from __future__ import annotations
 
 import copy
-import enum
 import html
-import importlib
 import json
-import pkgutil
 import textwrap
-import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -75,11 +57,31 @@ from transitions.extensions.diagrams import GraphMachine, TransitionGraphSupport
 
 from statemachines.core.actors import Role
 from statemachines.core.engine import SPECS, SPECS_BY_MODEL, Edge, MachineSpec
+from statemachines.publish.views import (
+    ANY_USER,
+    MAX_EDGES,
+    ROLE_CODES,
+    VARIANTS,
+    Variant,
+    View,
+    _always,
+    by_type,
+    discover,
+    role_code,
+    role_codes,
+    variants_of,
+    views,
+    who,
+)
 
 __all__ = [
+    "MAX_EDGES",
+    "NOTES",
     "ROLE_CODES",
     "VARIANTS",
     "Drawing",
+    "Link",
+    "Note",
     "Trail",
     "Variant",
     "View",
@@ -88,6 +90,9 @@ __all__ = [
     "discover",
     "draw",
     "edge_label_parts",
+    "notes",
+    "path_view",
+    "role_code",
     "role_codes",
     "show",
     "to_dot",
@@ -98,278 +103,8 @@ __all__ = [
     "who",
 ]
 
-ROLE_CODES: Mapping[Role, str] = {
-    Role.FREELANCER: "FL",
-    Role.AGENCY_OWNER: "AO",
-    Role.BUSINESS_MANAGER: "ABM",
-    Role.AGENCY_MEMBER: "AMB",
-    Role.CLIENT_OWNER: "CO",
-    Role.CLIENT_ADMIN: "CA",
-    Role.HIRING_MANAGER: "HM",
-    Role.SOURCING_MEMBER: "HMS",
-    Role.TEAM_MEMBER: "TM",
-    Role.SYSTEM: "SYS",
-    Role.SUPPORT: "SUP",
-    Role.ACCOUNT_TEAM: "ENT",
-}
-"""The rulebook's short codes for roles (§2.1), used on edge labels."""
-
-WRAP = 34
+WRAP = 26
 """Edge label lines are wrapped at this many characters so arrows stay readable."""
-
-
-def role_code(role: Role) -> str:
-    """The §2.1 code of *role* (``CO``), or its value for a role added later."""
-    return ROLE_CODES.get(role, role.value)
-
-
-def role_codes(roles: Iterable[Role]) -> list[str]:
-    """Codes of *roles* in the order of the :class:`Role` enum (stable across runs)."""
-    wanted = set(roles)
-    return [role_code(r) for r in Role if r in wanted]
-
-
-ANY_USER = frozenset(Role) - {Role.SYSTEM, Role.SUPPORT, Role.ACCOUNT_TEAM}
-"""Everyone who holds or works in an account (not the platform or its staff)."""
-
-
-def who(roles: Iterable[Role]) -> str:
-    """The roles of an edge, short: codes, with ``any user`` for every account role.
-
-    >>> who({Role.CLIENT_OWNER, Role.HIRING_MANAGER})
-    'CO, HM'
-    >>> who(set(Role) - {Role.SYSTEM})
-    'any user, SUP, ENT'
-    """
-    wanted = set(roles)
-    if wanted >= ANY_USER:
-        return ", ".join(["any user", *role_codes(wanted - ANY_USER)])
-    return ", ".join(role_codes(wanted))
-
-
-# --------------------------------------------------------------------------- variants
-
-
-def _never(_: Any) -> bool:
-    return False
-
-
-def _always(_: Any) -> bool:
-    return True
-
-
-@attrs.frozen
-class Variant:
-    """One type of a machine that varies by type, e.g. an hourly contract."""
-
-    name: str
-    """Used in file names: ``diagrams/contract-hourly.dot``."""
-    title: str
-    """Shown in the diagram's caption: ``hourly contract``."""
-    includes: Callable[[Edge[Any]], bool]
-    """True for the table rows that apply to this type."""
-    matches: Callable[[Any], bool] = _never
-    """True for a live aggregate of this type (used by :func:`show`)."""
-    shows: Callable[[str], bool] = _always
-    """True for the rule IDs that apply to this type (others are left off the labels)."""
-
-
-def _field_is(name: str, value: object) -> Callable[[Any], bool]:
-    def test(aggregate: Any) -> bool:
-        return getattr(aggregate, name, None) == value
-
-    return test
-
-
-def _probe(check: Callable[[Any, Any], Any], stand_in: Any) -> bool | None:
-    """Run a guard or branch on a stand-in that has only an id and the type field.
-
-    ``True``: it holds for every aggregate of this type; ``False``: it never
-    does; ``None``: it needs more than the type to decide (it read something else).
-    """
-    try:
-        result = check(stand_in, None)
-    except Exception:
-        return None
-    if isinstance(result, bool):
-        return result
-    return result is None
-
-
-def by_type(
-    spec: MachineSpec[Any, Any],
-    field: str,
-    titles: Mapping[str, str] | None = None,
-    families: Mapping[str, tuple[str, ...]] | None = None,
-) -> tuple[Variant, ...]:
-    """One variant per member of the enum in the aggregate's *field* (``kind``, ``type``).
-
-    Which rows apply is read from the table itself: each guard and branch is run
-    on a stand-in holding only that field. A row is left out when one of them
-    refuses every aggregate of the type (e.g. ``CTR-TYPE-D`` on a fixed-price
-    contract's ``log_time``), and a rule that holds for every aggregate of the
-    type is left off its labels. *families* maps rule ID prefixes to the types
-    they concern (``"BILL-": ("hourly",)``): their rule IDs are left off the
-    labels of other types, and a row fired by, or checking only, rules of other
-    types' families is left out.
-    """
-    family = families or {}
-
-    def concerns(value: str, rule_id: str) -> bool | None:
-        for prefix, kinds in family.items():
-            if rule_id.startswith(prefix):
-                return value in kinds
-        return None
-
-    kinds = typing.get_type_hints(spec.model).get(field)
-    if not (isinstance(kinds, type) and issubclass(kinds, enum.Enum)):
-        return ()
-    out = []
-    for kind in kinds:
-        value = str(kind.value)
-        # The id is there for refusal messages, which name the aggregate.
-        stand_in = types.SimpleNamespace(**{field: kind, "id": f"(any {value})"})
-
-        def includes(edge: Edge[Any], stand_in: Any = stand_in, value: str = value) -> bool:
-            checks: list[Callable[[Any, Any], Any]] = [g.check for g in edge.guards]
-            if edge.branch is not None:
-                checks.append(edge.branch.test)
-            if any(_probe(check, stand_in) is False for check in checks):
-                return False
-            # What fires a row, else what it checks, decides whether it concerns
-            # this type; permission rules say who acts, and effects what follows.
-            if edge.timer is not None and concerns(value, edge.timer.rule_id) is not None:
-                return bool(concerns(value, edge.timer.rule_id))
-            guarded = [concerns(value, g.rule_id) for g in edge.guards]
-            return not guarded or None in guarded or any(guarded)
-
-        verdicts: dict[str, set[bool | None]] = {}
-        for edge in spec.edges:
-            if includes(edge):
-                for guard in edge.guards:
-                    verdicts.setdefault(guard.rule_id, set()).add(_probe(guard.check, stand_in))
-        always = {rule_id for rule_id, seen in verdicts.items() if seen == {True}}
-
-        def visible(rule_id: str, always: set[str] = always, value: str = value) -> bool:
-            return rule_id not in always and concerns(value, rule_id) is not False
-
-        title = (titles or {}).get(value, f"{value.replace('_', ' ')} {spec.name}")
-        out.append(Variant(value, title, includes, _field_is(field, kind), visible))
-    return tuple(out)
-
-
-_ACCOUNT_FAMILIES = {
-    "ACC-CLOSE-FL-": ("freelancer", "combined"),
-    "ACC-CLOSE-CL-": ("client", "combined", "enterprise"),
-    "ACC-CLOSE-AG-": ("agency",),
-    "ACC-CLOSE-TM-": ("team_admin", "team_member"),
-    "ACC-CLOSE-ENT-": ("enterprise",),
-}
-"""Account rule families that apply only to some account types (rulebook §3.2-3.5)."""
-
-
-_CONTRACT_FAMILIES = {
-    "MS-": ("fixed",),
-    "ESC-": ("fixed",),
-    "BILL-": ("hourly",),
-    "CTR-HR-": ("hourly",),
-    "CTR-END-2": ("hourly",),
-    "CTR-END-3": ("hourly",),
-}
-"""Contract rule families of one contract type (rulebook §3.11-3.15)."""
-
-
-VARIANTS: dict[str, Callable[[MachineSpec[Any, Any]], tuple[Variant, ...]]] = {
-    "contract": lambda spec: by_type(
-        spec, "kind", {"fixed": "fixed-price contract"}, _CONTRACT_FAMILIES
-    ),
-    "account": lambda spec: by_type(spec, "type", families=_ACCOUNT_FAMILIES),
-}
-"""Machine name -> a function giving its variants. Machines not built yet are skipped."""
-
-
-def variants_of(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
-    """The variants of *spec*: its own ``variants`` attribute, else the registry's."""
-    own = getattr(spec, "variants", None)
-    if own:
-        return tuple(own)
-    make = VARIANTS.get(spec.name)
-    return make(spec) if make is not None else ()
-
-
-# --------------------------------------------------------------------------- views
-
-
-@attrs.frozen
-class View:
-    """What one diagram shows: a machine, or one variant of it."""
-
-    spec: MachineSpec[Any, Any]
-    variant: Variant | None = None
-
-    @property
-    def name(self) -> str:
-        """File stem: ``milestone`` or ``contract-hourly``."""
-        return self.spec.name if self.variant is None else f"{self.spec.name}-{self.variant.name}"
-
-    @property
-    def title(self) -> str:
-        """Caption of the diagram."""
-        if self.variant is None:
-            return self.spec.name
-        return f"{self.spec.name}: {self.variant.title}"
-
-    @property
-    def edges(self) -> tuple[Edge[Any], ...]:
-        """The table rows this view draws, in table order.
-
-        For a variant: the rows that apply to it and leave a state it can reach.
-        """
-        if self.variant is None:
-            return self.spec.edges
-        rows = [e for e in self.spec.edges if self.variant.includes(e)]
-        reached = {self.spec.initial}
-        grew = True
-        while grew:
-            grew = False
-            for edge in rows:
-                if edge.target not in reached and reached.intersection(edge.sources):
-                    reached.add(edge.target)
-                    grew = True
-        return tuple(e for e in rows if reached.intersection(e.sources))
-
-    @property
-    def states(self) -> tuple[enum.Enum, ...]:
-        """States drawn: the initial state and every state reached by a drawn edge."""
-        used = {self.spec.initial}
-        for edge in self.edges:
-            used.add(edge.target)
-        return tuple(s for s in self.spec.states if s in used)
-
-
-def discover() -> dict[str, MachineSpec[Any, Any]]:
-    """Import every module of :mod:`statemachines.machines` so that each machine registers.
-
-    A machine module added later needs no entry anywhere to be drawn and catalogued.
-    """
-    import statemachines.machines  # noqa: PLC0415  (the package, to list its modules)
-
-    root = statemachines.machines
-    for info in sorted(
-        pkgutil.walk_packages(root.__path__, f"{root.__name__}."), key=lambda m: m.name
-    ):
-        importlib.import_module(info.name)
-    return SPECS
-
-
-def views(specs: Iterable[MachineSpec[Any, Any]] | None = None) -> list[View]:
-    """Every diagram to render: each machine by name, then each of its variants."""
-    chosen = discover().values() if specs is None else specs
-    out = []
-    for spec in sorted(chosen, key=lambda s: s.name):
-        out.append(View(spec))
-        out.extend(View(spec, v) for v in variants_of(spec))
-    return out
 
 
 # --------------------------------------------------------------------------- trails
@@ -426,64 +161,155 @@ def compact_ids(rule_ids: Sequence[str]) -> list[str]:
     return [stem + ",".join(sorted(numbers, key=int)) for stem, numbers in groups.items()]
 
 
+def _label_rules(
+    edge: Edge[Any], conditions: Iterable[str], shows: Callable[[str], bool]
+) -> list[str]:
+    rules = list(conditions) or [g.rule_id for g in edge.guards]
+    if edge.timer is not None:
+        rules.append(edge.timer.rule_id)
+    return [r for r in dict.fromkeys(rules) if shows(r)]
+
+
+def _head(edge: Edge[Any]) -> str:
+    return edge.event if edge.branch is None else f"{edge.event} (if {edge.branch.label})"
+
+
+def _whom(edge: Edge[Any], roles: Iterable[Role] | None) -> str:
+    if edge.timer is not None:
+        return f"fires {edge.timer.label}"
+    return "by " + who(edge.roles if roles is None else roles)
+
+
 def edge_label_parts(
     edge: Edge[Any],
     conditions: Iterable[str] = (),
     *,
     wrap: int | None = WRAP,
     shows: Callable[[str], bool] = _always,
+    roles: Iterable[Role] | None = None,
 ) -> list[str]:
     """The lines of an edge's label: event, who or when, and the rule IDs in brackets.
 
     *conditions* are the guard names ``transitions`` put in its markup; they are
     the guards' rule IDs (never function names). Without them the guards are read
     from the edge directly. *shows* leaves out rule IDs that do not apply to a
-    variant. More than two IDs are written with shared stems once
-    (:func:`compact_ids`). Lines longer than *wrap* are split (``None``: never).
+    variant; *roles* replaces the table's roles (a variant's authorised roles).
+    More than two IDs are written with shared stems once (:func:`compact_ids`).
+    Lines longer than *wrap* are split (``None``: never).
 
     >>> from statemachines import MILESTONE
     >>> edge_label_parts(MILESTONE.edges[1])
     ['fund', 'by CO, CA, HM', '[MS-1]']
     """
-    rules = list(conditions) or [g.rule_id for g in edge.guards]
-    head = edge.event if edge.branch is None else f"{edge.event} (if {edge.branch.label})"
-    parts = [head]
-    if edge.timer is not None:
-        parts.append(f"fires {edge.timer.label}")
-        rules.append(edge.timer.rule_id)
-    else:
-        parts.append("by " + who(edge.roles))
-    rules = [r for r in dict.fromkeys(rules) if shows(r)]
+    rules = _label_rules(edge, conditions, shows)
     if len(rules) > 2:
         rules = compact_ids(rules)
+    parts = [_head(edge), _whom(edge, roles)]
     if rules:
         parts.append("[" + " & ".join(rules) + "]")
     if wrap is None:
         return parts
-    return [line for part in parts for line in textwrap.wrap(part, wrap, break_on_hyphens=False)]
+    return [
+        line
+        for part in parts
+        for line in textwrap.wrap(part, wrap, break_on_hyphens=False, break_long_words=False)
+    ]
+
+
+def _codes_used(view: View) -> list[Role]:
+    """Every role whose code a label of *view* shows, "any user" expanded."""
+    used: set[Role] = set()
+    if view.overview:
+        return []
+    for edge in view.edges:
+        if edge.timer is None:
+            used |= view.roles(edge)
+    return [r for r in Role if r in used]
 
 
 def _legend(view: View) -> list[str]:
-    used: set[Role] = set()
-    for edge in view.edges:
-        if edge.timer is None:
-            used |= edge.roles - ANY_USER if edge.roles >= ANY_USER else edge.roles
-    codes = [f"{role_code(r)} {r.label}" for r in Role if r in used]
-    if any(e.roles >= ANY_USER for e in view.edges if e.timer is None):
-        codes.append("any user = " + " ".join(role_codes(ANY_USER)))
-    lines = []
-    line = "Roles:"
-    for code in codes:
-        piece = f" {code};"
-        if len(line) + len(piece) > 70:
+    """The caption's key: every role code shown, what brackets, dashes and borders mean."""
+    lines: list[str] = []
+    if view.overview:
+        lines.append("Overview: one arrow per pair of states, events by name. Who may act and")
+        lines.append("the rules of each event: see the views of its types and parts.")
+    else:
+        codes = [f"{role_code(r)} = {r.label}" for r in _codes_used(view)]
+        if any(view.roles(e) >= ANY_USER for e in view.edges if e.timer is None):
+            codes.append("any user = " + ", ".join(role_codes(ANY_USER)))
+        line = "Who:"
+        for code in codes:
+            piece = f" {code};"
+            if len(line) + len(piece) > 84:
+                lines.append(line.rstrip(";"))
+                line = "    "
+            line += piece
+        if codes:
             lines.append(line.rstrip(";"))
-            line = "      "
-        line += piece
-    lines.append(line.rstrip(";"))
-    lines.append("[IDs] = rules that must hold; dashed arrows and italic entries are fired by the")
-    lines.append("platform on a deadline; events listed inside a state keep it in that state;")
-    lines.append("double border = final state.")
+        lines.append("[IDs] = rules that must hold (link to the rule catalogue).")
+    lines.append("Dashed arrows and italic entries are fired by the platform on a deadline;")
+    lines.append("events listed inside a state keep it in that state.")
+    terminal = [s for s in view.states if s in view.spec.terminal]
+    if terminal:
+        lines.append("Double border = final state: nothing leaves it.")
+    elif not view.spec.terminal:
+        lines.append("No state of this machine is final: each still accepts some event.")
+    if not view.starts:
+        lines.append("This part starts where the other views of the machine leave off.")
     return lines
+
+
+@attrs.frozen
+class Note:
+    """A sticky note beside a state, for an effect users ask about."""
+
+    rule_id: str
+    text: str
+
+
+NOTES: tuple[Note, ...] = (
+    Note(
+        "MS-PAY-1",
+        "Released milestone money waits in a 5-day security hold, then the freelancer can "
+        "withdraw it (MS-PAY-1).",
+    ),
+    Note(
+        "REF-180-7",
+        "Why refunded? After refunds the freelancer was paid less than US$1.00 net: the "
+        "contract leaves both work histories and its feedback is hidden (REF-180-7). A bonus "
+        "that brings net pay back to US$1.00 returns it to ended.",
+    ),
+    Note(
+        "PAY-1",
+        "Bonuses and final payments wait in a 5-day security hold before they can be "
+        "withdrawn (PAY-1).",
+    ),
+    Note(
+        "BILL-5",
+        "Invoiced hours can be disputed until Friday; the money is available on the "
+        "Wednesday ten days after the week ended (BILL-5).",
+    ),
+)
+"""Effects drawn as notes: each is drawn beside the target of the first edge that
+carries its rule (as an effect, guard or deadline) in a view."""
+
+
+def _rules_of(edge: Edge[Any]) -> set[str]:
+    found = {g.rule_id for g in edge.guards}
+    found.update(e.rule_id for e in edge.effects if e.rule_id)
+    if edge.timer is not None:
+        found.add(edge.timer.rule_id)
+    return found
+
+
+def notes(view: View) -> list[tuple[Note, str]]:
+    """The notes *view* draws, each with the state value it sits beside."""
+    out = []
+    for note in NOTES:
+        edge = next((e for e in view.edges if note.rule_id in _rules_of(e)), None)
+        if edge is not None:
+            out.append((note, edge.target.value))
+    return out
 
 
 # --------------------------------------------------------------------------- graph machine
@@ -511,26 +337,31 @@ _DOT_STYLES: dict[str, dict[str, dict[str, str]]] = {
             "fillcolor": "white",
             "color": "#333333",
             "fontname": "Helvetica",
-            "fontsize": "13",
+            "fontsize": "14",
             "peripheries": "1",
         },
         "terminal": {"fillcolor": "#e6e6e6", "peripheries": "2"},
-        "visited": {"fillcolor": "#dbe9f7", "color": "#1f5fa8"},
-        "current": {"fillcolor": "#ffd39b", "color": "#b35900", "penwidth": "2.5"},
+        "visited": {"fillcolor": "#dbe9f7", "color": "#1f5fa8", "class": "visited"},
+        "current": {
+            "fillcolor": "#ffd39b",
+            "color": "#b35900",
+            "penwidth": "2.5",
+            "class": "current",
+        },
     },
     "edge": {
-        "default": {"color": "#333333", "fontname": "Helvetica", "fontsize": "10"},
+        "default": {"color": "#333333", "fontname": "Helvetica", "fontsize": "12"},
         "timer": {"style": "dashed", "color": "#6b6b6b", "fontcolor": "#4d4d4d"},
-        "taken": {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "2.2"},
+        "taken": {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "2.5", "class": "taken"},
     },
     "graph": {
         "default": {
             "fontname": "Helvetica",
-            "fontsize": "11",
+            "fontsize": "12",
             "labeljust": "l",
-            "nodesep": "0.5",
-            "ranksep": "0.7",
-            "pad": "0.3",
+            "nodesep": "0.4",
+            "ranksep": "0.5",
+            "pad": "0.2",
         },
     },
 }
@@ -543,6 +374,9 @@ _MERMAID_STYLES: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
+Link = Callable[[str], str]
+"""Rule ID -> the address of that rule (a diagram drawn for the documentation site)."""
+
 
 class _DiagramMachine(GraphMachine):
     """A ``GraphMachine`` built from one :class:`View` of a spec, for drawing only."""
@@ -551,16 +385,21 @@ class _DiagramMachine(GraphMachine):
     transition_attributes = [*GraphMachine.transition_attributes, "edge"]  # noqa: RUF012
 
     def __init__(
-        self, view: View, engine: Literal["graphviz", "mermaid"], path: Trail | None = None
+        self,
+        view: View,
+        engine: Literal["graphviz", "mermaid"],
+        path: Trail | None = None,
+        link: Link | None = None,
     ) -> None:
         self.view = view
         self.path = path
+        self.link = link
         self.table = {f"e{i}": edge for i, edge in enumerate(view.edges)}
         self.styles = copy.deepcopy(_MERMAID_STYLES if engine == "mermaid" else _DOT_STYLES)
         # transitions reads these two: the defaults for every node, edge and graph,
         # and the classes Mermaid declares (only our own styles, not its defaults).
         self.style_attributes = typing.cast(Any, self.styles)
-        self.machine_attributes = {"rankdir": "LR"}
+        self.machine_attributes = {"rankdir": "TB"}
         spec = view.spec
         states = [{"name": s.value, "final": s in spec.terminal} for s in view.states]
         drawn = set(view.states)
@@ -574,10 +413,11 @@ class _DiagramMachine(GraphMachine):
             }
             for key, edge in self.table.items()
         ]
+        initial = spec.initial if spec.initial in drawn else view.states[0]
         super().__init__(
             model=_Canvas(),
             states=states,
-            initial=spec.initial.value,
+            initial=initial.value,
             transitions=transitions,
             auto_transitions=False,
             send_event=True,
@@ -606,19 +446,61 @@ class _DiagramMachine(GraphMachine):
             return ()
         return self.path.steps.get((tran["trigger"], tran["source"], tran["dest"]), ())
 
+    def roles(self, tran: Mapping[str, Any]) -> frozenset[Role]:
+        """Who may fire this arrow, from the view's authorisation."""
+        return self.view.roles(self.table[tran["edge"]])
+
+    def shows(self) -> Callable[[str], bool]:
+        """Which rule IDs labels show in this view."""
+        variant = self.view.variant
+        return variant.shows if variant is not None else _always
+
     def lines(self, tran: Mapping[str, Any], *, wrap: int | None = WRAP) -> list[str]:
         """Label lines for one arrow, from its row and the markup's conditions."""
-        variant = self.view.variant
         lines = edge_label_parts(
             self.table[tran["edge"]],
             tran.get("conditions", ()),
             wrap=wrap,
-            shows=variant.shows if variant is not None else _always,
+            shows=self.shows(),
+            roles=self.roles(tran),
         )
         steps = self.steps(tran)
         if steps:
             lines.append("step " + ", ".join(map(str, steps)))
         return lines
+
+    def html_rows(self, tran: Mapping[str, Any], *, colour: str) -> list[str]:
+        """An arrow's label as rows of an HTML-like table: every rule ID a link of its own."""
+        assert self.link is not None
+        edge = self.table[tran["edge"]]
+        rows = [f"<B>{html.escape(line)}</B>" for line in textwrap.wrap(_head(edge), WRAP)]
+        rows += [html.escape(line) for line in textwrap.wrap(_whom(edge, self.roles(tran)), WRAP)]
+        steps = self.steps(tran)
+        if steps:
+            rows.append("step " + ", ".join(map(str, steps)))
+        if edge.timer is not None:
+            rows = [f"<I>{row}</I>" for row in rows]
+        cells = [
+            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT COLOR="{colour}">{row}</FONT></TD></TR>'
+            for row in rows
+        ]
+        rules = _label_rules(edge, tran.get("conditions", ()), self.shows())
+        for start in range(0, len(rules), 3):
+            links = "".join(
+                f'<TD HREF="{html.escape(self.link(r))}" TITLE="rule {r}" TARGET="_top">'
+                f'<FONT COLOR="#1f5fa8"><U>{r}</U></FONT></TD>'
+                for r in rules[start : start + 3]
+            )
+            cells.append(
+                '<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                f"<TR>{links}</TR></TABLE></TD></TR>"
+            )
+        return cells
+
+
+def _html_table(rows: Iterable[str]) -> str:
+    body = "".join(rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
 
 
 def _state_label(name: str) -> str:
@@ -629,6 +511,16 @@ def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _grouped(transitions: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
+    """(source, target) -> the events between them, in table order, each once."""
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for tran in transitions:
+        events = pairs.setdefault((tran["source"], tran["dest"]), [])
+        if tran["trigger"] not in events:
+            events.append(tran["trigger"])
+    return pairs
+
+
 class _DotGraph(diagrams_graphviz.Graph):
     """``transitions``' Graphviz graph, with one arrow per table row and product labels."""
 
@@ -637,16 +529,17 @@ class _DotGraph(diagrams_graphviz.Graph):
     def _add_nodes(self, states: list[dict[str, Any]], container: Any) -> None:
         machine = self.machine
         styles = machine.styles["node"]
-        container.node(
-            "__start__",
-            label="",
-            shape="circle",
-            style="filled",
-            fillcolor="black",
-            width="0.18",
-            fixedsize="true",
-            peripheries="1",
-        )
+        if machine.view.starts:
+            container.node(
+                "__start__",
+                label="",
+                shape="circle",
+                style="filled",
+                fillcolor="black",
+                width="0.18",
+                fixedsize="true",
+                peripheries="1",
+            )
         # Graphviz piles the labels of several self-loops on one node on top of each
         # other, so events that keep a state where it is are listed inside it, one
         # per line (UML's internal transitions), each with its roles and rule IDs.
@@ -663,27 +556,64 @@ class _DotGraph(diagrams_graphviz.Graph):
                 label = self._compartment(label, inside[name])
                 extra["margin"] = "0.05"
             container.node(name, label=label, **extra)
-        container.edge("__start__", machine.view.spec.initial.value, label="", arrowsize="0.8")
+        if machine.view.starts:
+            container.edge("__start__", machine.view.spec.initial.value, label="", arrowsize="0.8")
+        for number, (note, beside) in enumerate(notes(machine.view)):
+            key = f"__note{number}__"
+            text = "".join(
+                _dot_text(line) + "\\l"
+                for line in textwrap.wrap(note.text, 36, break_on_hyphens=False)
+            )
+            container.node(
+                key,
+                label=text,
+                shape="note",
+                style="filled",
+                fillcolor="#fff8c4",
+                color="#b5a642",
+                fontname="Helvetica",
+                fontsize="11",
+                margin="0.12,0.06",
+            )
+            # Below the state it explains, so a note adds height, never width.
+            container.edge(beside, key, style="dotted", arrowhead="none", color="#b5a642")
 
     def _compartment(self, title: str, loops: list[dict[str, Any]]) -> str:
         """An HTML-like label: the state's name, a rule, then one row per self-loop."""
         machine = self.machine
         rows = [
-            f'<TR><TD ALIGN="CENTER"><FONT POINT-SIZE="13">{html.escape(title)}</FONT></TD></TR>'
+            f'<TR><TD ALIGN="CENTER"><FONT POINT-SIZE="14">{html.escape(title)}</FONT></TD></TR>'
         ]
         rows.append("<HR/>")
+        if machine.view.overview:
+            events = ", ".join(dict.fromkeys(t["trigger"] for t in loops))
+            text = "".join(
+                f'{html.escape(line)}<BR ALIGN="LEFT"/>' for line in textwrap.wrap(events, 40)
+            )
+            rows.append(
+                f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="12" COLOR="#222222">'
+                f"{text}</FONT></TD></TR>"
+            )
+            body = "".join(rows)
+            return (
+                f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2">{body}</TABLE>>'
+            )
         for tran in loops:
             edge = machine.table[tran["edge"]]
-            head, *rest = machine.lines(tran, wrap=None)
             colour = "#1f5fa8" if machine.steps(tran) else "#4d4d4d" if edge.timer else "#222222"
+            if machine.link is not None:
+                inner = _html_table(machine.html_rows(tran, colour=colour))[1:-1]
+                rows.append(f'<TR><TD ALIGN="LEFT">{inner}</TD></TR>')
+                continue
+            head, *rest = machine.lines(tran, wrap=None)
             lines = [f"<B>{html.escape(head)}</B>"]
-            wrapped = textwrap.wrap("  ".join(rest), 48, break_on_hyphens=False)
+            wrapped = textwrap.wrap("  ".join(rest), 44, break_on_hyphens=False)
             lines += [html.escape(line) for line in wrapped]
             text = "".join(f'{line}<BR ALIGN="LEFT"/>' for line in lines)
             if edge.timer is not None:
                 text = f"<I>{text}</I>"
             rows.append(
-                f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{colour}">'
+                f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="12" COLOR="{colour}">'
                 f"{text}</FONT></TD></TR>"
             )
         body = "".join(rows)
@@ -692,16 +622,40 @@ class _DotGraph(diagrams_graphviz.Graph):
     def _add_edges(self, transitions: list[dict[str, Any]], container: Any) -> None:
         machine = self.machine
         styles = machine.styles["edge"]
+        if machine.view.overview:
+            for (source, dest), events in _grouped(transitions).items():
+                if source != dest:
+                    label = "\\n".join(
+                        _dot_text(line) for line in textwrap.wrap(", ".join(events), 24)
+                    )
+                    container.edge(source, dest, label=label)
+            return
+        # Events between the same two states share one arrow, each its own block of
+        # the label (deadlines on a dashed arrow of their own): parallel arrows with
+        # long labels would spread the diagram far wider than a page.
+        arrows: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
         for tran in transitions:
-            edge = machine.table[tran["edge"]]
-            extra: dict[str, str] = {}
-            if edge.timer is not None:
-                extra.update(styles["timer"])
-            if machine.steps(tran):
-                extra.update(styles["taken"])
-            label = "\\n".join(_dot_text(line) for line in machine.lines(tran))
             if tran["source"] != tran["dest"]:  # self-loops are listed inside their state
-                container.edge(tran["source"], tran["dest"], label=label, **extra)
+                timer = machine.table[tran["edge"]].timer is not None
+                arrows.setdefault((tran["source"], tran["dest"], timer), []).append(tran)
+        for (source, dest, timer), group in arrows.items():
+            extra: dict[str, str] = dict(styles["timer"]) if timer else {}
+            if any(machine.steps(t) for t in group):
+                extra.update(styles["taken"])
+            if machine.link is not None:
+                rows: list[str] = []
+                for number, tran in enumerate(group):
+                    if number:
+                        rows.append('<TR><TD HEIGHT="6"></TD></TR>')
+                    taken = machine.steps(tran)
+                    colour = "#1f5fa8" if taken else "#4d4d4d" if timer else "#222222"
+                    rows += machine.html_rows(tran, colour=colour)
+                label = _html_table(rows)
+            else:
+                label = "\\n\\n".join(
+                    "\\n".join(_dot_text(line) for line in machine.lines(tran)) for tran in group
+                )
+            container.edge(source, dest, label=label, **extra)
 
     def get_graph(self, title: str | None = None, roi_state: Any = None) -> Any:
         graph = super().get_graph(title, roi_state)
@@ -709,6 +663,7 @@ class _DotGraph(diagrams_graphviz.Graph):
         caption = [machine.view.title]
         if machine.view.spec.description and machine.view.variant is None:
             caption[0] += f": {machine.view.spec.description}"
+        caption = textwrap.wrap(caption[0], 84)
         if machine.path is not None:
             caption.append(f"now: {machine.path.current.replace('_', ' ')} (highlighted)")
         caption += _legend(machine.view)
@@ -732,10 +687,14 @@ class _MermaidGraph(diagrams_mermaid.Graph):
 
     def _add_edges(self, transitions: list[dict[str, Any]], container: list[str]) -> None:
         machine = self.machine
-        for tran in transitions:
-            lines = machine.lines(tran, wrap=None)
-            text = " · ".join(lines).replace(":", " ").replace(";", ",")
-            container.append(f"{tran['source']} --> {tran['dest']}: {text}")
+        if machine.view.overview:
+            for (source, dest), events in _grouped(transitions).items():
+                container.append(f"{source} --> {dest}: {', '.join(events)}")
+        else:
+            for tran in transitions:
+                lines = machine.lines(tran, wrap=None)
+                text = " · ".join(lines).replace(":", " ").replace(";", ",")
+                container.append(f"{tran['source']} --> {tran['dest']}: {text}")
         for state in machine.view.states:
             if state in machine.view.spec.terminal:
                 container.append(f"{state.value} --> [*]")
@@ -744,9 +703,12 @@ class _MermaidGraph(diagrams_mermaid.Graph):
 # --------------------------------------------------------------------------- outputs
 
 
-def to_dot(view: View, path: Trail | None = None) -> str:
-    """Deterministic DOT source for *view* (with *path* highlighted when given)."""
-    machine = _DiagramMachine(view, "graphviz", path)
+def to_dot(view: View, path: Trail | None = None, link: Link | None = None) -> str:
+    """Deterministic DOT source for *view* (with *path* highlighted when given).
+
+    With *link*, every rule ID on a label is a link to the address it gives.
+    """
+    machine = _DiagramMachine(view, "graphviz", path, link)
     return str(machine.models[0].get_graph().source)  # type: ignore[attr-defined]
 
 
@@ -830,14 +792,30 @@ def draw(machine: str | MachineSpec[Any, Any], variant: str | None = None) -> Dr
     return Drawing(to_dot(view), to_mermaid(view), view.title)
 
 
-def show(aggregate: Any) -> Drawing:
+def path_view(spec: MachineSpec[Any, Any], aggregate: Any, path: Trail) -> View:
+    """The view to draw a live aggregate in: the variant it matches, with the rows of its
+    type that its path took added (a fixed-price contract refunded after its end)."""
+    chosen = next((v for v in variants_of(spec) if v.matches(aggregate)), None)
+    if chosen is None:
+        return View(spec)
+    base = chosen.base or chosen.includes
+
+    def taken(edge: Edge[Any]) -> bool:
+        return any((edge.event, s.value, edge.target.value) in path.steps for s in edge.sources)
+
+    def includes(edge: Edge[Any]) -> bool:
+        return chosen.includes(edge) or (taken(edge) and base(edge))
+
+    return View(spec, attrs.evolve(chosen, includes=includes))
+
+
+def show(aggregate: Any, link: Link | None = None) -> Drawing:
     """The diagram of a live aggregate: its current state and the path it took.
 
     When the machine has variants, the one the aggregate matches is drawn.
     """
     spec = _spec_of(aggregate)
-    chosen = next((v for v in variants_of(spec) if v.matches(aggregate)), None)
-    view = View(spec, chosen)
     path = trail(aggregate)
+    view = path_view(spec, aggregate, path)
     title = f"{spec.name} {aggregate.id} ({aggregate.state.value})"
-    return Drawing(to_dot(view, path), to_mermaid(view, path), title)
+    return Drawing(to_dot(view, path, link), to_mermaid(view, path), title)

@@ -1,4 +1,5 @@
-"""Writing and checking the generated documents: ``diagrams/`` and ``docs/rules.md``.
+"""Writing and checking the generated documents: ``diagrams/``, ``docs/rules.md`` and
+``docs/scenario.schema.json``.
 
 ``render`` writes, for every :class:`~statemachines.publish.diagrams.View`, the DOT
 source, a Mermaid file, and the SVG and PNG that Graphviz draws from the DOT,
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import attrs
 
-from statemachines.publish import catalogue, diagrams
+from statemachines.publish import catalogue, diagrams, scenarios
 
 __all__ = ["Artifact", "CheckResult", "artifacts", "check", "render"]
 
@@ -55,6 +56,7 @@ def artifacts(root: Path = Path()) -> tuple[list[Artifact], catalogue.Catalogue]
     out.append(Artifact(DIAGRAMS / "index.md", index, checked=True))
     cat = catalogue.build(root)
     out.append(Artifact(RULES_MD, functools.partial(str, cat.markdown()), checked=True))
+    out.append(Artifact(scenarios.SCHEMA_PATH, scenarios.schema_text, checked=True))
     return out, cat
 
 
@@ -76,7 +78,7 @@ def _index(views: list[diagrams.View]) -> str:
             "",
             spec.description
             if view.variant is None
-            else f"The rows of the {spec.name} table that apply to a {view.variant.title}.",
+            else f"The rows of the {spec.name} table that apply to {_article(view.variant.title)}.",
             "",
             f"{len(view.states)} states, {len(view.edges)} edges. "
             f"[SVG]({view.name}.svg) · [PNG]({view.name}.png) · "
@@ -86,6 +88,17 @@ def _index(views: list[diagrams.View]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _article(noun: str) -> str:
+    """*noun* with "a" or "an": ``an agency account``, ``an hourly contract``.
+
+    >>> _article("agency account"), _article("hourly contract"), _article("client account")
+    ('an agency account', 'an hourly contract', 'a client account')
+    """
+    first = noun.split(" ", 1)[0].lower()
+    vowel = first[:1] in set("aeiou") or first in {"hour", "hourly", "honest"}
+    return f"{'an' if vowel else 'a'} {noun}"
 
 
 @attrs.frozen

@@ -73,6 +73,10 @@ class Rule:
     release: str = "v0.1"
     """The release whose scope includes it (rulebook, "Scope by release")."""
 
+    not_a_transition: str | None = attrs.field(default=None, kw_only=True)
+    """Why no machine table enforces it (a menu path, advice, something out of scope), for
+    the rules the catalogue shows apart; ``None`` for every rule a table must cite."""
+
     @id.validator
     def _check_id(self, _: object, value: str) -> None:
         if not RULE_ID.fullmatch(value):

@@ -1,7 +1,5 @@
 """The rule catalogue: where each rule is enforced, which tests cite it, and the v0.1 gaps."""
 
-# rule-catalogue: not rule tests (rule IDs appear here as data about the docs)
-
 from __future__ import annotations
 
 import textwrap
@@ -15,10 +13,12 @@ from statemachines.publish.catalogue import (
     Catalogue,
     Use,
     build,
+    by_topic,
     natural_key,
     scan_scenarios,
     scan_tests,
     scope,
+    topic_of,
     uses,
 )
 from statemachines.publish.diagrams import discover
@@ -45,46 +45,71 @@ def test_guards_deadlines_effects_and_permissions_are_found_in_the_tables() -> N
     assert str(refusal).startswith("milestone `edit` refused in funded, submitted")
 
 
-def test_tests_are_found_by_rule_id_in_strings_and_in_test_names(tmp_path: Path) -> None:
+def test_tests_count_only_when_marked_never_by_comment_string_or_name(tmp_path: Path) -> None:
     tests = tmp_path / "tests"
     _write(
         tests,
         "test_a.py",
         """
         import pytest
+        from pytest import mark
 
-        CITED = "MS-4"  # at module level the file is named
+        CITED = "MS-4"  # a string at module level is not a mark
 
         def test_ms_review_2_fires_after_14_days():
-            pass
+            assert "MS-REVIEW-2"  # MS-REVIEW-2 in a comment, a string and the name: not marked
 
-        @pytest.mark.parametrize("rule", ["MS-1"])
+        @pytest.mark.rule("MS-1", "MS-10")
+        @pytest.mark.parametrize("rule", ["MS-3"])
         def test_refusals(rule):
-            assert "MS-10" != "INV-MS-3"
-
-        def test_inv_ms_3_holds():
             pass
 
-        def test_ms_pay_1_hold():
+        @mark.rule("MS-PAY-1")
+        def test_hold():
             pass
 
+        @pytest.mark.rule("MS-REVIEW-4")
         class TestReview:
+            @pytest.mark.rule("MS-REVIEW-3")
             def test_resubmission(self):
-                assert "[MS-REVIEW-4]"
+                pass
+
+            def helper(self):
+                pass
+
+        @pytest.mark.rule("MS-2")
+        def helper_not_a_test():
+            pass
         """,
     )
-    ids = ["MS-1", "MS-3", "MS-4", "MS-10", "MS-REVIEW-2", "MS-REVIEW-4", "MS-PAY-1", "PAY-1"]
+    _write(
+        tests,
+        "test_b.py",
+        'import pytest\npytestmark = [pytest.mark.rule("PAY-1")]\ndef test_bonus():\n    pass\n',
+    )
 
-    found = scan_tests(tests, ids)
+    found = scan_tests(tests)
 
     assert found == {
         "MS-1": ["tests/test_a.py::test_refusals"],
-        "MS-4": ["tests/test_a.py"],
         "MS-10": ["tests/test_a.py::test_refusals"],
-        "MS-PAY-1": ["tests/test_a.py::test_ms_pay_1_hold"],
-        "MS-REVIEW-2": ["tests/test_a.py::test_ms_review_2_fires_after_14_days"],
-        "MS-REVIEW-4": ["tests/test_a.py::TestReview"],
+        "MS-PAY-1": ["tests/test_a.py::test_hold"],
+        "MS-REVIEW-3": ["tests/test_a.py::TestReview::test_resubmission"],
+        "MS-REVIEW-4": ["tests/test_a.py::TestReview::test_resubmission"],
+        "PAY-1": ["tests/test_b.py::test_bonus"],
     }
+    assert scan_tests(tests, ["MS-1", "PAY-1"]) == {
+        "MS-1": ["tests/test_a.py::test_refusals"],
+        "PAY-1": ["tests/test_b.py::test_bonus"],
+    }
+
+
+def test_every_marked_rule_of_the_suite_is_found_and_each_rule_has_a_marked_test() -> None:
+    found = scan_tests(Path("tests"))
+
+    assert set(found) <= set(RULES)
+    assert {r for r in RULES if RULES[r].release == "v0.1"} <= set(found)
+    assert "tests/publish/test_catalogue.py" not in str(found)
 
 
 def test_a_folder_without_tests_cites_nothing(tmp_path: Path) -> None:
@@ -140,34 +165,47 @@ def test_gaps_name_what_is_missing_and_fail_only_for_landed_machines() -> None:
     assert [g.rule_id for g in landed.failing] == ["MS-2", "MS-99"]
 
 
-def test_the_markdown_lists_gaps_first_then_every_rule() -> None:
+def test_the_markdown_lists_gaps_first_then_every_rule_by_topic() -> None:
     text = _catalogue(frozenset({"milestone"}), {}).markdown()
 
     gaps = text.index("## Gaps in the v0.1 scope")
-    assert gaps < text.index("## Index") < text.index("### MS-1")
+    assert gaps < text.index("## Topics") < text.index("## Milestones and review")
+    assert text.index("## Milestones and review") < text.index("### MS-1")
     assert "  - MS-2: not enforced, not tested" in text
-    assert "- **Kind:** guard" in text
-    assert "  - milestone `fund` (draft → funded): guard" in text
-    assert "- **Sources:** P11, P14, P50" in text
+    assert "- **Carried by:** milestone `fund` (draft → funded): guard" in text
     assert "- **Tests:** none yet" in text
 
 
-def test_seed_sources_are_named_by_file() -> None:
+def test_sources_are_named_in_words_and_tests_by_name() -> None:
     text = build(Path()).markdown()
 
-    assert "seed `001_23b8128dddb6d3ea.txt` line 77" in text
+    assert "001_23b8128dddb6d3ea.txt" not in text
+    assert "tests/" not in text
+    assert 'help centre: "Milestones for fixed-price jobs"' in text
+    assert "quoting help-centre snippets on closing and ending (line 77)" in text
     for rule_id in RULES:
         assert f"### {rule_id}\n" in text
+
+
+def test_every_rule_sits_under_one_topic_in_reading_order() -> None:
+    groups = by_topic(RULES.values())
+    listed = [r.id for _, rules in groups for r in rules]
+
+    assert sorted(listed) == sorted(RULES)
+    titles = [t.title for t, _ in groups]
+    assert titles[:2] == ["Closing an account", "Deactivation, deletion and reactivation"]
+    assert "Other rules" not in titles
+    assert topic_of("MS-REVIEW-2").title == "Milestones and review"
+    assert topic_of("NEW-FAMILY-1").title == "Other rules"
+
+
+def test_places_link_where_the_site_asks() -> None:
+    text = _catalogue(frozenset({"milestone"}), {}).markdown(lambda u: f"m/{u.machine}.md")
+
+    assert "[milestone `fund` (draft → funded)](m/milestone.md): guard" in text
 
 
 def test_rule_ids_sort_naturally() -> None:
     ids = ["MS-REVIEW-10", "MS-2", "MS-REVIEW-2", "MS-10", "MS-1"]
 
     assert sorted(ids, key=natural_key) == ["MS-1", "MS-2", "MS-10", "MS-REVIEW-2", "MS-REVIEW-10"]
-
-
-def test_modules_marked_as_not_rule_tests_are_skipped(tmp_path: Path) -> None:
-    marker = "# rule-catalogue: " + "not rule tests"
-    _write(tmp_path / "tests", "test_docs.py", f'{marker}\nIDS = ["MS-1"]\n')
-
-    assert scan_tests(tmp_path / "tests", ["MS-1"]) == {}

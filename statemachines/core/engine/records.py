@@ -115,6 +115,11 @@ class Decision(NamedTuple):
     deadline: str | None = None
     """The key of the deadline this decision fired, for timer events."""
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Decision:
+        # A recorded decision never changes (its payload is a read-only mapping): a copy
+        # of a history shares its decisions, as copying an aggregate must not fail.
+        return self
+
 
 class Attempt(NamedTuple):
     """A refused, illegal or failed attempt, kept in a workflow's audit trail."""

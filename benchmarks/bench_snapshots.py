@@ -1,0 +1,101 @@
+"""Snapshot load and dump per aggregate kind: the cattrs converter against v0.1's walker.
+
+Run: ``.venv/bin/python benchmarks/bench_snapshots.py [--quick]``. Both are measured in
+one run on the same snapshots (``tests/core/fixtures/``, written by v0.1), and the
+script prints ratios, not absolute targets.
+
+What is measured, per fixture (microseconds per call, best of interleaved rounds):
+
+* load: ``from_dict`` of v0.1 (``benchmarks/snapshots_v01.py``, the anchor) and of today,
+  which does more: besides the types it checks that the history leads to the state, the
+  deadlines, the currencies and the machine's registered invariants. Today's figure is
+  split into the converter (types, history, deadlines, currencies) and the invariants;
+* dump: ``to_dict`` of v0.1 and of today.
+
+A ratio below 1.00 means today's code is faster than v0.1's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import snapshots_v01 as v01  # the anchor, beside this file
+
+from statemachines.core import snapshots
+from statemachines.core.engine import SPECS
+
+FIXTURES = Path(__file__).parent.parent / "tests" / "core" / "fixtures"
+
+
+def per_call(fns: list[Callable[[], object]], n: int, rounds: int) -> list[float]:
+    """Best time of *rounds* runs of *n* calls of each function, in microseconds per call.
+
+    The rounds are interleaved (a round of each function in turn), so that a busy machine
+    slows every contender alike.
+    """
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [b / n * 1e6 for b in best]
+
+
+def _structure_only(data: dict[str, Any]) -> Callable[[], object]:
+    spec = SPECS[data["schema"].removeprefix(snapshots.PREFIX)]
+    structure = snapshots._CONVERTER.get_structure_hook(spec.model)
+    return lambda: structure(data, spec.model)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls (a smoke run)")
+    args = parser.parse_args()
+    n, rounds = (200, 3) if args.quick else (1_000, 9)
+
+    print(f"{'snapshot':<24}{'':>6}{'v0.1 us':>10}{'today us':>10}{'ratio':>8}   today's load")
+    loads, dumps = [], []
+    for path in sorted(FIXTURES.glob("*.json")):
+        data = json.loads(path.read_text())
+        aggregate = snapshots.from_dict(data)
+        assert v01.from_dict(data) == aggregate
+        assert v01.to_dict(aggregate) == snapshots.to_dict(aggregate) == data
+
+        old, new, converter = per_call(
+            [
+                partial(v01.from_dict, data),
+                partial(snapshots.from_dict, data),
+                _structure_only(data),
+            ],
+            n,
+            rounds,
+        )
+        loads.append(new / old)
+        print(
+            f"{path.stem:<24}{'load':>6}{old:>10.1f}{new:>10.1f}{new / old:>7.2f}x"
+            f"   converter {converter:.1f}, invariants {new - converter:.1f}"
+        )
+        old, new = per_call(
+            [partial(v01.to_dict, aggregate), partial(snapshots.to_dict, aggregate)], n, rounds
+        )
+        dumps.append(new / old)
+        print(f"{'':<24}{'dump':>6}{old:>10.1f}{new:>10.1f}{new / old:>7.2f}x")
+    print(
+        f"\nratio today / v0.1: load {min(loads):.2f}x to {max(loads):.2f}x, "
+        f"dump {min(dumps):.2f}x to {max(dumps):.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The documentation site's pages are generated from the machines, with nothing left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from statemachines import Role
+from statemachines.core.engine import MachineSpec
+from statemachines.publish import site
+from statemachines.publish.views import ROLE_CODES, discover
+
+
+def _specs() -> list[MachineSpec[Any, Any]]:
+    return sorted(discover().values(), key=lambda s: s.name)
+
+
+@pytest.mark.parametrize("spec", _specs(), ids=lambda s: s.name)
+def test_every_state_has_a_sentence(spec: MachineSpec[Any, Any]) -> None:
+    sentences = site.state_sentences(spec)
+
+    assert set(sentences) == {s.value for s in spec.states}
+    assert all(text.endswith(".") and "no description" not in text for text in sentences.values())
+
+
+@pytest.mark.parametrize("spec", _specs(), ids=lambda s: s.name)
+def test_a_machine_page_lists_every_state_and_event_with_its_rules(
+    spec: MachineSpec[Any, Any],
+) -> None:
+    page = site.machine_page(spec)
+
+    for state in spec.states:
+        assert f"| **{state.value.replace('_', ' ')}**" in page
+    for event in spec.events:
+        assert f"### `{event}`" in page
+    for edge in spec.edges:
+        for guard in edge.guards:
+            assert f"[{guard.rule_id}](../rules.md#{guard.rule_id.lower()})" in page
+    assert page.count('<div class="diagram"') >= 1
+    assert 'xlink:href="../../rules/#' in page
+
+
+def test_the_contract_page_shows_each_part_in_full() -> None:
+    page = site.machine_page(discover()["contract"])
+
+    for title in ("Fixed-price contract", "Hourly contract", "After the end"):
+        assert f"### {title}" in page
+    assert page.count('<div class="diagram"') == 5
+
+
+def test_the_overview_explains_every_role_code() -> None:
+    page = site.overview_page(discover())
+
+    for role in Role:
+        assert f"| {ROLE_CODES[role]} | {role.label} | {site.ROLE_GLOSSARY[role]} |" in page
+    for name in discover():
+        assert f"(machines/{name}.md)" in page
