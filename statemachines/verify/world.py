@@ -230,9 +230,28 @@ class _Market(Marketplace):
         super().__init__(clock=clock)
         self._checker_world = world
 
-    def fire(self, kind: str, key: str, event: str, actor: Actor, **payload: Any) -> Decision:
+    def fire(
+        self,
+        kind: str,
+        key: str,
+        event: str,
+        actor: Actor,
+        /,
+        *,
+        command_id: str | None = None,
+        expected_revision: int | None = None,
+        **payload: Any,
+    ) -> Decision:
         self._checker_world.pure = False
-        return super().fire(kind, key, event, actor, **payload)
+        return super().fire(
+            kind,
+            key,
+            event,
+            actor,
+            command_id=command_id,
+            expected_revision=expected_revision,
+            **payload,
+        )
 
     def advance(self, now: datetime | None = None) -> list[Decision]:
         self._checker_world.pure = False
@@ -345,6 +364,9 @@ class World:
             if id(entry.agg) in self.loaded:
                 _load(entry)
         self.loaded.clear()
+        store = self.market.store
+        if hasattr(store, "_items"):  # the store's deadline index is rebuilt when next read
+            store._items = store._items
         self.on_restore()
 
     def restore(self, snap: Snapshot) -> None:
