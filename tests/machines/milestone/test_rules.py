@@ -167,9 +167,13 @@ def test_ms_submit_1_agency_staff_submit_for_an_agency_contract(
 
 @pytest.mark.rule("MS-SUBMIT-1")
 def test_ms_submit_1_a_client_cannot_submit(review: MilestoneReview, funded: Milestone) -> None:
-    with pytest.raises(NotPermitted, match="may be done only by the agency member") as denied:
+    with pytest.raises(NotPermitted) as denied:
         review.fire(funded, "submit", OWNER)
 
+    assert denied.value.rule_ids == ("MS-SUBMIT-1",)
+    assert denied.value.reasons == (
+        "a client owner cannot do this on milestone M-1; only the freelancer can",
+    )
     assert denied.value.actor == "ana"
     assert "freelancer" in denied.value.allowed_roles
     assert funded.state is M.FUNDED
@@ -307,8 +311,13 @@ def test_ms_review_2_only_the_system_fires_the_lapse(
 ) -> None:
     clock.set(START + FOURTEEN_DAYS)
 
-    with pytest.raises(NotPermitted, match="may be done only by the system"):
+    with pytest.raises(NotPermitted) as denied:
         review.fire(submitted, "review_lapse", FREELANCER)
+
+    assert denied.value.rule_ids == ("MS-REVIEW-2",)
+    assert denied.value.reasons == (
+        "a freelancer cannot do this on milestone M-1; only the platform itself can",
+    )
 
 
 # --------------------------------------------------------------------------- MS-REVIEW-3
