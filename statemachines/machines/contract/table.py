@@ -158,6 +158,7 @@ ON = Param("on", (datetime,), None, "when the work was done; default: now")
 PAYMENT_ID = Param("payment", (str,), doc="the id of a payment of this contract")
 RELEASE = Param("amount", MONEY, None, "amount to pay; default: the milestone's funded amount")
 TITLE = Param("title", (str,), "", "what the milestone delivers")
+CHOSEN = Param("milestone", (str,), doc="the id of a milestone not funded yet, e.g. C-1-M2")
 MESSAGE = Param("message", (str,), "", "a note for the other side")
 
 REFUND_GUARDS = (
@@ -220,6 +221,8 @@ END: dict[str, Any] = {
 }
 WORK_AFTER_END = (
     "add_milestone",
+    "edit_milestone",
+    "delete_milestone",
     "fund_milestone",
     "submit_work",
     "request_changes",
@@ -344,13 +347,49 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             summary="The client adds a milestone, not funded yet.",
         ),
         *_loops(
+            "edit_milestone",
+            (S.ACTIVE,),
+            CLIENT,
+            role_rules=("MS-3", "TEAM-5"),
+            guards=(
+                FIXED,
+                Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
+                Guard("MS-1", escrow.edited_minimum, uses=("amount",)),
+            ),
+            effects=(Effect("MS-3", escrow.edit_milestone),),
+            params=(
+                CHOSEN,
+                Param("amount", MONEY, None, "the new amount"),
+                Param("title", (str,), None, "the new title"),
+            ),
+            summary="The client edits a milestone not funded yet.",
+        ),
+        *_loops(
+            "delete_milestone",
+            (S.ACTIVE,),
+            CLIENT,
+            role_rules=("MS-3", "TEAM-5"),
+            guards=(FIXED, Guard("MS-3", escrow.draft_chosen, uses=("milestone",))),
+            effects=(Effect("MS-3", escrow.delete_milestone),),
+            params=(CHOSEN,),
+            summary="The client deletes a milestone not funded yet.",
+        ),
+        *_loops(
             "fund_milestone",
             (S.ACTIVE,),
             CLIENT,
             role_rules=("TEAM-5",),
-            guards=(FIXED, Guard("MS-2", escrow.none_live), Guard("MS-2", escrow.draft_waiting)),
+            guards=(
+                FIXED,
+                Guard("MS-2", escrow.none_live),
+                Guard("MS-2", escrow.draft_waiting),
+                Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
+            ),
             effects=(Effect("MS-2", escrow.fund_next),),
-            summary="The client funds the next milestone, leftover escrow first.",
+            params=(
+                Param("milestone", (str,), None, "the milestone to fund; default: the next one"),
+            ),
+            summary="The client funds the milestone it chooses (the next one by default).",
         ),
         *_loops(
             "submit_work",

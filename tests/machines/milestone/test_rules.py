@@ -100,6 +100,31 @@ def test_ms_3_a_draft_can_be_edited(review: MilestoneReview, ms: Milestone) -> N
 
 
 @pytest.mark.rule("MS-3")
+def test_ms_3_a_draft_can_be_deleted_and_then_accepts_nothing(
+    review: MilestoneReview, ms: Milestone
+) -> None:
+    review.fire(ms, "delete", ADMIN)
+
+    assert ms.state is M.DELETED
+    with pytest.raises(IllegalTransition, match="it became deleted on 2026-03-02 09:00:00 UTC"):
+        review.fire(ms, "fund", OWNER)
+
+
+@pytest.mark.rule("MS-3")
+def test_ms_3_a_funded_milestone_cannot_be_deleted(
+    review: MilestoneReview, funded: Milestone
+) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        review.fire(funded, "delete", OWNER)
+
+    assert refused.value.rule_ids == ("MS-3",)
+    assert refused.value.reasons == (
+        "milestone M-1 is funded; only milestones that are not funded yet can be edited or deleted",
+    )
+    assert funded.state is M.FUNDED
+
+
+@pytest.mark.rule("MS-3")
 @pytest.mark.parametrize("state", ["funded", "submitted"])
 def test_ms_3_an_active_milestone_cannot_be_edited(
     review: MilestoneReview, ms: Milestone, state: str
