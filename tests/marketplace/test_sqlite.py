@@ -62,7 +62,7 @@ def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(1, "initial")]
+    assert rows == [(1, "initial"), (2, "events_without_aggregate_index")]
     assert describe(again)["aggregates"] == {
         "account": {"active": 2},
         "membership": {"member": 1},
@@ -85,6 +85,23 @@ def test_a_stored_row_is_the_aggregates_snapshot(tmp_path: Path, clock: ManualCl
     assert json.loads(data) == to_dict(contract)
     assert (state, revision) == (contract.state.value, 2)
     market.close()
+
+
+def test_a_file_of_an_older_schema_is_migrated_when_it_is_opened(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as conn:  # the file as version 1 left it
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+        conn.execute("CREATE INDEX events_aggregate ON events (kind, key, position)")
+
+    store = SqliteStore(path)
+
+    assert store.schema_versions() == [1, 2]
+    with sqlite3.connect(path) as conn:
+        indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert "events_aggregate" not in indexes
+    assert "aggregates_due" in indexes
+    store.close()
 
 
 def test_a_database_migrated_by_a_newer_library_is_refused(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ again.
 >>> folder = tempfile.mkdtemp()
 >>> store = SqliteStore(pathlib.Path(folder) / "market.db")
 >>> store.schema_versions()
-[1]
+[1, 2]
 >>> store.close()
 """
 
@@ -247,7 +247,10 @@ class SqliteStore:
         return [_event(r) for r in rows]
 
     def history(self, kind: str, key: str) -> list[StoredEvent]:
-        """The events of one aggregate: its ``created`` snapshot, then its decisions."""
+        """The events of one aggregate: its ``created`` snapshot, then its decisions.
+
+        A scan of the outbox (it has no index by aggregate, migration 0002): for audits.
+        """
         with self._lock:
             rows = self._conn.execute(
                 f"SELECT {_EVENT} FROM events WHERE kind = ? AND key = ? ORDER BY position, seq",
