@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from statemachines import ConcurrentModification, Contract, ManualClock, Money, to_dict
+from statemachines.core.engine import Deadline
 from statemachines.errors import InvalidInput
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
+from statemachines.machines.job import Job
 from statemachines.marketplace.audit import describe, problems
+from statemachines.marketplace.commands import DraftJob
 from statemachines.marketplace.market import KINDS, Marketplace
 from statemachines.marketplace.stores import open_store
 from statemachines.marketplace.stores.schema import SchemaTooNew
@@ -284,3 +287,24 @@ def test_a_stale_cached_aggregate_is_read_again_from_the_file(
     assert fresh is not cached
     first.close()
     second.close()
+
+
+@pytest.mark.rule("JOB-2")
+def test_a_failed_deadline_stays_recorded_and_parked_after_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    market = _world(path, clock)
+    odd = Job(id="J-9", company="co-1", deadlines=(Deadline("odd", "expire", START),))
+    market.handle(DraftJob(odd)).result()  # a draft cannot expire: this deadline fails
+    clock.advance(hours=1)
+    market.advance()
+    market.close()
+
+    again = Marketplace(clock=clock, store=path)
+
+    assert [(kind, key) for kind, key, _ in again.stuck] == [("job", "J-9")]
+    assert again.store.next_due(clock.now()) is None  # parked: not taken again
+    assert again.advance() == []
+    assert len(again.stuck) == 1
+    again.close()
