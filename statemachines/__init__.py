@@ -78,7 +78,10 @@ from statemachines.machines.refund_request import (
     RefundRequestState,
 )
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
+from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
+from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.market import Marketplace, MemoryStore, Store
+from statemachines.marketplace.unit_of_work import retry
 from statemachines.rules import RULES, Rule
 
 __all__ = [
@@ -100,10 +103,12 @@ __all__ = [
     "AccountState",
     "AccountType",
     "Actor",
+    "AlreadyExists",
     "Attempt",
     "ClientRefundRequest",
     "Clock",
     "ClockError",
+    "ConcurrentModification",
     "Contract",
     "ContractFact",
     "ContractKind",
@@ -143,6 +148,7 @@ __all__ = [
     "NaiveDatetime",
     "NotPermitted",
     "Obligations",
+    "Outcome",
     "Proposal",
     "ProposalFlow",
     "ProposalState",
@@ -163,6 +169,7 @@ __all__ = [
     "Violation",
     "Workflow",
     "from_dict",
+    "retry",
     "to_dict",
 ]
 
