@@ -157,9 +157,8 @@ def test_explain_lists_every_event_for_one_actor(
     assert "milestone 'M-1' is submitted" in out
     assert "checked at 2026-03-20 09:00:00 UTC" in out
     approve = next(line for line in out.splitlines() if line.startswith("approve "))
-    assert "refused" in approve
-    assert "MS-REVIEW-1" in approve
-    assert "ended at 2026-03-17 09:00:00 UTC" in approve
+    # judged after the lapse that fell due on 2026-03-17 (ADR 0015): approved by then
+    assert "not possible from approved" in approve
     assert "deadline review: review_lapse falls due at 2026-03-17 09:00:00 UTC" in out
 
 

@@ -23,13 +23,18 @@ LOCK = (ROOT / "requirements" / "lock.txt").read_text(encoding="utf-8")
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)(?:\s*;\s*([^\\]+?))?\s*\\?$", re.M)
 
 
-def _locked() -> dict[str, list[tuple[str, str | None]]]:
-    """Each locked package's pins: a version and its marker (several when the resolution
-    forks, e.g. one version below Python 3.11.5 and another from it)."""
-    pins: dict[str, list[tuple[str, str | None]]] = {}
-    for match in _PIN.finditer(LOCK):
-        pins.setdefault(canonicalize_name(match[1]), []).append((match[2], match[3]))
-    return pins
+def _pins() -> list[tuple[str, str, str | None]]:
+    """Every pin of the lock: (name, version, marker); a package may be pinned once per marker."""
+    return [(canonicalize_name(m[1]), m[2], m[3]) for m in _PIN.finditer(LOCK)]
+
+
+def _locked() -> dict[str, tuple[str, str | None]]:
+    """The pin of each package that applies to this interpreter (or its only pin)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for name, pinned, marker in _pins():
+        if name not in out or marker is None or Marker(marker).evaluate():
+            out[name] = (pinned, marker)
+    return out
 
 
 def _required() -> list[Requirement]:
@@ -46,25 +51,25 @@ def test_the_lock_pins_every_dependency_of_pyproject_to_a_version_it_allows() ->
     for requirement in _required():
         name = canonicalize_name(requirement.name)
         assert name in locked, f"{name} is not in requirements/lock.txt: run bash scripts/lock"
-        for pinned, _ in locked[name]:
-            assert requirement.specifier.contains(pinned, prereleases=True), (
-                f"the lock pins {name}=={pinned}, outside {requirement.specifier}: "
-                "run bash scripts/lock"
-            )
+        pinned, _ = locked[name]
+        assert requirement.specifier.contains(pinned, prereleases=True), (
+            f"the lock pins {name}=={pinned}, outside {requirement.specifier}: "
+            "run bash scripts/lock"
+        )
 
 
 def test_every_pin_carries_its_hashes() -> None:
     entries = re.split(r"\n(?=[A-Za-z0-9])", LOCK.split("\n", 2)[2])
 
-    assert len(entries) == sum(map(len, _locked().values())) > 50
+    assert len(entries) == len(_pins()) > 50
     assert all("--hash=sha256:" in entry for entry in entries)
 
 
 def test_setup_installed_the_locked_versions() -> None:
-    for name, pins in _locked().items():
-        here = [v for v, marker in pins if marker is None or Marker(marker).evaluate()]
-        if here:
-            assert [version(name)] == here, f"{name}: run bash scripts/setup"
+    for name, (pinned, marker) in _locked().items():
+        if marker is not None and not Marker(marker).evaluate():
+            continue
+        assert version(name) == pinned, f"{name}: run bash scripts/setup"
 
 
 def test_the_version_has_one_source() -> None:

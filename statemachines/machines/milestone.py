@@ -32,7 +32,6 @@ from typing import Any
 import attrs
 
 from statemachines.core.actors import CLIENT_DECIDERS, FREELANCER_SIDE, Actor, Role
-from statemachines.core.clock import format_utc
 from statemachines.core.engine import (
     Context,
     Deadline,
@@ -159,17 +158,6 @@ def _at_least_minimum(ms: Milestone, ctx: Context) -> Reason | None:
             f"milestone {ms.id} is {ms.amount}; a milestone must be at least {minimum}",
             amount=ms.amount.cents,
             minimum=minimum.cents,
-        )
-    return None
-
-
-def _review_open(ms: Milestone, ctx: Context) -> Reason | None:
-    due = ms.review_due
-    if due is not None and ctx.now >= due:
-        return fail(
-            f"the 14-day review of milestone {ms.id} ended at {format_utc(due)}; "
-            "its full amount is released to the freelancer automatically",
-            review_due=due.isoformat(),
         )
     return None
 
@@ -331,7 +319,6 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             M.CHANGES_REQUESTED,
             CLIENT,
             ("TEAM-5",),
-            guards=(Guard("MS-REVIEW-1", _review_open),),
             effects=(Effect("MS-REVIEW-3", _stop_review),),
             params=(Param("message", (str,), "", "what should change"),),
             summary="The client asks for changes; the review clock stops.",
@@ -352,10 +339,7 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             M.APPROVED,
             CLIENT,
             ("TEAM-5",),
-            guards=(
-                Guard("MS-REVIEW-1", _review_open),
-                Guard("MS-REVIEW-5", _positive_release, uses=("amount",)),
-            ),
+            guards=(Guard("MS-REVIEW-5", _positive_release, uses=("amount",)),),
             effects=RELEASE,
             params=(AMOUNT,),
             summary="The client approves and releases the full amount, part of it, or more.",

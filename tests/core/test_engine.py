@@ -370,7 +370,12 @@ def test_a_late_scheduler_fires_at_the_latest_recorded_time(clock: ManualClock) 
     flow = Late(clock=clock)
     lamp = Lamp("L-11")
     flow.fire(lamp, "switch_on", FL)
-    flow.fire_at(lamp, "note", FL, START + timedelta(hours=3))  # after the deadline fell due
+    # A history recorded by a scheduler that ran late (before a decision fired the due
+    # deadlines first): a decision after the deadline fell due. Replay keeps it as it was.
+    note = Decision(START + timedelta(hours=3), FL, "note", Light.ON, Light.ON)
+    recorded = Lamp("L-11")
+    flow.replay(recorded, [*lamp.history, note])
+    lamp = recorded
 
     (fired,) = flow.advance(lamp, START + timedelta(hours=5))
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from statemachines.core.engine.rows import Edge
 
-__all__ = ["OBSERVERS", "Observer", "observe"]
+__all__ = ["OBSERVERS", "Observer", "muted", "observe"]
 
 
 class Observer(Protocol):
@@ -36,3 +36,14 @@ def observe(observer: Observer) -> Iterator[Observer]:
         yield observer
     finally:
         OBSERVERS.remove(observer)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Hide every observer until the block ends (for what-if runs that are undone)."""
+    hidden = OBSERVERS[:]
+    OBSERVERS.clear()
+    try:
+        yield
+    finally:
+        OBSERVERS[:] = hidden

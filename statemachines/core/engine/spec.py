@@ -74,6 +74,7 @@ class MachineSpec(Generic[S, A]):
         self.states = states
         self.initial = initial
         self.terminal = frozenset(terminal)
+        self._terminal_names = frozenset(s.name for s in self.terminal)
         self.edges: tuple[Edge[S], ...] = tuple(edges)
         self.forbidden: tuple[Forbidden[S], ...] = tuple(forbidden)
         self.model = model

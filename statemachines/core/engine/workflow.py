@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from statemachines.core.actors import SYSTEM, Actor, Role
 from statemachines.core.clock import UTC, Clock, ensure_utc, format_utc
 from statemachines.core.engine.observers import OBSERVERS as _OBSERVERS
+from statemachines.core.engine.observers import muted
 from statemachines.core.engine.payloads import from_json as _from_json
 from statemachines.core.engine.payloads import to_json as _to_json
 from statemachines.core.engine.records import (
@@ -101,7 +102,14 @@ class Workflow(Generic[S, A]):
     # -- firing
 
     def fire(self, aggregate: A, event: str, actor: Actor, /, **payload: Any) -> Decision:
-        """Apply *event* for *actor* now, or raise; on any error *aggregate* is unchanged."""
+        """Apply *event* for *actor* now, or raise; on any error *aggregate* is unchanged.
+
+        The aggregate's deadlines due by now fire first, in time order and as the
+        platform, so the event meets the aggregate as time has made it (a review that
+        lapsed has approved its milestone). If the event is then refused or fails,
+        those deadlines are undone too: they fire again with the next event or
+        :meth:`advance`. Returns the event's own decision.
+        """
         return self._fire(aggregate, event, actor, self.clock.now(), payload)
 
     def fire_at(
@@ -129,8 +137,36 @@ class Workflow(Generic[S, A]):
             # A late scheduler: if someone acted on the aggregate after the deadline fell
             # due, the deadline fires at that later time, so history never runs backwards.
             at = max(due, history[-1].at) if history else due
-            fired.append(self._fire(aggregate, aggregate.deadlines[0].event, SYSTEM, at, EMPTY))
+            event = aggregate.deadlines[0].event
+            fired.append(self._fire(aggregate, event, SYSTEM, at, EMPTY, catch_up=False))
         return fired
+
+    def _due_first(self, aggregate: A, event: str, now: datetime) -> bool:
+        """True when a deadline of *aggregate* due by *now* must fire before *event*."""
+        deadlines = aggregate.deadlines
+        return bool(deadlines) and deadlines[0].due <= now and deadlines[0].event != event
+
+    def _catch_up(self, aggregate: A, event: str, now: datetime) -> None:
+        """Fire the deadlines due by *now* that come before *event* (see :meth:`fire`).
+
+        A timer event fired by hand consumes its own deadline: the catch-up stops there.
+        """
+        history = aggregate.history
+        while self._due_first(aggregate, event, now):
+            deadline = aggregate.deadlines[0]
+            at = max(deadline.due, history[-1].at) if history else deadline.due
+            self._fire(aggregate, deadline.event, SYSTEM, at, EMPTY, catch_up=False)
+
+    def _fire_after_due(
+        self, aggregate: A, event: str, actor: Actor, now: datetime, payload: Mapping[str, Any]
+    ) -> Decision:
+        saved = self.spec.save(aggregate)
+        try:
+            self._catch_up(aggregate, event, now)
+            return self._fire(aggregate, event, actor, now, payload, catch_up=False)
+        except BaseException:
+            self.spec.restore(aggregate, saved)
+            raise
 
     def _fire(
         self,
@@ -139,6 +175,8 @@ class Workflow(Generic[S, A]):
         actor: Actor,
         now: datetime,
         payload: Mapping[str, Any],
+        *,
+        catch_up: bool = True,
     ) -> Decision:
         source = aggregate.state
         try:
@@ -151,6 +189,13 @@ class Workflow(Generic[S, A]):
                     f"({format_utc(history[-1].at)}); time never runs backwards"
                 )
                 raise ClockError(msg)
+        except StatemachinesError as err:
+            self._record(aggregate, event, actor, now, err)
+            raise
+        deadlines = aggregate.deadlines
+        if catch_up and deadlines and deadlines[0].due <= now and deadlines[0].event != event:
+            return self._fire_after_due(aggregate, event, actor, now, payload)
+        try:
             ctx = _tuple(
                 Context,
                 (
@@ -285,17 +330,7 @@ class Workflow(Generic[S, A]):
         if not edges:
             row = spec.forbidden_from(state, event)
             if row is None:
-                if event not in spec._params:
-                    msg = (
-                        f"{spec.name} has no event {event!r}; its events are {sorted(spec.events)}"
-                    )
-                    raise UnknownEvent(msg, machine=spec.name, state=state.value, event=event)
-                allowed = sorted(e.event for e in spec.edges if state in e.sources)
-                msg = (
-                    f"cannot {event!r} {spec.name} {aggregate.id!r} in state {state.value!r}; "
-                    f"from there it accepts {allowed or 'nothing (it is final)'}"
-                )
-                raise IllegalTransition(msg, machine=spec.name, state=state.value, event=event)
+                raise self._illegal(aggregate, event)  # raised here: one frame fewer to unwind
             self._permit(aggregate, event, ctx.actor, row.roles, None)
             reason = row.reason(aggregate, ctx)
             assert reason is not None, f"forbidden row {event!r} must always give a reason"
@@ -339,6 +374,33 @@ class Workflow(Generic[S, A]):
         if complete and _OBSERVERS:
             self._observe(edge, violations)
         return edge, deadline, violations
+
+    def _illegal(self, aggregate: A, event: str) -> IllegalTransition:
+        spec = self.spec
+        state = aggregate.state
+        if event not in spec._params:
+            msg = f"{spec.name} has no event {event!r}; its events are {sorted(spec.events)}"
+            return UnknownEvent(msg, machine=spec.name, state=state.value, event=event)
+        msg = f"cannot {event!r} {spec.name} {aggregate.id!r} in state {state.value!r}"
+        if state._name_ in spec._terminal_names:
+            msg += self._final(aggregate)
+        else:
+            allowed = sorted(e.event for e in spec.edges if state in e.sources)
+            msg += f"; from there it accepts {allowed}"
+        return IllegalTransition(msg, machine=spec.name, state=state.value, event=event)
+
+    def _final(self, aggregate: A) -> str:
+        """A final state says since when and why, from the decision that made it so:
+        ``: it became approved on <when> (<what that edge does>), and that is final``."""
+        state = aggregate.state
+        since = ""
+        entered = next((d for d in reversed(aggregate.history) if d.target is state), None)
+        if entered is not None:
+            edges = self.spec.edges_from(entered.source, entered.event)
+            summary = next((e.summary for e in edges if e.target is state), "")
+            why = f" ({summary[0].lower()}{summary[1:].rstrip('.')})" if summary else ""
+            since = f" on {format_utc(entered.at)}{why}"
+        return f": it became {state.value.replace('_', ' ')}{since}, and that is final"
 
     def _refusal_text(self, aggregate: A, event: str, violations: list[Violation]) -> str:
         if len(violations) == 1:
@@ -414,8 +476,32 @@ class Workflow(Generic[S, A]):
         Guards that read arguments the caller did not give are skipped, so
         ``explain(ms, "approve", client)`` answers for the default arguments.
         """
+        now = self.clock.now()
+        if aggregate.deadlines and self._due_first(aggregate, event, now):
+            return self._explain_after_due(aggregate, event, actor, now, payload)
+        return self._explain(aggregate, event, actor, now, payload)
+
+    def _explain_after_due(
+        self, aggregate: A, event: str, actor: Actor, now: datetime, payload: Mapping[str, Any]
+    ) -> Verdict:
+        # Judged as fire would judge it: after the deadlines due by now, which are undone
+        # again; nothing reaches the audit trail or the observers.
+        saved = self.spec.save(aggregate)
+        audit, self.audit = self.audit, []
         try:
-            now = self.clock.now()
+            with muted():
+                self._catch_up(aggregate, event, now)
+                return self._explain(aggregate, event, actor, now, payload)
+        except (TransitionError, InvalidInput) as err:
+            return Verdict(event, None, err)
+        finally:
+            self.audit = audit
+            self.spec.restore(aggregate, saved)
+
+    def _explain(
+        self, aggregate: A, event: str, actor: Actor, now: datetime, payload: Mapping[str, Any]
+    ) -> Verdict:
+        try:
             ctx = Context(
                 now,
                 actor,
@@ -451,7 +537,9 @@ class Workflow(Generic[S, A]):
         for decision in list(decisions)[len(initial.history) :]:
             params = {p.name: p.types for p in self.spec.params(decision.event)}
             payload = {k: _from_json(v, params[k]) for k, v in decision.payload.items()}
-            self._fire(initial, decision.event, decision.actor, decision.at, payload)
+            self._fire(
+                initial, decision.event, decision.actor, decision.at, payload, catch_up=False
+            )
         return initial
 
 

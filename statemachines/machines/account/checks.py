@@ -339,6 +339,8 @@ def no_live_contracts_at_all(acc: Account, ctx: Context) -> Reason | None:
 
 
 def window_open(acc: Account, ctx: Context) -> Reason | None:
+    # The window's deadline closes the account for good when it lapses, before any later
+    # decision (ADR 0015); this refuses an account kept without that deadline.
     until = acc.restorable_until
     if until is not None and ctx.now >= until:
         return fail(

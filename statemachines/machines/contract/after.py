@@ -186,14 +186,6 @@ def within_cap(c: Contract, ctx: Context) -> Reason | None:
     return None
 
 
-def already_refunded(c: Contract, ctx: Context) -> Reason:
-    """REF-180-1 (forbidden row): a refunded contract has nothing left to refund."""
-    return fail(
-        f"contract {c.id} is already refunded: its net pay is {c.net_paid}, below US$1.00",
-        net_paid=c.net_paid.cents,
-    )
-
-
 # --------------------------------------------------------------------------- guards: requests
 
 

@@ -35,7 +35,7 @@ from statemachines.machines.contract.values import (
 )
 from statemachines.machines.milestone import Milestone, MilestoneReview, MilestoneState
 from statemachines.rules.contract import ESCROW_REFUND_RESPONSE
-from statemachines.rules.milestone import MILESTONE_MIN, SECURITY_HOLD
+from statemachines.rules.milestone import MILESTONE_MIN, REVIEW_WINDOW, SECURITY_HOLD
 
 if TYPE_CHECKING:
     from statemachines.machines.contract.model import Contract
@@ -133,10 +133,32 @@ def work_expected(c: Contract, ctx: Context) -> Reason | None:
 def in_review(c: Contract, ctx: Context) -> Reason | None:
     """MS-REVIEW-1: approving or asking for changes needs a submitted milestone."""
     ms = c.live_milestone
-    if ms is None or ms.state not in _REVIEWING:
-        what = f"milestone {ms.id} is {ms.state.value.replace('_', ' ')}" if ms else "none is"
+    if ms is not None and ms.state in _REVIEWING:
+        return None
+    if ms is not None:
+        what = f"milestone {ms.id} is {ms.state.value.replace('_', ' ')}"
         return fail(f"no milestone of contract {c.id} is waiting for review ({what})")
-    return None
+    lapsed = _lapsed_payment(c)
+    if lapsed is not None:
+        return fail(
+            f"the 14-day review of milestone {lapsed.source} ended at "
+            f"{format_utc(lapsed.paid_at)}; its full amount of {lapsed.amount} was released "
+            "to the freelancer automatically, and no other milestone is waiting for review",
+            milestone=lapsed.source,
+        )
+    return fail(f"no milestone of contract {c.id} is waiting for review")
+
+
+def _lapsed_payment(c: Contract) -> Payment | None:
+    # The last milestone payment, if the lapse of its review made it (MS-REVIEW-2): a client
+    # can pay only before the review ends, so a payment at or after its end is the lapse's.
+    last = next((p for p in reversed(c.payments) if p.kind is PaymentKind.MILESTONE), None)
+    if last is None:
+        return None
+    ms = next((m for m in c.milestones if m.id == last.source), None)
+    if ms is None or ms.submitted_at is None or last.paid_at < ms.submitted_at + REVIEW_WINDOW:
+        return None
+    return last
 
 
 def funded_unsubmitted(c: Contract, ctx: Context) -> Reason | None:
@@ -187,15 +209,19 @@ def request_pending(c: Contract, ctx: Context) -> Reason | None:
     return None
 
 
-def answer_in_time(c: Contract, ctx: Context) -> Reason | None:
-    """ESC-2: the freelancer side answers within 7 days."""
+def request_answered(c: Contract, ctx: Context) -> Reason:
+    """ESC-2 (forbidden row once settled): the request was answered, by someone or by silence."""
     err = c.escrow_refund
-    if err is not None and ctx.now >= err.due:
-        return fail(
-            f"the 7 days to answer {err.label} ended at {format_utc(err.due)}; silence approved it",
-            due=err.due.isoformat(),
-        )
-    return None
+    if err is None:
+        return fail(f"contract {c.id} {c.ended_label()} with no escrow-refund request to answer")
+    closed = format_utc(err.closed_at or err.due)
+    if err.status is RefundStatus.AUTO_APPROVED:
+        why = f"the 7 days to answer it ended at {format_utc(err.due)}; silence approved it"
+    elif err.status is RefundStatus.APPROVED:
+        why = f"the freelancer side approved it on {closed}"
+    else:
+        why = f"support settled the dispute about it on {closed}"
+    return fail(f"{err.label} is answered: {why}", status=err.status.value)
 
 
 def freelancer_feedback_first(c: Contract, ctx: Context) -> Reason | None:

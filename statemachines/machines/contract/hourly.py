@@ -100,23 +100,6 @@ def diary_week_open(c: Contract, ctx: Context) -> Reason | None:
     return None
 
 
-def within_weekly_limit(c: Contract, ctx: Context) -> Reason | None:
-    """CTR-HR-3: a week's time may not go over the weekly limit."""
-    if c.weekly_limit is None:
-        return None
-    week = c.week_at(_worked_at(ctx))
-    limit = c.weekly_limit * 60
-    total = week.logged + ctx.payload["minutes"]
-    if total > limit:
-        return fail(
-            f"{hours(total - limit)} over the weekly limit of {hours(limit)} for {week.label}",
-            over_minutes=total - limit,
-            limit_minutes=limit,
-            week=day_label(week.start),
-        )
-    return None
-
-
 def enough_time_logged(c: Contract, ctx: Context) -> Reason | None:
     """BILL-2: only time that was logged can be deleted."""
     week = c.week_at(_worked_at(ctx))
@@ -235,7 +218,11 @@ def _due_week(c: Contract, now: datetime) -> BillingWeek:
 
 
 def cap_week(c: Contract, ctx: Context) -> None:
-    """CTR-HR-3: close the week; billable time is the logged time capped by the limit."""
+    """CTR-HR-3: close the week; billable time is the logged time capped by the limit.
+
+    Time over the limit is logged like any other and never invoiced: only a bonus the
+    client agrees to pays it.
+    """
     week = _due_week(c, ctx.now)
     limit = None if c.weekly_limit is None else c.weekly_limit * 60
     billable = week.logged if limit is None else min(week.logged, limit)

@@ -250,11 +250,10 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
                 HOURLY,
                 Guard("BILL-1", hourly.time_in_contract),
                 Guard("BILL-2", hourly.diary_week_open),
-                Guard("CTR-HR-3", hourly.within_weekly_limit, uses=("minutes",)),
             ),
             effects=(Effect("BILL-1", hourly.log_time),),
             params=(MINUTES, ON),
-            summary="The freelancer logs time into the week it was worked in.",
+            summary="The freelancer logs time into the week it was worked in (over the limit too).",
         ),
         *_loops(
             "delete_time",
@@ -458,7 +457,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             after.paid_enough,
             after.paid_too_little,
             role_rules=("ESC-2", "TEAM-8"),
-            guards=(Guard("ESC-1", escrow.request_pending), Guard("ESC-2", escrow.answer_in_time)),
+            guards=(Guard("ESC-1", escrow.request_pending),),
             effects=(Effect("ESC-3", escrow.refund_held),),
             summary="The freelancer side approves the escrow refund.",
         ),
@@ -480,7 +479,6 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             ("ESC-2", "TEAM-8"),
             guards=(
                 Guard("ESC-1", escrow.request_pending),
-                Guard("ESC-2", escrow.answer_in_time),
                 Guard("ESC-4", escrow.freelancer_feedback_first),
             ),
             effects=(Effect("ESC-4", escrow.dispute),),
@@ -525,6 +523,13 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             DECIDERS,
             after.refund_keeps_pay,
             after.refund_drops_pay,
+            guards=(Guard("CTR-END-7", after.payment_recent, uses=("payment",)), *REFUND_GUARDS),
+            **REFUND,
+        ),
+        *_loops(
+            "give_refund",
+            (S.REFUNDED,),
+            DECIDERS,
             guards=(Guard("CTR-END-7", after.payment_recent, uses=("payment",)), *REFUND_GUARDS),
             **REFUND,
         ),
@@ -607,7 +612,10 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             Forbidden(event, AFTER_END, SIDES | WORKERS, "CTR-END-9", _ended_already)
             for event in WORK_AFTER_END
         ),
-        Forbidden("give_refund", (S.REFUNDED,), DECIDERS, "REF-180-1", after.already_refunded),
+        *(
+            Forbidden(event, (S.ENDED, S.REFUNDED), DECIDERS, "ESC-2", escrow.request_answered)
+            for event in ("approve_refund", "dispute_refund")
+        ),
     ),
 )
 

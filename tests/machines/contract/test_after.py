@@ -189,18 +189,37 @@ def test_ref_180_7_a_running_contract_stays_active_whatever_its_net_pay(
     assert paid.state is S.ACTIVE
 
 
-@pytest.mark.rule("REF-180-1")
-def test_ref_180_1_a_refunded_contract_has_nothing_left_to_refund(
+@pytest.mark.rule("REF-180-1", "REF-180-7")
+def test_ref_180_1_a_refunded_contract_refunds_the_last_99_cents_within_180_days(
+    flow: ContractLifecycle, paid: Contract
+) -> None:
+    # Net pay US$0.99 after a first refund: the contract is refunded (REF-180-7), and the
+    # freelancer may still give back the rest of a payment inside 180 days (REF-180-1).
+    flow.fire(paid, "end_contract", OWNER)
+    flow.fire(paid, "give_refund", FREELANCER, **refund(3_901))
+    assert (paid.state, paid.net_paid) == (S.REFUNDED, Money(99))
+
+    flow.fire(paid, "give_refund", FREELANCER, **refund(99))
+
+    assert paid.state is S.REFUNDED
+    assert paid.net_paid == Money(0)
+    assert paid.refunds_total == Money(4_000)
+    assert paid.payments[0].left == Money(0)
+    assert check_contract(paid, paid.history[-1].at) == []
+
+
+@pytest.mark.rule("REF-180-1", "REF-180-2")
+def test_ref_180_1_a_refunded_contract_refunds_no_more_than_is_left(
     flow: ContractLifecycle, paid: Contract
 ) -> None:
     flow.fire(paid, "end_contract", OWNER)
-    flow.fire(paid, "give_refund", FREELANCER, **refund(3_950))
+    flow.fire(paid, "give_refund", FREELANCER, **refund(3_901))
 
-    err = refused(flow, paid, "give_refund", FREELANCER, **refund(50))
+    err = refused(flow, paid, "give_refund", FREELANCER, **refund(100))
 
-    assert err.rule_ids == ("REF-180-1",)
-    assert err.reasons == (
-        "contract C-2 is already refunded: its net pay is US$0.50, below US$1.00",
+    assert err.rule_ids == ("REF-180-2", "REF-180-3")
+    assert err.reasons[0] == (
+        "US$1.00 is more than the US$0.99 left to refund of the payment of US$40.00 on 2026-01-02"
     )
 
 

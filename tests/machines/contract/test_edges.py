@@ -92,8 +92,8 @@ def test_esc_2_a_late_approval_is_refused_when_the_end_paid_something(
 
     assert err.rule_ids == ("ESC-2",)
     assert err.reasons == (
-        "the 7 days to answer the escrow-refund request of US$150.00 opened 2026-03-02 "
-        "09:00:00 UTC ended at 2026-03-09 09:00:00 UTC; silence approved it",
+        "the escrow-refund request of US$150.00 opened 2026-03-02 09:00:00 UTC is answered: "
+        "the 7 days to answer it ended at 2026-03-09 09:00:00 UTC; silence approved it",
     )
 
 

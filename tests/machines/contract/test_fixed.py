@@ -370,8 +370,8 @@ def test_esc_2_after_7_days_only_silence_answers(
 
     assert err.rule_ids == ("ESC-2",)
     assert err.reasons == (
-        "the 7 days to answer the escrow-refund request of US$200.00 opened 2026-03-02 "
-        "09:00:00 UTC ended at 2026-03-09 09:00:00 UTC; silence approved it",
+        "the escrow-refund request of US$200.00 opened 2026-03-02 09:00:00 UTC is answered: "
+        "the 7 days to answer it ended at 2026-03-09 09:00:00 UTC; silence approved it",
     )
 
 

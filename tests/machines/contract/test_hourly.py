@@ -55,16 +55,31 @@ def refused(
 # --------------------------------------------------------------------------- CTR-HR-3
 
 
-@pytest.mark.rule("CTR-HR-3")
-def test_ctr_hr_3_time_over_the_weekly_limit_is_refused(
+@pytest.mark.rule("CTR-HR-3", "BILL-3")
+def test_ctr_hr_3_time_over_the_weekly_limit_is_logged_and_the_invoice_bills_the_limit(
     lifecycle: ContractLifecycle, hourly: Contract
 ) -> None:
+    # CTR-HR-3 is an effect (billable = min(logged, weekly limit)), not a guard.
     lifecycle.fire(hourly, "log_time", FREELANCER, minutes=300)
+    lifecycle.fire(hourly, "log_time", FREELANCER, minutes=420)
 
-    err = refused(lifecycle, hourly, "log_time", FREELANCER, minutes=420)
+    lifecycle.advance(hourly, at(9, 12))
 
-    assert err.rule_ids == ("CTR-HR-3",)
-    assert err.reasons == ("2 hours over the weekly limit of 10 hours for week 2026-03-02",)
+    week = hourly.week_at(at(2, 9))
+    assert (week.logged, week.billable, week.limit) == (720, 600, 600)
+    assert [p.amount for p in hourly.payments] == [Money(40_000)]  # 10 hours at US$40.00
+
+
+@pytest.mark.rule("CTR-HR-3", "PAY-2")
+def test_ctr_hr_3_time_over_the_limit_is_paid_only_by_a_bonus(
+    lifecycle: ContractLifecycle, hourly: Contract, clock: ManualClock
+) -> None:
+    lifecycle.fire(hourly, "log_time", FREELANCER, minutes=720)
+    clock.set(at(9, 13))
+
+    lifecycle.fire(hourly, "pay_bonus", OWNER, amount=Money(8_000))  # the 2 hours over
+
+    assert [p.amount for p in hourly.payments] == [Money(40_000), Money(8_000)]
 
 
 @pytest.mark.rule("CTR-HR-3")

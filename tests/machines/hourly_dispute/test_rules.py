@@ -179,7 +179,8 @@ def test_hdsp_3_an_answer_after_three_days_is_refused(
 ) -> None:
     in_review.advance(days=3)
 
-    with pytest.raises(TransitionRefused, match="the 3 days to answer dispute HD-1 ended") as err:
+    # the lapse of the 3 days fires first (ADR 0015) and hands the dispute to support
+    with pytest.raises(TransitionRefused, match="nobody answered it within 3 days") as err:
         disputes.fire(filed, "accept", FREELANCER)
 
     assert err.value.rule_ids == ("HDSP-3",)

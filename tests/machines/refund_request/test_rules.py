@@ -203,7 +203,8 @@ def test_ref_180_1_a_refund_past_180_days_is_refused_even_before_the_lapse_fires
     clock.set(asked.paid_at + 180 * DAY + SECOND)
     before = to_dict(asked)
 
-    with pytest.raises(TransitionRefused, match="is 181 days old; refunds are possible") as e:
+    # the request's lapse at 180 days fires first (ADR 0015): the refusal names it
+    with pytest.raises(TransitionRefused, match="it can no longer be refunded") as e:
         RefundRequests(clock=clock).fire(
             asked, "give_refund", FREELANCER, amount=Money(100), balance=BALANCE
         )
