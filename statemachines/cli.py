@@ -393,6 +393,21 @@ def _row(verdict: Verdict, roles: list[Role]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- run
 
 
+def _fresh_db(folder: str | None, scenario: Path) -> Path | None:
+    """A new SQLite file for *scenario* in *folder* (an old one of that name is replaced)."""
+    if folder is None:
+        return None
+    where = Path(folder)
+    if where.exists() and not where.is_dir():
+        msg = f"--db {folder}: not a folder (run --db takes a folder: one file per scenario)"
+        raise UsageError(msg)
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"{scenario.stem}.db"
+    for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        old.unlink(missing_ok=True)
+    return path
+
+
 def cmd_run(args: argparse.Namespace, out: Out) -> int:
     """``run``: execute scenario files and folders."""
     try:
@@ -408,7 +423,7 @@ def cmd_run(args: argparse.Namespace, out: Out) -> int:
 
         try:
             show = None if args.json else functools.partial(_show_step, out, scenario.path)
-            results = scenarios.run(scenario, show)
+            results = scenarios.run(scenario, show, store=_fresh_db(args.db, scenario.path))
         except scenarios.ScenarioError as err:
             raise UsageError(str(err)) from None
         entry = scenarios.scenario_json(scenario, results)
@@ -465,6 +480,12 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenario files (or folders of them)")
     run.add_argument("scenarios", nargs="+", help="SCENARIO.yaml files or folders")
     run.add_argument("--json", action="store_true", help="print JSON for scripts")
+    run.add_argument(
+        "--db",
+        metavar="FOLDER",
+        help="keep each marketplace scenario's world in a new SQLite file FOLDER/<scenario>.db "
+        "(scenarios reuse ids, so one file each); check them with: check --db FOLDER",
+    )
     site = sub.add_parser("site", help="build the documentation site into site/")
     site.add_argument("--no-notebooks", action="store_true", help="skip the notebooks (faster)")
     site.add_argument("--root", default=".", help="project folder (default: the current one)")

@@ -22,12 +22,12 @@ none of it):
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from statemachines.core.actors import SYSTEM, Actor, Role
-from statemachines.core.engine import Attempt, AuditSink, Decision
+from statemachines.core.engine import EMPTY, Attempt, AuditSink, Decision
 from statemachines.errors import StatemachinesError, TransitionRefused, Violation
 from statemachines.machines.account.table import Account, AccountState, AccountType
 from statemachines.machines.contract.table import Contract, ContractState
@@ -94,14 +94,30 @@ class Handling:
         for party in parties(kind, agg):
             self.touched[party] = None
 
+    def fire(
+        self,
+        kind: str,
+        agg: Any,
+        event: str,
+        actor: Actor,
+        *,
+        at: datetime,
+        payload: Mapping[str, Any] = EMPTY,
+    ) -> Decision:
+        """Fire *event* on *agg*; every decision it adds is an event of this command (the
+        engine first fires the aggregate's own deadlines due by *at*)."""
+        self.uow.changing(kind, agg.id)
+        before = len(agg.history)
+        decision = self.flows.by_kind[kind].fire_at(agg, event, actor, at, **payload)
+        for d in agg.history[before:]:
+            self.accepted(kind, agg, d)
+        return decision
+
     def cascade(self, kind: str, agg: Any, event: str, at: datetime) -> Decision:
         """The platform fires *event* on *agg* as an effect of another decision."""
         history = agg.history
         when = max(at, history[-1].at) if history else at  # time never runs backwards
-        self.uow.changing(kind, agg.id)
-        decision = self.flows.by_kind[kind].fire_at(agg, event, SYSTEM, when)
-        self.accepted(kind, agg, decision)
-        return decision
+        return self.fire(kind, agg, event, SYSTEM, at=when)
 
     def drain(self) -> None:
         """Run the handlers of every event so far, and of the events they cause, in order."""
@@ -148,10 +164,7 @@ def fire(cmd: c.Fire, h: Handling) -> None:
         client = account_of(uow, agg.client)
         if client is not None and client.state is not AccountState.ACTIVE:
             h.refuse(cmd.kind, cmd.key, cmd.event, cmd.actor, acc=client, what="fund work")
-    flow = h.flows.by_kind[cmd.kind]
-    uow.changing(cmd.kind, cmd.key)
-    decision = flow.fire_at(agg, cmd.event, cmd.actor, h.now, **cmd.payload)
-    h.accepted(cmd.kind, agg, decision)
+    h.fire(cmd.kind, agg, cmd.event, cmd.actor, at=h.now, payload=cmd.payload)
 
 
 def fire_deadline(cmd: c.FireDeadline, h: Handling) -> None:
@@ -163,9 +176,7 @@ def fire_deadline(cmd: c.FireDeadline, h: Handling) -> None:
         raise NothingDue(msg)
     deadline = deadlines[0]
     h.now = deadline.due
-    h.uow.changing(cmd.kind, cmd.key)
-    decision = h.flows.by_kind[cmd.kind].fire_at(agg, deadline.event, SYSTEM, deadline.due)
-    h.accepted(cmd.kind, agg, decision)
+    h.fire(cmd.kind, agg, deadline.event, SYSTEM, at=deadline.due)
 
 
 def open_account(cmd: c.OpenAccount, h: Handling) -> None:
@@ -360,13 +371,15 @@ def closing_accounts_settle(h: Handling) -> None:
     """
     while h.touched:
         settled = False
-        for acc in h.uow.related("account", *h.touched):
+        # candidates read closing from the store; one of them may have moved on since
+        for acc in h.uow.related("account", *h.touched, state=AccountState.CLOSING.value):
             if acc.state is not AccountState.CLOSING:
                 continue
             h.uow.changing("account", acc.id)
-            decision = h.flows.accounts.settle(acc, h.now)
-            if decision is not None:
-                h.accepted("account", acc, decision)
+            before = len(acc.history)
+            if h.flows.accounts.settle(acc, h.now) is not None:
+                for d in acc.history[before:]:
+                    h.accepted("account", acc, d)
                 h.drain()
                 settled = True
         if not settled:

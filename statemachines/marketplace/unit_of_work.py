@@ -77,6 +77,8 @@ class UnitOfWork:
         self._added: dict[tuple[str, str], tuple[Any, int, int, datetime, dict[str, Any]]] = {}
         self._records: dict[tuple[str, str], Record] = {}
         self._log: list[Change | tuple[str, str]] = []
+        self._asked: set[tuple[str, str]] = set()
+        """(kind, party) pairs whose every aggregate this unit of work has loaded."""
         self.events: tuple[StoredEvent, ...] = ()
         """The events the commit recorded, numbered (empty until then)."""
 
@@ -132,30 +134,49 @@ class UnitOfWork:
             raise KeyError(msg)
         return agg
 
-    def related(self, kind: str, *names: str | None) -> list[Any]:
-        """Aggregates of *kind* that name any of *names* (party index), oldest first.
+    def related(self, kind: str, *names: str | None, state: str | None = None) -> list[Any]:
+        """Aggregates of *kind* that name any of *names* (party index), oldest first; only
+        those in *state* (its value) when it is given.
 
         A candidate list: callers check the exact field they mean (client or freelancer).
+        Once every aggregate naming a party is loaded, asking again is answered here.
         """
         wanted = [n for n in names if n is not None]
         if not wanted:
             return []
-        txn = self._txn or self.txn
-        seen = self._seen
-        found = []
-        for loaded in txn.load_related(kind, wanted):
-            agg = loaded.aggregate
-            tracked = seen.get((kind, agg.id))
-            if tracked is None:
-                tracked = seen[kind, agg.id] = _Tracked(kind, agg.id, loaded)
-            found.append((loaded.seq, tracked.agg))
-        if self._added:
-            for (k, _), (agg, seq, *_) in self._added.items():
-                if k == kind and set(parties(kind, agg)).intersection(wanted):
-                    found.append((seq, agg))
+        if all((kind, n) in self._asked for n in wanted):  # all loaded already (one snapshot)
+            found = self._here(kind, wanted, state, set(), loaded=True)
+        else:
+            seen = self._seen
+            found = []
+            for loaded in (self._txn or self.txn).load_related(kind, wanted, state):
+                agg = loaded.aggregate
+                tracked = seen.get((kind, agg.id))
+                if tracked is None:
+                    tracked = seen[kind, agg.id] = _Tracked(kind, agg.id, loaded)
+                found.append((loaded.seq, tracked.agg))
+            if state is None:
+                self._asked.update((kind, n) for n in wanted)
+            # the store filtered on stored states: add what moved into *state* here
+            listed = {id(agg) for _, agg in found}
+            found += self._here(kind, wanted, state, listed, loaded=state is not None)
         if len(found) > 1:
             found.sort(key=_FIRST)
         return [agg for _, agg in found]
+
+    def _here(
+        self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
+    ) -> list[tuple[int, Any]]:
+        """Aggregates of this unit of work (loaded ones too, if *loaded*) that match."""
+        pool = [(t.seq, t.agg) for (k, _), t in self._seen.items() if k == kind] if loaded else []
+        pool += [(seq, agg) for (k, _), (agg, seq, *_) in self._added.items() if k == kind]
+        return [
+            (seq, agg)
+            for seq, agg in pool
+            if id(agg) not in skip
+            and (state is None or agg.state.value == state)
+            and not set(parties(kind, agg)).isdisjoint(wanted)
+        ]
 
     def revision(self, kind: str, key: str) -> int:
         """The revision *key* of *kind* was read at (0 for one added in this unit of work)."""

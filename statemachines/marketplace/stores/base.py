@@ -98,8 +98,11 @@ class Transaction(Protocol):
     def load(self, kind: str, key: str) -> Loaded | None:
         """The aggregate *key* of *kind*, or ``None``."""
 
-    def load_related(self, kind: str, parties: Sequence[str]) -> list[Loaded]:
-        """Aggregates of *kind* that name any of *parties* (from the party index)."""
+    def load_related(
+        self, kind: str, parties: Sequence[str], state: str | None = None
+    ) -> list[Loaded]:
+        """Aggregates of *kind* that name any of *parties* (from the party index); only those
+        stored in *state* when it is given."""
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* were ever added."""

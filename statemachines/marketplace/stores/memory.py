@@ -303,8 +303,10 @@ class MemoryTransaction:
         k = (kind, key)
         return Loaded(store._seq.get(k, 0), store._rev.get(k, 0), agg)
 
-    def load_related(self, kind: str, names: Sequence[str]) -> list[Loaded]:
-        """Aggregates of *kind* that name any of *names*, from the party index."""
+    def load_related(
+        self, kind: str, names: Sequence[str], state: str | None = None
+    ) -> list[Loaded]:
+        """Aggregates of *kind* that name any of *names* (in *state*), from the party index."""
         store = self.store
         items = store._data.get(kind)
         if not items:
@@ -320,7 +322,7 @@ class MemoryTransaction:
             for key in keys:
                 if key not in found:
                     agg = items.get(key)
-                    if agg is not None:
+                    if agg is not None and (state is None or agg.state.value == state):
                         k = (kind, key)
                         found[key] = Loaded(seqs[k], revs.get(k, 0), agg)
         return list(found.values())

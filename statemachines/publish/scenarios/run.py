@@ -116,8 +116,9 @@ class _World:
     chooses explicitly.
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, store: Any = None) -> None:
         self.scenario = scenario
+        self.store = store
         self.clock = ManualClock(scenario.start)
         self.aggregates: dict[str, Any] = {}
         self.flows: dict[str, Workflow[Any, Any]] = {}
@@ -147,7 +148,7 @@ class _World:
                 msg = f"the marketplace holds {held}, not {', '.join(others)}"
                 raise ScenarioError(msg, self.scenario.path.as_posix())
             return None
-        return market.Marketplace(clock=self.clock)
+        return market.Marketplace(clock=self.clock, store=self.store)
 
     def _enter(self, kind: str, agg_id: str, aggregate: Any) -> None:
         market = self.market
@@ -164,14 +165,16 @@ class _World:
     # -- lookups
 
     def everything(self) -> dict[str, Any]:
-        """Every aggregate by id: the world's, and those the marketplace made since."""
-        found = dict(self.aggregates)
-        if self.market is not None:
-            kinds = importlib.import_module("statemachines.marketplace.market").KINDS
-            for kind in kinds:
-                for aggregate in self.market.all(kind):
-                    found.setdefault(aggregate.id, aggregate)
-        return found
+        """Every aggregate by id: the world's, and those the marketplace made since (as the
+        marketplace's store holds them now)."""
+        if self.market is None:
+            return dict(self.aggregates)
+        found: dict[str, Any] = {}
+        kinds = importlib.import_module("statemachines.marketplace.market").KINDS
+        for kind in kinds:
+            for aggregate in self.market.all(kind):
+                found.setdefault(aggregate.id, aggregate)
+        return {**self.aggregates, **found}
 
     def get(self, agg_id: str) -> Any:
         """The aggregate *agg_id*, or ``None``."""
@@ -346,14 +349,22 @@ def _known_states(world: _World, expect: Expect, target_id: str | None) -> None:
 # --------------------------------------------------------------------------- running
 
 
-def run(scenario: Scenario, report: Callable[[StepResult], None] | None = None) -> list[StepResult]:
+def run(
+    scenario: Scenario,
+    report: Callable[[StepResult], None] | None = None,
+    *,
+    store: Any = None,
+) -> list[StepResult]:
     """Run *scenario* step by step; stops after the first step whose expectations fail.
+
+    *store* is where a marketplace scenario keeps its world (a SQLite path; default: in
+    memory).
 
     Every step is checked before anything runs: an unknown event, role, state or
     argument, or an argument of the wrong type, in any step is a :class:`ScenarioError`,
     not a failed step.
     """
-    world = _World(scenario)
+    world = _World(scenario, store)
     _validate(world, scenario)
     results = []
     where = scenario.path.as_posix()

@@ -17,7 +17,6 @@ CREATE TABLE aggregates (
     UNIQUE (kind, key)
 );
 CREATE INDEX aggregates_due ON aggregates (due_us, rank, key) WHERE due_us IS NOT NULL;
-CREATE INDEX aggregates_state ON aggregates (kind, state);
 
 -- The party index: which aggregates name an account, company, agency or person.
 CREATE TABLE parties (
@@ -44,11 +43,11 @@ CREATE TABLE counts (
     added INTEGER NOT NULL
 );
 
--- The outbox: one row per accepted decision and per aggregate created, in commit order.
--- An aggregate's history is its rows in position order; its "created" row holds its
--- first snapshot.
+-- The outbox: one row per accepted decision and per aggregate created, in commit order
+-- (rows are never deleted, so seq only grows). An aggregate's history is its rows in
+-- position order; its "created" row holds its first snapshot.
 CREATE TABLE events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
     position INTEGER NOT NULL,
@@ -66,7 +65,7 @@ CREATE TABLE commands (
     at TEXT NOT NULL,
     events TEXT,
     error TEXT
-);
+) WITHOUT ROWID;
 
 -- Deadlines whose firing failed, with the error (the aggregate's due_us is parked).
 CREATE TABLE stuck (
