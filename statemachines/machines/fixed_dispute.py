@@ -355,16 +355,6 @@ def _not_released(d: FixedDispute, ctx: Context) -> Reason | None:
     return None
 
 
-def _in_time(key: str, what: str) -> Callable[[FixedDispute, Context], Reason | None]:
-    def in_time(d: FixedDispute, ctx: Context) -> Reason | None:
-        due = d._due(key)
-        if due is not None and ctx.now >= due:
-            return fail(f"the time to {what} ended at {format_utc(due)}", due=due.isoformat())
-        return None
-
-    return in_time
-
-
 def _reason_and_evidence(d: FixedDispute, ctx: Context) -> Reason | None:
     missing = [n for n in ("reason", "evidence") if not ctx.payload[n].strip()]
     if missing:
@@ -405,6 +395,14 @@ def _reported_once(d: FixedDispute, ctx: Context) -> Reason | None:
     if side in d.non_compliant:
         return fail(f"the {side.value} side was already reported for not complying")
     return None
+
+
+def _mediation_over(d: FixedDispute, ctx: Context) -> Reason:
+    return fail(
+        f"mediation of dispute {d.id} is over (the proposal was declined, or its 2 days or the "
+        "30-day cap passed); each side may now agree to arbitration by paying its fee",
+        offer_due=d.offer_due.isoformat() if d.offer_due else None,
+    )
 
 
 def _evidence_fixed(d: FixedDispute, ctx: Context) -> Reason:
@@ -544,14 +542,15 @@ SPLIT = (
     Param("to_client", MONEY, doc="returned to the client"),
 )
 ADDS_UP = Guard("FPD-5", _split_adds_up, uses=("to_freelancer", "to_client"))
-ANSWERING = Guard("FPD-3", _in_time(ANSWER, "answer the dispute"))
-ACCEPTING = Guard("FPD-5", _in_time(PROPOSAL, "accept the proposal"))
-PAYING = Guard("FPD-6", _in_time(OFFER, "agree to arbitration"))
 NOTICE = Effect("FPD-6", _notice_non_resolution)
+LAPSED_OFFER = (
+    "The 7 days to agree to arbitration ended: the money goes to the side that paid, "
+    "or to the client if neither did."
+)
 PROPOSAL_ANSWER: dict[str, Any] = {"role_rules": ("FPD-5", "TEAM-5", "TEAM-8")}
 FEE: dict[str, Any] = {
     "role_rules": ("FPD-6", "TEAM-5", "TEAM-8"),
-    "guards": (PAYING, Guard("FPD-6", _not_yet("fees_paid", "paid its arbitration fee"))),
+    "guards": (Guard("FPD-6", _not_yet("fees_paid", "paid its arbitration fee")),),
 }
 
 FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
@@ -593,7 +592,6 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             F.RESOLVED,
             CLIENT,
             ("FPD-4", "TEAM-5"),
-            guards=(ANSWERING,),
             effects=(Effect("FPD-4", _resolve(Resolution.CLIENT_ACCEPTED, to_freelancer=True)),),
             summary="The client accepts: the money is released to the freelancer side.",
         ),
@@ -612,7 +610,7 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             F.MEDIATION,
             CLIENT,
             ("FPD-5", "TEAM-5"),
-            guards=(ANSWERING, Guard("FPD-5", _reason_and_evidence, uses=("reason", "evidence"))),
+            guards=(Guard("FPD-5", _reason_and_evidence, uses=("reason", "evidence")),),
             effects=(Effect("FPD-5", _decline),),
             params=(
                 Param("reason", (str,), doc="why the client declines"),
@@ -637,7 +635,7 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             F.AWAITING_ACCEPTANCE,
             SIDES,
             branch=Branch("the other side has not accepted", _other_not_accepted),
-            guards=(ACCEPTING, Guard("FPD-5", _not_yet("accepted_by", "accepted"))),
+            guards=(Guard("FPD-5", _not_yet("accepted_by", "accepted")),),
             effects=(Effect("FPD-5", _accept_proposal),),
             summary="One side accepts the proposal.",
             **PROPOSAL_ANSWER,
@@ -648,7 +646,7 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             F.RESOLVED,
             SIDES,
             branch=Branch("the other side accepted", _other_accepted),
-            guards=(ACCEPTING, Guard("FPD-5", _not_yet("accepted_by", "accepted"))),
+            guards=(Guard("FPD-5", _not_yet("accepted_by", "accepted")),),
             effects=(Effect("FPD-5", _proposal_binds),),
             summary="Both sides accepted: the money is split as proposed.",
             **PROPOSAL_ANSWER,
@@ -658,7 +656,6 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             (F.AWAITING_ACCEPTANCE,),
             F.ARBITRATION_OFFER,
             SIDES,
-            guards=(ACCEPTING,),
             effects=(NOTICE,),
             summary="A side declines the proposal: notice of non-resolution; 7 days to arbitrate.",
             **PROPOSAL_ANSWER,
@@ -722,7 +719,7 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             effects=(
                 Effect("FPD-6", _resolve(Resolution.FREELANCER_PAID_FEE, to_freelancer=True)),
             ),
-            summary="Only the freelancer side paid: the money goes to it.",
+            summary=LAPSED_OFFER,
         ),
         Edge(
             "offer_lapse",
@@ -732,7 +729,7 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             timer=Timer("FPD-6", "7 days after the notice of non-resolution"),
             branch=Branch("only the client paid", _paid_only(Side.CLIENT)),
             effects=(Effect("FPD-6", _resolve(Resolution.CLIENT_PAID_FEE, to_freelancer=False)),),
-            summary="Only the client paid: the money goes back to it.",
+            summary=LAPSED_OFFER,
         ),
         Edge(
             "offer_lapse",
@@ -742,7 +739,7 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
             timer=Timer("FPD-6", "7 days after the notice of non-resolution"),
             branch=Branch("neither side paid", _paid_only(None)),
             effects=(Effect("FPD-6", _resolve(Resolution.NO_FEE_PAID, to_freelancer=False)),),
-            summary="Neither side paid: the money goes back to the client.",
+            summary=LAPSED_OFFER,
         ),
         Edge(
             "award",
@@ -768,6 +765,10 @@ FIXED_DISPUTE: MachineSpec[FixedDisputeState, FixedDispute] = MachineSpec(
         ),
     ),
     forbidden=(
+        *(
+            Forbidden(event, (F.ARBITRATION_OFFER,), SIDES, "FPD-5", _mediation_over)
+            for event in ("accept_proposal", "decline_proposal")
+        ),
         Forbidden(
             "decline",
             (F.MEDIATION, F.AWAITING_ACCEPTANCE, F.ARBITRATION_OFFER, F.ARBITRATION, F.AWARDED),

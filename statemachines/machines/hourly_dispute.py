@@ -254,17 +254,6 @@ def _billed_hours(d: HourlyDispute, ctx: Context) -> Reason | None:
     return None
 
 
-def _answer_in_time(d: HourlyDispute, ctx: Context) -> Reason | None:
-    due = d.respond_by
-    if due is not None and ctx.now >= due:
-        return fail(
-            f"the 3 days to answer dispute {d.id} ended at {format_utc(due)}; support "
-            "reviews it now",
-            due=due.isoformat(),
-        )
-    return None
-
-
 def _review_adds_up(d: HourlyDispute, ctx: Context) -> Reason | None:
     p = ctx.payload
     excluded = p["manual"] + p["idle"] + p["over_limit"] + p["unsupported"]
@@ -426,10 +415,7 @@ REVIEW_PARAMS = (
     Param("billing_verified", (bool,), True, "the client's billing method is verified"),
     Param("good_standing", (bool,), True, "both accounts are in good standing"),
 )
-ANSWER: dict[str, Any] = {
-    "role_rules": ("HDSP-8", "TEAM-8"),
-    "guards": (Guard("HDSP-3", _answer_in_time),),
-}
+ANSWER: dict[str, Any] = {"role_rules": ("HDSP-3", "HDSP-8", "TEAM-8")}
 
 HOURLY_DISPUTE: MachineSpec[HourlyDisputeState, HourlyDispute] = MachineSpec(
     name="hourly_dispute",

@@ -193,16 +193,6 @@ def _within_payment(r: ClientRefundRequest, ctx: Context) -> Reason | None:
     return None
 
 
-def _payment_recent(r: ClientRefundRequest, ctx: Context) -> Reason | None:
-    if ctx.now - r.paid_at > REFUND_WINDOW:
-        return fail(
-            f"the payment {r.payment} is {r.age_days(ctx.now)} days old; refunds are possible "
-            "for 180 days",
-            paid_at=r.paid_at.isoformat(),
-        )
-    return None
-
-
 def _within_request(r: ClientRefundRequest, ctx: Context) -> Reason | None:
     amount: Money = ctx.payload["amount"]
     if not amount:
@@ -319,7 +309,6 @@ REQUEST: dict[str, Any] = {
 GRANT: dict[str, Any] = {
     "role_rules": ("REF-180-1", "TEAM-8"),
     "guards": (
-        Guard("REF-180-1", _payment_recent),
         Guard("REF-180-2", _within_request, uses=("amount",)),
         Guard("REF-180-3", _within_balance, uses=("amount", "balance")),
     ),

@@ -143,6 +143,6 @@ class AssistanceMachine(tables.TableMachine):
 def test_assistance_machine() -> None:
     AssistanceMachine.reached = set()
 
-    run_state_machine_as_test(AssistanceMachine)
+    run_state_machine_as_test(AssistanceMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(ASSISTANCE, AssistanceMachine.reached) == []

@@ -205,6 +205,6 @@ class ConnectsMachine(tables.TableMachine):
 def test_connects_machine() -> None:
     ConnectsMachine.reached = set()
 
-    run_state_machine_as_test(ConnectsMachine)
+    run_state_machine_as_test(ConnectsMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(CONNECTS, ConnectsMachine.reached) == []

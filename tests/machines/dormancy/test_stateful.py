@@ -121,6 +121,6 @@ class DormancyMachine(tables.TableMachine):
 def test_dormancy_machine() -> None:
     DormancyMachine.reached = set()
 
-    run_state_machine_as_test(DormancyMachine)
+    run_state_machine_as_test(DormancyMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(DORMANCY, DormancyMachine.reached) == []

@@ -10,7 +10,15 @@ from datetime import timedelta
 
 import pytest
 
-from statemachines import SYSTEM, ManualClock, Money, NotPermitted, TransitionRefused, to_dict
+from statemachines import (
+    SYSTEM,
+    IllegalTransition,
+    ManualClock,
+    Money,
+    NotPermitted,
+    TransitionRefused,
+    to_dict,
+)
 from statemachines.machines.contract.values import Side
 from statemachines.machines.fixed_dispute import (
     FixedDispute,
@@ -202,15 +210,17 @@ def test_fpd_3_the_client_has_5_business_days(disputes: FixedDisputes, filed: Fi
 
 
 @pytest.mark.rule("FPD-3")
-def test_fpd_3_a_late_answer_is_refused(
+def test_fpd_3_a_late_answer_meets_the_money_already_released(
     disputes: FixedDisputes, filed: FixedDispute, friday: ManualClock
 ) -> None:
     friday.set(FRIDAY + 7 * DAY)
 
-    with pytest.raises(TransitionRefused, match="answer the dispute ended") as err:
+    # the 5 business days lapse first (ADR 0015): the dispute is over, and says why
+    with pytest.raises(IllegalTransition, match="the client did not answer") as err:
         disputes.fire(filed, "accept", OWNER)
 
-    assert err.value.rule_ids == ("FPD-3",)
+    assert err.value.state == "resolved"
+    assert (filed.state, filed.to_freelancer) == (F.AWAITING_CLIENT, Money(0))
 
 
 @pytest.mark.rule("FPD-4")
@@ -379,14 +389,25 @@ def test_fpd_6_a_fee_is_paid_once_and_within_7_days(
     disputes: FixedDisputes, offered: FixedDispute, friday: ManualClock
 ) -> None:
     disputes.fire(offered, "pay_fee", OWNER)
-    with pytest.raises(TransitionRefused, match="already paid its arbitration fee"):
+    with pytest.raises(TransitionRefused, match="already paid its arbitration fee") as err:
         disputes.fire(offered, "pay_fee", HIRING)
     friday.set(FRIDAY + 7 * DAY)
 
-    with pytest.raises(TransitionRefused, match="agree to arbitration ended") as err:
+    # the 7 days lapse first (ADR 0015): only the client paid, so the money went back to it
+    with pytest.raises(IllegalTransition, match="the money goes to the side that paid"):
         disputes.fire(offered, "pay_fee", FREELANCER)
 
     assert err.value.rule_ids == ("FPD-6",)
+
+
+@pytest.mark.rule("FPD-5")
+def test_fpd_5_once_mediation_failed_the_proposal_cannot_be_answered(
+    disputes: FixedDisputes, offered: FixedDispute
+) -> None:
+    with pytest.raises(TransitionRefused, match="mediation of dispute FD-1 is over") as err:
+        disputes.fire(offered, "accept_proposal", FREELANCER)
+
+    assert err.value.rule_ids == ("FPD-5",)
 
 
 @pytest.mark.rule("FPD-6")

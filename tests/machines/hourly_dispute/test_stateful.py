@@ -112,6 +112,6 @@ class HourlyDisputeMachine(tables.TableMachine):
 def test_hourly_dispute_machine() -> None:
     HourlyDisputeMachine.reached = set()
 
-    run_state_machine_as_test(HourlyDisputeMachine)
+    run_state_machine_as_test(HourlyDisputeMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(HOURLY_DISPUTE, HourlyDisputeMachine.reached) == []

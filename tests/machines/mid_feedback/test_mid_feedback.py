@@ -190,6 +190,6 @@ class MidFeedbackMachine(tables.TableMachine):
 def test_mid_feedback_machine() -> None:
     MidFeedbackMachine.reached = set()
 
-    run_state_machine_as_test(MidFeedbackMachine)
+    run_state_machine_as_test(MidFeedbackMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(MID_FEEDBACK, MidFeedbackMachine.reached) == []

@@ -97,6 +97,6 @@ class RefundRequestMachine(tables.TableMachine):
 def test_refund_request_machine() -> None:
     RefundRequestMachine.reached = set()
 
-    run_state_machine_as_test(RefundRequestMachine)
+    run_state_machine_as_test(RefundRequestMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(REFUND_REQUEST, RefundRequestMachine.reached) == []

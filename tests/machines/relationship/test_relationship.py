@@ -218,6 +218,6 @@ class RelationshipMachine(tables.TableMachine):
 def test_relationship_machine() -> None:
     RelationshipMachine.reached = set()
 
-    run_state_machine_as_test(RelationshipMachine)
+    run_state_machine_as_test(RelationshipMachine, settings=tables.DETERMINISTIC)
 
     assert tables.reached_every_state(RELATIONSHIP, RelationshipMachine.reached) == []
