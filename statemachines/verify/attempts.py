@@ -32,6 +32,10 @@ from statemachines.verify.world import ACTORS, Saved, World, payloads
 __all__ = ["Attempt", "Facts", "Outcome", "Plan", "Planner", "reusable"]
 
 
+KEEP = 20_000
+"""How many plans are kept at most (all are dropped when there are more)."""
+
+
 class Attempt(NamedTuple):
     """One attempt on one aggregate, with what the oracle says it must do."""
 
@@ -117,6 +121,10 @@ def _hashable(facts: Any) -> Any:
     return facts
 
 
+_EventRoles = tuple[str, frozenset[Any], tuple[Actor, ...]]
+"""An event, the roles some row lets fire it in a state, and the actors with one of them."""
+
+
 class Planner:
     """Makes and keeps :class:`Plan`\\ s, with the memos that skip attempts decided by the
     state's name and the role alone, or by who the actor is and the aggregate's parties."""
@@ -132,6 +140,7 @@ class Planner:
         self.checked: set[tuple[Any, ...]] = set()
         self.exhausted: set[tuple[str, str]] = set()
         """Machine states whose attempts by roles the table never lets fire were all made."""
+        self.by_state: dict[tuple[str, str], list[_EventRoles]] = {}
 
     def plan(self, kind: str, agg: Any, version: int, now: datetime) -> tuple[Plan, bool]:
         """The plan for *agg* (of *kind*, at *version*) now, and whether it was just made."""
@@ -147,6 +156,8 @@ class Planner:
         plan = self.plans.get(memo)
         if plan is not None:
             return plan, False
+        if len(self.plans) >= KEEP:
+            self.plans.clear()  # memory stays bounded; a plan dropped is made again
         plan = self.plans[memo] = self._make(market, kind, agg, now)
         return plan, True
 
@@ -178,6 +189,19 @@ class Planner:
         # aggregate's parties, which never change.
         return (machine, parties, state._name_, event, actor) in self.denied
 
+    def _events(self, spec: MachineSpec[Any, Any], state: Any) -> list[_EventRoles]:
+        """Per event of *spec*: the roles some row lets fire it in *state*, and the actors
+        of :data:`~statemachines.verify.world.ACTORS` with one of them."""
+        place = (spec.name, state._name_)
+        found = self.by_state.get(place)
+        if found is None:
+            found = []
+            for event in spec.events:
+                roles = _roles_for(spec, state, event)
+                found.append((event, roles, tuple(a for a in ACTORS if a.role in roles)))
+            self.by_state[place] = found
+        return found
+
     def _make(self, market: Marketplace, kind: str, agg: Any, now: datetime) -> Plan:
         flow = market._flows[kind]
         spec: MachineSpec[Any, Any] = flow.spec
@@ -192,11 +216,10 @@ class Planner:
         seen_all = place in self.exhausted and not thorough
         self.facts.reading = True
         try:
-            for event in spec.events:
-                roles = _roles_for(spec, state, event)
+            for event, roles, allowed in self._events(spec, state):
                 options: list[dict[str, Any]] | None = None
                 frozen = _frozen_client(market, kind, agg, event)
-                for actor in ACTORS:
+                for actor in allowed if seen_all else ACTORS:
                     if self._skip(spec.name, state, parties, event, actor, roles, seen_all):
                         continue
                     tally = (kind, event, actor.role.value)

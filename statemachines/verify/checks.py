@@ -65,6 +65,10 @@ _WHOLE: tuple[tuple[str, Whole], ...] = (
 )
 
 
+KEEP = 500_000
+"""How many passed checks are remembered at most (all are forgotten when there are more)."""
+
+
 class Checks:
     """Runs the invariants of a state, skipping those whose inputs a passed check saw."""
 
@@ -90,6 +94,8 @@ class Checks:
     ) -> list[str]:
         """The problems of the world as it is (its aggregates at *versions*) at *now*; with
         *full*, every invariant runs (and what passes is remembered)."""
+        if len(self.passed) >= KEEP:
+            self.passed.clear()  # memory stays bounded; what was dropped runs again
         problems: list[str] = []
         store = market.store
         for c in store.values("contract"):

@@ -627,6 +627,10 @@ def _job_units(world: World, now: datetime, symmetry: bool) -> list[_Part]:
     return [_part(unit) for unit in units]
 
 
+_KEEP_PARTS = 200_000
+"""How many parts a :class:`KeyCache` keeps at most (all are dropped when there are more)."""
+
+
 class KeyCache:
     """Builds :func:`world_key`'s key from parts kept per aggregate version.
 
@@ -654,6 +658,8 @@ class KeyCache:
             memo = (versions[id(agg)], now, contacts.get(agg.id) if kind == "contract" else None)
             found = self.parts.get(memo)
             if found is None:
+                if len(self.parts) >= _KEEP_PARTS:
+                    self.parts.clear()  # the interned templates stay: keys keep comparing
                 computed = compute()
                 template = self.ids.setdefault(computed.template, len(self.ids))
                 found = self.parts[memo] = _Part(template, computed.moments, computed.order)

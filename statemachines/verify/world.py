@@ -101,7 +101,7 @@ class Bounds:
     """The share of the steps that reach a state already seen whose invariants are all
     checked, not only those whose inputs the step changed (a state seen for the first time
     always is)."""
-    cross_check: float = 0.02
+    cross_check: float = 0.01
     """The share of the attempts the oracle says do not fire (illegal, not permitted,
     refused) that are fired anyway to check it (besides the first of each kind, always
     fired), and of the attempts whose outcome is known from another state that are fired

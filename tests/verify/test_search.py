@@ -171,3 +171,45 @@ def test_the_oracle_decides_most_attempts_and_every_first_of_a_kind_is_fired() -
         every.transitions,
     )
     assert fast.coverage == every.coverage
+
+
+def test_an_engine_whose_outcome_depends_on_something_hidden_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Outcomes known from another state are put back instead of firing, and a share is fired
+    # again and compared. An engine whose outcome depends on something the aggregate, its
+    # facts and the time do not hold (here: how often it ran) breaks that premise.
+    fire = Workflow._fire
+    runs = {"n": 0}
+
+    def hidden(self: Any, aggregate: Any, event: str, *args: Any, **kwargs: Any) -> Any:
+        decision = fire(self, aggregate, event, *args, **kwargs)
+        if event == "leave_feedback":
+            runs["n"] += 1
+            if runs["n"] % 2 == 0:
+                aggregate.end_suggested = True  # something no earlier firing did
+        return decision
+
+    monkeypatch.setattr(Workflow, "_fire", hidden)
+
+    report = check(
+        Bounds(contracts=1, milestones=0, payments=0, team=False, depth=6, cross_check=0.5)
+    )
+
+    assert not report.ok
+    assert "did something else than before" in (report.violation or "")
+
+
+def test_outcomes_put_back_reach_the_states_fired_ones_do() -> None:
+    bounds = Bounds(contracts=1, milestones=1, team=False, depth=3)
+    recalled = check(bounds)
+    fired = check(attrs.evolve(bounds, cross_check=1.0))
+
+    assert recalled.recalled > recalled.transitions / 4
+    assert fired.recalled == 0
+    assert (recalled.states, recalled.merged, recalled.transitions) == (
+        fired.states,
+        fired.merged,
+        fired.transitions,
+    )
+    assert recalled.coverage == fired.coverage
