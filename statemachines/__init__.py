@@ -55,20 +55,46 @@ from statemachines.machines.contract.table import (
     ContractState,
 )
 from statemachines.machines.contract.values import ContractKind
+from statemachines.machines.dormancy import DORMANCY, Dormancy, DormancyState, DormancyWatch
+from statemachines.machines.fixed_dispute import (
+    FIXED_DISPUTE,
+    FixedDispute,
+    FixedDisputes,
+    FixedDisputeState,
+)
+from statemachines.machines.hourly_dispute import (
+    HOURLY_DISPUTE,
+    HourlyDispute,
+    HourlyDisputes,
+    HourlyDisputeState,
+)
 from statemachines.machines.job import JOB, Job, JobPosting, JobState
 from statemachines.machines.milestone import MILESTONE, Milestone, MilestoneReview, MilestoneState
 from statemachines.machines.proposal import PROPOSAL, Proposal, ProposalFlow, ProposalState
+from statemachines.machines.refund_request import (
+    REFUND_REQUEST,
+    ClientRefundRequest,
+    RefundRequests,
+    RefundRequestState,
+)
 from statemachines.machines.team import MEMBERSHIP, Membership, MembershipState, TeamMembership
+from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
+from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.market import Marketplace, MemoryStore, Store
+from statemachines.marketplace.unit_of_work import retry
 from statemachines.rules import RULES, Rule
 
 __all__ = [
     "ACCOUNT",
     "CONTRACT",
+    "DORMANCY",
+    "FIXED_DISPUTE",
+    "HOURLY_DISPUTE",
     "JOB",
     "MEMBERSHIP",
     "MILESTONE",
     "PROPOSAL",
+    "REFUND_REQUEST",
     "RULES",
     "SYSTEM",
     "UTC",
@@ -77,9 +103,12 @@ __all__ = [
     "AccountState",
     "AccountType",
     "Actor",
+    "AlreadyExists",
     "Attempt",
+    "ClientRefundRequest",
     "Clock",
     "ClockError",
+    "ConcurrentModification",
     "Contract",
     "ContractFact",
     "ContractKind",
@@ -89,7 +118,16 @@ __all__ = [
     "Deadline",
     "Decision",
     "DefinitionError",
+    "Dormancy",
+    "DormancyState",
+    "DormancyWatch",
     "Edge",
+    "FixedDispute",
+    "FixedDisputeState",
+    "FixedDisputes",
+    "HourlyDispute",
+    "HourlyDisputeState",
+    "HourlyDisputes",
     "IllegalTransition",
     "InvalidAmount",
     "InvalidInput",
@@ -110,9 +148,12 @@ __all__ = [
     "NaiveDatetime",
     "NotPermitted",
     "Obligations",
+    "Outcome",
     "Proposal",
     "ProposalFlow",
     "ProposalState",
+    "RefundRequestState",
+    "RefundRequests",
     "Role",
     "Rule",
     "SnapshotError",
@@ -128,6 +169,7 @@ __all__ = [
     "Violation",
     "Workflow",
     "from_dict",
+    "retry",
     "to_dict",
 ]
 

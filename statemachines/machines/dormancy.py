@@ -1,4 +1,4 @@
-"""Dormancy: idle -> watching -> notices -> the client's, freelancer's and review windows (§5.8).
+"""Dormancy: idle -> watching (two notices) -> the client's, freelancer's and review windows (§5.8).
 
 One :class:`Dormancy` watches one fixed-price contract while it holds money
 (DORM-1). The count starts at the later of the latest activity and the latest
@@ -13,7 +13,8 @@ the client and the contract ends.
 
 The contract reports what happens on it: ``activity`` (anything done with its
 milestones or money, with what it now holds) restarts the count, or stops it
-when nothing is held; ``milestone_added`` also pushes the date 90 days further.
+when nothing is held; ``added=True`` (a milestone was added) also pushes the date
+90 days further than it was.
 The outcome says what the contract must do: :attr:`Dormancy.to_freelancer`,
 :attr:`Dormancy.to_client` and :attr:`Dormancy.ends_contract`.
 
@@ -81,11 +82,8 @@ class DormancyState(enum.Enum):
     IDLE = "idle"
     """The contract holds no money: nothing to watch."""
     WATCHING = "watching"
-    """Money is held; the 90 days count from the latest activity or due date."""
-    NOTICE_14D = "notice_14d"
-    """Day 76: the parties were warned; 14 days to go."""
-    NOTICE_7D = "notice_7d"
-    """Day 83: warned again; 7 days to go."""
+    """Money is held; the 90 days count from the latest activity or due date; the parties are
+    warned on day 76 and day 83."""
     CLIENT_WINDOW = "client_window"
     """Dormant: the client has 7 days to release the money or take it back."""
     FREELANCER_WINDOW = "freelancer_window"
@@ -103,7 +101,7 @@ class DormancyState(enum.Enum):
 
 
 D = DormancyState
-RUNNING = (D.WATCHING, D.NOTICE_14D, D.NOTICE_7D)
+RUNNING = (D.WATCHING,)
 WINDOWS = (D.CLIENT_WINDOW, D.FREELANCER_WINDOW, D.RELEASE_REVIEW)
 LIVE = (D.IDLE, *RUNNING, *WINDOWS)
 
@@ -145,6 +143,8 @@ class Dormancy:
     """The latest due date of the contract's milestones."""
     dormant_at: datetime | None = None
     """When the contract goes dormant if nothing happens (day 90)."""
+    notices: int = 0
+    """Notices sent since the count last restarted: 1 on day 76, 2 on day 83."""
     release_requested_at: datetime | None = None
     outcome: DormancyOutcome | None = None
     to_freelancer: Money = attrs.field(factory=_zero)
@@ -213,6 +213,7 @@ def _watch(d: Dormancy, ctx: Context, *, extend: bool) -> None:
     if extend and d.dormant_at is not None:
         dormant = max(dormant, d.dormant_at + MILESTONE_EXTENSION)
     d.dormant_at = dormant
+    d.notices = 0
     d.release_requested_at = None
     d.deadlines = (
         Deadline("notice-14", "first_notice", dormant - DORMANT_AFTER + FIRST_NOTICE),
@@ -222,11 +223,8 @@ def _watch(d: Dormancy, ctx: Context, *, extend: bool) -> None:
 
 
 def _restart(d: Dormancy, ctx: Context) -> None:
-    _watch(d, ctx, extend=False)
-
-
-def _extend(d: Dormancy, ctx: Context) -> None:
-    _watch(d, ctx, extend=True)
+    # An added milestone pushes the date 90 days further; anything else restarts the count.
+    _watch(d, ctx, extend=ctx.payload["added"])
 
 
 def _stop(d: Dormancy, ctx: Context) -> None:
@@ -236,6 +234,7 @@ def _stop(d: Dormancy, ctx: Context) -> None:
     if due is not None and (d.latest_due is None or due > d.latest_due):
         d.latest_due = due
     d.dormant_at = None
+    d.notices = 0
     d.release_requested_at = None
     d.deadlines = ()
 
@@ -260,6 +259,10 @@ def _settle(
         d.deadlines = ()
 
     return settle
+
+
+def _warn(d: Dormancy, ctx: Context) -> None:
+    d.notices += 1
 
 
 def _ask_release(d: Dormancy, ctx: Context) -> None:
@@ -296,6 +299,7 @@ def _authorize(d: Dormancy, actor: Actor, edge: Edge[Any] | None) -> str | None:
 REPORT = (
     Param("held", (Money,), doc="what the contract holds in escrow now"),
     Param("due", (datetime,), None, "the due date of the milestone concerned, if any"),
+    Param("added", (bool,), False, "a milestone was added (it extends the date by 90 days)"),
 )
 ACTIVITY: dict[str, Any] = {"role_rules": ("DORM-1",), "params": REPORT}
 WHEN_HELD = Branch("money held", _holds)
@@ -317,7 +321,7 @@ DORMANCY: MachineSpec[DormancyState, Dormancy] = MachineSpec(
             SYS,
             branch=WHEN_HELD,
             effects=(Effect("DORM-1", _restart),),
-            summary="Something happened on the contract: the 90 days start again.",
+            summary="Activity on the contract: the count restarts (a new milestone: +90 days).",
             **ACTIVITY,
         ),
         Edge(
@@ -331,44 +335,26 @@ DORMANCY: MachineSpec[DormancyState, Dormancy] = MachineSpec(
             **ACTIVITY,
         ),
         Edge(
-            "milestone_added",
-            LIVE,
-            D.WATCHING,
-            SYS,
-            branch=WHEN_HELD,
-            effects=(Effect("DORM-1", _extend),),
-            summary="A milestone was added: the dormancy date moves 90 days further.",
-            **ACTIVITY,
-        ),
-        Edge(
-            "milestone_added",
-            LIVE,
-            D.IDLE,
-            SYS,
-            branch=WHEN_EMPTY,
-            effects=(Effect("DORM-1", _stop),),
-            summary="A milestone was added to a contract holding nothing.",
-            **ACTIVITY,
-        ),
-        Edge(
             "first_notice",
             (D.WATCHING,),
-            D.NOTICE_14D,
+            D.WATCHING,
             SYS,
             timer=Timer("DORM-1", "day 76 without activity"),
+            effects=(Effect("DORM-1", _warn),),
             summary="Warn both sides: the contract goes dormant in 14 days.",
         ),
         Edge(
             "second_notice",
-            (D.NOTICE_14D,),
-            D.NOTICE_7D,
+            (D.WATCHING,),
+            D.WATCHING,
             SYS,
             timer=Timer("DORM-1", "day 83 without activity"),
+            effects=(Effect("DORM-1", _warn),),
             summary="Warn both sides again: 7 days to go.",
         ),
         Edge(
             "go_dormant",
-            (D.NOTICE_7D,),
+            (D.WATCHING,),
             D.CLIENT_WINDOW,
             SYS,
             timer=Timer("DORM-1", "day 90 without activity"),

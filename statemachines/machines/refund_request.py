@@ -119,6 +119,8 @@ class ClientRefundRequest:
     reason: str = ""
     requested_at: datetime | None = None
     requested_by: str | None = None
+    requested_age: int = 0
+    """How many days old the payment was when the refund was asked for (REF-REQ-1)."""
     granted: Money = attrs.field(factory=_zero)
     """What the freelancer side refunded; the contract refunds it (REF-180-4)."""
     answered_at: datetime | None = None
@@ -228,7 +230,7 @@ def _within_balance(r: ClientRefundRequest, ctx: Context) -> Reason | None:
 
 def _with_support(r: ClientRefundRequest, ctx: Context) -> Reason:
     return fail(
-        f"the payment {r.payment} was {r.age_days(r.requested_at or ctx.now)} days old when the "
+        f"the payment {r.payment} was {r.requested_age} days old when the "
         "refund was asked for; support settles it, not the product",
         paid_at=r.paid_at.isoformat(),
     )
@@ -250,6 +252,7 @@ def _record(r: ClientRefundRequest, ctx: Context) -> None:
     r.reason = ctx.payload["reason"]
     r.requested_at = ctx.now
     r.requested_by = ctx.actor.id
+    r.requested_age = r.age_days(ctx.now)
 
 
 def _lapse_at_180_days(r: ClientRefundRequest, ctx: Context) -> None:

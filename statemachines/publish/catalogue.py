@@ -468,6 +468,7 @@ TOPICS: tuple[Topic, ...] = (
             "ACC-CLOSE-ENT-",
             "ACC-EXPORT-",
             "ACC-TEAMS-",
+            "ACC-ALT-",
         ),
     ),
     Topic(
@@ -492,7 +493,7 @@ TOPICS: tuple[Topic, ...] = (
         "Job posts and proposals",
         "job-posts-and-proposals",
         "Posting work, applying for it, and what an offer starts.",
-        ("JOB-", "PROP-"),
+        ("JOB-", "PROP-", "CONNECTS-"),
     ),
     Topic(
         "Milestones and review",
@@ -597,6 +598,18 @@ def _cell(items: Sequence[str], none: str = "-") -> str:
     return ", ".join(items) if items else none
 
 
+def _not_transitions(cat: Catalogue) -> list[str]:
+    """The rules no table enforces on purpose, each with its reason (shown apart)."""
+    apart = [r for r in cat.rules.values() if r.not_a_transition]
+    if not apart:
+        return []
+    out = ["", "## Rules that are not transitions", ""]
+    out += ["No machine enforces these, on purpose; each says why.", ""]
+    for r in sorted(apart, key=lambda r: natural_key(r.id)):
+        out.append(f"- [{r.id}](#{r.id.lower()}): {r.not_a_transition}")
+    return out
+
+
 def _markdown(cat: Catalogue, link: Callable[[Use], str] | None = None) -> str:
     out = [
         "# Rule catalogue",
@@ -628,6 +641,7 @@ def _markdown(cat: Catalogue, link: Callable[[Use], str] | None = None) -> str:
             continue
         out.append(f"- **{machine}**: {len(mine)} of {total} rules have gaps (this fails CI):")
         out.extend(f"  - {g.rule_id}: {', '.join(g.problems)}" for g in mine)
+    out += _not_transitions(cat)
     groups = by_topic(cat.rules.values())
     out += ["", "## Topics", "", "| Topic | Rules |", "|---|---|"]
     for topic, rules in groups:
@@ -645,6 +659,8 @@ def _markdown(cat: Catalogue, link: Callable[[Use], str] | None = None) -> str:
                     kinds.setdefault(where, []).append(use.kind)
                 carried = "; ".join(f"{where}: {', '.join(k)}" for where, k in kinds.items())
                 out.append(f"- **Carried by:** {carried}")
+            elif rule.not_a_transition:
+                out.append(f"- **Carried by:** nothing; not a transition: {rule.not_a_transition}")
             else:
                 out.append("- **Carried by:** no table cites it yet")
             out.append(f"- **Source:** {_cell([source_in_words(s) for s in rule.sources])}")

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import bisect
 import enum
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -45,6 +47,7 @@ __all__ = [
     "READ_ONLY_WHILE",
     "THRESHOLDS",
     "WRITE_ONLY",
+    "KeyCache",
     "key_premises",
     "world_key",
 ]
@@ -337,17 +340,6 @@ class _At:
         return f"@{int(self.at.timestamp()):015d}"
 
 
-def _ranked(value: Any, ranks: Mapping[datetime, int]) -> Any:
-    """*value* with every :class:`_At` in it replaced by its moment's rank."""
-    cls = value.__class__
-    if cls is tuple:
-        return tuple([_ranked(v, ranks) for v in value])
-    if cls is _At:
-        return ranks[value.at]
-    assert cls is not list, "keys are built of tuples"
-    return value
-
-
 _PLANS: dict[type, tuple[tuple[str, Any], ...]] = {}
 
 
@@ -428,102 +420,182 @@ def world_key(world: World, *, symmetry: bool = True) -> tuple[Any, list[datetim
     *symmetry*, contracts are keyed without their ids and sorted, and within a contract
     the funded, in-review, approved and cancelled milestones are sorted (drafts keep
     their order: the first draft is funded next).
+
+    The key is built of parts, one per aggregate (a job with its proposals is one), each
+    with its moments in slots (:class:`_Slot`); the moments' ranks among all the world's
+    moments follow the parts. :class:`KeyCache` builds the same key from parts it keeps.
     """
-    keyer = _Keyer(world.clock.now())
-    raw = _world_key(world, keyer, symmetry)
-    moments = sorted(keyer.moments)
-    return _ranked(raw, {m: i for i, m in enumerate(moments)}), moments
+    return _assemble(world, symmetry, _fresh)
 
 
-def _world_key(world: World, keyer: _Keyer, symmetry: bool) -> Any:  # noqa: PLR0912, PLR0915
-    now = keyer.now
-    parts: list[Any] = []
+class _Part(NamedTuple):
+    """One aggregate's share of a key: its moments replaced by slots, and those moments."""
+
+    template: Any
+    moments: tuple[datetime, ...]
+    order: str
+    """How units sort under symmetry (the part with its moments in time order)."""
+
+
+class _Slot:
+    """The *i*-th moment of a part, in a key's template (its rank follows the parts)."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Slot) and other.i == self.i
+
+    def __hash__(self) -> int:
+        return hash((_Slot, self.i))
+
+    def __repr__(self) -> str:
+        return f"#{self.i}"
+
+
+def _part(raw: Any) -> _Part:
+    slots: dict[datetime, int] = {}
+    template = _slotted(raw, slots)
+    return _Part(template, tuple(slots), repr(raw))
+
+
+def _slotted(value: Any, slots: dict[datetime, int]) -> Any:
+    """*value* with every :class:`_At` in it replaced by its moment's slot."""
+    cls = value.__class__
+    if cls is tuple:
+        return tuple([_slotted(v, slots) for v in value])
+    if cls is _At:
+        at = value.at
+        i = slots.get(at)
+        if i is None:
+            i = slots[at] = len(slots)
+        return _Slot(i)
+    assert cls is not list, "keys are built of tuples"
+    return value
+
+
+def _fresh(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
+    return compute()
+
+
+def _assemble(
+    world: World, symmetry: bool, part_of: Callable[[str, Any, Callable[[], _Part]], _Part]
+) -> tuple[Any, list[datetime]]:
+    now = world.clock.now()
     store = world.market.store
-    contracts_all = store.values("contract")
+    contracts_all = list(store.values("contract"))
+    parts: list[_Part] = []
+    extra: list[Any] = []
     for acc in store.values("account"):
-        if acc.state is _CLOSED:
-            # Closed is absorbing and has no edge out (INV-ACC-1): no guard reads a closed
-            # account's fields again, and other machines read only its state and parties
-            # (which its id fixes). Its timestamps would only add moments to stop at.
-            parts.append((acc.id, _CLOSED.value, keyer(acc.deadlines), _history_sums(acc)))
-            continue
-        keyer.link = acc.link_token
-        derived: Any = None
-        if acc.state is AccountState.DEACTIVATED and acc.closed_at is not None:
-            keyer.derived()
-            derived = keyer(reactivation_deadline(acc.closed_at))
-            keyer.reset()
-        paused: Any = ()
+        parts.append(part_of("account", acc, partial(_account_part, acc, now)))
         if acc.state is _SUSPENDED and acc.suspended_at is not None:
             # read only while suspended (SUSP-1 resumes what the suspension paused), and
             # only for contracts paused for billing
             since = acc.suspended_at
-            paused = tuple(
-                c.paused_at >= since
-                for c in contracts_all
-                if c.paused_at is not None and c.pause_reason is PauseReason.BILLING
+            extra.append(
+                tuple(
+                    c.paused_at >= since
+                    for c in contracts_all
+                    if c.paused_at is not None and c.pause_reason is PauseReason.BILLING
+                )
             )
-        parts.append((acc.id, acc.state.value, keyer(acc), _history_sums(acc), derived, paused))
-    keyer.link = None
+        else:
+            extra.append(())
     for m in store.values("membership"):
-        parts.append((m.id, m.state.value, keyer(m)))
-    jobs = _job_keys(world, keyer, symmetry)
+        parts.append(part_of("membership", m, partial(_membership_part, m, now)))
     contacts = dict(_items(store, "contact"))
-    contracts = []
-    for c in contracts_all:
-        keyer.own = c.id if symmetry else ""
-        fields: list[Any] = [contacts.get(c.id)]
-        for name in _fields(Contract):
-            value = getattr(c, name)
-            if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
-                # started_at: only logging time reads it (hourly contracts)
-                fields.append(value is not None)
-            elif name == "late_feedback":
-                # read only by membership tests (``side in c.late_feedback``), and a side is
-                # added at most once (FB-3): the set, not the order it was allowed in
-                fields.append(tuple(sorted(side.value for side in value)))
-            elif name == "milestones":
-                keys = [keyer(ms) for ms in value]
-                if symmetry:
-                    done = sorted(
-                        (k for k, ms in zip(keys, value, strict=True) if ms.state is not _DRAFT),
-                        key=repr,
-                    )
-                    drafts = [k for k, ms in zip(keys, value, strict=True) if ms.state is _DRAFT]
-                    fields.append((tuple(done), tuple(drafts)))
-                else:
-                    fields.append(tuple(keys))
-            else:
-                keyer.compare("Contract", name)
-                fields.append(keyer(value))
-                keyer.reset()
-        if c.payments:
-            # which payments share a day label (the only way labels are compared)
-            labels = [p.source for p in c.payments]
-            fields.append(tuple(labels.index(x) for x in labels))
-        if c.ended_at is not None:
-            keyer.derived()
-            fields.append(keyer(c.feedback_closes))
-            if c.is_hourly:
-                fields.append(keyer(client_review_end(c.ended_at)))
-            keyer.reset()
-        contracts.append(
-            (c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields)
-        )
-    keyer.own = ""
+    units = [
+        part_of("contract", c, partial(_contract_part, c, now, symmetry, contacts.get(c.id)))
+        for c in contracts_all
+    ]
     if symmetry:
-        contracts.sort(key=repr)
-    parts.extend(("past_due", k, keyer(v)) for k, v in _items(store, "past_due"))
+        units.sort(key=_ORDER)
+    parts.extend(units)
+    jobs = _job_units(world, now, symmetry)
+    parts.extend(jobs)
+    past_due = _items(store, "past_due")
+    if past_due:
+        keyer = _Keyer(now)
+        parts.append(_part(tuple(("past_due", k, keyer(v)) for k, v in past_due)))
     week = 0
     if any(c.is_hourly for c in contracts_all):
         week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
         week += now.weekday() * 86_400
-    if jobs:
-        return (tuple(parts), tuple(contracts), week, jobs)
-    return (tuple(parts), tuple(contracts), week)
+    moments = sorted({m for p in parts for m in p.moments})
+    rank = {m: i for i, m in enumerate(moments)}
+    ranks = tuple([rank[m] for p in parts for m in p.moments])
+    shape = (len(contracts_all), len(jobs))  # where the accounts' parts end and the others begin
+    return (tuple([p.template for p in parts]), ranks, tuple(extra), week, shape), moments
 
 
-def _job_keys(world: World, keyer: _Keyer, symmetry: bool) -> tuple[Any, ...]:
+_ORDER = operator.attrgetter("order")
+
+
+def _account_part(acc: Account, now: datetime) -> _Part:
+    keyer = _Keyer(now)
+    if acc.state is _CLOSED:
+        # Closed is absorbing and has no edge out (INV-ACC-1): no guard reads a closed
+        # account's fields again, and other machines read only its state and parties
+        # (which its id fixes). Its timestamps would only add moments to stop at.
+        return _part((acc.id, _CLOSED.value, keyer(acc.deadlines), _history_sums(acc)))
+    keyer.link = acc.link_token
+    derived: Any = None
+    if acc.state is AccountState.DEACTIVATED and acc.closed_at is not None:
+        keyer.derived()
+        derived = keyer(reactivation_deadline(acc.closed_at))
+        keyer.reset()
+    return _part((acc.id, acc.state.value, keyer(acc), _history_sums(acc), derived))
+
+
+def _membership_part(m: Any, now: datetime) -> _Part:
+    keyer = _Keyer(now)
+    return _part((m.id, m.state.value, keyer(m)))
+
+
+def _contract_part(c: Contract, now: datetime, symmetry: bool, contact: Any) -> _Part:
+    keyer = _Keyer(now, own=c.id if symmetry else "")
+    fields: list[Any] = [contact]
+    for name in _fields(Contract):
+        value = getattr(c, name)
+        if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
+            # started_at: only logging time reads it (hourly contracts)
+            fields.append(value is not None)
+        elif name == "late_feedback":
+            # read only by membership tests (``side in c.late_feedback``), and a side is
+            # added at most once (FB-3): the set, not the order it was allowed in
+            fields.append(tuple(sorted(side.value for side in value)))
+        elif name == "milestones":
+            keys = [keyer(ms) for ms in value]
+            if symmetry:
+                done = sorted(
+                    (k for k, ms in zip(keys, value, strict=True) if ms.state is not _DRAFT),
+                    key=repr,
+                )
+                drafts = [k for k, ms in zip(keys, value, strict=True) if ms.state is _DRAFT]
+                fields.append((tuple(done), tuple(drafts)))
+            else:
+                fields.append(tuple(keys))
+        else:
+            keyer.compare("Contract", name)
+            fields.append(keyer(value))
+            keyer.reset()
+    if c.payments:
+        # which payments share a day label (the only way labels are compared)
+        labels = [p.source for p in c.payments]
+        fields.append(tuple(labels.index(x) for x in labels))
+    if c.ended_at is not None:
+        keyer.derived()
+        fields.append(keyer(c.feedback_closes))
+        if c.is_hourly:
+            fields.append(keyer(client_review_end(c.ended_at)))
+        keyer.reset()
+    raw = (c.state.value, tuple(fields)) if symmetry else (c.id, c.state.value, *fields)
+    return _part(raw)
+
+
+def _job_units(world: World, now: datetime, symmetry: bool) -> list[_Part]:
     """Each job post with the proposals on it (and their terms), as one unit.
 
     With *symmetry*, a job and its proposals are keyed without their ids and the units
@@ -534,6 +606,7 @@ def _job_keys(world: World, keyer: _Keyer, symmetry: bool) -> tuple[Any, ...]:
     """
     store = world.market.store
     terms = dict(_items(store, "terms"))
+    keyer = _Keyer(now)
     proposals: dict[str, list[Any]] = {}
     for p in store.values("proposal"):
         keyer.own = p.job if symmetry else ""
@@ -551,7 +624,42 @@ def _job_keys(world: World, keyer: _Keyer, symmetry: bool) -> tuple[Any, ...]:
     units.extend(("no-job", k, tuple(v)) for k, v in proposals.items())
     if symmetry:
         units.sort(key=repr)
-    return tuple(units)
+    return [_part(unit) for unit in units]
+
+
+class KeyCache:
+    """Builds :func:`world_key`'s key from parts kept per aggregate version.
+
+    A part depends only on its aggregate's fields (and history sums), on the time, and for
+    a contract on its contact person; the checker's snapshots give every aggregate a
+    version that changes whenever any of those does
+    (:attr:`~statemachines.verify.world.Saved.version`).
+    A step changes one or two aggregates: the others' parts are reused. Parts are interned,
+    so a key holds small numbers where :func:`world_key` holds the parts themselves: keys of
+    one cache compare as :func:`world_key`'s do (``tests/verify/test_key.py``).
+    """
+
+    def __init__(self, symmetry: bool) -> None:
+        self.symmetry = symmetry
+        self.parts: dict[tuple[Any, ...], _Part] = {}
+        self.ids: dict[Any, int] = {}
+        self.versions: dict[int, int] = {}
+
+    def key(self, world: World, versions: Mapping[int, int]) -> tuple[Any, list[datetime]]:
+        """The key of *world*, whose aggregates have *versions* (by ``id`` of the aggregate)."""
+        now = world.clock.now()
+        contacts = world.market.store._items.get("contact", {})  # type: ignore[attr-defined]
+
+        def part_of(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
+            memo = (versions[id(agg)], now, contacts.get(agg.id) if kind == "contract" else None)
+            found = self.parts.get(memo)
+            if found is None:
+                computed = compute()
+                template = self.ids.setdefault(computed.template, len(self.ids))
+                found = self.parts[memo] = _Part(template, computed.moments, computed.order)
+            return found
+
+        return _assemble(world, self.symmetry, part_of)
 
 
 _DRAFT = MilestoneState.DRAFT

@@ -36,6 +36,9 @@ class Report:
     transitions: int = 0
     attempts: int = 0
     invariants: int = 0
+    """Invariant checks made."""
+    reused: int = 0
+    """Invariant checks not made again: nothing they read had changed since one passed."""
     seconds: float = 0.0
     complete: bool = True
     """False when ``max_states`` cut the search short."""
@@ -47,6 +50,9 @@ class Report:
     coverage: Coverage = attrs.Factory(Coverage)
     paths: dict[tuple[str, int], tuple[Step, ...]] = attrs.Factory(dict)
     """For every edge that fired: the shortest trace from the initial world that fires it."""
+    decided: int = 0
+    """Attempts the oracle decided alone (not fired: it said they do not fire, and they were
+    not drawn for the cross-check, see :attr:`Bounds.cross_check`)."""
     tried: dict[tuple[str, str, str], int] = attrs.Factory(dict)
     """Attempts made, by kind of aggregate, event and role."""
     fired: dict[tuple[str, str, str], int] = attrs.Factory(dict)

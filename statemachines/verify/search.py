@@ -9,6 +9,7 @@ checks the invariants in every new state, and stores the states under their key
 
 from __future__ import annotations
 
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,43 +21,37 @@ import attrs
 from statemachines.core.actors import Actor, Role
 from statemachines.core.engine import SPECS_BY_MODEL, MachineSpec
 from statemachines.errors import StatemachinesError, TransitionRefused
-from statemachines.machines.account.table import Account, AccountState
+from statemachines.machines.account.table import AccountState
 from statemachines.machines.contract.table import Contract
-from statemachines.machines.invariants import CONTRACT_INVARIANTS, TIMED_CONTRACT_INVARIANTS
 from statemachines.marketplace.invariants import (
-    ACCOUNT_INVARIANTS,
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
+from statemachines.verify.attempts import Attempt, Facts, Planner
+from statemachines.verify.checks import Checks
 from statemachines.verify.coverage import _EDGE_INDEX, _edge_index
 from statemachines.verify.invariants import (
     moneys_of,
-    offers_start_contracts,
     states_of,
     step_closed_stays_closed,
     step_money_never_shrinks,
     step_no_way_back,
 )
-from statemachines.verify.key import key_premises, world_key
+from statemachines.verify.key import KeyCache
 from statemachines.verify.oracle import (
     _ROLES,
     Expected,
-    _frozen_client,
     _outcome,
-    _roles_for,
-    predict,
     verdicts,
 )
 from statemachines.verify.report import Progress, Report, _trace
 from statemachines.verify.world import (
     ACTING,
-    ACTORS,
     SECOND,
     Bounds,
     Snapshot,
     Step,
     World,
-    payloads,
 )
 
 __all__ = ["BOOKKEEPING", "check"]
@@ -87,34 +82,6 @@ def _next_times(world: World, moments: Iterable[datetime]) -> list[datetime]:
     return [at for at in (moment, moment - SECOND) if at > now]
 
 
-class _Facts:
-    """Caches an account's obligations while the world does not change.
-
-    The checker tries dozens of events on an unchanged world, and reading the
-    obligations is the dearest part of each. The cache is used by the checker's
-    own reading and by the first reading of an account event it fires (made
-    before anything changes, and only when *token* names that account); every
-    other reading (after a change, during the marketplace's effects) is fresh.
-    """
-
-    def __init__(self, compute: Callable[[Account, datetime], Any]) -> None:
-        self.compute = compute
-        self.cache: dict[tuple[str, datetime], Any] = {}
-        self.token: str | None = None
-        self.reading = False
-
-    def __call__(self, acc: Account, now: datetime) -> Any:
-        use = self.reading or self.token == acc.id
-        self.token = None
-        if not use:
-            return self.compute(acc, now)
-        key = (acc.id, now)
-        value = self.cache.get(key)
-        if value is None:
-            value = self.cache[key] = self.compute(acc, now)
-        return value
-
-
 class _Search:
     def __init__(
         self,
@@ -127,20 +94,27 @@ class _Search:
         self.world = World(bounds)
         self.report = Report(bounds)
         self.first: dict[tuple[str, int], tuple[Any, Step]] = {}
-        self.seen_once: set[tuple[Any, ...]] = set()
-        self.denied: set[tuple[Any, ...]] = set()
         self.max_payments = (
             bounds.payments if bounds.payments is not None else bounds.milestones + 2
         )
         market = self.world.market
-        self.facts = _Facts(market.obligations)
+        self.facts = Facts(market.obligations)
         market.accounts.obligations = self.facts
         self.world.on_restore = self.facts.cache.clear
         self.progress = progress
         self.every = every
+        self.planner = Planner(
+            self.world, self.facts, self.report.coverage, thorough=bounds.thorough
+        )
+        self.dirty = False
+        self.keys = KeyCache(bounds.symmetry)
+        self.checks = Checks(jobs=bounds.jobs, initial_contracts=bounds.contracts)
+        self.parents: dict[Any, tuple[Any, Step | None]] = {}
+        self.sample = random.Random(0)
 
-    def key(self) -> tuple[Any, list[datetime]]:
-        return world_key(self.world, symmetry=self.bounds.symmetry)
+    def key(self, snap: Snapshot) -> tuple[Any, list[datetime]]:
+        """The key of the world as *snap* (just taken) holds it."""
+        return self.keys.key(self.world, snap.versions)  # type: ignore[attr-defined]
 
     def in_bound(self) -> bool:
         for c in self.world.market.store.values("contract"):
@@ -150,26 +124,25 @@ class _Search:
                 return False
         return True
 
-    def invariants(self, step: Step | None, before: tuple[Any, ...] | None, decision: Any) -> None:
+    def invariants(
+        self,
+        step: Step | None,
+        before: tuple[Any, ...] | None,
+        decision: Any,
+        snap: Snapshot,
+        *,
+        full: bool,
+    ) -> None:
+        """Check the world (as *snap*, just taken, holds it) after *step*: every invariant
+        of a state (with *full*, all of them; else those whose inputs changed, see
+        :class:`~statemachines.verify.checks.Checks`) and the invariants of the step."""
         world = self.world
         market = world.market
         now = world.clock.now()
-        problems: list[str] = []
-        count = 0
-        for c in market.store.values("contract"):
-            for inv in CONTRACT_INVARIANTS:
-                problems += inv(c)
-            for timed in TIMED_CONTRACT_INVARIANTS:
-                problems += timed(c, now)
-            count += len(CONTRACT_INVARIANTS) + len(TIMED_CONTRACT_INVARIANTS)
-        for inv_m in ACCOUNT_INVARIANTS:
-            problems += inv_m(market)
-        count += len(ACCOUNT_INVARIANTS)
-        if self.bounds.jobs:
-            problems += offers_start_contracts(market, self.bounds.contracts)
-            count += 1
-        problems += key_premises(market, now)
-        count += 1
+        checks = self.checks
+        ran = checks.run
+        problems = checks.state(market, now, snap.versions, full=full)  # type: ignore[attr-defined]
+        count = checks.run - ran
         if before is not None:
             states_before, moneys_before, accounts_before, lengths = before
             after = states_of(market)
@@ -178,7 +151,9 @@ class _Search:
             problems += step_money_never_shrinks(moneys_before, moneys_of(market))
             count += 3
             for acc in market.store.values("account"):
-                if any(d.event == "settle" for d in acc.history[lengths[acc.id] :]):
+                if len(acc.history) != lengths[acc.id] and any(
+                    d.event == "settle" for d in acc.history[lengths[acc.id] :]
+                ):
                     problems += inv_acc_3_settled_with_nothing_left(market, acc)
                     count += 1
             if decision is not None and step is not None:
@@ -190,6 +165,11 @@ class _Search:
         self.report.invariants += count
         if problems:
             raise _Found(step, "; ".join(problems))
+
+    def full(self, key: Any) -> bool:
+        """Whether a step reaching *key* gets every invariant checked: when the key is new,
+        and for a share :attr:`Bounds.full_check` of the others."""
+        return key not in self.parents or self.sample.random() < self.bounds.full_check
 
     def before(self) -> tuple[Any, ...]:
         accounts: dict[str, AccountState] = {}
@@ -204,8 +184,9 @@ class _Search:
         report = self.report
         world = self.world
         started = time.process_time()
-        key, moments = self.key()
+        key, moments = self.key(world.initial)
         parents: dict[Any, tuple[Any, Step | None]] = {key: (None, None)}
+        self.parents = parents
         depth_of = {key: 0}
         queue: deque[tuple[Any, Snapshot, list[datetime]]] = deque([(key, world.initial, moments)])
         report.states = 1
@@ -215,7 +196,7 @@ class _Search:
             audit = {key: verdicts(world)}
         tell = started + self.every
         try:
-            self.invariants(None, None, None)
+            self.invariants(None, None, None, world.initial, full=True)
             while queue:
                 current, snap, moments = queue.popleft()
                 depth = depth_of[current]
@@ -253,6 +234,7 @@ class _Search:
             edge: (*_trace(parents, node), step) for edge, (node, step) in self.first.items()
         }
         report.seconds = time.process_time() - started
+        report.reused = self.checks.reused
         return report
 
     def audit(self, seen: dict[Any, tuple[Any, ...]], key: Any, step: Step) -> None:
@@ -269,7 +251,7 @@ class _Search:
         cov = self.report.coverage
         pending = list(snap[1])
         while pending:
-            agg, _, history, kids = pending.pop()
+            agg, _, history, kids, _ = pending.pop()
             for captured in kids:
                 pending.extend(captured)
             if len(agg.history) == len(history):
@@ -283,7 +265,7 @@ class _Search:
                         self.first.setdefault(index, (key, step))
                         break
 
-    def successors(  # noqa: PLR0912, PLR0915  (every attempt and every time step)
+    def successors(
         self, key: Any, snap: Snapshot, moments: list[datetime], *, expand: bool
     ) -> Iterator[tuple[tuple[tuple[Any, list[datetime]], Step], Snapshot]]:
         """Every state one step from *snap* (whose key is *key*, and *moments* the moments
@@ -292,131 +274,83 @@ class _Search:
         world = self.world
         market = world.market
         report = self.report
-        cov = report.coverage
         world.restore(snap)
         now = world.clock.now()
         before = self.before()
-        for agg in world.aggregates():
+        self.reached()
+        kinds = self.bounds.focus or ACTING
+        versions = snap.versions  # type: ignore[attr-defined]
+        planner = self.planner
+        # every plan reads the state as *snap* holds it, before anything fires
+        plans = [
+            planner.plan(kind, agg, versions[id(agg)], now)
+            for kind in kinds
+            for agg in market.store.values(kind)
+        ]
+        tried = report.tried
+        share = 1.0 if self.bounds.thorough else self.bounds.cross_check
+        sample = self.sample.random
+        for plan, made in plans:
+            for tally, n in plan.tallies:
+                tried[tally] = tried.get(tally, 0) + n
+                report.attempts += n
+            # The oracle's word is taken for the attempts it says do not fire (no edge, a
+            # wrong actor, a refusing rule), except the first of each kind and a share of
+            # the others, which are fired anyway and must do what it says.
+            first = {id(a) for a in plan.first} if made else set()
+            checks = [a for a in plan.decided if id(a) in first or (share and sample() < share)]
+            report.decided += len(plan.decided) - len(checks)
+            for attempt in checks:
+                self.attempt(attempt, snap, key, now)
+            for attempt in plan.fire:
+                decision = self.attempt(attempt, snap, key, now)
+                if decision is None:
+                    continue
+                step = Step(
+                    now,
+                    attempt.kind,
+                    attempt.target,
+                    attempt.event,
+                    attempt.actor,
+                    tuple(attempt.payload.items()),
+                    market.get(attempt.kind, attempt.target).state.value,
+                )
+                # The platform fires system events itself (effects, deadlines): they are
+                # checked against the table and the invariants here, but start no new states.
+                if attempt.actor.role is Role.SYSTEM:
+                    new_snap = world.snapshot()
+                    self.invariants(step, before, decision, new_snap, full=False)
+                    continue
+                if attempt.event in BOOKKEEPING or not expand or not self.in_bound():
+                    continue
+                new_snap = world.snapshot()
+                new = self.key(new_snap)
+                if new[0] == key:
+                    continue
+                self.invariants(step, before, decision, new_snap, full=self.full(new[0]))
+                yield (new, step), new_snap
+        if expand:
+            yield from self.time_moves(key, snap, moments, before)
+
+    def reached(self) -> None:
+        """Note the state of every aggregate (and milestone) of the world as reached."""
+        cov = self.report.coverage
+        for agg in self.world.aggregates():
             cov.states.add((SPECS_BY_MODEL[type(agg)].name, agg.state._name_))
             if isinstance(agg, Contract):
                 for ms in agg.milestones:
                     cov.states.add(("milestone", ms.state._name_))
-        kinds = self.bounds.focus or ACTING
-        targets = [(kind, agg.id) for kind in kinds for agg in market.store.values(kind)]
-        dirty = False
-        seen_once = self.seen_once
-        thorough = self.bounds.thorough
-        for kind, agg_id in targets:
-            flow = market._flows[kind]
-            spec: MachineSpec[Any, Any] = flow.spec
-            # an event fired on this aggregate is undone before the next attempt, so its
-            # state and parties are those of the snapshot throughout
-            state = market.get(kind, agg_id).state
-            parties = _parties(market.get(kind, agg_id))
-            for event in spec.events:
-                roles = _roles_for(spec, state, event)
-                for actor in ACTORS:
-                    if actor.role not in roles:
-                        # Illegal, or a role the table never lets fire it here: the engine
-                        # decides from the state's name and the role alone, so once is enough.
-                        memo: tuple[Any, ...] = (spec.name, state._name_, event, actor.role)
-                        if memo in seen_once and not thorough:
-                            continue
-                        seen_once.add(memo)
-                    elif not thorough:
-                        # A role the table lets fire it, refused by the machine's authorisation
-                        # (not this account's holder, not a party): that depends on who the actor
-                        # is and on the aggregate's parties, which never change.
-                        memo = (spec.name, parties, state._name_, event, actor)
-                        if memo in self.denied:
-                            continue
-                    if dirty:
-                        world.restore(snap)
-                        dirty = False
-                    agg = market.get(kind, agg_id)
-                    for payload in payloads(world, kind, agg, event):
-                        if dirty:
-                            world.restore(snap)
-                            dirty = False
-                            agg = market.get(kind, agg_id)
-                        report.attempts += 1
-                        tally = (kind, event, actor.role.value)
-                        report.tried[tally] = report.tried.get(tally, 0) + 1
-                        self.facts.reading = True
-                        try:
-                            expected = _frozen_client(market, kind, agg, event) or predict(
-                                flow, agg, event, actor, payload, now, cov.guard
-                            )
-                        finally:
-                            self.facts.reading = False
-                        saved = spec._get(agg)
-                        length = len(agg.history)
-                        if kind == "account":
-                            self.facts.token = agg_id
-                        try:
-                            decision = market.fire(kind, agg_id, event, actor, **payload)
-                        except StatemachinesError as err:
-                            got = _outcome(err)
-                            if spec._get(agg) != saved or len(agg.history) != length:
-                                step = Step(
-                                    now, kind, agg_id, event, actor, tuple(payload.items()), got
-                                )
-                                raise _Found(
-                                    step, f"{step}: {got}, but the aggregate changed"
-                                ) from None
-                            if got != expected.outcome:
-                                step = Step(
-                                    now, kind, agg_id, event, actor, tuple(payload.items()), got
-                                )
-                                raise _Found(
-                                    step,
-                                    f"{step}: the table says {expected.outcome}"
-                                    f"{list(expected.refusing) or ''} but it was {got}: {err}",
-                                ) from None
-                            if isinstance(err, TransitionRefused):
-                                _check_rules(
-                                    err, expected, now, kind, agg_id, event, actor, payload
-                                )
-                            elif got == "not_permitted" and expected.edge is not None:
-                                self.denied.add((spec.name, parties, state._name_, event, actor))
-                            continue
-                        dirty = True
-                        self.facts.cache.clear()
-                        edge = expected.edge
-                        step = Step(
-                            now, kind, agg_id, event, actor, tuple(payload.items()), agg.state.value
-                        )
-                        if expected.outcome != "fires" or edge is None:
-                            raise _Found(
-                                step,
-                                f"{step}: fired, but the table says {expected.outcome}"
-                                f"{list(expected.refusing) or ''}",
-                            )
-                        if decision.target is not edge.target:
-                            raise _Found(
-                                step,
-                                f"{step}: went to {decision.target.value}, but the table's target "
-                                f"is {edge.target.value}",
-                            )
-                        self.record_new(snap, key, step)
-                        report.transitions += 1
-                        report.fired[tally] = report.fired.get(tally, 0) + 1
-                        # The platform fires system events itself (effects, deadlines): they
-                        # are checked against the table and the invariants here, but start
-                        # no new states.
-                        if actor.role is Role.SYSTEM:
-                            self.invariants(step, before, decision)
-                            continue
-                        if event in BOOKKEEPING or not expand or not self.in_bound():
-                            continue
-                        new = self.key()
-                        if new[0] == key:
-                            continue
-                        self.invariants(step, before, decision)
-                        yield (new, step), world.snapshot()
-        if not expand:
-            return
+
+    def time_moves(
+        self, key: Any, snap: Snapshot, moments: list[datetime], before: tuple[Any, ...]
+    ) -> Iterator[tuple[tuple[tuple[Any, list[datetime]], Step], Snapshot]]:
+        """The states time reaches from *snap*: the next moment that matters, and a second
+        before it, with the deadlines due by then fired."""
+        world = self.world
+        market = world.market
+        report = self.report
         world.restore(snap)
+        self.dirty = False
         for at in _next_times(world, moments):
             world.restore(snap)
             world.clock.set(at)
@@ -432,18 +366,53 @@ class _Search:
             self.record_new(snap, key, step)
             if not self.in_bound():
                 continue
-            new = self.key()
-            self.invariants(step, before, None)
-            yield (new, step), world.snapshot()
+            new_snap = world.snapshot()
+            new = self.key(new_snap)
+            self.invariants(step, before, None, new_snap, full=self.full(new[0]))
+            yield (new, step), new_snap
 
-
-_PARTY_FIELDS = ("client", "freelancer", "agency", "member", "company", "team", "person", "owner")
-
-
-def _parties(agg: Any) -> tuple[Any, ...]:
-    """What a machine's authorisation reads of an aggregate (its id and its parties): a
-    contract an offer starts gets the next free id whoever holds it."""
-    return (agg.id, *(getattr(agg, name, None) for name in _PARTY_FIELDS))
+    def attempt(self, attempt: Attempt, snap: Snapshot, key: Any, now: datetime) -> Any:
+        """Fire *attempt* on the world as *snap* holds it and check the outcome against the
+        oracle's; the decision when it fired (the world is then changed), else None."""
+        world = self.world
+        market = world.market
+        report = self.report
+        if self.dirty:
+            world.restore(snap)
+            self.dirty = False
+        kind, target, event, actor, payload, expected, tally = attempt
+        agg = market.get(kind, target)
+        spec: MachineSpec[Any, Any] = market._flows[kind].spec
+        saved = spec._get(agg)
+        length = len(agg.history)
+        if kind == "account":
+            self.facts.token = target
+        try:
+            decision = market.fire(kind, target, event, actor, **payload)
+        except StatemachinesError as err:
+            changed = spec._get(agg) != saved or len(agg.history) != length
+            _check_failure(err, attempt, now, changed=changed)
+            return None
+        self.dirty = True
+        self.facts.cache.clear()
+        edge = expected.edge
+        step = Step(now, kind, target, event, actor, tuple(payload.items()), agg.state.value)
+        if expected.outcome != "fires" or edge is None:
+            raise _Found(
+                step,
+                f"{step}: fired, but the table says {expected.outcome}"
+                f"{list(expected.refusing) or ''}",
+            )
+        if decision.target is not edge.target:
+            raise _Found(
+                step,
+                f"{step}: went to {decision.target.value}, but the table's target "
+                f"is {edge.target.value}",
+            )
+        self.record_new(snap, key, step)
+        report.transitions += 1
+        report.fired[tally] = report.fired.get(tally, 0) + 1
+        return decision
 
 
 def _flat(sig: tuple[Any, ...]) -> Iterator[Any]:
@@ -452,6 +421,26 @@ def _flat(sig: tuple[Any, ...]) -> Iterator[Any]:
             yield agg_id, state
             for attempt in attempts:
                 yield agg_id, attempt
+
+
+def _check_failure(
+    err: StatemachinesError, attempt: Attempt, now: datetime, *, changed: bool
+) -> None:
+    """An attempt failed: it must have changed nothing, and failed as the oracle said."""
+    kind, target, event, actor, payload, expected, _ = attempt
+    got = _outcome(err)
+    if changed:
+        step = Step(now, kind, target, event, actor, tuple(payload.items()), got)
+        raise _Found(step, f"{step}: {got}, but the aggregate changed") from None
+    if got != expected.outcome:
+        step = Step(now, kind, target, event, actor, tuple(payload.items()), got)
+        raise _Found(
+            step,
+            f"{step}: the table says {expected.outcome}"
+            f"{list(expected.refusing) or ''} but it was {got}: {err}",
+        ) from None
+    if isinstance(err, TransitionRefused):
+        _check_rules(err, expected, now, kind, target, event, actor, payload)
 
 
 def _check_rules(  # noqa: PLR0917  (the attempt, for the message)

@@ -10,9 +10,10 @@ trace, and :func:`replay` runs a trace on a fresh world.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -30,6 +31,7 @@ __all__ = [
     "SECOND",
     "START",
     "Bounds",
+    "Saved",
     "Snapshot",
     "Step",
     "World",
@@ -93,7 +95,16 @@ class Bounds:
     """Only these kinds of aggregate (``account``, ``membership``, ``contract``) are tried
     and moved by events (time still moves everything); empty: all of them."""
     thorough: bool = False
-    """Try every illegal or unauthorised attempt in every state, not once per state name."""
+    """Try every illegal or unauthorised attempt in every state, not once per state name, and
+    fire every attempt (none is decided by the oracle alone)."""
+    full_check: float = 0.05
+    """The share of the steps that reach a state already seen whose invariants are all
+    checked, not only those whose inputs the step changed (a state seen for the first time
+    always is)."""
+    cross_check: float = 0.05
+    """The share of the attempts the oracle says do not fire (illegal, not permitted,
+    refused) that are fired anyway to check it (besides the first of each kind, always
+    fired); the others are decided by the oracle alone. 1.0 fires them all."""
     audit: bool = False
     """Check the abstraction: whenever a step reaches a key already seen, the table's
     verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`) must be the
@@ -128,14 +139,54 @@ class _Clock:
         self._now = now
 
 
-def _save(agg: Any) -> tuple[Any, ...]:
+class Saved(NamedTuple):
+    """One aggregate as a snapshot holds it: its field values, history and children."""
+
+    agg: Any
+    values: tuple[Any, ...]
+    history: tuple[Decision, ...]
+    kids: tuple[tuple[Saved, ...], ...]
+    """Per child collection of the machine (a contract's milestones): each child, saved."""
+    version: int
+    """Changes whenever anything of the aggregate does (fields, history, children): a
+    snapshot taken after a step shares the entries of what the step left alone."""
+
+
+_VERSIONS = itertools.count(1)
+
+
+def _save(agg: Any, base: Saved | None = None) -> Saved:
+    """*agg* as it is now; *base* itself when nothing changed since *base* was saved."""
     spec = SPECS_BY_MODEL[type(agg)]
-    kids = tuple(tuple(_save(kid) for kid in getattr(agg, name)) for name in spec.children)
-    return (agg, spec._get(agg), tuple(agg.history), kids)
+    values = spec._get(agg)
+    same = (
+        base is not None
+        and base.agg is agg
+        and len(agg.history) == len(base.history)
+        and base.values == values
+    )
+    kids: tuple[tuple[Saved, ...], ...] = ()
+    if spec.children:
+        groups = []
+        for i, name in enumerate(spec.children):
+            old = base.kids[i] if base is not None else ()
+            group = []
+            for j, kid in enumerate(getattr(agg, name)):
+                kid_base = old[j] if j < len(old) and old[j].agg is kid else None
+                saved = _save(kid, kid_base)
+                same = same and saved is kid_base
+                group.append(saved)
+            same = same and len(group) == len(old)
+            groups.append(tuple(group))
+        kids = tuple(groups)
+    if same:
+        assert base is not None
+        return base
+    return Saved(agg, values, tuple(agg.history), kids, next(_VERSIONS))
 
 
-def _load(saved: tuple[Any, ...]) -> None:
-    agg, values, history, kids = saved
+def _load(saved: Saved) -> None:
+    agg, values, history, kids, _ = saved
     spec = SPECS_BY_MODEL[type(agg)]
     for name, value in zip(_NAMES_OF[spec.name], values, strict=True):
         setattr(agg, name, value)
@@ -148,23 +199,26 @@ def _load(saved: tuple[Any, ...]) -> None:
 _NAMES_OF = {spec.name: (*spec.fields, "state") for spec in SPECS_BY_MODEL.values()}
 
 
-Snapshot = tuple[datetime, tuple[tuple[Any, ...], ...]]
+Snapshot = tuple[datetime, tuple[Saved, ...]]
 """The time, and every aggregate with its field values, history and children."""
 
 
-class _Snapshot(tuple[datetime, tuple[tuple[Any, ...], ...]]):
-    """A :data:`Snapshot` that also carries the store's items by kind (what exists)."""
+class _Snapshot(tuple[datetime, tuple[Saved, ...]]):
+    """A :data:`Snapshot` that also carries the store's items by kind (what exists), and
+    each aggregate's version by its ``id``."""
 
     items: dict[str, dict[str, Any]] | None
+    versions: dict[int, int]
 
     def __new__(
         cls,
         now: datetime,
-        saved: tuple[tuple[Any, ...], ...],
+        saved: tuple[Saved, ...],
         items: dict[str, dict[str, Any]] | None,
     ) -> _Snapshot:
         snap = super().__new__(cls, (now, saved))
         snap.items = items
+        snap.versions = {id(s.agg): s.version for s in saved}
         return snap
 
 
@@ -218,6 +272,7 @@ class World:
             agg.history.clear()  # the initial world starts with no past
         m.audit.clear()
         self.on_restore: Callable[[], None] = lambda: None
+        self.base: Snapshot | None = None
         self.initial = self.snapshot()
 
     def aggregates(self) -> Iterator[Any]:
@@ -234,9 +289,14 @@ class World:
         """
         store = self.market.store
         items = getattr(store, "_items", None)
+        base = self.base[1] if self.base is not None else ()
+        saved = []
+        for i, agg in enumerate(self.aggregates()):
+            old = base[i] if i < len(base) else None
+            saved.append(_save(agg, old if old is not None and old.agg is agg else None))
         return _Snapshot(
             self.clock.now(),
-            tuple(_save(agg) for agg in self.aggregates()),
+            tuple(saved),
             {k: dict(v) for k, v in items.items()} if items is not None else None,
         )
 
@@ -248,6 +308,7 @@ class World:
             self.market.store._items = {k: dict(v) for k, v in items.items()}  # type: ignore[attr-defined]
         for item in saved:
             _load(item)
+        self.base = snap
         self.clock.set(now)
         self.market.audit.clear()
         self.market.stuck.clear()

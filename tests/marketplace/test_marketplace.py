@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -28,18 +27,19 @@ from statemachines.machines.account.table import (
 )
 from statemachines.machines.team import MembershipState
 from statemachines.marketplace.invariants import check_accounts
-from statemachines.marketplace.market import Marketplace, MemoryStore, Terms
+from statemachines.marketplace.market import Marketplace, Terms
 from tests.conftest import START
 from tests.machines.account.conftest import ADA_SELF, AM, ANA, AO, FL, HAL, SUP, TOM_SELF
+from tests.marketplace.conftest import MakeMarket
 
 S = AccountState
 C = ContractState
 
 
 @pytest.fixture
-def market(clock: ManualClock) -> Marketplace:
+def market(clock: ManualClock, make_market: MakeMarket) -> Marketplace:
     """co-1 (owner ana), freelancer fl-1, agency ag-1 whose owner ao is also a freelancer."""
-    m = Marketplace(clock=clock)
+    m = make_market(clock)
     m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
     m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
     m.open_account(Account(id="ao", type=AccountType.FREELANCER, owner="ao", agency="ag-1"))
@@ -323,26 +323,3 @@ def test_acc_freeze_d_a_suspended_company_cannot_invite(market: Marketplace) -> 
         market.invite("co-1", "hal", Role.HIRING_MANAGER, ANA)
 
     assert co.state is S.SUSPENDED
-
-
-class CountingStore(MemoryStore):
-    """A backend stand-in: the same interface, counting writes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes = 0
-
-    def put(self, kind: str, key: str, value: Any) -> None:
-        self.writes += 1
-        super().put(kind, key, value)
-
-
-def test_a_backend_can_replace_the_storage(clock: ManualClock) -> None:
-    store = CountingStore()
-    market = Marketplace(clock=clock, store=store)
-
-    market.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
-    market.fire("account", "fl-1", "request_close", FL, confirm=True)
-
-    assert store.writes == 1
-    assert market.account("fl-1").state is S.DEACTIVATED

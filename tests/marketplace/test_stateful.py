@@ -12,18 +12,28 @@ Hypothesis ``event()`` notes, ``pytest --hypothesis-show-statistics``). Under th
 derandomized ``ci`` profile every rare state of :data:`~statemachines.testing.stateful.RARE_STATES`
 must be reached; under ``dev`` (random, 60 runs) it only checks the names: a random run may
 miss one, and a flaky test helps nobody.
+
+The machine runs on every store (the ``store`` fixture): on SQLite each run has a new
+file, and when the run ends the file, read afresh, must hold exactly what the run saw.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from statemachines.testing import MarketplaceMachine
+from statemachines import ManualClock
+from statemachines.marketplace.market import Marketplace
+from statemachines.marketplace.stores.sqlite import SqliteStore
+from statemachines.testing import MarketplaceMachine, standard_marketplace
 from statemachines.testing.stateful import RARE_STATES
+from tests.marketplace.conftest import assert_events_agree, assert_stored
 
 REACHED: Counter[str] = Counter()
 """Rare state -> how many runs (test cases) reached it, since the last ``clear()``."""
@@ -32,16 +42,32 @@ REACHED: Counter[str] = Counter()
 class ProjectMachine(MarketplaceMachine):
     """The kit's machine, counting the rare states each run reached."""
 
+    STORE = "memory"
+    """The store each run uses (``memory`` or ``sqlite``: a new file per run)."""
+
+    def make_marketplace(self, clock: ManualClock) -> Marketplace:
+        self.folder = None
+        if self.STORE == "memory":
+            return standard_marketplace(clock)
+        self.folder = Path(tempfile.mkdtemp(prefix="market-"))
+        return standard_marketplace(clock, store=SqliteStore(self.folder / "m.db"))
+
     def teardown(self) -> None:
         REACHED.update(self.reached)
+        assert_events_agree(self.market)
+        if self.folder is not None:
+            assert_stored(self.market)
+            self.market.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def test_marketplace_swarm_reaches_rare_states(
-    record_property: Callable[[str, object], None],
+    record_property: Callable[[str, object], None], store: str
 ) -> None:
     """The state machine under the current profile; under ``ci`` every rare state is reached."""
     REACHED.clear()
-    run_state_machine_as_test(ProjectMachine, settings=settings())
+    machine = type(f"ProjectMachineOn{store.title()}", (ProjectMachine,), {"STORE": store})
+    run_state_machine_as_test(machine, settings=settings())
     reached = dict(sorted(REACHED.items()))
     record_property("rare_states_reached", reached)
     assert set(reached) <= set(RARE_STATES)

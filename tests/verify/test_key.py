@@ -15,13 +15,14 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import statemachines
-from statemachines.verify import key
+from statemachines.verify import key, search
 from statemachines.verify.search import check
-from statemachines.verify.world import Bounds, World
+from statemachines.verify.world import Bounds, Snapshot, World
 
 DECIDING = ("core", "machines", "marketplace")
 """The layers that decide something; snapshots persist and decide nothing."""
@@ -230,3 +231,36 @@ def test_key_premises_name_a_moment_stamped_ahead_of_now() -> None:
     assert key.key_premises(world.market, now) == [
         f"account fl-1: its link_issued_at ({account.link_issued_at.isoformat()}) is ahead of now"
     ]
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        Bounds(contracts=1, milestones=1, team=False, depth=4),
+        Bounds(contracts=2, hourly=1, agency_contracts=1, team=False, depth=2),
+        Bounds(contracts=0, jobs=1, agency=True, team=False, focus=("job", "proposal")),
+    ],
+    ids=["milestone", "hourly-and-agency", "jobs"],
+)
+def test_the_cached_key_tells_states_apart_exactly_as_the_fresh_one(
+    monkeypatch: pytest.MonkeyPatch, bounds: Bounds
+) -> None:
+    # Every state a search reaches is keyed both ways; two states get the same cached key
+    # exactly when they get the same fresh key.
+    cached_to_fresh: dict[Any, Any] = {}
+    fresh_to_cached: dict[Any, Any] = {}
+    keyed = search._Search.key
+
+    def both(self: search._Search, snap: Snapshot) -> tuple[Any, list[Any]]:
+        cached, moments = keyed(self, snap)
+        fresh, fresh_moments = key.world_key(self.world, symmetry=self.bounds.symmetry)
+        assert cached_to_fresh.setdefault(cached, fresh) == fresh
+        assert fresh_to_cached.setdefault(fresh, cached) == cached
+        assert moments == fresh_moments
+        return cached, moments
+
+    monkeypatch.setattr(search._Search, "key", both)
+    report = check(bounds)
+
+    assert report.ok, report.summary()
+    assert len(cached_to_fresh) == report.states

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
+from statemachines.core.engine.workflow import Workflow
 from statemachines.machines import milestone
 from statemachines.machines.account.table import ACCOUNT, AccountState
 from statemachines.machines.contract import escrow as contract_escrow
@@ -121,3 +123,51 @@ def test_symmetry_reduction_changes_the_count_not_the_verdicts(
     broken = [check(attrs.evolve(bounds, symmetry=s, depth=3)) for s in (True, False)]
     assert [r.ok for r in broken] == [False, False]
     assert len(broken[0].trace) == len(broken[1].trace)
+
+
+def engine_ignores(monkeypatch: pytest.MonkeyPatch, rule_id: str) -> None:
+    """Break the engine, not the table: it stops refusing for *rule_id*, while the oracle
+    (which reads the table) still says the attempt is refused."""
+    resolve = Workflow._resolve
+
+    def lenient(self: Any, *args: Any, **kwargs: Any) -> Any:
+        edge, deadline, violations = resolve(self, *args, **kwargs)
+        return edge, deadline, [v for v in violations if v.rule_id != rule_id]
+
+    monkeypatch.setattr(Workflow, "_resolve", lenient)
+
+
+@pytest.mark.rule("ACC-CLOSE-CL-3")
+@pytest.mark.parametrize("share", [0.0, 0.05])
+def test_an_engine_that_ignores_a_guard_is_caught_though_refusals_are_not_all_fired(
+    monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    # The oracle decides most refused attempts alone; the first of each kind (and a share of
+    # the others) is fired anyway, and here the engine lets it through.
+    engine_ignores(monkeypatch, "ACC-CLOSE-CL-3")
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4, cross_check=share))
+
+    assert not report.ok
+    # the engine refused for fewer rules than the table, or fired where it refuses
+    assert "ACC-CLOSE-CL-3" in (report.violation or "")
+    assert "the table" in (report.violation or "")
+    assert report.decided > 0
+
+
+def test_the_oracle_decides_most_attempts_and_every_first_of_a_kind_is_fired() -> None:
+    bounds = Bounds(contracts=1, milestones=1, team=False, depth=3)
+    fast = check(bounds)
+    every = check(attrs.evolve(bounds, cross_check=1.0))
+
+    assert fast.ok
+    assert every.ok
+    assert every.decided == 0
+    assert fast.decided > fast.attempts / 2
+    # the same states, transitions and coverage either way
+    assert (fast.states, fast.merged, fast.transitions) == (
+        every.states,
+        every.merged,
+        every.transitions,
+    )
+    assert fast.coverage == every.coverage

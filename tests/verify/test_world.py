@@ -12,13 +12,14 @@ new roles and events were tried and that some fired.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 from statemachines.core.engine import SPECS
 from statemachines.machines.contract.table import Contract
-from statemachines.marketplace import market as marketplace
+from statemachines.marketplace import handlers
 from statemachines.publish.scenarios import load, run
 from statemachines.verify.report import Report, scenario_yaml
 from statemachines.verify.search import check
@@ -109,15 +110,15 @@ def test_an_agency_proposal_starts_an_agency_contract() -> None:
 def test_a_contract_started_without_the_agency_is_caught(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    start = marketplace.Marketplace._start_contract
+    build = handlers.contract_for_offer
 
-    def forgets_the_agency(self: marketplace.Marketplace, p: object, at: object) -> None:
-        start(self, p, at)  # type: ignore[arg-type]
-        contract = list(self.store.values("contract"))[-1]
+    def forgets_the_agency(*args: Any) -> Contract:
+        contract = build(*args)
         contract.agency = False
         contract.member = None
+        return contract
 
-    monkeypatch.setattr(marketplace.Marketplace, "_start_contract", forgets_the_agency)
+    monkeypatch.setattr(handlers, "contract_for_offer", forgets_the_agency)
 
     report = check(
         Bounds(contracts=0, jobs=1, agency=True, team=False, depth=5, focus=("job", "proposal"))

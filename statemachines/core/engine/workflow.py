@@ -397,7 +397,9 @@ class Workflow(Generic[S, A]):
         entered = next((d for d in reversed(aggregate.history) if d.target is state), None)
         if entered is not None:
             edges = self.spec.edges_from(entered.source, entered.event)
-            summary = next((e.summary for e in edges if e.target is state), "")
+            summaries = {e.summary for e in edges if e.target is state}
+            # several branches into the state: the decision does not say which one it took
+            summary = summaries.pop() if len(summaries) == 1 else ""
             why = f" ({summary[0].lower()}{summary[1:].rstrip('.')})" if summary else ""
             since = f" on {format_utc(entered.at)}{why}"
         return f": it became {state.value.replace('_', ' ')}{since}, and that is final"

@@ -49,9 +49,10 @@ def test_dorm_1_notices_on_day_76_and_83_then_dormant_on_day_90(
 ) -> None:
     assert _to(watch, watching, 76 * DAY - SECOND) == []
     assert _to(watch, watching, 76 * DAY) == ["first_notice"]
-    assert _state(watching) is D.NOTICE_14D
+    assert (_state(watching), watching.notices) == (D.WATCHING, 1)
     assert _to(watch, watching, 83 * DAY - SECOND) == []
     assert _to(watch, watching, 83 * DAY) == ["second_notice"]
+    assert watching.notices == 2
     assert _to(watch, watching, 90 * DAY - SECOND) == []
     assert _to(watch, watching, 90 * DAY) == ["go_dormant"]
 
@@ -103,7 +104,7 @@ def test_dorm_1_adding_a_milestone_extends_by_90_days(
 ) -> None:
     clock.advance(days=10)
 
-    watch.fire(watching, "milestone_added", PLATFORM, held=HELD)
+    watch.fire(watching, "activity", PLATFORM, held=HELD, added=True)
 
     assert watching.dormant_at == START + 180 * DAY  # 90 days after the old date
 
@@ -114,11 +115,11 @@ def test_dorm_1_a_milestone_added_late_counts_from_now_at_least(
 ) -> None:
     clock.advance(days=85)
 
-    watch.fire(watching, "milestone_added", PLATFORM, held=HELD)
+    watch.fire(watching, "activity", PLATFORM, held=HELD, added=True)
 
     assert watching.dormant_at == START + 180 * DAY
     clock.advance(days=5)
-    watch.fire(watching, "milestone_added", PLATFORM, held=HELD)
+    watch.fire(watching, "activity", PLATFORM, held=HELD, added=True)
     assert watching.dormant_at == START + 270 * DAY
 
 

@@ -29,7 +29,7 @@ from tests.machines.dormancy import conftest as people
 D = DormancyState
 HELD = st.sampled_from([30_000, 0, 500])
 DUE = st.sampled_from([None, 10, 120, -5])
-REPORT = st.fixed_dictionaries({"held": HELD, "due": DUE})
+REPORT = st.fixed_dictionaries({"held": HELD, "due": DUE, "added": st.booleans()})
 NOTHING: st.SearchStrategy[dict[str, Any]] = st.just({})
 
 
@@ -79,7 +79,7 @@ class DormancyMachine(tables.TableMachine):
         self.workflow.fire(self.items[4], "request_release", people.BUSINESS_MANAGER)
 
     def payloads(self, event: str, agg: Any) -> st.SearchStrategy[dict[str, Any]]:
-        if event in {"activity", "milestone_added"}:
+        if event == "activity":
             return REPORT
         return NOTHING
 
@@ -90,17 +90,19 @@ class DormancyMachine(tables.TableMachine):
         return {
             "held": Money(drawn["held"]),
             "due": None if due is None else self.clock.now() + timedelta(days=due),
+            "added": drawn["added"],
         }
 
     @invariant()
     def the_count_runs_from_activity_or_due_date(self) -> None:
         for d in self.items:
-            if d.state in {D.WATCHING, D.NOTICE_14D, D.NOTICE_7D}:
+            if d.state is D.WATCHING:
                 assert d.last_activity is not None
                 assert d.dormant_at is not None
                 base = max(d.last_activity, d.latest_due or d.last_activity)
                 assert d.dormant_at >= base + timedelta(days=90)
                 assert d.held
+                assert 0 <= d.notices <= 2
             if d.state is D.IDLE:
                 assert d.deadlines == ()
 

@@ -1,0 +1,79 @@
+"""What a stored marketplace holds, and whether it is sound: for ``check --db`` and scripts/main.
+
+:func:`describe` counts the aggregates by kind and state and the events recorded;
+:func:`problems` checks a marketplace as it was stored: every account invariant
+of rulebook §6.1 (:func:`~statemachines.marketplace.invariants.check_accounts`),
+and for every aggregate, that its recorded events agree with its history (its
+``created`` event's snapshot, then one event per later decision, in order), so the
+outbox and the aggregates tell the same story. Both scan everything: they are
+for reports and checks, never for a command's path.
+
+>>> from datetime import datetime
+>>> from statemachines import ManualClock, UTC
+>>> from statemachines.marketplace.market import Marketplace
+>>> market = Marketplace(clock=ManualClock(datetime(2026, 3, 2, tzinfo=UTC)))
+>>> _ = market.draft_job("J-1", "co-1")
+>>> describe(market)
+{'aggregates': {'job': {'draft': 1}}, 'events': 1, 'stuck': 0}
+>>> problems(market)
+[]
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from statemachines.core.snapshots import from_dict
+from statemachines.marketplace.events import CREATED
+from statemachines.marketplace.invariants import check_accounts
+from statemachines.marketplace.market import Marketplace
+from statemachines.marketplace.model import KINDS
+
+__all__ = ["describe", "history_problems", "problems"]
+
+
+def describe(market: Marketplace) -> dict[str, Any]:
+    """Aggregates by kind and state, how many events are recorded, how many deadlines failed."""
+    aggregates: dict[str, dict[str, int]] = {}
+    for kind in KINDS:
+        states = Counter(agg.state.value for agg in market.all(kind))
+        if states:
+            aggregates[kind] = dict(sorted(states.items()))
+    events = market.events()
+    return {
+        "aggregates": aggregates,
+        "events": events[-1].seq if events else 0,
+        "stuck": len(market.stuck),
+    }
+
+
+def history_problems(market: Marketplace, kind: str, key: str) -> list[str]:
+    """Where the events recorded for one aggregate disagree with its history."""
+    agg = market.get(kind, key)
+    events = market.history(kind, key)
+    created = [e for e in events if e.name == CREATED]
+    if len(created) != 1 or events[0] is not created[0]:
+        return [f"{kind} {key}: {len(created)} created events, expected one, first"]
+    first = created[0]
+    assert first.snapshot is not None
+    start = from_dict(first.snapshot).history
+    decisions = [e.decision for e in events[1:]]
+    problems = []
+    if [e.position for e in events[1:]] != list(range(len(start), len(start) + len(decisions))):
+        problems.append(f"{kind} {key}: events are not numbered in history order")
+    if start + decisions != agg.history:
+        problems.append(
+            f"{kind} {key}: its history has {len(agg.history)} decisions but its events "
+            f"give {len(start) + len(decisions)}, or they differ"
+        )
+    return problems
+
+
+def problems(market: Marketplace) -> list[str]:
+    """Every broken account invariant, and every aggregate whose events and history differ."""
+    found = check_accounts(market)
+    for kind in KINDS:
+        for agg in market.all(kind):
+            found += history_problems(market, kind, agg.id)
+    return found

@@ -1,0 +1,592 @@
+"""The SQLite store: the embedded default, a marketplace in one file that survives a restart.
+
+Opened on a path, it creates the file if needed, switches it to write-ahead
+logging (``journal_mode=WAL``, ``synchronous=NORMAL``: a commit is durable once the
+log is synced at a checkpoint, and a crash never leaves half a transaction) and
+applies the migrations it lacks (:mod:`statemachines.marketplace.stores.schema`).
+
+A unit of work is one transaction. It reads in a deferred transaction (a
+consistent snapshot), then writes every change at commit: each changed
+aggregate with ``UPDATE ... SET revision = revision + 1 WHERE ... AND revision =
+:read``, new aggregates with their party rows, the events, and the command's
+outcome. SQLite allows one writer at a time and refuses to write from a snapshot
+that another commit has made stale, so a command that lost a race raises
+:class:`~statemachines.marketplace.errors.ConcurrentModification` (naming the
+aggregate that changed) and writes nothing; every command that commits was
+decided on current facts.
+
+Loaded aggregates are kept in an identity map by revision: an aggregate read
+again at the same revision is the same object, and its snapshot is not parsed
+again.
+
+>>> import tempfile, pathlib
+>>> folder = tempfile.mkdtemp()
+>>> store = SqliteStore(pathlib.Path(folder) / "market.db")
+>>> store.schema_versions()
+[1]
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from statemachines.core.clock import UTC
+from statemachines.core.snapshots import from_dict, to_dict
+from statemachines.errors import StatemachinesError
+from statemachines.marketplace.errors import ConcurrentModification
+from statemachines.marketplace.events import (
+    CREATED,
+    NewEvent,
+    Outcome,
+    StoredEvent,
+    dump_decision,
+    dump_error,
+    load_decision,
+    load_error,
+)
+from statemachines.marketplace.model import (
+    RANK,
+    due_of,
+    dump_record,
+    from_micros,
+    load_record,
+    micros,
+    parties,
+)
+from statemachines.marketplace.stores import schema
+from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Loaded
+
+__all__ = ["SqliteStore", "SqliteTransaction"]
+
+BUSY = frozenset({5, 6, 517})
+"""SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class SqliteStore:
+    """A marketplace in a SQLite file (see the module's documentation)."""
+
+    def __init__(self, path: str | Path, *, cache: int = 20_000, timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self.cache_size = cache
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=timeout
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        schema.apply(self._conn, "sqlite")
+        self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._lock = threading.RLock()
+        self.on_write: Callable[[str], None] | None = None
+        """Called after each statement a commit writes, before ``COMMIT`` (for crash tests)."""
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    def schema_versions(self) -> list[int]:
+        """The migrations applied to this file, in order."""
+        with self._lock:
+            rows = self._conn.execute("SELECT version FROM schema_migrations ORDER BY version")
+            return [v for (v,) in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    # ------------------------------------------------------------------ identity map
+
+    def _aggregate(self, kind: str, key: str, revision: int, data: str) -> Any:
+        k = (kind, key)
+        cached = self._cache.get(k)
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        agg = from_dict(json.loads(data))
+        self._remember(k, revision, agg)
+        return agg
+
+    def _remember(self, k: tuple[str, str], revision: int, agg: Any) -> None:
+        cache = self._cache
+        cache.pop(k, None)
+        cache[k] = (revision, agg)
+        if len(cache) > self.cache_size:
+            del cache[next(iter(cache))]
+
+    # ------------------------------------------------------------------ units of work
+
+    def begin(self) -> SqliteTransaction:
+        """Start a unit of work's (deferred) transaction."""
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN")
+        except BaseException:
+            self._lock.release()
+            raise
+        return SqliteTransaction(self)
+
+    def _conflict(self, batch: Batch, err: Exception) -> ConcurrentModification:
+        """Which aggregate another commit changed while this unit of work read it."""
+        for kind, key, revision in batch.reads:
+            found = self.revision(kind, key)
+            if found != revision:
+                return ConcurrentModification(kind, key, revision, found)
+        if batch.reads:
+            kind, key, revision = batch.reads[0]
+        elif batch.writes:
+            kind, key, revision = batch.writes[0].kind, batch.writes[0].key, 0
+        else:
+            kind, key, revision = "marketplace", "-", 0
+        conflict = ConcurrentModification(kind, key, revision, revision)
+        conflict.__cause__ = err
+        return conflict
+
+    # ------------------------------------------------------------------ deadlines
+
+    def next_due(self, limit: datetime) -> Due | None:
+        """The first deadline due at or before *limit*, from the due index."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT kind, key, due_us, revision FROM aggregates "
+                "WHERE due_us IS NOT NULL AND due_us <= ? ORDER BY due_us, rank, key LIMIT 1",
+                (micros(limit),),
+            ).fetchone()
+        if row is None:
+            return None
+        return Due(row[0], row[1], from_micros(row[2]), row[3])
+
+    def park(self, due: Due, error: str, at: datetime) -> None:
+        """Record the failed deadline and take it off the due index until its aggregate changes."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO stuck (kind, key, due_us, revision, error, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (due.kind, due.key, micros(due.due), due.revision, error, at.isoformat()),
+                )
+                conn.execute(
+                    "UPDATE aggregates SET due_us = NULL "
+                    "WHERE kind = ? AND key = ? AND revision = ? AND due_us = ?",
+                    (due.kind, due.key, due.revision, micros(due.due)),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    @property
+    def stuck(self) -> list[tuple[str, str, str]]:
+        """Deadlines that failed: (kind, key, error), oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT kind, key, error FROM stuck ORDER BY id")
+            return [(kind, key, error) for kind, key, error in rows]
+
+    # ------------------------------------------------------------------ commands, events
+
+    def outcome(self, command_id: str) -> Outcome | None:
+        """The stored outcome of *command_id*, or ``None``."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT events, error FROM commands WHERE command_id = ?", (command_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            seqs, error = row
+            events: tuple[StoredEvent, ...] = ()
+            if seqs:
+                wanted = json.loads(seqs)
+                marks = ",".join("?" * len(wanted))
+                rows = self._conn.execute(
+                    f"SELECT {_EVENT} FROM events WHERE seq IN ({marks}) ORDER BY seq", wanted
+                )
+                events = tuple(_event(r) for r in rows)
+        return Outcome(
+            events,
+            None if error is None else load_error(json.loads(error)),
+            command_id=command_id,
+            repeated=True,
+        )
+
+    def save_refusal(self, command_id: str, error: StatemachinesError, at: datetime) -> None:
+        """Remember that *command_id* was refused with *error* (its own transaction)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO commands (command_id, at, error) VALUES (?, ?, ?)",
+                (command_id, at.isoformat(), _json(dump_error(error))),
+            )
+
+    def events_after(self, cursor: int, limit: int | None = None) -> list[StoredEvent]:
+        """Events numbered above *cursor*, in order (at most *limit*)."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_EVENT} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (cursor, -1 if limit is None else limit),
+            ).fetchall()
+        return [_event(r) for r in rows]
+
+    def history(self, kind: str, key: str) -> list[StoredEvent]:
+        """The events of one aggregate: its ``created`` snapshot, then its decisions."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_EVENT} FROM events WHERE kind = ? AND key = ? ORDER BY position, seq",
+                (kind, key),
+            ).fetchall()
+        return [_event(r) for r in rows]
+
+    # ------------------------------------------------------------------ direct access
+
+    def values(self, kind: str) -> list[Any]:
+        """Every aggregate or record of *kind*, in the order they were added (a scan)."""
+        with self._lock:
+            if kind in RANK:
+                rows = self._conn.execute(
+                    "SELECT key, revision, data FROM aggregates WHERE kind = ? ORDER BY id",
+                    (kind,),
+                ).fetchall()
+                return [self._aggregate(kind, *row) for row in rows]
+            rows = self._conn.execute(
+                "SELECT data FROM records WHERE kind = ? ORDER BY id", (kind,)
+            ).fetchall()
+            return [load_record(kind, json.loads(data)) for (data,) in rows]
+
+    def get(self, kind: str, key: str) -> Any:
+        """The aggregate or record *key* of *kind*; raises ``KeyError``."""
+        with self._lock:
+            if kind in RANK:
+                row = self._conn.execute(
+                    "SELECT revision, data FROM aggregates WHERE kind = ? AND key = ?",
+                    (kind, key),
+                ).fetchone()
+                if row is None:
+                    msg = f"no {kind} {key!r}"
+                    raise KeyError(msg)
+                return self._aggregate(kind, key, *row)
+            row = self._conn.execute(
+                "SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+            if row is None:
+                msg = f"no {kind} {key!r}"
+                raise KeyError(msg)
+            return load_record(kind, json.loads(row[0]))
+
+    def revision(self, kind: str, key: str) -> int:
+        """The aggregate's revision (0 when there is none)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT revision FROM aggregates WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        """Import *value* outside any command (loading a world); replaces what was there."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if kind in RANK:
+                    row = conn.execute(
+                        "SELECT revision FROM aggregates WHERE kind = ? AND key = ?", (kind, key)
+                    ).fetchone()
+                    if row is None:
+                        _insert(conn, kind, key, value)
+                        conn.execute(_INSERT_EVENT, _created_row(kind, key, value, None))
+                    else:
+                        conn.execute(_UPDATE_ANY, (*_columns(value), kind, key))
+                else:
+                    conn.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+                    _insert_record(conn, kind, key, value)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._cache.pop((kind, key), None)
+
+    def bulk_load(self, items: Iterable[tuple[str, Any]], *, chunk: int = 10_000) -> int:
+        """Import many aggregates at once, (kind, aggregate) pairs, in transactions of
+        *chunk*: for benchmarks and imports. No events are recorded. Returns the count."""
+        count = 0
+        with self._lock:
+            conn = self._conn
+            batch: list[tuple[str, Any]] = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= chunk:
+                    count += self._load_chunk(conn, batch)
+                    batch = []
+            count += self._load_chunk(conn, batch)
+        return count
+
+    def _load_chunk(self, conn: sqlite3.Connection, batch: list[tuple[str, Any]]) -> int:
+        if not batch:
+            return 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            start = conn.execute("SELECT coalesce(max(id), 0) FROM aggregates").fetchone()[0]
+            rows = []
+            links: list[tuple[str, str, int]] = []
+            added: dict[str, int] = {}
+            for n, (kind, agg) in enumerate(batch, start=start + 1):
+                state, due, data = _columns(agg)
+                rows.append((n, kind, agg.id, state, due, RANK[kind], data))
+                links.extend((party, kind, n) for party in parties(kind, agg))
+                added[kind] = added.get(kind, 0) + 1
+            conn.executemany(
+                "INSERT INTO aggregates (id, kind, key, revision, state, due_us, rank, data) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(_INSERT_PARTY, links)
+            conn.executemany(_COUNT, list(added.items()))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(batch)
+
+
+# --------------------------------------------------------------------------- SQL
+
+_EPOCH = from_micros(0)
+_EVENT = "seq, kind, key, position, name, at, command_id, data"
+_INSERT_AGGREGATE = (
+    "INSERT INTO aggregates (kind, key, revision, state, due_us, rank, data) "
+    "VALUES (?, ?, 1, ?, ?, ?, ?)"
+)
+_UPDATE = (
+    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ? "
+    "WHERE kind = ? AND key = ? AND revision = ?"
+)
+_UPDATE_ANY = (
+    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ? "
+    "WHERE kind = ? AND key = ?"
+)
+_INSERT_PARTY = "INSERT OR IGNORE INTO parties (party, kind, aggregate) VALUES (?, ?, ?)"
+_COUNT = (
+    "INSERT INTO counts (kind, added) VALUES (?, ?) "
+    "ON CONFLICT (kind) DO UPDATE SET added = added + excluded.added"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (kind, key, position, name, at, command_id, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _columns(agg: Any) -> tuple[str, int | None, str]:
+    due = due_of(agg)
+    return agg.state.value, None if due is None else micros(due), _json(to_dict(agg))
+
+
+def _insert(conn: sqlite3.Connection, kind: str, key: str, agg: Any) -> int:
+    state, due, data = _columns(agg)
+    cursor = conn.execute(_INSERT_AGGREGATE, (kind, key, state, due, RANK[kind], data))
+    row_id = int(cursor.lastrowid or 0)
+    conn.executemany(_INSERT_PARTY, [(p, kind, row_id) for p in parties(kind, agg)])
+    conn.execute(_COUNT, (kind, 1))
+    return row_id
+
+
+def _insert_record(conn: sqlite3.Connection, kind: str, key: str, value: Any) -> None:
+    party = value.account if kind == "past_due" else None
+    conn.execute(
+        "INSERT INTO records (kind, key, party, data) VALUES (?, ?, ?, ?)",
+        (kind, key, party, _json(dump_record(kind, value))),
+    )
+    conn.execute(_COUNT, (kind, 1))
+
+
+def _created_row(
+    kind: str, key: str, agg: Any, command_id: str | None
+) -> tuple[str, str, int, str, str, str | None, str]:
+    snapshot = to_dict(agg)
+    history = agg.history
+    at = history[-1].at if history else _EPOCH
+    return (kind, key, len(history), CREATED, at.isoformat(), command_id, _json(snapshot))
+
+
+def _event(row: Sequence[Any]) -> StoredEvent:
+    seq, kind, key, position, name, at, command_id, data = row
+    body = json.loads(data)
+    if name == CREATED:
+        when = datetime.fromisoformat(at).astimezone(UTC)
+        return StoredEvent(seq, kind, key, position, name, when, None, body, command_id)
+    decision = load_decision(kind, body)
+    return StoredEvent(seq, kind, key, position, name, decision.at, decision, None, command_id)
+
+
+class SqliteTransaction:
+    """One unit of work's reads on a :class:`SqliteStore`, and its commit."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.conn = store._conn
+        self.open = True
+
+    def load(self, kind: str, key: str) -> Loaded | None:
+        """The aggregate *key* of *kind*, or ``None``."""
+        row = self.conn.execute(
+            "SELECT id, revision, data FROM aggregates WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        if row is None:
+            return None
+        row_id, revision, data = row
+        return Loaded(row_id, revision, self.store._aggregate(kind, key, revision, data))
+
+    def load_related(self, kind: str, names: Sequence[str]) -> list[Loaded]:
+        """Aggregates of *kind* that name any of *names*, through the party index."""
+        marks = ",".join("?" * len(names))
+        rows = self.conn.execute(
+            "SELECT DISTINCT a.id, a.key, a.revision, a.data FROM parties p "
+            "JOIN aggregates a ON a.id = p.aggregate "
+            f"WHERE p.kind = ? AND p.party IN ({marks})",
+            (kind, *names),
+        ).fetchall()
+        aggregate = self.store._aggregate
+        return [Loaded(i, rev, aggregate(kind, key, rev, data)) for i, key, rev, data in rows]
+
+    def count(self, kind: str) -> int:
+        """How many aggregates or records of *kind* were ever added."""
+        row = self.conn.execute("SELECT added FROM counts WHERE kind = ?", (kind,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def exists(self, kind: str, key: str) -> bool:
+        """True when *key* of *kind* exists."""
+        table = "aggregates" if kind in RANK else "records"
+        row = self.conn.execute(
+            f"SELECT 1 FROM {table} WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return row is not None
+
+    def record(self, kind: str, key: str) -> Any:
+        """The record *key* of *kind*, or ``None``."""
+        row = self.conn.execute(
+            "SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return None if row is None else load_record(kind, json.loads(row[0]))
+
+    def records(self, kind: str, party: str) -> list[Any]:
+        """The records of *kind* indexed by *party*, in the order they were added."""
+        rows = self.conn.execute(
+            "SELECT data FROM records WHERE kind = ? AND party = ? ORDER BY id", (kind, party)
+        ).fetchall()
+        return [load_record(kind, json.loads(data)) for (data,) in rows]
+
+    def _wrote(self, what: str) -> None:
+        hook = self.store.on_write
+        if hook is not None:
+            hook(what)
+
+    def commit(self, batch: Batch) -> tuple[StoredEvent, ...]:
+        """Write the batch and commit; on a lost race, roll back and raise."""
+        conn = self.conn
+        store = self.store
+        cid = batch.command_id
+        try:
+            try:
+                written = self._write(batch)
+                seqs = []
+                events = []
+                for e in batch.events:
+                    row, stored = _event_row(e, cid)
+                    seq = int(conn.execute(_INSERT_EVENT, row).lastrowid or 0)
+                    self._wrote("event")
+                    seqs.append(seq)
+                    events.append(stored(seq))
+                if cid is not None:
+                    conn.execute(
+                        "INSERT INTO commands (command_id, at, events) VALUES (?, ?, ?)",
+                        (cid, _now_of(batch), _json(seqs)),
+                    )
+                    self._wrote("command")
+                conn.execute("COMMIT")
+            except sqlite3.IntegrityError as err:
+                conn.execute("ROLLBACK")
+                if cid is not None and "commands.command_id" in str(err):
+                    raise CommandSeen(cid) from None
+                raise store._conflict(batch, err) from None
+            except sqlite3.OperationalError as err:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if getattr(err, "sqlite_errorcode", None) in BUSY:
+                    raise store._conflict(batch, err) from None
+                raise
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            for (kind, key), (revision, agg) in written.items():
+                store._remember((kind, key), revision, agg)
+            return tuple(events)
+        finally:
+            self._end()
+
+    def _write(self, batch: Batch) -> dict[tuple[str, str], tuple[int, Any]]:
+        conn = self.conn
+        written: dict[tuple[str, str], tuple[int, Any]] = {}
+        for w in batch.writes:
+            if w.expected == 0:
+                _insert(conn, w.kind, w.key, w.aggregate)
+                self._wrote("insert")
+            else:
+                state, due, data = _columns(w.aggregate)
+                cursor = conn.execute(_UPDATE, (state, due, data, w.kind, w.key, w.expected))
+                if cursor.rowcount != 1:
+                    found = conn.execute(
+                        "SELECT revision FROM aggregates WHERE kind = ? AND key = ?",
+                        (w.kind, w.key),
+                    ).fetchone()
+                    raise ConcurrentModification(
+                        w.kind, w.key, w.expected, None if found is None else found[0]
+                    )
+                self._wrote("update")
+            written[w.kind, w.key] = (w.expected + 1, w.aggregate)
+        for r in batch.records:
+            _insert_record(conn, r.kind, r.key, r.value)
+            self._wrote("record")
+        return written
+
+    def rollback(self) -> None:
+        """End the transaction without writing."""
+        try:
+            if self.open and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        if self.open:
+            self.open = False
+            self.store._lock.release()
+
+
+def _now_of(batch: Batch) -> str:
+    return batch.events[-1].at.isoformat() if batch.events else ""
+
+
+def _event_row(
+    e: NewEvent, command_id: str | None
+) -> tuple[tuple[Any, ...], Callable[[int], StoredEvent]]:
+    d = e.decision
+    if d is None:
+        data = _json(e.snapshot)
+        name = CREATED
+    else:
+        data = _json(dump_decision(d))
+        name = d.event
+    row = (e.kind, e.key, e.position, name, e.at.isoformat(), command_id, data)
+
+    def stored(seq: int) -> StoredEvent:
+        return StoredEvent(seq, e.kind, e.key, e.position, name, e.at, d, e.snapshot, command_id)
+
+    return row, stored

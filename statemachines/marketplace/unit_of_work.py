@@ -1,0 +1,310 @@
+"""The unit of work: one transaction around one command, and the retry helper.
+
+``with UnitOfWork(store) as uow:`` opens a transaction on *store*. Inside, the
+handlers load only the aggregates they touch (by key, or through the party
+index), fire events on them in place, and add new aggregates and records. Then
+``uow.commit()`` writes every aggregate whose history grew, every new aggregate
+and record, and one domain event per accepted decision (and per aggregate
+created), in the order they happened, together; leaving the block without
+committing rolls back, and every loaded aggregate gets every field back, so a
+command that raised changed nothing, in memory or in a database.
+
+Every aggregate carries a revision. A commit writes an aggregate only if it is
+still at the revision it was read at; otherwise it raises
+:class:`~statemachines.marketplace.errors.ConcurrentModification` and writes
+nothing. :func:`retry` runs a command again on fresh state:
+
+>>> from statemachines.marketplace.stores.memory import MemoryStore
+>>> calls = []
+>>> def flaky():
+...     calls.append(1)
+...     if len(calls) < 3:
+...         raise ConcurrentModification("job", "J-1", 2, 3)
+...     return "done"
+>>> retry(flaky), len(calls)
+('done', 3)
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+from statemachines.core.engine import SPECS_BY_MODEL, Decision, MachineSpec
+from statemachines.core.snapshots import to_dict
+from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
+from statemachines.marketplace.events import Change, NewEvent, StoredEvent
+from statemachines.marketplace.model import parties, record_party
+from statemachines.marketplace.stores.base import Batch, Loaded, Record, Store, Transaction, Write
+
+__all__ = ["UnitOfWork", "retry"]
+
+T = TypeVar("T")
+
+_FIRST = operator.itemgetter(0)
+
+_NEW = 1 << 62
+"""Creation order given to aggregates added in this unit of work (after every stored one)."""
+
+
+class _Tracked:
+    __slots__ = ("agg", "key", "kind", "length", "revision", "saved", "seq")
+
+    def __init__(self, kind: str, key: str, loaded: Loaded) -> None:
+        self.kind = kind
+        self.key = key
+        self.agg = loaded.aggregate
+        self.revision = loaded.revision
+        self.seq = loaded.seq
+        self.length = len(self.agg.history)
+        self.saved: tuple[MachineSpec[Any, Any], tuple[Any, ...]] | None = None
+
+    @property
+    def changed(self) -> bool:
+        return len(self.agg.history) > self.length
+
+
+class UnitOfWork:
+    """One transaction on a store: indexed reads, in-place changes, one commit or none."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._txn: Transaction | None = None
+        self._seen: dict[tuple[str, str], _Tracked] = {}
+        self._added: dict[tuple[str, str], tuple[Any, int, int, datetime, dict[str, Any]]] = {}
+        self._records: dict[tuple[str, str], Record] = {}
+        self._log: list[Change | tuple[str, str]] = []
+        self.events: tuple[StoredEvent, ...] = ()
+        """The events the commit recorded, numbered (empty until then)."""
+
+    def __enter__(self) -> UnitOfWork:
+        self._txn = self.store.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._txn is not None:
+            self.rollback()
+
+    @property
+    def txn(self) -> Transaction:
+        """The open transaction (a unit of work is used inside ``with``)."""
+        if self._txn is None:
+            msg = "the unit of work is not open: use it as `with UnitOfWork(store) as uow:`"
+            raise RuntimeError(msg)
+        return self._txn
+
+    # ------------------------------------------------------------------ reading
+
+    def _track(self, kind: str, key: str, loaded: Loaded) -> Any:
+        tracked = self._seen.get((kind, key))
+        if tracked is None:
+            tracked = self._seen[kind, key] = _Tracked(kind, key, loaded)
+        return tracked.agg
+
+    def find(self, kind: str, key: str) -> Any:
+        """The aggregate *key* of *kind*, or ``None``."""
+        tracked = self._seen.get((kind, key))
+        if tracked is not None:
+            return tracked.agg
+        added = self._added.get((kind, key))
+        if added is not None:
+            return added[0]
+        txn = self._txn or self.txn
+        loaded = txn.load(kind, key)
+        if loaded is None:
+            return None
+        tracked = self._seen[kind, key] = _Tracked(kind, key, loaded)
+        return tracked.agg
+
+    def get(self, kind: str, key: str) -> Any:
+        """The aggregate *key* of *kind*; raises ``KeyError`` when there is none."""
+        agg = self.find(kind, key)
+        if agg is None:
+            msg = f"no {kind} {key!r}"
+            raise KeyError(msg)
+        return agg
+
+    def related(self, kind: str, *names: str | None) -> list[Any]:
+        """Aggregates of *kind* that name any of *names* (party index), oldest first.
+
+        A candidate list: callers check the exact field they mean (client or freelancer).
+        """
+        wanted = [n for n in names if n is not None]
+        if not wanted:
+            return []
+        txn = self._txn or self.txn
+        seen = self._seen
+        found = []
+        for loaded in txn.load_related(kind, wanted):
+            agg = loaded.aggregate
+            tracked = seen.get((kind, agg.id))
+            if tracked is None:
+                tracked = seen[kind, agg.id] = _Tracked(kind, agg.id, loaded)
+            found.append((loaded.seq, tracked.agg))
+        if self._added:
+            for (k, _), (agg, seq, *_) in self._added.items():
+                if k == kind and set(parties(kind, agg)).intersection(wanted):
+                    found.append((seq, agg))
+        if len(found) > 1:
+            found.sort(key=_FIRST)
+        return [agg for _, agg in found]
+
+    def revision(self, kind: str, key: str) -> int:
+        """The revision *key* of *kind* was read at (0 for one added in this unit of work)."""
+        self.get(kind, key)
+        tracked = self._seen.get((kind, key))
+        return 0 if tracked is None else tracked.revision
+
+    def record(self, kind: str, key: str) -> Any:
+        """The record *key* of *kind* (terms, contact, past due), or ``None``."""
+        added = self._records.get((kind, key))
+        return added.value if added is not None else self.txn.record(kind, key)
+
+    def records(self, kind: str, party: str) -> list[Any]:
+        """The records of *kind* indexed by *party*, oldest first."""
+        found = self.txn.records(kind, party)
+        found.extend(r.value for r in self._records.values() if r.kind == kind and r.party == party)
+        return found
+
+    def exists(self, kind: str, key: str) -> bool:
+        """True when an aggregate or record *key* of *kind* exists or was added here."""
+        k = (kind, key)
+        return k in self._seen or k in self._added or k in self._records or self.txn.exists(*k)
+
+    def new_key(self, kind: str, prefix: str) -> str:
+        """A key for a new aggregate or record: *prefix* and one more than the count, or the
+        next number not taken (keys are never reused)."""
+        n = self.txn.count(kind) + sum(1 for k, _ in (*self._added, *self._records) if k == kind)
+        while True:
+            n += 1
+            key = f"{prefix}{n}"
+            if not self.exists(kind, key):
+                return key
+
+    # ------------------------------------------------------------------ changing
+
+    def add(self, kind: str, key: str, aggregate: Any, at: datetime) -> None:
+        """Add a new aggregate; raises :class:`AlreadyExists` if *key* is taken."""
+        if self.exists(kind, key):
+            raise AlreadyExists(kind, key)
+        seq = _NEW + len(self._added)
+        first = to_dict(aggregate)  # the first snapshot, which its ``created`` event carries
+        self._added[kind, key] = (aggregate, seq, len(aggregate.history), at, first)
+        self._log.append((kind, key))
+
+    def add_record(self, kind: str, key: str, value: Any) -> None:
+        """Add a record; raises :class:`AlreadyExists` if *key* is taken."""
+        if self.exists(kind, key):
+            raise AlreadyExists(kind, key)
+        self._records[kind, key] = Record(kind, key, record_party(kind, value), value)
+
+    def changing(self, kind: str, key: str) -> None:
+        """Say that an event is about to be fired on *key*: its fields are saved once, so
+        that a rollback puts them back. Every change goes through here first."""
+        tracked = self._seen.get((kind, key))
+        if tracked is not None and tracked.saved is None:
+            spec = SPECS_BY_MODEL[type(tracked.agg)]
+            tracked.saved = (spec, spec.save(tracked.agg))
+
+    def accepted(self, kind: str, key: str, decision: Decision) -> None:
+        """Note an accepted decision: it becomes a domain event, in this order."""
+        self._log.append(Change(kind, key, decision))
+
+    # ------------------------------------------------------------------ ending
+
+    def _batch(self, command_id: str | None) -> Batch:
+        nxt: dict[tuple[str, str], int] = {k: t.length for k, t in self._seen.items()}
+        events: list[NewEvent] = []
+        for entry in self._log:
+            if isinstance(entry, Change):
+                k = (entry.kind, entry.key)
+                if k not in nxt:
+                    nxt[k] = self._added[k][2]
+                events.append(NewEvent(*k, nxt[k], entry.decision.at, entry.decision, None))
+                nxt[k] += 1
+            else:
+                _, _, length, at, first = self._added[entry]
+                nxt.setdefault(entry, length)
+                events.append(NewEvent(*entry, length, at, None, first))
+        writes = [Write(t.kind, t.key, t.agg, t.revision) for t in self._seen.values() if t.changed]
+        writes.extend(Write(*k, added[0], 0) for k, added in self._added.items())
+        for w in writes:  # a decision nobody reported still becomes an event
+            history = w.aggregate.history
+            for pos in range(nxt.get((w.kind, w.key), len(history)), len(history)):
+                d = history[pos]
+                events.append(NewEvent(w.kind, w.key, pos, d.at, d, None))
+        return Batch(
+            tuple(writes),
+            tuple(self._records.values()),
+            tuple(events),
+            command_id,
+            tuple((t.kind, t.key, t.revision) for t in self._seen.values()),
+        )
+
+    def commit(self, command_id: str | None = None) -> tuple[StoredEvent, ...]:
+        """Write everything, together, with *command_id*'s outcome; or raise and write nothing."""
+        txn = self.txn
+        try:
+            batch = self._batch(command_id)
+            self.events = txn.commit(batch)
+        except BaseException:
+            self._txn = None
+            self._restore()
+            raise
+        self._txn = None
+        return self.events
+
+    def rollback(self) -> None:
+        """Put every loaded aggregate back as it was read and end the transaction."""
+        txn, self._txn = self._txn, None
+        try:
+            self._restore()
+        finally:
+            if txn is not None:
+                txn.rollback()
+
+    def _restore(self) -> None:
+        lost = []
+        for tracked in reversed(self._seen.values()):
+            if not tracked.changed:  # a refused event has already put its aggregate back
+                continue
+            if tracked.saved is None:  # pragma: no cover  (a handler bypassed `changing`)
+                lost.append(f"{tracked.kind} {tracked.key!r}")
+                continue
+            spec, saved = tracked.saved
+            spec.restore(tracked.agg, saved)
+        if lost:  # pragma: no cover
+            msg = f"changed without `UnitOfWork.changing`, so not put back: {', '.join(lost)}"
+            raise RuntimeError(msg)
+
+
+def retry(
+    action: Callable[[], T],
+    *,
+    attempts: int = 3,
+    on_conflict: Callable[[ConcurrentModification, int], None] | None = None,
+) -> T:
+    """Run *action*; when it raises :class:`ConcurrentModification`, run it again.
+
+    Each run opens a new unit of work, so it reads the state the other command
+    left. After *attempts* runs in all, the last conflict is raised.
+    *on_conflict(err, attempt)* is called before each new run (to log or back off).
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except ConcurrentModification as err:
+            if attempt == attempts:
+                raise
+            if on_conflict is not None:
+                on_conflict(err, attempt)
+    msg = f"attempts must be at least 1, got {attempts}"
+    raise ValueError(msg)

@@ -1,0 +1,186 @@
+"""What the search tries on each aggregate of a state, read off the tables once per context.
+
+For every aggregate the search tries every event for one actor of every role, with the
+checker's arguments (:func:`~statemachines.verify.world.payloads`), and asks the oracle
+(:func:`~statemachines.verify.oracle.predict`) what each attempt must do. Most must not
+fire (no edge, a wrong actor, a refusing rule); only those that fire lead anywhere. A
+:class:`Plan` is that reading for one aggregate: the attempts that fire, the ones the
+oracle decided, and how many of each kind were made.
+
+The oracle's answer depends only on the aggregate (its fields, history and children), the
+facts the machine reads from the marketplace, the time, the actor and the arguments, so a
+plan is kept per (aggregate version, facts, time) and used again whenever the aggregate is
+met unchanged in the same context: a step changes one or two aggregates, and the plans of
+the others stand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from statemachines.core.actors import Actor
+from statemachines.core.engine import MachineSpec
+from statemachines.machines.account.table import Account
+from statemachines.marketplace.market import Marketplace
+from statemachines.marketplace.market import World as MarketView
+from statemachines.verify.coverage import Coverage
+from statemachines.verify.oracle import Expected, _frozen_client, _roles_for, predict
+from statemachines.verify.world import ACTORS, World, payloads
+
+__all__ = ["Attempt", "Facts", "Plan", "Planner"]
+
+
+class Attempt(NamedTuple):
+    """One attempt on one aggregate, with what the oracle says it must do."""
+
+    kind: str
+    target: str
+    event: str
+    actor: Actor
+    payload: dict[str, Any]
+    expected: Expected
+    tally: tuple[str, str, str]
+    """(kind, event, role), for the report's counts."""
+
+
+class Plan(NamedTuple):
+    """The attempts on one aggregate in one context, read off the tables."""
+
+    fire: tuple[Attempt, ...]
+    """The attempts the oracle says fire: each is fired, and leads to a successor."""
+    decided: tuple[Attempt, ...]
+    """The attempts the oracle says do not fire (a share is fired anyway, to check it)."""
+    tallies: tuple[tuple[tuple[str, str, str], int], ...]
+    """How many attempts of each (kind, event, role) the plan stands for."""
+    first: tuple[Attempt, ...]
+    """Decided attempts the first of their kind when the plan was made (fired then)."""
+
+
+class Facts:
+    """Caches an account's obligations while the world does not change.
+
+    The checker reads each aggregate's facts once per state, and reading the obligations
+    is dear. The cache is used by the checker's own reading and by the first reading of an
+    account event it fires (made before anything changes, and only when *token* names that
+    account); every other reading (after a change, during the marketplace's effects) is
+    fresh.
+    """
+
+    def __init__(self, compute: Callable[[Account, datetime], Any]) -> None:
+        self.compute = compute
+        self.cache: dict[tuple[str, datetime], Any] = {}
+        self.token: str | None = None
+        self.reading = False
+
+    def __call__(self, acc: Account, now: datetime) -> Any:
+        use = self.reading or self.token == acc.id
+        self.token = None
+        if not use:
+            return self.compute(acc, now)
+        key = (acc.id, now)
+        value = self.cache.get(key)
+        if value is None:
+            value = self.cache[key] = self.compute(acc, now)
+        return value
+
+
+_PARTY_FIELDS = ("client", "freelancer", "agency", "member", "company", "team", "person", "owner")
+
+
+def _parties(agg: Any) -> tuple[Any, ...]:
+    """What a machine's authorisation reads of an aggregate (its id and its parties): a
+    contract an offer starts gets the next free id whoever holds it."""
+    return (agg.id, *(getattr(agg, name, None) for name in _PARTY_FIELDS))
+
+
+def _hashable(facts: Any) -> Any:
+    """*facts* as a value a dictionary can key: the job and proposal machines' view of the
+    marketplace holds mappings, which become sorted pairs; the others are frozen records."""
+    if isinstance(facts, MarketView):
+        return (tuple(sorted(facts.accounts.items())), tuple(sorted(facts.jobs.items())))
+    return facts
+
+
+class Planner:
+    """Makes and keeps :class:`Plan`\\ s, with the memos that skip attempts decided by the
+    state's name and the role alone, or by who the actor is and the aggregate's parties."""
+
+    def __init__(self, world: World, facts: Facts, coverage: Coverage, *, thorough: bool) -> None:
+        self.world = world
+        self.facts = facts
+        self.coverage = coverage
+        self.thorough = thorough
+        self.plans: dict[tuple[Any, ...], Plan] = {}
+        self.seen_once: set[tuple[Any, ...]] = set()
+        self.denied: set[tuple[Any, ...]] = set()
+        self.checked: set[tuple[Any, ...]] = set()
+
+    def plan(self, kind: str, agg: Any, version: int, now: datetime) -> tuple[Plan, bool]:
+        """The plan for *agg* (of *kind*, at *version*) now, and whether it was just made."""
+        market = self.world.market
+        flow = market._flows[kind]
+        self.facts.reading = True
+        try:
+            facts = flow.facts(agg, now)
+            frozen = _frozen_client(market, kind, agg, "fund_milestone")
+        finally:
+            self.facts.reading = False
+        memo = (kind, version, _hashable(facts), now, frozen is None)
+        plan = self.plans.get(memo)
+        if plan is not None:
+            return plan, False
+        plan = self.plans[memo] = self._make(market, kind, agg, now)
+        return plan, True
+
+    def _make(self, market: Marketplace, kind: str, agg: Any, now: datetime) -> Plan:
+        flow = market._flows[kind]
+        spec: MachineSpec[Any, Any] = flow.spec
+        state = agg.state
+        parties = _parties(agg)
+        fire: list[Attempt] = []
+        decided: list[Attempt] = []
+        first: list[Attempt] = []
+        tallies: dict[tuple[str, str, str], int] = {}
+        thorough = self.thorough
+        self.facts.reading = True
+        try:
+            for event in spec.events:
+                roles = _roles_for(spec, state, event)
+                for actor in ACTORS:
+                    if actor.role not in roles:
+                        # Illegal, or a role the table never lets fire it here: the engine
+                        # decides from the state's name and the role alone, so once is enough.
+                        memo: tuple[Any, ...] = (spec.name, state._name_, event, actor.role)
+                        if memo in self.seen_once and not thorough:
+                            continue
+                        self.seen_once.add(memo)
+                    elif not thorough:
+                        # A role the table lets fire it, refused by the machine's authorisation
+                        # (not this account's holder, not a party): that depends on who the
+                        # actor is and on the aggregate's parties, which never change.
+                        memo = (spec.name, parties, state._name_, event, actor)
+                        if memo in self.denied:
+                            continue
+                    tally = (kind, event, actor.role.value)
+                    for payload in payloads(self.world, kind, agg, event):
+                        tallies[tally] = tallies.get(tally, 0) + 1
+                        expected = _frozen_client(market, kind, agg, event) or predict(
+                            flow, agg, event, actor, payload, now, self.coverage.guard
+                        )
+                        attempt = Attempt(kind, agg.id, event, actor, payload, expected, tally)
+                        if expected.outcome == "fires" or thorough:
+                            fire.append(attempt)
+                            continue
+                        if expected.outcome == "not_permitted" and expected.edge is not None:
+                            self.denied.add((spec.name, parties, state._name_, event, actor))
+                        decided.append(attempt)
+                        sort: tuple[Any, ...] = (spec.name, state._name_, event, actor.role)
+                        sort += (expected.outcome, *expected.refusing)
+                        if sort not in self.checked:
+                            self.checked.add(sort)
+                            first.append(attempt)
+        finally:
+            self.facts.reading = False
+        return Plan(tuple(fire), tuple(decided), tuple(tallies.items()), tuple(first))

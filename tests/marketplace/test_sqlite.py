@@ -1,0 +1,269 @@
+"""The SQLite store itself: the file, its migrations, its rows, races between connections and
+processes, and a process killed in the middle of a command."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from statemachines import ConcurrentModification, Contract, ManualClock, Money, to_dict
+from statemachines.errors import InvalidInput
+from statemachines.machines.account.table import Account, AccountType, SuspensionReason
+from statemachines.marketplace.audit import describe, problems
+from statemachines.marketplace.market import KINDS, Marketplace
+from statemachines.marketplace.stores import open_store
+from statemachines.marketplace.stores.schema import SchemaTooNew
+from statemachines.marketplace.stores.sqlite import SqliteStore
+from statemachines.marketplace.unit_of_work import UnitOfWork
+from tests.conftest import START
+from tests.machines.account.conftest import ANA, FL, SUP
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _world(path: Path, clock: ManualClock) -> Marketplace:
+    m = Marketplace(clock=clock, store=path)
+    m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+    for key in ("C-1", "C-2"):
+        rate = Money(5_000)
+        c = Contract.hourly(key, client="co-1", freelancer="fl-1", rate=rate, started_at=START)
+        m.add_contract(c, contact="ana")
+    return m
+
+
+def _contents(market: Marketplace) -> dict[tuple[str, str], object]:
+    return {(k, a.id): (to_dict(a), market.revision(k, a.id)) for k in KINDS for a in market.all(k)}
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "market.db"
+    market = _world(path, clock)
+    market.fire("contract", "C-1", "log_time", FL, minutes=90)
+    shown = _contents(market)
+    market.close()
+
+    again = Marketplace(clock=clock, store=f"sqlite:///{path}")
+
+    assert _contents(again) == shown
+    assert again.get("contract", "C-1").history[-1].event == "log_time"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert rows == [(1, "initial")]
+    assert describe(again)["aggregates"] == {
+        "account": {"active": 2},
+        "membership": {"member": 1},
+        "contract": {"active": 2},
+    }
+    assert problems(again) == []
+    again.close()
+
+
+def test_a_stored_row_is_the_aggregates_snapshot(tmp_path: Path, clock: ManualClock) -> None:
+    market = _world(tmp_path / "m.db", clock)
+    market.fire("contract", "C-1", "log_time", FL, minutes=90)
+
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        data, state, revision = conn.execute(
+            "SELECT data, state, revision FROM aggregates WHERE kind = 'contract' AND key = 'C-1'"
+        ).fetchone()
+
+    contract = market.get("contract", "C-1")
+    assert json.loads(data) == to_dict(contract)
+    assert (state, revision) == (contract.state.value, 2)
+    market.close()
+
+
+def test_a_database_migrated_by_a_newer_library_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future', 'now')")
+
+    with pytest.raises(SchemaTooNew, match="schema version 99"):
+        SqliteStore(path)
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("sqlite:relative.db", "a SQLite URL is sqlite:///relative/path.db"),
+        ("mysql://somewhere/market", "unknown kind of store"),
+        ("postgresql://localhost/market", "PostgreSQL is not supported yet"),
+    ],
+)
+def test_a_store_url_that_cannot_be_opened_says_why(target: str, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=problem):
+        open_store(target)
+
+
+# --------------------------------------------------------------------------- races
+
+
+def test_two_connections_racing_on_one_contract_one_wins_the_other_changes_nothing(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    first = _world(path, clock)
+    second = Marketplace(clock=clock, store=path)
+    read = first.revision("contract", "C-1")
+
+    with UnitOfWork(first.store) as uow:  # the first command reads C-1 ...
+        contract = uow.get("contract", "C-1")
+        second.fire("contract", "C-1", "log_time", FL, minutes=30)  # ... the second commits ...
+        uow.changing("contract", "C-1")
+        decision = first.contracts.fire_at(contract, "log_time", FL, clock.now(), minutes=60)
+        uow.accepted("contract", "C-1", decision)
+        with pytest.raises(ConcurrentModification) as info:  # ... the first loses
+            uow.commit()
+
+    err = info.value
+    assert (err.kind, err.key, err.expected, err.found) == ("contract", "C-1", read, read + 1)
+    stored = Marketplace(clock=clock, store=path)
+    assert stored.revision("contract", "C-1") == read + 1
+    assert [
+        p.get("minutes") for p in (d.payload for d in stored.get("contract", "C-1").history)
+    ] == [30]
+    assert first.get("contract", "C-1").history[-1].payload == {"minutes": 30}  # reloaded
+    for m in (first, second, stored):
+        m.close()
+
+
+_WORKER = """
+import sys
+from datetime import datetime
+from statemachines import Actor, ManualClock, Role, UTC, retry
+from statemachines.marketplace.market import Marketplace
+
+path, n = sys.argv[1], int(sys.argv[2])
+clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+market = Marketplace(clock=clock, store=path)
+fl = Actor("fl-1", Role.FREELANCER, party="fl-1")
+conflicts = []
+for i in range(n):
+    retry(
+        lambda: market.fire("contract", "C-1", "log_time", fl, minutes=1),
+        attempts=1000,
+        on_conflict=lambda err, attempt: conflicts.append(err.expected),
+    )
+print(len(conflicts))
+"""
+
+
+def test_processes_racing_on_one_contract_lose_no_update(
+    tmp_path: Path, clock: ManualClock, record_property: Callable[[str, object], None]
+) -> None:
+    path = tmp_path / "m.db"
+    _world(path, clock).close()
+    n = 40
+
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(path), str(n)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(3)
+    ]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+
+    assert [w.returncode for w in workers] == [0, 0, 0]
+    market = Marketplace(clock=clock, store=path)
+    logged = [d for d in market.get("contract", "C-1").history if d.event == "log_time"]
+    assert len(logged) == 3 * n  # every accepted command is there, exactly once
+    assert market.revision("contract", "C-1") == 1 + 3 * n
+    assert problems(market) == []
+    record_property("conflicts resolved by retry, per process", [int(o) for o in outputs])
+    market.close()
+
+
+# --------------------------------------------------------------------------- a crash
+
+
+_CRASH = """
+import os, signal, sys
+from datetime import datetime
+from statemachines import ManualClock, UTC
+from statemachines.core.actors import Actor, Role
+from statemachines.machines.account.table import SuspensionReason
+from statemachines.marketplace.market import Marketplace
+
+clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+market = Marketplace(clock=clock, store=sys.argv[1])
+written = []
+
+def die_after_the_first_write(what):
+    written.append(what)
+    print(what, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+market.store.on_write = die_after_the_first_write
+market.fire("account", "co-1", "suspend", Actor("sup", Role.SUPPORT),
+            reason=SuspensionReason.BILLING)
+print("committed", flush=True)
+"""
+
+
+@pytest.mark.rule("SUSP-1")
+def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    market = _world(path, clock)
+    before = _contents(market)
+    events = market.events()
+    market.close()
+
+    child = subprocess.run(
+        [sys.executable, "-c", _CRASH, str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+    assert child.returncode == -signal.SIGKILL
+    assert child.stdout.split() == ["update"]  # killed after its first write, before commit
+    reopened = Marketplace(clock=clock, store=path)
+    assert _contents(reopened) == before
+    assert reopened.events() == events
+    assert problems(reopened) == []
+    clock.advance(hours=1)
+    reopened.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.BILLING)
+    assert [reopened.get("contract", k).state.value for k in ("C-1", "C-2")] == ["paused"] * 2
+    assert problems(reopened) == []
+    reopened.close()
+
+
+def test_a_stale_cached_aggregate_is_read_again_from_the_file(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    first = _world(path, clock)
+    cached = first.get("contract", "C-1")
+    second = Marketplace(clock=clock, store=path)
+    second.fire("contract", "C-1", "end_contract", ANA)
+
+    fresh = first.get("contract", "C-1")
+
+    assert cached.state.value == "active"
+    assert fresh.state is second.get("contract", "C-1").state
+    assert fresh.state.value != "active"
+    assert fresh is not cached
+    first.close()
+    second.close()

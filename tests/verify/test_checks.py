@@ -1,0 +1,71 @@
+"""Invariants re-checked only where a step changed something, and still every bug caught.
+
+:class:`statemachines.verify.checks.Checks` skips an invariant when nothing it reads
+(:data:`~statemachines.verify.checks.READS`) changed since a check it passed. A state seen
+for the first time, and a share of the others, is checked in full, so a read the table
+forgets is still caught there: with every read forgotten, the broken guards are caught.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from statemachines.machines.account.table import ACCOUNT
+from statemachines.machines.contract import escrow as contract_escrow
+from statemachines.marketplace.invariants import ACCOUNT_INVARIANTS
+from statemachines.verify import checks
+from statemachines.verify.search import check
+from statemachines.verify.world import Bounds
+from tests.verify.conftest import drop_guard
+
+
+def forget_every_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Say no whole-marketplace invariant reads anything: once passed, never run again
+    (except in the full checks)."""
+    monkeypatch.setattr(checks, "READS", {name: frozenset() for name in checks.READS})
+
+
+def test_every_invariant_of_the_marketplace_says_what_it_reads() -> None:
+    names = {inv.__name__ for inv in ACCOUNT_INVARIANTS}
+    assert names | {"offers_start_contracts", "key_premises"} == set(checks.READS)
+    kinds = {"account", "membership", "job", "proposal", "contract", "contact", "past_due", "now"}
+    assert set().union(*checks.READS.values()) <= kinds
+
+
+def test_most_checks_are_reused_and_the_bound_still_passes() -> None:
+    report = check(Bounds(contracts=1, milestones=0, team=False, amounts=(500,), depth=4))
+
+    assert report.ok, report.summary()
+    assert report.reused > report.invariants / 2
+
+
+@pytest.mark.rule("ACC-CLOSE-CL-3")
+def test_acc_close_cl_3_dropped_is_caught_with_every_read_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forget_every_read(monkeypatch)
+    drop_guard(monkeypatch, ACCOUNT, "ACC-CLOSE-CL-3")
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4, full_check=0.0))
+
+    assert not report.ok
+    assert "live contracts" in (report.violation or "")
+    assert len(report.trace) <= 2
+
+
+def test_escrow_released_twice_is_caught_with_every_read_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forget_every_read(monkeypatch)
+    paid_out = contract_escrow._paid_out
+
+    def twice(*args: object) -> None:
+        paid_out(*args)  # type: ignore[arg-type]
+        paid_out(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(contract_escrow, "_paid_out", twice)
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4, full_check=0.0))
+
+    assert not report.ok
+    assert "INV-MONEY" in (report.violation or "") or "escrow" in (report.violation or "")
