@@ -357,11 +357,16 @@ class Workflow(Generic[S, A]):
         if edge.timer is not None:
             deadline = next((d for d in aggregate.deadlines if d.event == event), None)
             if deadline is None or deadline.due > ctx.now:
-                when = f"it falls due at {format_utc(deadline.due)}" if deadline else "none is set"
+                when = (
+                    f"the next time is {format_utc(deadline.due)}"
+                    if deadline
+                    else "nothing is due to happen now"
+                )
                 violations.append(
                     Violation(
                         edge.timer.rule_id,
-                        f"no {event!r} deadline is due at {format_utc(ctx.now)}: {when}",
+                        f"the platform does this only when it falls due ({edge.timer.label}); "
+                        f"at {format_utc(ctx.now)} it is not due: {when}",
                         {"due": deadline.due.isoformat() if deadline else None},
                     )
                 )
