@@ -12,6 +12,8 @@ import enum
 
 import attrs
 
+from statemachines.errors import InvalidInput
+
 __all__ = [
     "CLIENT_DECIDERS",
     "FREELANCER_SIDE",
@@ -81,14 +83,35 @@ class Actor:
     "'u-7' (hiring manager for 'co-1')"
     """
 
-    id: str = attrs.field(validator=attrs.validators.min_len(1))
+    id: str = attrs.field()
     """Stable id of the person (or ``"system"``)."""
 
-    role: Role = attrs.field(validator=attrs.validators.instance_of(Role))
+    role: Role = attrs.field()
     """The role they act in."""
 
-    party: str | None = None
+    party: str | None = attrs.field(default=None)
     """The account they act for: a company, an agency, or their own freelancer account."""
+
+    @id.validator
+    def _check_id(self, _: object, value: object) -> None:
+        if not isinstance(value, str) or not value:
+            msg = f"an actor's id is a non-empty string, got {value!r}"
+            raise InvalidInput(msg)
+
+    @role.validator
+    def _check_role(self, _: object, value: object) -> None:
+        if not isinstance(value, Role):
+            hint = ""
+            if isinstance(value, str) and value in Role._value2member_map_:
+                hint = f"; pass Role({value!r})"
+            msg = f"an actor's role is a Role such as Role.FREELANCER, got {value!r}{hint}"
+            raise InvalidInput(msg)
+
+    @party.validator
+    def _check_party(self, _: object, value: object) -> None:
+        if value is not None and (not isinstance(value, str) or not value):
+            msg = f"an actor's party is an account id or None, got {value!r}"
+            raise InvalidInput(msg)
 
     def __str__(self) -> str:
         if self.party is None or self.party == self.id:

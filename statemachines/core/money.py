@@ -1,12 +1,16 @@
-"""Exact money: a non-negative integer number of minor units (cents) and a currency.
+"""Exact money: a non-negative integer number of minor units and a supported currency.
 
 Floats are refused, negative amounts are refused, and amounts in different
-currencies never mix.
+currencies never mix. Minor units follow ISO 4217: a US dollar has 100 cents, a
+Japanese yen has no minor unit, a Kuwaiti dinar has 1,000 fils. A currency not in
+:data:`MINOR_UNITS` is refused, and so is an amount above :data:`MAX_MINOR_UNITS`.
 
 >>> Money.usd("12.50")
 Money(1250, 'USD')
 >>> str(Money.usd("12.50") + Money(75))
 'US$13.25'
+>>> str(Money.of("1250", "JPY")), str(Money.of("1.234", "KWD"))
+('JPY 1,250', 'KWD 1.234')
 >>> Money(500) - Money(700)
 Traceback (most recent call last):
 ...
@@ -15,20 +19,57 @@ statemachines.errors.InvalidAmount: US$5.00 minus US$7.00 would be negative
 Traceback (most recent call last):
 ...
 statemachines.errors.CurrencyMismatch: cannot combine EUR 0.05 with US$0.05: the currencies differ
+>>> Money.usd("NaN")
+Traceback (most recent call last):
+...
+statemachines.errors.InvalidAmount: 'NaN' is not a finite amount
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from statemachines.errors import CurrencyMismatch, InvalidAmount
 
-__all__ = ["Money"]
+__all__ = ["MAX_MINOR_UNITS", "MINOR_UNITS", "Money"]
 
-_CURRENCY = re.compile(r"[A-Z]{3}\Z")
+
+def _each(codes: str, digits: int) -> dict[str, int]:
+    return dict.fromkeys(codes.split(), digits)
+
+
+MINOR_UNITS: dict[str, int] = {
+    **_each(
+        "USD EUR GBP CAD AUD NZD CHF SEK NOK DKK PLN CZK HUF RON BGN INR CNY HKD SGD TWD MXN "
+        "BRL ARS COP PEN ZAR TRY ILS AED SAR QAR EGP NGN KES PHP THB MYR IDR PKR BDT UAH",
+        2,
+    ),
+    **_each("JPY KRW VND CLP ISK PYG UGX XAF XOF", 0),
+    **_each("KWD BHD OMR JOD TND IQD LYD", 3),
+}
+"""The currencies money may be kept in, with their number of decimals (ISO 4217)."""
+
+MAX_MINOR_UNITS = 10**15
+"""The largest amount, in minor units (US$10 trillion): anything larger is a mistake, and
+refusing it keeps every sum far from where integers would grow without bound."""
+
 _SYMBOL = {"USD": "US$"}
+
+
+def _currency(currency: object) -> int:
+    """The decimals of *currency*, or :class:`InvalidAmount` for one money is not kept in."""
+    digits = MINOR_UNITS.get(currency) if isinstance(currency, str) else None
+    if digits is None:
+        if isinstance(currency, str) and len(currency) == 3 and currency.isupper():
+            msg = (
+                f"money is not kept in {currency}; the currencies supported are "
+                f"{', '.join(sorted(MINOR_UNITS))}"
+            )
+        else:
+            msg = f"a currency is a three-letter ISO code such as 'USD', got {currency!r}"
+        raise InvalidAmount(msg)
+    return digits
 
 
 class Money:
@@ -48,12 +89,16 @@ class Money:
                 f"{type(cents).__name__} {cents!r}; use Money.usd('12.50') for decimal text"
             )
             raise InvalidAmount(msg)
-        code = cast("object", currency)
-        if not isinstance(code, str) or not _CURRENCY.match(code):
-            msg = f"a currency is a three-letter ISO code such as 'USD', got {currency!r}"
-            raise InvalidAmount(msg)
+        if type(currency) is not str or currency not in MINOR_UNITS:
+            _currency(currency)
         if cents < 0:
             msg = f"an amount cannot be negative, got {cents} minor units of {currency}"
+            raise InvalidAmount(msg)
+        if cents > MAX_MINOR_UNITS:
+            msg = (
+                f"an amount cannot be above {MAX_MINOR_UNITS:,} minor units, got {cents:,} of "
+                f"{currency}"
+            )
             raise InvalidAmount(msg)
         object.__setattr__(self, "cents", cents)
         object.__setattr__(self, "currency", currency)
@@ -70,14 +115,28 @@ class Money:
         if isinstance(raw, float | bool):
             msg = f"floats are never money: pass {str(amount)!r} as text or a Decimal"
             raise InvalidAmount(msg)
+        digits = _currency(currency)
         try:
             major = Decimal(amount)
         except (InvalidOperation, TypeError, ValueError):
             msg = f"{amount!r} is not a decimal amount"
             raise InvalidAmount(msg) from None
-        minor = major * 100
+        if not major.is_finite():
+            msg = f"{amount!r} is not a finite amount"
+            raise InvalidAmount(msg)
+        if major.adjusted() > 16:  # far above the bound: refused before it is multiplied out
+            msg = f"{amount!r} is above the largest amount, {MAX_MINOR_UNITS:,} minor units"
+            raise InvalidAmount(msg)
+        minor = major.scaleb(digits)
         if minor != minor.to_integral_value():
-            msg = f"{amount!r} has more than two decimal places"
+            places = {0: "no decimal places", 2: "two decimal places"}.get(
+                digits, f"{digits} decimal places"
+            )
+            msg = (
+                f"{amount!r} has more than two decimal places"
+                if digits == 2
+                else f"{amount!r} is not a whole number of minor units: {currency} has {places}"
+            )
             raise InvalidAmount(msg)
         return cls(int(minor), currency)
 
@@ -158,11 +217,14 @@ class Money:
 
     def __str__(self) -> str:
         cents = self.cents
-        if cents < 100_000:  # no thousands separator below 1,000.00: the common case, kept cheap
+        digits = MINOR_UNITS[self.currency]
+        if digits == 2 and cents < 100_000:  # below 1,000.00: the common case, kept cheap
             text = f"{cents // 100}.{cents % 100:02d}"
+        elif digits == 0:
+            text = f"{cents:,}"
         else:
-            units, minor = divmod(cents, 100)
-            text = f"{units:,}.{minor:02d}"
+            units, minor = divmod(cents, 10**digits)
+            text = f"{units:,}.{minor:0{digits}d}"
         if self.currency == "USD":
             return "US$" + text
         symbol = _SYMBOL.get(self.currency)

@@ -40,6 +40,7 @@ from statemachines.core.engine import (
     Reason,
     Timer,
 )
+from statemachines.core.fields import check_fields
 from statemachines.machines.facts import FactsWorkflow, account_frozen, account_hidden
 from statemachines.rules.account import JOB_POST_TTL, JOB_WARNING_BEFORE
 
@@ -80,6 +81,9 @@ class Job:
     """(freelancer, status) pairs: shortlisted, interviewed, declined, messaged (JOB-3)."""
     deadlines: tuple[Deadline, ...] = ()
     history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
     def status_of(self, freelancer: str) -> str | None:
         """The candidate status of *freelancer*, if they are a candidate."""

@@ -47,6 +47,7 @@ from statemachines.core.engine import (
     Workflow,
     fail,
 )
+from statemachines.core.fields import check_fields
 from statemachines.core.money import Money
 from statemachines.rules.milestone import MILESTONE_MIN, REVIEW_WINDOW, SECURITY_HOLD
 
@@ -80,8 +81,12 @@ class MilestoneState(enum.Enum):
 M = MilestoneState
 
 
-def _zero() -> Money:
-    return Money(0)
+def _zero(ms: Milestone) -> Money:
+    # nothing, in the milestone's currency (a wrong amount is refused by check_fields)
+    return Money(0, getattr(ms.amount, "currency", "USD"))
+
+
+_NOTHING = attrs.Factory(_zero, takes_self=True)
 
 
 @attrs.define(eq=True)
@@ -102,13 +107,13 @@ class Milestone:
     """True when an agency holds the contract (its members act, TEAM-8)."""
     title: str = ""
     state: MilestoneState = MilestoneState.DRAFT
-    funded: Money = attrs.field(factory=_zero)
+    funded: Money = attrs.field(default=_NOTHING)
     """Money charged into escrow for this milestone."""
-    released: Money = attrs.field(factory=_zero)
+    released: Money = attrs.field(default=_NOTHING)
     """Money released to the freelancer side."""
-    extra: Money = attrs.field(factory=_zero)
+    extra: Money = attrs.field(default=_NOTHING)
     """Money charged above ``funded`` by an approval of more than the milestone."""
-    returned: Money = attrs.field(factory=_zero)
+    returned: Money = attrs.field(default=_NOTHING)
     """Money handed back to the contract's escrow when the contract ended (MS-END-D)."""
     submitted_at: datetime | None = None
     """The latest submission (or resubmission)."""
@@ -120,6 +125,9 @@ class Milestone:
     """When the released money leaves the security hold (MS-PAY-1)."""
     deadlines: tuple[Deadline, ...] = ()
     history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def currency(self) -> str:

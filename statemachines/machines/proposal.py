@@ -40,6 +40,7 @@ from statemachines.core.engine import (
     Reason,
     fail,
 )
+from statemachines.core.fields import check_fields
 from statemachines.machines.facts import FactsWorkflow, account_frozen, account_hidden
 
 __all__ = ["PROPOSAL", "Proposal", "ProposalFlow", "ProposalState"]
@@ -82,6 +83,9 @@ class Proposal:
     """Always False: withdrawing or declining costs nothing (PROP-2)."""
     deadlines: tuple[Deadline, ...] = ()
     history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
 
 def _job_open(facts: Any, job: str) -> bool:

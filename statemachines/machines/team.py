@@ -39,6 +39,7 @@ from statemachines.core.engine import (
     Reason,
     fail,
 )
+from statemachines.core.fields import check_fields
 from statemachines.errors import NotPermitted, TransitionRefused, Violation
 from statemachines.machines.facts import FactsWorkflow
 
@@ -114,6 +115,9 @@ class Membership:
     """A member who leaves keeps their profile and work history (TEAM-7)."""
     deadlines: tuple[Deadline, ...] = ()
     history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def is_owner(self) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from statemachines.core.clock import SystemClock
+from statemachines.core.money import Money
 from statemachines.errors import InvalidInput
 from statemachines.marketplace.audit import check_files
 from statemachines.verify.checker import Bounds, Progress, check, scenario_yaml
@@ -48,16 +49,23 @@ def add_parser(sub: Any) -> None:
         "with the agency); an accepted offer starts a contract",
     )
     p.add_argument("--no-team", action="store_true", help="leave out the admin and hiring manager")
-    p.add_argument("--amounts", default="5.00,20.00", help="milestone amounts (default 5.00,20.00)")
-    p.add_argument("--depth", type=int, default=2, help="steps from the start (2; 0: to the end)")
-    p.add_argument("--max-states", type=int, default=None, help="stop after this many states")
+    p.add_argument(
+        "--amounts",
+        type=_amounts,
+        default=(500, 2_000),
+        help="milestone amounts in US dollars (default 5.00,20.00)",
+    )
+    p.add_argument(
+        "--depth", type=_count, default=2, help="steps from the start (2; 0: to the end)"
+    )
+    p.add_argument("--max-states", type=_count, default=None, help="stop after this many states")
     p.add_argument(
         "--focus",
         default="",
         help="only these kinds act, comma-separated: account, membership, job, proposal, contract",
     )
     p.add_argument("--no-symmetry", action="store_true", help="store every ordering apart")
-    p.add_argument("--payments", type=int, default=None, help="payments per contract expanded")
+    p.add_argument("--payments", type=_count, default=None, help="payments per contract expanded")
     p.add_argument("--audit", action="store_true", help="compare verdicts of merged states")
     p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")
     p.add_argument("--trace", type=Path, help="write a counterexample scenario here")
@@ -74,11 +82,23 @@ KINDS = ("account", "membership", "job", "proposal", "contract")
 
 
 def _count(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"{text!r} is not a whole number"
+        raise argparse.ArgumentTypeError(msg) from None
     if value < 0:
         msg = f"{value} is negative"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _amounts(text: str) -> tuple[int, ...]:
+    """``5.00,20.00`` as cents; anything but exact amounts in US dollars is refused."""
+    try:
+        return tuple(Money.usd(a.strip()).cents for a in text.split(",") if a.strip())
+    except InvalidInput as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def problems(bounds: Bounds) -> list[str]:
@@ -100,7 +120,7 @@ def problems(bounds: Bounds) -> list[str]:
 
 def bounds_from(args: argparse.Namespace) -> Bounds:
     """The bounds the command line asks for."""
-    amounts = tuple(round(float(a) * 100) for a in str(args.amounts).split(",") if a.strip())
+    amounts = args.amounts if isinstance(args.amounts, tuple) else _amounts(str(args.amounts))
     return Bounds(
         contracts=args.contracts,
         milestones=args.milestones,
@@ -147,9 +167,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     every = args.progress
     report = check(bounds, progress=_tell if every else None, every=every or 10.0)
-    print(report.summary())  # noqa: T201  (a command prints)
+    summary = report.summary()
+    if report.ok and not report.complete:  # a search cut short proves nothing beyond it
+        summary = summary.replace(
+            "no violation found",
+            f"no violation in the {report.states:,} states explored, but --max-states stopped "
+            "the search: the bound was not explored to the end",
+        )
+    print(summary)  # noqa: T201  (a command prints)
     if report.ok:
-        return 0
+        return 0 if report.complete else 1
     text = scenario_yaml(report)
     if args.trace is not None:
         args.trace.write_text(text, encoding="utf-8")

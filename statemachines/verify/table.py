@@ -16,7 +16,7 @@ aggregates within a group.
 
 >>> from statemachines.machines.milestone import MILESTONE
 >>> explore(MILESTONE, groups=1, members=2, live=LIVE_MILESTONE).states
-18
+26
 """
 
 from __future__ import annotations

@@ -12,12 +12,14 @@ from statemachines import (
     ClockError,
     CurrencyMismatch,
     InvalidAmount,
+    InvalidInput,
     ManualClock,
     Money,
     NaiveDatetime,
     SystemClock,
 )
 from statemachines.core.clock import Clock, ensure_utc
+from statemachines.core.money import MAX_MINOR_UNITS, MINOR_UNITS
 from tests.conftest import START
 
 
@@ -91,3 +93,76 @@ def test_money_is_immutable_and_hashable() -> None:
         amount.cents = 1
     assert {amount, Money(500)} == {Money(500)}
     assert amount.minus_capped(Money(900)) == Money(0)
+
+
+# --------------------------------------------------------------------------- bad amounts
+
+
+@pytest.mark.parametrize(
+    "text", ["NaN", "nan", "sNaN", "-sNaN", "Infinity", "-Infinity", "inf", "1e999999999"]
+)
+def test_amounts_that_are_not_finite_numbers_are_invalid_input(text: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Money.usd(text)
+
+    assert isinstance(refused.value, InvalidAmount)  # not OverflowError or InvalidOperation
+
+
+@pytest.mark.parametrize("decimal", [Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity")])
+def test_decimals_that_are_not_finite_are_refused(decimal: Decimal) -> None:
+    with pytest.raises(InvalidAmount, match="is not a finite amount"):
+        Money.of(decimal, "EUR")
+
+
+def test_amounts_above_the_documented_bound_are_refused() -> None:
+    largest = Money(MAX_MINOR_UNITS)
+
+    with pytest.raises(InvalidAmount, match="cannot be above 1,000,000,000,000,000 minor units"):
+        Money(MAX_MINOR_UNITS + 1)
+    with pytest.raises(InvalidAmount, match="cannot be above"):
+        _ = largest + Money(1)
+    with pytest.raises(InvalidAmount, match="is above the largest amount"):
+        Money.usd("1e20")
+    assert str(largest) == "US$10,000,000,000,000.00"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "minor", "shown"),
+    [
+        ("1250", "JPY", 1_250, "JPY 1,250"),
+        ("1.234", "KWD", 1_234, "KWD 1.234"),
+        ("12.50", "EUR", 1_250, "EUR 12.50"),
+        ("1234.5", "BHD", 1_234_500, "BHD 1,234.500"),
+    ],
+)
+def test_minor_units_follow_iso_4217(text: str, currency: str, minor: int, shown: str) -> None:
+    amount = Money.of(text, currency)
+
+    assert (amount.cents, str(amount)) == (minor, shown)
+    assert MINOR_UNITS[currency] == (len(shown.rpartition(".")[2]) if "." in shown else 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "message"),
+    [
+        ("12.5", "JPY", "JPY has no decimal places"),
+        ("1.2345", "KWD", "KWD has 3 decimal places"),
+    ],
+)
+def test_more_decimals_than_the_currency_has_are_refused(
+    text: str, currency: str, message: str
+) -> None:
+    with pytest.raises(InvalidAmount, match=message):
+        Money.of(text, currency)
+
+
+@pytest.mark.parametrize("currency", ["XYZ", "BTC", "ZWL"])
+def test_a_currency_money_is_not_kept_in_is_refused_clearly(currency: str) -> None:
+    with pytest.raises(InvalidAmount, match=f"money is not kept in {currency}; the currencies"):
+        Money(100, currency)
+
+
+@pytest.mark.parametrize("currency", [None, 3, ["USD"], "usd", "US"])
+def test_a_currency_that_is_no_code_is_refused(currency: object) -> None:
+    with pytest.raises(InvalidAmount, match="three-letter ISO code"):
+        Money(100, currency)  # type: ignore[arg-type]

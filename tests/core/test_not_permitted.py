@@ -16,6 +16,7 @@ from statemachines import (
     SYSTEM,
     Actor,
     DefinitionError,
+    InvalidInput,
     ManualClock,
     NotPermitted,
     Role,
@@ -191,3 +192,38 @@ def test_an_edge_must_name_the_rule_that_says_who_may_fire_it() -> None:
                 Edge("shut", (Door.OPEN,), Door.SHUT, CLIENT_DECIDERS, ("CTR-GEN-1",)),
             ),
         )
+
+
+# --------------------------------------------------------------------------- bad actors
+
+
+@pytest.mark.parametrize(
+    "actor", [None, "ana", Role.CLIENT_OWNER, {"id": "ana", "role": "client_owner"}]
+)
+def test_an_actor_that_is_not_an_actor_is_invalid_input(gates: Gates, actor: object) -> None:
+    gate = Gate("G-1")
+
+    with pytest.raises(InvalidInput, match="an event is fired by an Actor"):
+        gates.fire(gate, "open", actor)  # type: ignore[arg-type]
+    verdict = gates.explain(gate, "open", actor)  # type: ignore[arg-type]
+
+    assert isinstance(verdict.error, InvalidInput)
+    assert gate.state is Door.SHUT
+    assert gate.history == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("ana", "client_owner"), r"a Role such as Role.FREELANCER, got 'client_owner'; pass"),
+        (("ana", None), "a Role such as Role.FREELANCER, got None"),
+        (("", Role.CLIENT_OWNER), "id is a non-empty string"),
+        ((7, Role.CLIENT_OWNER), "id is a non-empty string"),
+        (("ana", Role.CLIENT_OWNER, 3), "party is an account id or None"),
+    ],
+)
+def test_an_actor_is_built_from_an_id_and_a_role(
+    arguments: tuple[object, ...], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        Actor(*arguments)  # type: ignore[arg-type]

@@ -193,8 +193,6 @@ MACHINE_ALONE: dict[str, MachineAlone] = {
 """Per machine: its workflow, initial aggregate, arguments, the outside facts it may see, depth."""
 
 MACHINE_ONLY: dict[tuple[str, int], str] = {
-    ("milestone", 0): "no contract event edits a draft milestone (the contract fires fund, "
-    "submit, resubmit, request_changes, approve, release, review_lapse and cancel only)",
     ("account", 8): "owing blocks closing (the client and freelancer debt guards) and a debt "
     "is recorded by the platform, not by an event, so no closing account owes",
     ("account", 26): "a freelancer cannot start closing while owning an agency that is not "

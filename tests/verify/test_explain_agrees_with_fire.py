@@ -1,4 +1,4 @@
-"""``explain`` says what ``fire`` does: in every state the checker reaches, for every attempt.
+"""``explain`` says what ``fire`` does, and every reason reads aloud, in every state reached.
 
 The checker explores a few bounds (:func:`~statemachines.verify.checker.check`); every state on
 the shortest trace to each edge it fired is rebuilt (:func:`~statemachines.verify.checker.replay`
@@ -7,18 +7,23 @@ to it and nobody advancing (ADR 0015), every event of every aggregate (contracts
 included) is explained and then fired, for one actor of every role and every argument set the
 checker tries, straight on the machine's workflow: the verdict must be what firing does (the
 target, or the same error with the same rule IDs and words), and explaining changes nothing.
+
+Every reason of every refusal and every turned-away actor met on the way is then read as a
+support agent would read it aloud: no internal event name (``'end_contract'``), no role code
+(CO, HM, SYS), no ``snake_case`` word.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from statemachines import MilestoneReview, StatemachinesError, TransitionRefused
-from statemachines.core.engine import SPECS_BY_MODEL, Workflow
+from statemachines import MilestoneReview, NotPermitted, StatemachinesError, TransitionRefused
+from statemachines.core.engine import SPECS, SPECS_BY_MODEL, Workflow
 from statemachines.verify.checker import (
     ACTORS,
     Bounds,
@@ -35,10 +40,48 @@ BOUNDS = {
     ),
     "hourly": Bounds(contracts=1, hourly=1, team=False, focus=("contract",), depth=4),
     "accounts": Bounds(contracts=1, milestones=1, team=False, focus=("account",)),
+    "team": Bounds(contracts=0, team=True, invited=True, depth=3),
+    "agency": Bounds(
+        contracts=1, agency_contracts=1, milestones=1, team=False, focus=("contract",), depth=3
+    ),
 }
 """Bounds whose search ends quickly; the checker finds no violation in any of them."""
 
 KINDS = ("account", "membership", "job", "proposal", "contract")
+
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+"""An internal name: an event, a state or a field (``end_contract``, ``changes_requested``)."""
+CODES = re.compile(r"\b(?:CO|CA|HM|HMS|TM|SYS|SUP|ENT|FL|AO|ABM|AMB|ARB)\b")
+"""The rulebook's role codes (§2.1)."""
+EVENTS = frozenset(e for spec in SPECS.values() for e in spec.events)
+QUOTED = re.compile(r"'([a-z_]+)'")
+
+
+def unreadable(reason: str) -> str | None:
+    """What a support agent could not read aloud in *reason*, or ``None``."""
+    for pattern in (SNAKE, CODES):
+        found = pattern.search(reason)
+        if found is not None:
+            return found.group(0)
+    event = next((m.group(0) for m in QUOTED.finditer(reason) if m.group(1) in EVENTS), None)
+    return event
+
+
+_RUNS: dict[str, tuple[list[str], dict[str, str]]] = {}
+"""Per bound, run once: the disagreements found, and every reason met (with where)."""
+
+
+def _run(name: str) -> tuple[list[str], dict[str, str]]:
+    if name not in _RUNS:
+        problems: list[str] = []
+        reasons: dict[str, str] = {}
+        states = 0
+        for world in _states(BOUNDS[name]):
+            states += 1
+            problems.extend(_disagreements(world, reasons))
+        assert states > 10
+        _RUNS[name] = (problems, reasons)
+    return _RUNS[name]
 
 
 def _states(bounds: Bounds) -> Iterator[World]:
@@ -77,7 +120,7 @@ def _moments(world: World) -> list[datetime]:
     return [now, *sorted(due)]
 
 
-def _disagreements(world: World) -> Iterator[str]:
+def _disagreements(world: World, reasons: dict[str, str]) -> Iterator[str]:
     snap = world.snapshot()
     for moment in _moments(world):
         world.restore(snap)
@@ -87,7 +130,9 @@ def _disagreements(world: World) -> Iterator[str]:
             for event in spec.events:
                 for args in _arguments(world, kind, agg, event):
                     for actor in ACTORS:
-                        yield from _compare(world, snap, moment, flow, agg, event, actor, args)
+                        yield from _compare(
+                            world, snap, moment, flow, agg, event, actor, args, reasons
+                        )
 
 
 def _arguments(world: World, kind: str, agg: Any, event: str) -> Iterator[dict[str, Any]]:
@@ -113,6 +158,7 @@ def _compare(  # noqa: PLR0917  (the attempt, spelled out)
     event: str,
     actor: Any,
     args: dict[str, Any],
+    reasons: dict[str, str],
 ) -> Iterator[str]:
     spec = flow.spec
     where = f"{spec.name} {agg.id} in {agg.state.value} at {moment}: {event} by {actor} {args}"
@@ -123,6 +169,9 @@ def _compare(  # noqa: PLR0917  (the attempt, spelled out)
     try:
         decision = flow.fire(agg, event, actor, **args)
     except StatemachinesError as err:
+        if isinstance(err, TransitionRefused | NotPermitted):
+            for violation in err.violations:
+                reasons.setdefault(violation.reason, f"{where}: [{violation.rule_id}]")
         if verdict.allowed:
             yield f"{where}: explain allows it, fire raises {type(err).__name__}: {err}"
         elif type(err) is not type(verdict.error) or str(err) != str(verdict.error):
@@ -140,10 +189,34 @@ def _compare(  # noqa: PLR0917  (the attempt, spelled out)
 
 @pytest.mark.parametrize("name", sorted(BOUNDS))
 def test_explain_says_what_fire_does_in_every_state_the_checker_reaches(name: str) -> None:
-    problems: list[str] = []
-    states = 0
-    for world in _states(BOUNDS[name]):
-        states += 1
-        problems.extend(_disagreements(world))
-    assert states > 10
+    problems, _ = _run(name)
+
     assert problems == [], "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_every_reason_met_in_those_states_reads_aloud(name: str) -> None:
+    _, reasons = _run(name)
+
+    unfit = [
+        f"{word!r} in {reason!r} ({where})"
+        for reason, where in sorted(reasons.items())
+        if (word := unreadable(reason)) is not None
+    ]
+    assert len(reasons) > 20
+    assert unfit == [], "\n".join(unfit)
+
+
+@pytest.mark.parametrize(
+    ("reason", "word"),
+    [
+        ("'end_contract' may be done only by the client", "end_contract"),
+        ("only CO, CA or HM may do this", "CO"),
+        ("the milestone is changes_requested", "changes_requested"),
+        ("cannot 'approve' it any more", "'approve'"),
+        ("only the client company's owner, admins or hiring managers can", None),
+        ("contract C-1 was paused on 2026-03-02 09:00:00 UTC", None),
+    ],
+)
+def test_the_reading_catches_internal_names(reason: str, word: str | None) -> None:
+    assert unreadable(reason) == word

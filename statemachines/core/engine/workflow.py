@@ -168,7 +168,7 @@ class Workflow(Generic[S, A]):
             self.spec.restore(aggregate, saved)
             raise
 
-    def _fire(
+    def _fire(  # noqa: PLR0912  (the hot path: every check inlined, one branch each)
         self,
         aggregate: A,
         event: str,
@@ -180,6 +180,8 @@ class Workflow(Generic[S, A]):
     ) -> Decision:
         source = aggregate.state
         try:
+            if type(actor) is not Actor:
+                _check_actor(actor)
             if type(now) is not datetime or now.tzinfo is not UTC:
                 now = ensure_utc(now, what="event time")
             history = aggregate.history
@@ -357,11 +359,16 @@ class Workflow(Generic[S, A]):
         if edge.timer is not None:
             deadline = next((d for d in aggregate.deadlines if d.event == event), None)
             if deadline is None or deadline.due > ctx.now:
-                when = f"it falls due at {format_utc(deadline.due)}" if deadline else "none is set"
+                when = (
+                    f"the next time is {format_utc(deadline.due)}"
+                    if deadline
+                    else "nothing is due to happen now"
+                )
                 violations.append(
                     Violation(
                         edge.timer.rule_id,
-                        f"no {event!r} deadline is due at {format_utc(ctx.now)}: {when}",
+                        f"the platform does this only when it falls due ({edge.timer.label}); "
+                        f"at {format_utc(ctx.now)} it is not due: {when}",
                         {"due": deadline.due.isoformat() if deadline else None},
                     )
                 )
@@ -397,7 +404,9 @@ class Workflow(Generic[S, A]):
         entered = next((d for d in reversed(aggregate.history) if d.target is state), None)
         if entered is not None:
             edges = self.spec.edges_from(entered.source, entered.event)
-            summary = next((e.summary for e in edges if e.target is state), "")
+            summaries = {e.summary for e in edges if e.target is state}
+            # several branches into the state: the decision does not say which one it took
+            summary = summaries.pop() if len(summaries) == 1 else ""
             why = f" ({summary[0].lower()}{summary[1:].rstrip('.')})" if summary else ""
             since = f" on {format_utc(entered.at)}{why}"
         return f": it became {state.value.replace('_', ' ')}{since}, and that is final"
@@ -499,6 +508,11 @@ class Workflow(Generic[S, A]):
         ``explain(ms, "approve", client)`` answers for the default arguments.
         """
         now = self.clock.now()
+        if type(actor) is not Actor:
+            try:
+                _check_actor(actor)
+            except InvalidInput as err:
+                return Verdict(event, None, err)
         if aggregate.deadlines and self._due_first(aggregate, event, now):
             return self._explain_after_due(aggregate, event, actor, now, payload)
         return self._explain(aggregate, event, actor, now, payload)
@@ -579,6 +593,17 @@ _CLIENT_MEMBERS = frozenset(
     {Role.CLIENT_OWNER, Role.CLIENT_ADMIN, Role.HIRING_MANAGER, Role.SOURCING_MEMBER}
 ) | {Role.TEAM_MEMBER}
 _AGENCY_PEOPLE = frozenset({Role.AGENCY_OWNER, Role.BUSINESS_MANAGER, Role.AGENCY_MEMBER})
+
+
+def _check_actor(actor: object) -> None:
+    """Refuse anything but an :class:`Actor` (``None``, a role, a name) as the one who acts."""
+    if isinstance(actor, Actor):
+        return
+    hint = ""
+    if isinstance(actor, Role | str):
+        hint = "; build one with Actor(id, Role.<ROLE>, party=...)"
+    msg = f"an event is fired by an Actor, got {type(actor).__name__} {actor!r}{hint}"
+    raise InvalidInput(msg)
 
 
 def _role_rule(rules: tuple[str, ...], role: Role) -> str:

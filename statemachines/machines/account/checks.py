@@ -111,11 +111,12 @@ def support_checklist(acc: Account, ctx: Context) -> Reason | None:
 
 
 def confirmed(acc: Account, ctx: Context) -> Reason | None:
+    # Said beside any blocker, so it claims nothing about the other requirements.
     if ctx.payload["confirm"]:
         return None
     return fail(
-        f"account {acc.id} meets the requirements; confirm to start closing "
-        "(you may export your records first)"
+        f"closing account {acc.id} needs your confirmation once nothing else stands in the "
+        "way (you may export your records first)"
     )
 
 

@@ -13,6 +13,7 @@ import attrs
 
 from statemachines.core.actors import Role
 from statemachines.core.engine import Deadline, Decision
+from statemachines.core.fields import check_fields
 from statemachines.core.money import Money
 from statemachines.rules.account import reactivation_deadline
 
@@ -223,6 +224,9 @@ class Account:
     """Contracts the Job Success Score is computed from (AG-8)."""
     deadlines: tuple[Deadline, ...] = ()
     history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
     @property
     def restorable_until(self) -> datetime | None:

@@ -106,7 +106,8 @@ def none_live(c: Contract, ctx: Context) -> Reason | None:
 
 
 def draft_waiting(c: Contract, ctx: Context) -> Reason | None:
-    """MS-2: funding takes the next milestone not funded yet (unless the client chose one)."""
+    """MS-2: funding (editing, deleting) takes the next milestone not funded yet, unless the
+    client chose one."""
     if ctx.payload.get("milestone") is None and c.next_draft is None:
         return fail(f"contract {c.id} has no milestone waiting to be funded; add one first")
     return None

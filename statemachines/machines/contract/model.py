@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from statemachines.core.engine import Deadline, Decision
+from statemachines.core.fields import check_fields
 from statemachines.core.money import Money
 from statemachines.machines.contract.values import (
     BillingWeek,
@@ -135,6 +136,9 @@ class Contract:
     """The client was offered to end after paying the last milestone (CTR-END-10)."""
     deadlines: tuple[Deadline, ...] = ()
     history: list[Decision] = attrs.field(factory=list, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self)
 
     # -- constructors
 

@@ -158,7 +158,7 @@ ON = Param("on", (datetime,), None, "when the work was done; default: now")
 PAYMENT_ID = Param("payment", (str,), doc="the id of a payment of this contract")
 RELEASE = Param("amount", MONEY, None, "amount to pay; default: the milestone's funded amount")
 TITLE = Param("title", (str,), "", "what the milestone delivers")
-CHOSEN = Param("milestone", (str,), doc="the id of a milestone not funded yet, e.g. C-1-M2")
+CHOSEN = Param("milestone", (str,), None, "a milestone not funded yet; default: the next one")
 MESSAGE = Param("message", (str,), "", "a note for the other side")
 
 REFUND_GUARDS = (
@@ -353,6 +353,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             role_rules=("MS-3", "TEAM-5"),
             guards=(
                 FIXED,
+                Guard("MS-2", escrow.draft_waiting),
                 Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
                 Guard("MS-1", escrow.edited_minimum, uses=("amount",)),
             ),
@@ -369,7 +370,11 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.ACTIVE,),
             CLIENT,
             role_rules=("MS-3", "TEAM-5"),
-            guards=(FIXED, Guard("MS-3", escrow.draft_chosen, uses=("milestone",))),
+            guards=(
+                FIXED,
+                Guard("MS-2", escrow.draft_waiting),
+                Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
+            ),
             effects=(Effect("MS-3", escrow.delete_milestone),),
             params=(CHOSEN,),
             summary="The client deletes a milestone not funded yet.",
@@ -386,9 +391,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
                 Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
             ),
             effects=(Effect("MS-2", escrow.fund_next),),
-            params=(
-                Param("milestone", (str,), None, "the milestone to fund; default: the next one"),
-            ),
+            params=(CHOSEN,),
             summary="The client funds the milestone it chooses (the next one by default).",
         ),
         *_loops(

@@ -252,9 +252,12 @@ def test_acc_gen_7_closing_is_checked_first_then_confirmed(
     reasons = refusal(life, acc, FL)
 
     assert blocked.rule_ids == ("ACC-CLOSE-FL-3", "ACC-GEN-7")
+    # beside a blocker, the confirmation claims nothing about the requirements
+    assert blocked.error is not None
+    assert "meets the requirements" not in str(blocked.error)
     assert reasons == {
-        "ACC-GEN-7": "account fl-1 meets the requirements; confirm to start closing (you may "
-        "export your records first)"
+        "ACC-GEN-7": "closing account fl-1 needs your confirmation once nothing else stands in "
+        "the way (you may export your records first)"
     }
     close(life, acc, FL)
     assert acc.state is S.CLOSING

@@ -386,8 +386,9 @@ def test_bill_3_the_invoice_cannot_be_forced_early(
 
     assert err.rule_ids == ("BILL-3",)
     assert err.reasons == (
-        "no 'invoice' deadline is due at 2026-03-09 11:00:00 UTC: it falls due at "
-        "2026-03-09 12:00:00 UTC",
+        "the platform does this only when it falls due (Monday 12:00 UTC after a week with "
+        "time); at 2026-03-09 11:00:00 UTC it is not due: the next time is 2026-03-09 12:00:00 "
+        "UTC",
     )
 
 

@@ -308,7 +308,7 @@ def test_ms_review_2_the_system_cannot_fire_the_lapse_early(
     clock.set(START + FOURTEEN_DAYS - SECOND)
 
     with pytest.raises(
-        TransitionRefused, match="it falls due at 2026-03-16 09:00:00 UTC"
+        TransitionRefused, match="the next time is 2026-03-16 09:00:00 UTC"
     ) as refused:
         review.fire(submitted, "review_lapse", SYSTEM)
 
