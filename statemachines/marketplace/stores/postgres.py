@@ -39,7 +39,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import psycopg
@@ -88,7 +88,7 @@ CONFLICTS = frozenset({"40001", "40P01"})
 """Serialization failure and deadlock: another transaction got there first."""
 
 DUE_CHANNEL = "statemachines_due"
-"""The channel a commit notifies when it makes a deadline due at once (workers LISTEN)."""
+"""The channel a commit notifies when it sets a deadline due soon (workers LISTEN on it)."""
 
 
 class ConnectionLost(StatemachinesError):
@@ -126,16 +126,24 @@ class PostgresStore:
         PgBouncer older than 1.21 in transaction mode)."""
         self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
         self._lock = threading.RLock()
+        self.notify_within = timedelta(seconds=1)
+        """A commit that sets a deadline due this soon after its moment notifies the
+        workers (``NOTIFY statemachines_due``), which otherwise sleep up to their *poll*
+        (one second by default) before looking again."""
         self.on_write: Callable[[str], None] | None = None
         """Called after the writes of a commit reached the server, before ``COMMIT``, once
         per statement (for crash tests; the commit then takes two round trips)."""
         self._conn: psycopg.Connection[Any] | None = None
         conn = self.connection()
-        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATING,))
         try:
-            schema.apply(conn, "postgresql", placeholder="%s")
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATING,))
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATING,))
+            try:
+                schema.apply(conn, "postgresql", placeholder="%s")
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATING,))
+        except BaseException:
+            conn.close()
+            raise
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r})"
@@ -707,6 +715,7 @@ class PostgresTransaction:
         out: list[tuple[str, str, tuple[Any, ...]]] = []
         soon = False
         now = batch.events[-1].at if batch.events else None
+        horizon = None if now is None else now + self.store.notify_within
         for w in batch.writes:
             if w.expected == 0:
                 out.append(("insert", *insert(w.kind, w.key, w.aggregate)))
@@ -714,13 +723,13 @@ class PostgresTransaction:
                 state, due, data = columns(w.aggregate)
                 out.append(("update", UPDATE, (w.expected, state, due, data, w.kind, w.key)))
             due_at = due_of(w.aggregate)
-            soon = soon or (due_at is not None and now is not None and due_at <= now)
+            soon = soon or (due_at is not None and horizon is not None and due_at <= horizon)
         out.extend(("record", *insert_record(r.kind, r.key, r.value)) for r in batch.records)
         if batch.events:
             out.append(("event", *insert_events(batch.events, batch.command_id)))
         if batch.command_id is not None:
             out.append(("command", INSERT_COMMAND, (batch.command_id, now, len(batch.events))))
-        if soon:  # wake the workers: a deadline is due already
+        if soon:  # wake the workers: a deadline falls due before they would look
             out.append(("notify", "SELECT pg_notify(%s, '')", (DUE_CHANNEL,)))
         return out
 
