@@ -79,6 +79,8 @@ class Worker:
         self.parked = 0
         self.conflicts = 0
         self.disconnections = 0
+        self.last_claimed: Due | None = None
+        """The deadline most recently taken (for logs and tests)."""
         self.stopping = False
         """Set by SIGTERM or :meth:`stop`: the worker ends after the deadline in hand."""
 
@@ -104,6 +106,7 @@ class Worker:
             due = txn.claim(now)
             if due is None:
                 return False
+            self.last_claimed = due
             token = flows.enter(uow)
             try:
                 Handling(uow, flows, now, self.market.audit).run(

@@ -36,9 +36,10 @@ reading after its cursor never skips an event that commits later.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -98,6 +99,26 @@ class ConnectionLost(StatemachinesError):
     again with the same ``command_id`` (it runs once). The store connects again on
     its next use.
     """
+
+
+@contextlib.contextmanager
+def _pipeline(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """``conn.pipeline()`` that raises the statement's own error when one fails.
+
+    psycopg may report a failed statement while the block still runs; leaving the block
+    then fails again ("pipeline aborted"). The first error is the one that says why.
+    """
+    failed: psycopg.Error | None = None
+    try:
+        with conn.pipeline():
+            try:
+                yield
+            except psycopg.Error as err:
+                failed = err
+    except psycopg.Error as err:
+        raise failed or err from None
+    if failed is not None:  # pragma: no cover  (the pipeline's end reports it too)
+        raise failed
 
 
 class _Pending(NamedTuple):
@@ -557,7 +578,7 @@ class PostgresTransaction:
             if self.begun:
                 return conn.execute(sql, params).fetchall()
             self.begun = True
-            with conn.pipeline():  # BEGIN and the first read: one round trip
+            with _pipeline(conn):  # BEGIN and the first read: one round trip
                 conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
                 cur = conn.execute(sql, params)
             return cur.fetchall()
@@ -679,7 +700,7 @@ class PostgresTransaction:
         conn = self.conn
         hook = self.store.on_write
         events = None
-        with conn.pipeline():
+        with _pipeline(conn):
             if not self.begun:
                 conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
             for what, sql, params in statements:
