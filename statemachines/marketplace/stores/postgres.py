@@ -137,14 +137,15 @@ class PostgresStore:
         *,
         cache: int = 20_000,
         connect_timeout: int = 10,
-        prepare_threshold: int | None = 5,
+        prepare_threshold: int | None = None,
     ) -> None:
         self.url = url
         self.cache_size = cache
         self.connect_timeout = connect_timeout
         self.prepare_threshold = prepare_threshold
-        """psycopg prepares a statement run this many times (``None``: never, for a
-        PgBouncer older than 1.21 in transaction mode)."""
+        """psycopg prepares a statement run this many times; by default never (ADR 0081:
+        no gain measured here; works behind any PgBouncer in transaction mode; and psycopg
+        3.3 may think a statement prepared whose ``Parse`` an aborted pipeline skipped)."""
         self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
         self._lock = threading.RLock()
         self.notify_within = timedelta(seconds=1)
