@@ -1,6 +1,8 @@
 """Benchmark of the checkers: states per second side by side, and states, time, memory by bound.
 
-Run: ``python benchmarks/bench_checker.py [--quick] [--budget SECONDS] [--market-depth D]``
+Run: ``python benchmarks/bench_checker.py [--quick] [--budget SECONDS] [--market-depth D]``,
+or ``python benchmarks/bench_checker.py --against REV [--bounds NAME,...]`` for the speed-up
+of the whole-marketplace checker against an earlier commit (section 3).
 
 1. Side by side, in one run, on the same bounded model (N contracts of M milestones of
    the milestone machine, at most one live milestone per contract, MS-2):
@@ -12,17 +14,27 @@ Run: ``python benchmarks/bench_checker.py [--quick] [--budget SECONDS] [--market
    fresh process (peak RSS of the whole process, interpreter and package included: about
    50 MB of it is the imports); a cell that passes
    ``--budget`` seconds is reported as not finished.
+3. ``--against REV``: the whole-marketplace checker on the bounds CI runs (:data:`BOUNDS`),
+   this checkout against commit *REV*, checked out in a temporary ``git worktree`` and run
+   with the same interpreter. Each bound runs in a fresh process, the two checkouts one
+   after the other, in one run: states, merges, CPU seconds (``time.process_time``), states
+   per CPU second, peak RSS, and the ratio of states per second. A bound the earlier commit
+   does not finish within ``--budget`` seconds is reported as not finished (its rate so far
+   is not known, so no ratio).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
+from pathlib import Path
 
 PLAIN_TABLE: dict[str, tuple[str, ...]] = {
     "DRAFT": ("FUNDED", "CANCELLED"),
@@ -118,6 +130,128 @@ def cell(  # noqa: PLR0917  (the bound, spelled out)
     return result
 
 
+BOUNDS: dict[str, dict[str, object]] = {
+    "ci (depth 2)": {"contracts": 1, "milestones": 1, "depth": 2},
+    "contract (depth 3)": {
+        "contracts": 2,
+        "hourly": 1,
+        "milestones": 1,
+        "team": False,
+        "focus": ("contract",),
+        "depth": 3,
+    },
+    "smallest": {"contracts": 1, "milestones": 0, "payments": 0, "team": False},
+    "team": {"contracts": 0},
+    "agency contract": {
+        "contracts": 1,
+        "agency_contracts": 1,
+        "milestones": 0,
+        "payments": 0,
+        "team": False,
+    },
+    "milestone": {"contracts": 1, "milestones": 1, "payments": 0, "team": False},
+    "milestone and payment": {"contracts": 1, "milestones": 1, "payments": 1, "team": False},
+    "hourly": {"contracts": 1, "hourly": 1, "milestones": 0, "payments": 0, "team": False},
+}
+"""The bounds CI runs (tests and ``scripts/test``), all at amounts US$5.00 and, but for the
+first two, explored to the end."""
+
+AGAINST = """
+import json, resource, sys, time
+from statemachines.verify.checker import Bounds, check
+bounds = Bounds(amounts=(500,), **{bounds!r})
+began = time.process_time()
+r = check(bounds)
+out = dict(states=r.states, merged=r.merged, seconds=time.process_time() - began, ok=r.ok,
+           complete=r.complete, depth=r.depth)
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def run_against(checkout: str, bounds: dict[str, object], budget: float) -> dict[str, object]:
+    """One bound on the package of *checkout*, in a fresh process."""
+    code = AGAINST.format(bounds=bounds)
+    env = {**os.environ, "PYTHONPATH": checkout}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=budget,
+            check=True,
+            env=env,
+            cwd=checkout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"unfinished": True}
+    except subprocess.CalledProcessError as err:
+        return {"error": err.stderr.strip().splitlines()[-1] if err.stderr else str(err)}
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def against(rev: str, names: list[str], budget: float) -> None:
+    """Section 3: this checkout against commit *rev*, bound by bound."""
+    here = str(Path(__file__).resolve().parents[1])
+    with tempfile.TemporaryDirectory(prefix="bench-checker-") as tmp:
+        base = str(Path(tmp) / "baseline")
+        subprocess.run(
+            ["git", "-C", here, "worktree", "add", "--detach", base, rev],
+            check=True,
+            capture_output=True,
+        )
+        try:
+            commit = subprocess.run(
+                ["git", "-C", base, "rev-parse", "--short", "HEAD"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            print(f"## Whole-marketplace checker: this checkout against {rev} ({commit})\n")
+            print(
+                "| bound | states | merges | CPU s before | CPU s after | states/s before | "
+                "states/s after | ratio | peak RSS MB before | after |"
+            )
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for name in names:
+                before = run_against(base, BOUNDS[name], budget)
+                after = run_against(here, BOUNDS[name], budget)
+                print(_row(name, before, after, budget))
+                sys.stdout.flush()
+        finally:
+            subprocess.run(
+                ["git", "-C", here, "worktree", "remove", "--force", base],
+                check=False,
+                capture_output=True,
+            )
+
+
+def _row(name: str, before: dict[str, object], after: dict[str, object], budget: float) -> str:
+    def part(r: dict[str, object]) -> tuple[str, str, str, str, float]:
+        if "unfinished" in r:
+            return f"not finished in {budget:.0f} s", "", "", "", 0.0
+        if "error" in r:
+            return f"failed: {r['error']}", "", "", "", 0.0
+        states = int(r["states"])  # type: ignore[call-overload]
+        secs = float(r["seconds"])  # type: ignore[arg-type]
+        rate = states / secs if secs else 0.0
+        peak = f"{float(r['peak_mb']):.0f}"  # type: ignore[arg-type]
+        return f"{secs:.1f}", f"{rate:,.0f}", peak, f"{states:,}", rate
+
+    b_secs, b_rate, b_peak, b_states, b = part(before)
+    a_secs, a_rate, a_peak, a_states, a = part(after)
+    merges = f"{int(after['merged']):,}" if "merged" in after else ""  # type: ignore[call-overload]
+    if b_states and a_states and b_states != a_states:
+        a_states = f"{b_states} -> {a_states}"
+    ratio = f"{a / b:.1f}x" if a and b else ""
+    states = a_states or b_states
+    return (
+        f"| {name} | {states} | {merges} | {b_secs} | {a_secs} | {b_rate} | {a_rate} | {ratio} "
+        f"| {b_peak} | {a_peak} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="N, M up to 2 only")
@@ -125,7 +259,18 @@ def main() -> None:
     parser.add_argument("--market-depth", type=int, default=2, help="depth of the full checker")
     parser.add_argument("--skip-market", action="store_true")
     parser.add_argument("--skip-table", action="store_true", help="only the marketplace table")
+    parser.add_argument("--against", metavar="REV", help="section 3: against this commit")
+    parser.add_argument(
+        "--bounds", default=",".join(BOUNDS), help="section 3: which bounds (comma-separated)"
+    )
     args = parser.parse_args()
+    if args.against:
+        names = [n.strip() for n in args.bounds.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BOUNDS]
+        if unknown:
+            parser.error(f"unknown bounds {unknown}; the bounds are {list(BOUNDS)}")
+        against(args.against, names, args.budget)
+        return
     top = 2 if args.quick else 4
     print("## Side by side (4 contracts x 3 milestones, symmetry on, best of 5, CPU time)\n")
     s = side_by_side(min(top, 4), min(top, 3))

@@ -15,12 +15,13 @@ follows the decision a caller has to make::
     └── TransitionError          an event was not applied; the aggregate is unchanged
         ├── IllegalTransition    no edge for this event from the current state
         │   └── UnknownEvent     the machine has no such event at all
-        ├── NotPermitted         the actor's role or party may not fire this event
+        ├── NotPermitted         the actor's role or party may not fire this event (rule IDs)
         └── TransitionRefused    an edge exists, but business rules said no
 
 A :class:`TransitionRefused` carries every violated rule (no short-circuit), each
 with its rule ID, a sentence a support agent can read to the user, and
-structured data for programs.
+structured data for programs. A :class:`NotPermitted` carries the rule that decides
+who may act, the same way.
 """
 
 from __future__ import annotations
@@ -105,8 +106,28 @@ class UnknownEvent(IllegalTransition):
     """The machine does not define *event* at all."""
 
 
-class NotPermitted(TransitionError):
-    """The actor may not fire this event on this aggregate (wrong role or wrong party)."""
+class _CitesRules:
+    """What :class:`NotPermitted` and :class:`TransitionRefused` share: the rules that said no."""
+
+    violations: tuple[Violation, ...]
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """The IDs of the violated rules, in the order the table lists them."""
+        return tuple(map(_RULE_ID, self.violations))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The readable reasons, one per violation."""
+        return tuple(v.reason for v in self.violations)
+
+
+class NotPermitted(_CitesRules, TransitionError):
+    """The actor may not fire this event on this aggregate (wrong role or wrong party).
+
+    Like a refusal, it cites the rules that decide who may act (``violations``: normally
+    one, with its rule ID, a reason a support agent can read, and data for programs).
+    """
 
     def __init__(
         self,
@@ -117,13 +138,15 @@ class NotPermitted(TransitionError):
         event: str,
         actor: str,
         allowed_roles: Sequence[str],
+        violations: Sequence[Violation] = (),
     ) -> None:
         super().__init__(message, machine=machine, state=state, event=event)
         self.actor = actor
         self.allowed_roles = tuple(allowed_roles)
+        self.violations = tuple(violations)
 
 
-class TransitionRefused(TransitionError):
+class TransitionRefused(_CitesRules, TransitionError):
     """An edge exists but one or more business rules refused it; ``violations`` is never empty."""
 
     def __init__(
@@ -140,16 +163,6 @@ class TransitionRefused(TransitionError):
             raise ValueError(msg)
         super().__init__(message, machine=machine, state=state, event=event)
         self.violations = tuple(violations)
-
-    @property
-    def rule_ids(self) -> tuple[str, ...]:
-        """The IDs of the violated rules, in the order the table lists the guards."""
-        return tuple(map(_RULE_ID, self.violations))
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        """The readable reasons, one per violation."""
-        return tuple(v.reason for v in self.violations)
 
 
 def refused(

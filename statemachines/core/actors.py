@@ -18,6 +18,8 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "Role",
+    "one_of",
+    "who_tried",
 ]
 
 
@@ -100,3 +102,64 @@ class Actor:
 
 SYSTEM = Actor("system", Role.SYSTEM)
 """The platform itself: fires deadlines and scheduled effects."""
+
+
+_CLIENT_WORDS = (
+    (Role.CLIENT_OWNER, "owner"),
+    (Role.CLIENT_ADMIN, "admins"),
+    (Role.HIRING_MANAGER, "hiring managers"),
+    (Role.SOURCING_MEMBER, "source-talent members"),
+    (Role.TEAM_MEMBER, "colleagues"),
+)
+_AGENCY_WORDS = (
+    (Role.AGENCY_OWNER, "owner"),
+    (Role.BUSINESS_MANAGER, "business managers"),
+    (Role.AGENCY_MEMBER, "members"),
+)
+
+
+def _or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def one_of(roles: frozenset[Role], *, agency: bool | None = None) -> str:
+    """Who among *roles* may act, in words a support agent reads aloud.
+
+    *agency* says who holds the aggregate: ``True`` an agency (the freelancer role is left
+    out), ``False`` a freelancer (the agency's roles are left out), ``None`` either. The
+    platform is named only when it alone may act.
+
+    >>> one_of(CLIENT_DECIDERS | {Role.FREELANCER, Role.SYSTEM}, agency=False)
+    "the client company's owner, admins or hiring managers, or the freelancer"
+    >>> one_of(frozenset({Role.SYSTEM}))
+    'the platform itself'
+    """
+    parts = []
+    client = [word for role, word in _CLIENT_WORDS if role in roles]
+    if client:
+        parts.append(f"the client company's {_or(client)}")
+    if Role.FREELANCER in roles and agency is not True:
+        parts.append("the freelancer")
+    agency_side = [word for role, word in _AGENCY_WORDS if role in roles]
+    if agency_side and agency is not False:
+        parts.append(f"the agency's {_or(agency_side)}")
+    if Role.SUPPORT in roles:
+        parts.append("support")
+    if Role.ACCOUNT_TEAM in roles:
+        parts.append("the Enterprise account team")
+    if not parts:
+        return "the platform itself" if Role.SYSTEM in roles else "nobody"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])}, or {parts[-1]}"
+
+
+def who_tried(actor: Actor) -> str:
+    """*actor*'s role as a person says it, with its article: ``a hiring manager``."""
+    role = actor.role
+    if role is Role.SYSTEM:
+        return "the platform itself"
+    if role is Role.SUPPORT:
+        return "support"
+    if role is Role.ACCOUNT_TEAM:
+        return "the Enterprise account team"
+    label = role.label
+    return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"

@@ -245,6 +245,7 @@ CONNECTS: MachineSpec[ConnectsState, ConnectsWallet] = MachineSpec(
             (C.OPEN,),
             C.CLOSED,
             SYS,
+            ("CONNECTS-D",),
             summary="The account or agency closed.",
         ),
     ),

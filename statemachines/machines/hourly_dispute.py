@@ -56,6 +56,7 @@ from statemachines.core.engine import (
     fail,
 )
 from statemachines.core.money import Money
+from statemachines.errors import Violation
 from statemachines.machines.contract.values import BillingWeek, hours
 from statemachines.rules.hourly_dispute import (
     HOURLY_DISPUTE_RESPONSE,
@@ -385,7 +386,9 @@ SUPPORT = frozenset({Role.SUPPORT})
 SYS = frozenset({Role.SYSTEM})
 
 
-def _authorize(d: HourlyDispute, actor: Actor, edge: Edge[Any] | None) -> str | None:  # noqa: PLR0911
+def _authorize(  # noqa: PLR0911
+    d: HourlyDispute, actor: Actor, edge: Edge[Any] | None
+) -> str | Violation | None:
     role = actor.role
     if role in {Role.SYSTEM, Role.SUPPORT}:
         return None
@@ -402,9 +405,10 @@ def _authorize(d: HourlyDispute, actor: Actor, edge: Edge[Any] | None) -> str | 
     if not d.agency or actor.party != d.freelancer:
         return f"dispute {d.id} is about the hours of {d.freelancer!r}, not of {actor.party!r}"
     if role is Role.AGENCY_MEMBER and actor.id != d.member:
-        return (
+        return Violation(
+            "HDSP-8",
             f"only the member who logged the hours ({d.member!r}) or the agency's managers "
-            f"answer dispute {d.id} (HDSP-8)"
+            f"answer dispute {d.id}",
         )
     return None
 

@@ -162,6 +162,7 @@ JOB: MachineSpec[JobState, Job] = MachineSpec(
             (J.OPEN,),
             J.OPEN,
             POSTERS | SYS,
+            ("JOB-2",),
             effects=(Effect("JOB-2", _start_clock),),
             params=(Param("what", (str,), "edit", "hire, message, application or edit"),),
             summary="Activity on the post restarts its 30 days.",

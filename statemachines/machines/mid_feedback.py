@@ -186,6 +186,7 @@ MID_FEEDBACK: MachineSpec[MidFeedbackState, MidFeedback] = MachineSpec(
                 (state,),
                 state,
                 SYS,
+                ("FB-5",),
                 effects=(Effect("FB-5", _pay),),
                 summary="The contract made a payment.",
             )
@@ -229,6 +230,7 @@ MID_FEEDBACK: MachineSpec[MidFeedbackState, MidFeedback] = MachineSpec(
             (M.IDLE, M.REQUESTED),
             M.CLOSED,
             SYS,
+            ("FB-5",),
             effects=(Effect(None, _close),),
             summary="The contract ended; any open request lapses with it.",
         ),

@@ -73,6 +73,8 @@ class MilestoneState(enum.Enum):
     """Money released, by the client or automatically (final)."""
     CANCELLED = "cancelled"
     """The contract ended before approval; its held money went back to the contract (final)."""
+    DELETED = "deleted"
+    """Deleted before it was funded (MS-3, final)."""
 
 
 M = MilestoneState
@@ -183,7 +185,7 @@ def _not_funded(ms: Milestone, ctx: Context) -> Reason:
 def _active_cannot_be_edited(ms: Milestone, ctx: Context) -> Reason:
     return fail(
         f"milestone {ms.id} is {ms.state.value.replace('_', ' ')}; only milestones that are not "
-        "funded yet can be edited",
+        "funded yet can be edited or deleted",
         state=ms.state.value,
     )
 
@@ -276,7 +278,7 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
     description="Fixed-price milestone review with a 14-day automatic approval.",
     states=MilestoneState,
     initial=M.DRAFT,
-    terminal=(M.APPROVED, M.CANCELLED),
+    terminal=(M.APPROVED, M.CANCELLED, M.DELETED),
     model=Milestone,
     authorize=_authorize,
     edges=(
@@ -285,7 +287,7 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             (M.DRAFT,),
             M.DRAFT,
             CLIENT,
-            ("TEAM-5",),
+            ("MS-3", "TEAM-5"),
             effects=(Effect("MS-3", _edit),),
             params=(
                 Param("amount", (Money,), None, "new amount"),
@@ -318,7 +320,7 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             REVIEWING,
             M.CHANGES_REQUESTED,
             CLIENT,
-            ("TEAM-5",),
+            ("MS-REVIEW-3", "TEAM-5"),
             effects=(Effect("MS-REVIEW-3", _stop_review),),
             params=(Param("message", (str,), "", "what should change"),),
             summary="The client asks for changes; the review clock stops.",
@@ -372,18 +374,30 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             (M.DRAFT, M.FUNDED, *REVIEWING, M.CHANGES_REQUESTED),
             M.CANCELLED,
             frozenset({Role.SYSTEM}),
+            ("MS-END-D",),
             effects=(Effect("MS-END-D", _hand_back),),
             summary="The contract ended first: hand the held money back to the contract's escrow.",
+        ),
+        Edge(
+            "delete",
+            (M.DRAFT,),
+            M.DELETED,
+            CLIENT,
+            ("MS-3", "TEAM-5"),
+            summary="Delete a milestone that is not funded yet.",
         ),
     ),
     forbidden=(
         Forbidden("submit", (M.DRAFT,), WORKER, "MS-4", _not_funded),
-        Forbidden(
-            "edit",
-            (M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.RESUBMITTED, M.APPROVED),
-            CLIENT,
-            "MS-3",
-            _active_cannot_be_edited,
+        *(
+            Forbidden(
+                event,
+                (M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.RESUBMITTED, M.APPROVED),
+                CLIENT,
+                "MS-3",
+                _active_cannot_be_edited,
+            )
+            for event in ("edit", "delete")
         ),
     ),
 )

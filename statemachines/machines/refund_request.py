@@ -59,6 +59,7 @@ from statemachines.core.engine import (
     fail,
 )
 from statemachines.core.money import Money
+from statemachines.errors import Violation
 from statemachines.rules.contract import (
     IN_PRODUCT_REQUEST_WINDOW,
     REFUND_WINDOW,
@@ -279,7 +280,9 @@ ASKERS = CLIENT | {Role.SUPPORT}
 SYS = frozenset({Role.SYSTEM})
 
 
-def _authorize(r: ClientRefundRequest, actor: Actor, edge: Edge[Any] | None) -> str | None:  # noqa: PLR0911
+def _authorize(  # noqa: PLR0911
+    r: ClientRefundRequest, actor: Actor, edge: Edge[Any] | None
+) -> str | Violation | None:
     role = actor.role
     if role in {Role.SYSTEM, Role.SUPPORT}:
         return None
@@ -287,9 +290,10 @@ def _authorize(r: ClientRefundRequest, actor: Actor, edge: Edge[Any] | None) -> 
         if actor.party != r.client:
             return f"payment {r.payment} was made by {r.client!r}, not {actor.party!r}"
         if r.agency:
-            return (
+            return Violation(
+                "REF-REQ-4",
                 f"an agency ({r.freelancer!r}) holds contract {r.contract}; refund requests to "
-                "an agency go through support (REF-REQ-4)"
+                "an agency go through support",
             )
         return None
     if role is Role.FREELANCER:

@@ -132,8 +132,14 @@ def invite(
 ) -> Membership:
     """Create an invitation, or raise: only owners and admins invite (TEAM-1), and an agency
     needs the Agency Plus plan to add members (TEAM-6)."""
+    problem = None
     if by.role not in TEAM_ADMINS or by.party != team:
-        msg = f"[TEAM-1] {by} may not invite members to {team!r}: only its owner or an admin may"
+        problem = Violation("TEAM-1", f"only the owner or an admin of {team} invites its members")
+    elif role not in (AGENCY_ROLES if agency else CLIENT_ROLES) - OWNERS:
+        where = "agency" if agency else "company"
+        problem = Violation("TEAM-1", f"a {role.label} cannot be invited to {where} {team}")
+    if problem is not None:
+        msg = f"{by} may not invite {person!r} to {team!r}: {problem}"
         raise NotPermitted(
             msg,
             machine="membership",
@@ -141,17 +147,7 @@ def invite(
             event="invite",
             actor=by.id,
             allowed_roles=sorted(r.value for r in TEAM_ADMINS),
-        )
-    allowed = AGENCY_ROLES if agency else CLIENT_ROLES
-    if role not in allowed - OWNERS:
-        msg = f"a {role.label} cannot be invited to {'agency' if agency else 'company'} {team!r}"
-        raise NotPermitted(
-            msg,
-            machine="membership",
-            state="none",
-            event="invite",
-            actor=by.id,
-            allowed_roles=sorted(r.value for r in TEAM_ADMINS),
+            violations=(problem,),
         )
     if agency and not agency_plus:
         violation = Violation(
@@ -226,16 +222,17 @@ def _keep_history(m: Membership, ctx: Context) -> None:
     m.keeps_history = True
 
 
-def _authorize(m: Membership, actor: Actor, edge: Edge[Any] | None) -> str | None:
+def _authorize(m: Membership, actor: Actor, edge: Edge[Any] | None) -> str | Violation | None:
     event = edge.event if edge is not None else ""
     if actor.role is Role.SYSTEM or actor.role is Role.SUPPORT:
         return None
     if event == "remove":
         if actor.role in TEAM_ADMINS and actor.party == m.team:
             return None
-        return f"[TEAM-1] only the owner or an admin of {m.team!r} removes its members"
+        return Violation("TEAM-1", f"only the owner or an admin of {m.team} removes its members")
     if actor.id != m.person:
-        return f"only {m.person} may {event!r} their own place on {m.team!r}"
+        what = "leave" if event == "leave" else "answer"
+        return f"only {m.person} can {what} their own place on {m.team}"
     return None
 
 
@@ -250,8 +247,22 @@ MEMBERSHIP: MachineSpec[MembershipState, Membership] = MachineSpec(
     model=Membership,
     authorize=_authorize,
     edges=(
-        Edge("accept", (T.INVITED,), T.MEMBER, PEOPLE, summary="The invitee joins the team."),
-        Edge("decline", (T.INVITED,), T.DECLINED, PEOPLE, summary="The invitee says no."),
+        Edge(
+            "accept",
+            (T.INVITED,),
+            T.MEMBER,
+            PEOPLE,
+            ("TEAM-1",),
+            summary="The invitee joins the team.",
+        ),
+        Edge(
+            "decline",
+            (T.INVITED,),
+            T.DECLINED,
+            PEOPLE,
+            ("TEAM-1",),
+            summary="The invitee says no.",
+        ),
         Edge(
             "remove",
             (T.INVITED, T.MEMBER),

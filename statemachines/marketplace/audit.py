@@ -28,7 +28,7 @@ from typing import Any
 from statemachines.core.clock import Clock
 from statemachines.core.snapshots import from_dict
 from statemachines.errors import InvalidInput
-from statemachines.marketplace.events import CREATED
+from statemachines.marketplace.events import CREATED, StoredEvent
 from statemachines.marketplace.invariants import check_accounts
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.model import KINDS
@@ -51,10 +51,14 @@ def describe(market: Marketplace) -> dict[str, Any]:
     }
 
 
-def history_problems(market: Marketplace, kind: str, key: str) -> list[str]:
-    """Where the events recorded for one aggregate disagree with its history."""
+def history_problems(
+    market: Marketplace, kind: str, key: str, events: list[StoredEvent] | None = None
+) -> list[str]:
+    """Where the events recorded for one aggregate (*events*, or read now) disagree with its
+    history."""
     agg = market.get(kind, key)
-    events = market.history(kind, key)
+    if events is None:
+        events = market.history(kind, key)
     created = [e for e in events if e.name == CREATED]
     if len(created) != 1 or events[0] is not created[0]:
         return [f"{kind} {key}: {len(created)} created events, expected one, first"]
@@ -74,12 +78,21 @@ def history_problems(market: Marketplace, kind: str, key: str) -> list[str]:
 
 
 def problems(market: Marketplace) -> list[str]:
-    """Every broken account invariant, and every aggregate whose events and history differ."""
+    """Every broken account invariant, and every aggregate whose events and history differ
+    (the outbox is read once)."""
     found = check_accounts(market)
+    by_aggregate: dict[tuple[str, str], list[StoredEvent]] = {}
+    for event in market.events():
+        by_aggregate.setdefault((event.kind, event.key), []).append(event)
     for kind in KINDS:
         for agg in market.all(kind):
-            found += history_problems(market, kind, agg.id)
+            events = sorted(by_aggregate.get((kind, agg.id), []), key=_place)
+            found += history_problems(market, kind, agg.id, events)
     return found
+
+
+def _place(event: StoredEvent) -> tuple[int, int]:
+    return event.position, event.seq
 
 
 def _summary(facts: dict[str, Any]) -> str:

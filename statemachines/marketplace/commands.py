@@ -30,12 +30,14 @@ from statemachines.marketplace.model import Terms
 __all__ = [
     "AddContract",
     "Command",
+    "DisputeEscrowRefund",
     "DraftJob",
     "DraftProposal",
     "Fire",
     "FireDeadline",
     "Invite",
     "OpenAccount",
+    "OpenCase",
     "RecordPastDue",
 ]
 
@@ -125,3 +127,31 @@ class RecordPastDue(Command):
 
     account: str
     amount: Money
+
+
+@attrs.frozen
+class OpenCase(Command):
+    """Open a draft *kind* of case around *contract*, from the contract's facts.
+
+    ``refund_request`` needs *payment*, ``hourly_dispute`` the Monday of an invoiced
+    *week*, ``fixed_dispute`` a *milestone* not released (case b, filed through support);
+    ``dormancy`` starts a watch on a fixed-price contract. The case's own checked event
+    (``request``, ``file``, ``activity``) comes next, as a :class:`Fire`.
+    """
+
+    kind: str
+    contract: str
+    key: str
+    week: datetime | None = None
+    payment: str | None = None
+    milestone: str | None = None
+
+
+@attrs.frozen
+class DisputeEscrowRefund(Command):
+    """The freelancer side disputes the escrow-refund request of *contract*: the contract's
+    ``dispute_refund`` (ESC-4) and a fixed-price dispute *key* filed (FPD-1), or neither."""
+
+    contract: str
+    key: str
+    actor: Actor

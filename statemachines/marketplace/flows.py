@@ -21,8 +21,12 @@ from statemachines.core.clock import Clock
 from statemachines.core.engine import AuditSink, Workflow
 from statemachines.machines.account.table import Account, AccountLifecycle, Obligations
 from statemachines.machines.contract.table import ContractLifecycle
+from statemachines.machines.dormancy import DormancyWatch
+from statemachines.machines.fixed_dispute import FixedDisputes
+from statemachines.machines.hourly_dispute import HourlyDisputes
 from statemachines.machines.job import JobPosting
 from statemachines.machines.proposal import ProposalFlow
+from statemachines.machines.refund_request import RefundRequests
 from statemachines.machines.team import Membership, MembershipFacts, TeamMembership
 from statemachines.marketplace import reads
 from statemachines.marketplace.reads import Reader, World
@@ -45,12 +49,20 @@ class Flows:
         self.jobs = JobPosting(clock=clock, facts=self._world, audit=audit)
         self.proposals = ProposalFlow(clock=clock, facts=self._world, audit=audit)
         self.contracts = ContractLifecycle(clock=clock, audit=audit)
+        self.refund_requests = RefundRequests(clock=clock, audit=audit)
+        self.hourly_disputes = HourlyDisputes(clock=clock, audit=audit)
+        self.fixed_disputes = FixedDisputes(clock=clock, audit=audit)
+        self.dormancy = DormancyWatch(clock=clock, audit=audit)
         self.by_kind: dict[str, Workflow[Any, Any]] = {
             "account": self.accounts,
             "membership": self.teams,
             "job": self.jobs,
             "proposal": self.proposals,
             "contract": self.contracts,
+            "refund_request": self.refund_requests,
+            "hourly_dispute": self.hourly_disputes,
+            "fixed_dispute": self.fixed_disputes,
+            "dormancy": self.dormancy,
         }
 
     @contextmanager

@@ -34,6 +34,7 @@ from statemachines.machines.contract.table import Contract, ContractState
 from statemachines.machines.contract.values import PauseReason
 from statemachines.machines.proposal import Proposal
 from statemachines.machines.team import invite, owner_membership
+from statemachines.marketplace import cases
 from statemachines.marketplace import commands as c
 from statemachines.marketplace.errors import ConcurrentModification
 from statemachines.marketplace.events import Change
@@ -246,6 +247,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[[Any, Handling], None]] = {
     c.DraftProposal: draft_proposal,
     c.AddContract: add_contract,
     c.RecordPastDue: record_past_due,
+    **cases.COMMAND_HANDLERS,
 }
 
 
@@ -356,6 +358,7 @@ EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], 
     ("account", "settle"): (account_settled,),
     ("membership", None): (membership_changed,),
     ("proposal", "accept_offer"): (offer_accepted,),
+    **cases.EVENT_HANDLERS,
 }
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""
 

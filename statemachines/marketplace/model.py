@@ -33,6 +33,7 @@ from statemachines.core.money import Money
 from statemachines.errors import SnapshotError
 
 __all__ = [
+    "CASES",
     "KINDS",
     "RANK",
     "RECORDS",
@@ -50,7 +51,13 @@ __all__ = [
 KINDS = ("account", "membership", "job", "proposal", "contract")
 """The kinds of aggregate the marketplace holds, in the order deadlines break ties."""
 
-RANK = {kind: i for i, kind in enumerate(KINDS)}
+CASES = ("refund_request", "hourly_dispute", "fixed_dispute", "dormancy")
+"""Kinds of aggregate opened around a contract by an explicit command (``OpenCase``,
+``DisputeEscrowRefund``; :mod:`statemachines.marketplace.cases`); stored and fired like the
+others, after them when deadlines tie. Kept apart from :data:`KINDS`, which the checker's
+and the testing kit's worlds are made of: no command of theirs opens a case."""
+
+RANK = {kind: i for i, kind in enumerate((*KINDS, *CASES))}
 """A kind's place in :data:`KINDS` (stored beside each aggregate to order deadlines)."""
 
 RECORDS = ("terms", "contact", "past_due")
@@ -80,8 +87,13 @@ _PARTY_FIELDS: dict[str, tuple[str, ...]] = {
     "job": ("company",),
     "proposal": ("freelancer", "company", "author"),
     "contract": ("client", "freelancer", "member"),
+    "refund_request": ("contract", "client", "freelancer"),
+    "hourly_dispute": ("contract", "client", "freelancer"),
+    "fixed_dispute": ("contract", "client", "freelancer"),
+    "dormancy": ("contract", "client", "freelancer"),
 }
-"""The fields of each kind that name an account, company, agency or person."""
+"""The fields of each kind that name an account, company, agency or person (and, for the
+cases around a contract, the contract, so that a contract's cases are a lookup too)."""
 
 
 def parties(kind: str, aggregate: Any) -> tuple[str, ...]:

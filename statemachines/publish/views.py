@@ -440,7 +440,9 @@ class View:
         """
         if self.variant is None:
             return self.spec.edges
-        rows = [e for e in self.spec.edges if self.variant.includes(e)]
+        # a row nobody of the variant may fire (the machine's authorisation turns every
+        # role away, e.g. self-service reactivation of a combined account) is left out
+        rows = [e for e in self.spec.edges if self.variant.includes(e) and self.roles(e)]
         if not self.variant.prune:
             return tuple(rows)
         reached = {self.spec.initial}

@@ -21,15 +21,15 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from statemachines.core.actors import Actor
-from statemachines.core.engine import MachineSpec
+from statemachines.core.engine import Decision, MachineSpec
 from statemachines.machines.account.table import Account
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.market import World as MarketView
 from statemachines.verify.coverage import Coverage
 from statemachines.verify.oracle import Expected, _frozen_client, _roles_for, predict
-from statemachines.verify.world import ACTORS, World, payloads
+from statemachines.verify.world import ACTORS, Saved, World, payloads
 
-__all__ = ["Attempt", "Facts", "Plan", "Planner"]
+__all__ = ["Attempt", "Facts", "Outcome", "Plan", "Planner", "reusable"]
 
 
 class Attempt(NamedTuple):
@@ -45,6 +45,14 @@ class Attempt(NamedTuple):
     """(kind, event, role), for the report's counts."""
 
 
+class Outcome(NamedTuple):
+    """What firing an attempt did, when it changed its aggregate alone (see :class:`Plan`)."""
+
+    saved: Saved
+    """The aggregate afterwards (fields, history, children, version)."""
+    decision: Decision
+
+
 class Plan(NamedTuple):
     """The attempts on one aggregate in one context, read off the tables."""
 
@@ -56,6 +64,12 @@ class Plan(NamedTuple):
     """How many attempts of each (kind, event, role) the plan stands for."""
     first: tuple[Attempt, ...]
     """Decided attempts the first of their kind when the plan was made (fired then)."""
+    outcomes: list[Outcome | None]
+    """Per attempt of :attr:`fire`: what firing it did, in a quiet state (no account
+    closing, no deadline due) when it changed nothing but its aggregate. The engine reads
+    only the aggregate, its facts, the time, the actor and the arguments, and in a quiet
+    state the marketplace adds nothing to an event without effects on other machines
+    (:func:`reusable`), so the outcome is the same wherever the plan is used again."""
 
 
 class Facts:
@@ -116,6 +130,8 @@ class Planner:
         self.seen_once: set[tuple[Any, ...]] = set()
         self.denied: set[tuple[Any, ...]] = set()
         self.checked: set[tuple[Any, ...]] = set()
+        self.exhausted: set[tuple[str, str]] = set()
+        """Machine states whose attempts by roles the table never lets fire were all made."""
 
     def plan(self, kind: str, agg: Any, version: int, now: datetime) -> tuple[Plan, bool]:
         """The plan for *agg* (of *kind*, at *version*) now, and whether it was just made."""
@@ -134,6 +150,34 @@ class Planner:
         plan = self.plans[memo] = self._make(market, kind, agg, now)
         return plan, True
 
+    def _skip(  # noqa: PLR0917  (the attempt, spelled out)
+        self,
+        machine: str,
+        state: Any,
+        parties: tuple[Any, ...],
+        event: str,
+        actor: Actor,
+        roles: frozenset[Any],
+        seen_all: bool,
+    ) -> bool:
+        """Whether an attempt is left out: its outcome was seen where it cannot differ."""
+        if self.thorough:
+            return False
+        if actor.role not in roles:
+            # Illegal, or a role the table never lets fire it here: the engine decides from
+            # the state's name and the role alone, so once is enough.
+            if seen_all:
+                return True
+            memo: tuple[Any, ...] = (machine, state._name_, event, actor.role)
+            if memo in self.seen_once:
+                return True
+            self.seen_once.add(memo)
+            return False
+        # A role the table lets fire it, refused by the machine's authorisation (not this
+        # account's holder, not a party): that depends on who the actor is and on the
+        # aggregate's parties, which never change.
+        return (machine, parties, state._name_, event, actor) in self.denied
+
     def _make(self, market: Marketplace, kind: str, agg: Any, now: datetime) -> Plan:
         flow = market._flows[kind]
         spec: MachineSpec[Any, Any] = flow.spec
@@ -144,29 +188,23 @@ class Planner:
         first: list[Attempt] = []
         tallies: dict[tuple[str, str, str], int] = {}
         thorough = self.thorough
+        place = (spec.name, state._name_)
+        seen_all = place in self.exhausted and not thorough
         self.facts.reading = True
         try:
             for event in spec.events:
                 roles = _roles_for(spec, state, event)
+                options: list[dict[str, Any]] | None = None
+                frozen = _frozen_client(market, kind, agg, event)
                 for actor in ACTORS:
-                    if actor.role not in roles:
-                        # Illegal, or a role the table never lets fire it here: the engine
-                        # decides from the state's name and the role alone, so once is enough.
-                        memo: tuple[Any, ...] = (spec.name, state._name_, event, actor.role)
-                        if memo in self.seen_once and not thorough:
-                            continue
-                        self.seen_once.add(memo)
-                    elif not thorough:
-                        # A role the table lets fire it, refused by the machine's authorisation
-                        # (not this account's holder, not a party): that depends on who the
-                        # actor is and on the aggregate's parties, which never change.
-                        memo = (spec.name, parties, state._name_, event, actor)
-                        if memo in self.denied:
-                            continue
+                    if self._skip(spec.name, state, parties, event, actor, roles, seen_all):
+                        continue
                     tally = (kind, event, actor.role.value)
-                    for payload in payloads(self.world, kind, agg, event):
+                    if options is None:
+                        options = payloads(self.world, kind, agg, event)
+                    for payload in options:
                         tallies[tally] = tallies.get(tally, 0) + 1
-                        expected = _frozen_client(market, kind, agg, event) or predict(
+                        expected = frozen or predict(
                             flow, agg, event, actor, payload, now, self.coverage.guard
                         )
                         attempt = Attempt(kind, agg.id, event, actor, payload, expected, tally)
@@ -183,4 +221,24 @@ class Planner:
                             first.append(attempt)
         finally:
             self.facts.reading = False
-        return Plan(tuple(fire), tuple(decided), tuple(tallies.items()), tuple(first))
+        self.exhausted.add(place)
+        return Plan(
+            tuple(fire), tuple(decided), tuple(tallies.items()), tuple(first), [None] * len(fire)
+        )
+
+
+_EFFECTS = {
+    "account": frozenset({"suspend", "reinstate", "permanent_close", "settle"}),
+    "proposal": frozenset({"accept_offer"}),
+}
+"""Events after which the marketplace changes other aggregates (pauses, resumes or ends
+contracts, unlinks an agency's owner, starts a contract)."""
+
+
+def reusable(attempt: Attempt) -> bool:
+    """Whether the outcome of *attempt* depends on its aggregate alone in a quiet state: not
+    an event with effects on other machines, and not a membership (leaving a team may
+    deactivate a team-only account)."""
+    return attempt.kind != "membership" and attempt.event not in _EFFECTS.get(
+        attempt.kind, frozenset()
+    )

@@ -50,6 +50,9 @@ class Report:
     coverage: Coverage = attrs.Factory(Coverage)
     paths: dict[tuple[str, int], tuple[Step, ...]] = attrs.Factory(dict)
     """For every edge that fired: the shortest trace from the initial world that fires it."""
+    recalled: int = 0
+    """Transitions not fired again: the attempt's outcome in the same aggregate, facts and
+    time was known from another state (see :attr:`Bounds.cross_check`)."""
     decided: int = 0
     """Attempts the oracle decided alone (not fired: it said they do not fire, and they were
     not drawn for the cross-check, see :attr:`Bounds.cross_check`)."""

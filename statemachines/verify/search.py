@@ -21,13 +21,13 @@ import attrs
 from statemachines.core.actors import Actor, Role
 from statemachines.core.engine import SPECS_BY_MODEL, MachineSpec
 from statemachines.errors import StatemachinesError, TransitionRefused
-from statemachines.machines.account.table import AccountState
+from statemachines.machines.account.table import Account, AccountState
 from statemachines.machines.contract.table import Contract
 from statemachines.marketplace.invariants import (
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
-from statemachines.verify.attempts import Attempt, Facts, Planner
+from statemachines.verify.attempts import Attempt, Facts, Outcome, Planner, reusable
 from statemachines.verify.checks import Checks
 from statemachines.verify.coverage import _EDGE_INDEX, _edge_index
 from statemachines.verify.invariants import (
@@ -52,6 +52,7 @@ from statemachines.verify.world import (
     Snapshot,
     Step,
     World,
+    same,
 )
 
 __all__ = ["BOOKKEEPING", "check"]
@@ -288,6 +289,7 @@ class _Search:
             for agg in market.store.values(kind)
         ]
         tried = report.tried
+        quiet = _quiet(world)
         share = 1.0 if self.bounds.thorough else self.bounds.cross_check
         sample = self.sample.random
         for plan, made in plans:
@@ -302,8 +304,9 @@ class _Search:
             report.decided += len(plan.decided) - len(checks)
             for attempt in checks:
                 self.attempt(attempt, snap, key, now)
-            for attempt in plan.fire:
-                decision = self.attempt(attempt, snap, key, now)
+            for i, attempt in enumerate(plan.fire):
+                memo = plan.outcomes if quiet and reusable(attempt) else None
+                decision, new_snap = self.attempt(attempt, snap, key, now, memo, i)
                 if decision is None:
                     continue
                 step = Step(
@@ -318,12 +321,12 @@ class _Search:
                 # The platform fires system events itself (effects, deadlines): they are
                 # checked against the table and the invariants here, but start no new states.
                 if attempt.actor.role is Role.SYSTEM:
-                    new_snap = world.snapshot()
+                    new_snap = new_snap or world.snapshot()
                     self.invariants(step, before, decision, new_snap, full=False)
                     continue
                 if attempt.event in BOOKKEEPING or not expand or not self.in_bound():
                     continue
-                new_snap = world.snapshot()
+                new_snap = new_snap or world.snapshot()
                 new = self.key(new_snap)
                 if new[0] == key:
                     continue
@@ -371,15 +374,69 @@ class _Search:
             self.invariants(step, before, None, new_snap, full=self.full(new[0]))
             yield (new, step), new_snap
 
-    def attempt(self, attempt: Attempt, snap: Snapshot, key: Any, now: datetime) -> Any:
+    def attempt(  # noqa: PLR0917  (the attempt, where, and its outcome's memo)
+        self,
+        attempt: Attempt,
+        snap: Snapshot,
+        key: Any,
+        now: datetime,
+        memo: list[Outcome | None] | None = None,
+        index: int = 0,
+    ) -> tuple[Any, Snapshot | None]:
         """Fire *attempt* on the world as *snap* holds it and check the outcome against the
-        oracle's; the decision when it fired (the world is then changed), else None."""
+        oracle's: the decision when it fired (the world is then changed), else None; and the
+        world's snapshot when one was taken.
+
+        With *memo* (the plan's outcomes, the attempt's at *index*), an outcome known from
+        another state is put in place instead of firing, except for a share
+        :attr:`Bounds.cross_check` fired anyway and compared; an outcome not known yet is
+        kept when the attempt changed its aggregate alone.
+        """
         world = self.world
-        market = world.market
         report = self.report
         if self.dirty:
-            world.restore(snap)
+            world.undo(snap)
             self.dirty = False
+        known = memo[index] if memo is not None else None
+        if known is not None and self.sample.random() >= self.bounds.cross_check:
+            world.apply(known.saved)
+            self.dirty = True
+            self.facts.cache.clear()
+            report.transitions += 1
+            report.fired[attempt.tally] = report.fired.get(attempt.tally, 0) + 1
+            report.recalled += 1
+            return known.decision, None
+        decision = self.fire(attempt, snap, key, now)
+        if decision is None or memo is None:
+            return decision, None
+        new_snap = world.snapshot()
+        changed = [
+            entry for entry, old in zip(new_snap[1], snap[1], strict=False) if entry is not old
+        ]
+        alone = len(new_snap[1]) == len(snap[1]) and len(changed) == 1
+        if alone and changed[0].agg is world.market.get(attempt.kind, attempt.target):
+            if known is None:
+                if _quiet(world):
+                    memo[index] = Outcome(changed[0], decision)
+            elif not same(known.saved, changed[0]) or known.decision != decision:
+                step = Step(
+                    now, *attempt[:4], tuple(attempt.payload.items()), decision.target.value
+                )
+                raise _Found(
+                    step,
+                    f"{step}: fired again in the same aggregate, facts and time, it did "
+                    "something else than before",
+                )
+        elif known is not None:
+            step = Step(now, *attempt[:4], tuple(attempt.payload.items()), "?")
+            raise _Found(step, f"{step}: fired again, it changed other aggregates than before")
+        return decision, new_snap
+
+    def fire(self, attempt: Attempt, snap: Snapshot, key: Any, now: datetime) -> Any:
+        """Fire *attempt* for real and check the outcome against the oracle's: the decision
+        when it fired (the world is then changed), else None."""
+        market = self.world.market
+        report = self.report
         kind, target, event, actor, payload, expected, tally = attempt
         agg = market.get(kind, target)
         spec: MachineSpec[Any, Any] = market._flows[kind].spec
@@ -413,6 +470,19 @@ class _Search:
         report.transitions += 1
         report.fired[tally] = report.fired.get(tally, 0) + 1
         return decision
+
+
+def _quiet(world: World) -> bool:
+    """No account closing (nothing for the marketplace to settle after an event) and no
+    deadline due (nothing for it to fire before one): the marketplace then adds nothing to
+    an event without effects on other machines."""
+    now = world.clock.now()
+    for agg in world.aggregates():
+        if agg.deadlines and agg.deadlines[0].due <= now:
+            return False
+        if isinstance(agg, Account) and agg.state is AccountState.CLOSING:
+            return False
+    return True
 
 
 def _flat(sig: tuple[Any, ...]) -> Iterator[Any]:

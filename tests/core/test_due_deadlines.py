@@ -38,6 +38,7 @@ from tests.conftest import START
 
 FL = Actor("fl-1", Role.FREELANCER)
 ANY = frozenset({Role.FREELANCER})
+WHO = ("CTR-GEN-1",)
 HOUR = timedelta(hours=1)
 
 
@@ -84,13 +85,14 @@ ALARM: MachineSpec[Bell, Alarm] = MachineSpec(
     model=Alarm,
     register=False,
     edges=(
-        Edge("arm", (Bell.QUIET,), Bell.ARMED, ANY, effects=(Effect("MS-1", _arm),)),
-        Edge("note", (Bell.ARMED,), Bell.ARMED, ANY, effects=(Effect("MS-1", _note),)),
+        Edge("arm", (Bell.QUIET,), Bell.ARMED, ANY, WHO, effects=(Effect("MS-1", _arm),)),
+        Edge("note", (Bell.ARMED,), Bell.ARMED, ANY, WHO, effects=(Effect("MS-1", _note),)),
         Edge(
             "snooze",
             (Bell.ARMED,),
             Bell.ARMED,
             ANY,
+            WHO,
             guards=(Guard("MS-4", _not_after_a_ring),),
         ),
         Edge(
@@ -101,7 +103,7 @@ ALARM: MachineSpec[Bell, Alarm] = MachineSpec(
             timer=Timer("MS-REVIEW-2", "one and two hours after arming"),
             effects=(Effect("MS-REVIEW-2", _ring),),
         ),
-        Edge("stop", (Bell.ARMED,), Bell.DONE, ANY),
+        Edge("stop", (Bell.ARMED,), Bell.DONE, ANY, WHO),
     ),
 )
 

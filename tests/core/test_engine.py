@@ -45,6 +45,8 @@ from tests.conftest import START
 FL = Actor("fl-1", Role.FREELANCER)
 SUP = Actor("sup", Role.SUPPORT)
 ANY = frozenset({Role.FREELANCER, Role.SUPPORT})
+WHO = ("CTR-GEN-1",)
+"""The rule that says who may fire an edge (every edge names one)."""
 
 
 class Light(enum.Enum):
@@ -110,14 +112,15 @@ def _spec(name: str, *edges: Edge[Light], **kwargs: Any) -> MachineSpec[Light, L
 
 LAMP = _spec(
     "test-lamp",
-    Edge("switch_on", (Light.OFF,), Light.ON, ANY, effects=(Effect("MS-1", _set_watts),)),
-    Edge("switch_off", (Light.ON,), Light.OFF, ANY),
-    Edge("overload", (Light.ON,), Light.BROKEN, ANY, effects=(Effect("MS-1", _explode),)),
+    Edge("switch_on", (Light.OFF,), Light.ON, ANY, WHO, effects=(Effect("MS-1", _set_watts),)),
+    Edge("switch_off", (Light.ON,), Light.OFF, ANY, WHO),
+    Edge("overload", (Light.ON,), Light.BROKEN, ANY, WHO, effects=(Effect("MS-1", _explode),)),
     Edge(
         "repaint",
         (Light.OFF,),
         Light.OFF,
         ANY,
+        WHO,
         guards=(Guard("MS-1", _never), Guard("MS-4", _also_never)),
     ),
     Edge(
@@ -125,6 +128,7 @@ LAMP = _spec(
         (Light.ON,),
         Light.ON,
         ANY,
+        WHO,
         params=(Param("amount", (Money,)), Param("when", (datetime,), None)),
     ),
 )
@@ -144,15 +148,15 @@ def lamps(clock: ManualClock) -> LampWorkflow:
 
 def test_a_definition_with_an_unreachable_state_fails() -> None:
     with pytest.raises(DefinitionError, match=r"states \['BROKEN'\] cannot be reached"):
-        _spec("bad-1", Edge("on", (Light.OFF,), Light.ON, ANY))
+        _spec("bad-1", Edge("on", (Light.OFF,), Light.ON, ANY, WHO))
 
 
 def test_a_terminal_state_with_an_exit_fails() -> None:
     with pytest.raises(DefinitionError, match="terminal state BROKEN has an exit: 'fix'"):
         _spec(
             "bad-2",
-            Edge("on", (Light.OFF,), Light.BROKEN, ANY),
-            Edge("fix", (Light.BROKEN,), Light.ON, ANY),
+            Edge("on", (Light.OFF,), Light.BROKEN, ANY, WHO),
+            Edge("fix", (Light.BROKEN,), Light.ON, ANY, WHO),
         )
 
 
@@ -160,8 +164,8 @@ def test_duplicate_edges_fail() -> None:
     with pytest.raises(DefinitionError, match="duplicate edges for 'on' from OFF"):
         _spec(
             "bad-3",
-            Edge("on", (Light.OFF,), Light.ON, ANY),
-            Edge("on", (Light.OFF,), Light.BROKEN, ANY),
+            Edge("on", (Light.OFF,), Light.ON, ANY, WHO),
+            Edge("on", (Light.OFF,), Light.BROKEN, ANY, WHO),
         )
 
 
@@ -169,25 +173,33 @@ def test_an_unknown_rule_id_fails() -> None:
     with pytest.raises(DefinitionError, match="unknown rule ID 'MS-999'"):
         _spec(
             "bad-4",
-            Edge("on", (Light.OFF,), Light.ON, ANY, guards=(Guard("MS-999", _never),)),
-            Edge("break", (Light.ON,), Light.BROKEN, ANY),
+            Edge("on", (Light.OFF,), Light.ON, ANY, WHO, guards=(Guard("MS-999", _never),)),
+            Edge("break", (Light.ON,), Light.BROKEN, ANY, WHO),
         )
 
 
 def test_an_edge_without_a_source_fails() -> None:
     with pytest.raises(DefinitionError, match="no source state"):
-        _spec("bad-5", Edge("on", (), Light.ON, ANY))
+        _spec("bad-5", Edge("on", (), Light.ON, ANY, WHO))
 
 
 def test_branches_may_share_a_source_and_an_event() -> None:
     spec = _spec(
         "branchy",
-        Edge("on", (Light.OFF,), Light.ON, ANY, branch=Branch("fine", lambda m, c: m.watts < 100)),
+        Edge(
+            "on",
+            (Light.OFF,),
+            Light.ON,
+            ANY,
+            WHO,
+            branch=Branch("fine", lambda m, c: m.watts < 100),
+        ),
         Edge(
             "on",
             (Light.OFF,),
             Light.BROKEN,
             ANY,
+            WHO,
             branch=Branch("fried", lambda m, c: m.watts >= 100),
         ),
     )
@@ -358,8 +370,8 @@ def test_deadlines_replace_by_key_and_stay_sorted() -> None:
 def test_a_late_scheduler_fires_at_the_latest_recorded_time(clock: ManualClock) -> None:
     spec = _spec(
         "late",
-        Edge("switch_on", (Light.OFF,), Light.ON, ANY, effects=(Effect("MS-1", _ring_later),)),
-        Edge("note", (Light.ON,), Light.ON, ANY),
+        Edge("switch_on", (Light.OFF,), Light.ON, ANY, WHO, effects=(Effect("MS-1", _ring_later),)),
+        Edge("note", (Light.ON,), Light.ON, ANY, WHO),
         Edge("ring", (Light.ON,), Light.BROKEN, frozenset({Role.SYSTEM}), timer=_RING),
     )
 

@@ -7,7 +7,9 @@ the property test for nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -42,16 +44,20 @@ from statemachines.marketplace.invariants import (
 from statemachines.marketplace.market import Marketplace
 from tests.conftest import START
 from tests.machines.account.conftest import ADA, ANA, FL, HAL, SUP
+from tests.marketplace.conftest import open_market
 
 S = AccountState
 
 
 @pytest.fixture
-def market(clock: ManualClock) -> Marketplace:
-    m = Marketplace(clock=clock)
+def market(clock: ManualClock, store: str, tmp_path: Path) -> Iterator[Marketplace]:
+    """A marketplace on each store. The worlds below write fields directly, so the SQLite
+    file is not compared with them: the predicates read the objects the store hands out."""
+    m = open_market(store, tmp_path, clock)
     m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
     m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
-    return m
+    yield m
+    m.close()
 
 
 def _decision(event: str, source: S, target: S, actor: Actor = SYSTEM, **kw: object) -> Decision:

@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from statemachines import ConcurrentModification, Contract, ManualClock, Money, to_dict
+from statemachines.core.engine import Deadline
 from statemachines.errors import InvalidInput
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
+from statemachines.machines.job import Job
 from statemachines.marketplace.audit import describe, problems
+from statemachines.marketplace.commands import DraftJob
 from statemachines.marketplace.market import KINDS, Marketplace
 from statemachines.marketplace.stores import open_store
 from statemachines.marketplace.stores.schema import SchemaTooNew
@@ -62,7 +65,7 @@ def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(1, "initial"), (2, "consumers")]
+    assert rows == [(1, "initial"), (2, "events_without_aggregate_index"), (3, "consumers")]
     assert describe(again)["aggregates"] == {
         "account": {"active": 2},
         "membership": {"member": 1},
@@ -85,6 +88,23 @@ def test_a_stored_row_is_the_aggregates_snapshot(tmp_path: Path, clock: ManualCl
     assert json.loads(data) == to_dict(contract)
     assert (state, revision) == (contract.state.value, 2)
     market.close()
+
+
+def test_a_file_of_an_older_schema_is_migrated_when_it_is_opened(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as conn:  # the file as version 1 left it
+        conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+        conn.execute("CREATE INDEX events_aggregate ON events (kind, key, position)")
+
+    store = SqliteStore(path)
+
+    assert store.schema_versions() == [1, 2, 3]
+    with sqlite3.connect(path) as conn:
+        indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    assert "events_aggregate" not in indexes
+    assert "aggregates_due" in indexes
+    store.close()
 
 
 def test_a_database_migrated_by_a_newer_library_is_refused(tmp_path: Path) -> None:
@@ -266,3 +286,24 @@ def test_a_stale_cached_aggregate_is_read_again_from_the_file(
     assert fresh is not cached
     first.close()
     second.close()
+
+
+@pytest.mark.rule("JOB-2")
+def test_a_failed_deadline_stays_recorded_and_parked_after_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    market = _world(path, clock)
+    odd = Job(id="J-9", company="co-1", deadlines=(Deadline("odd", "expire", START),))
+    market.handle(DraftJob(odd)).result()  # a draft cannot expire: this deadline fails
+    clock.advance(hours=1)
+    market.advance()
+    market.close()
+
+    again = Marketplace(clock=clock, store=path)
+
+    assert [(kind, key) for kind, key, _ in again.stuck] == [("job", "J-9")]
+    assert again.store.next_due(clock.now()) is None  # parked: not taken again
+    assert again.advance() == []
+    assert len(again.stuck) == 1
+    again.close()

@@ -89,7 +89,7 @@ SETTING_GROUPS: dict[str, tuple[Setting, tuple[str, ...], int]] = {
         Setting(
             bounds=_FIXED_SMALL_BONUS,
             kinds=("contract",),
-            events=("end_contract", "pay_bonus", "request_refund"),
+            events=("end_contract", "pay_bonus", "request_refund", "give_refund"),
         ),
         ("contract",),
         3,

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Protocol
 import attrs
 
 from statemachines.core.actors import Actor
-from statemachines.errors import StatemachinesError, TransitionRefused
+from statemachines.errors import NotPermitted, StatemachinesError, TransitionRefused
 
 __all__ = [
     "EMPTY",
@@ -150,8 +150,10 @@ class Verdict:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        """Rule IDs that refuse the event (empty when allowed or refused for another reason)."""
-        return self.error.rule_ids if isinstance(self.error, TransitionRefused) else ()
+        """Rule IDs that refuse the event or turn the actor away (empty when allowed, illegal
+        or invalid)."""
+        error = self.error
+        return error.rule_ids if isinstance(error, TransitionRefused | NotPermitted) else ()
 
     def __str__(self) -> str:
         if self.error is None:

@@ -124,6 +124,13 @@ class Edge(Generic[S]):
     """What the edge does, in one line, for the catalogue."""
 
     @property
+    def who_rules(self) -> tuple[str, ...]:
+        """The rules that say who may fire it: its role rules, or its timer's rule."""
+        if self.role_rules or self.timer is None:
+            return self.role_rules
+        return (self.timer.rule_id,)
+
+    @property
     def rule_ids(self) -> tuple[str, ...]:
         """Every rule ID this edge cites, in table order and without repeats."""
         ids = [*self.role_rules, *(g.rule_id for g in self.guards)]

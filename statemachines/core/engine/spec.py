@@ -24,15 +24,21 @@ from transitions import Machine
 from statemachines.core.actors import Actor, Role
 from statemachines.core.engine.records import EMPTY, Aggregate
 from statemachines.core.engine.rows import Edge, Effect, Forbidden, Param
-from statemachines.errors import DefinitionError
+from statemachines.errors import DefinitionError, Violation
 from statemachines.rules import rule
 
-__all__ = ["SPECS", "SPECS_BY_MODEL", "Authorize", "MachineSpec"]
+__all__ = ["SPECS", "SPECS_BY_MODEL", "Authorize", "MachineSpec", "Who"]
 
 S = TypeVar("S", bound=enum.Enum)
 A = TypeVar("A", bound=Aggregate)
 
-Authorize = Callable[[Any, Actor, "Edge[Any] | None"], str | None]
+Authorize = Callable[[Any, Actor, "Edge[Any] | None"], "str | Violation | None"]
+"""Why *actor* (in a role the table names) may not act on the aggregate, or ``None``: a
+:class:`~statemachines.errors.Violation` citing its own rule, or words (which cite the
+edge's role rule)."""
+
+Who = Callable[[Any, frozenset[Role]], "str | None"]
+"""Who among the roles may act on the aggregate, in words (``None``: the engine's wording)."""
 
 
 def _run_effects(effects: tuple[Effect, ...]) -> Callable[[Any], None]:
@@ -66,6 +72,7 @@ class MachineSpec(Generic[S, A]):
         forbidden: Sequence[Forbidden[S]] = (),
         children: Sequence[str] = (),
         authorize: Authorize | None = None,
+        who: Who | None = None,
         description: str = "",
         version: int = 1,
         register: bool = True,
@@ -80,6 +87,8 @@ class MachineSpec(Generic[S, A]):
         self.model = model
         self.version = version
         self.authorize = authorize
+        self.who = who
+        self._role_rules: dict[str, tuple[str, ...]] = {}
         self.description = description
         self._check()
         index: dict[tuple[S, str], list[Edge[S]]] = {}
@@ -174,6 +183,8 @@ class MachineSpec(Generic[S, A]):
                 self._reject(f"edge {edge.event!r} names no role that may fire it")
             if edge.timer is not None and edge.roles != {Role.SYSTEM}:
                 self._reject(f"timer edge {edge.event!r} must be fired by the system alone")
+            if edge.timer is None and not edge.role_rules:
+                self._reject(f"edge {edge.event!r} names no rule that says who may fire it")
             for rule_id in edge.rule_ids:
                 rule(rule_id)  # raises DefinitionError for an unknown rule ID
             if params.setdefault(edge.event, edge.params) != edge.params:
@@ -245,6 +256,16 @@ class MachineSpec(Generic[S, A]):
     def forbidden_from(self, state: S, event: str) -> Forbidden[S] | None:
         """The documented refusal of *event* in *state*, if the table has one."""
         return self._forbidden.get((state._name_, event))
+
+    def role_rules_of(self, event: str) -> tuple[str, ...]:
+        """The rules that say who may fire *event*: its edges' role rules (or timers)."""
+        rules = self._role_rules.get(event)
+        if rules is None:
+            edges = [e for e in self.edges if e.event == event]
+            found = [r for e in edges for r in e.role_rules]
+            found += [e.timer.rule_id for e in edges if e.timer is not None]
+            rules = self._role_rules[event] = tuple(dict.fromkeys(found))
+        return rules
 
     def params(self, event: str) -> tuple[Param, ...]:
         """The arguments *event* takes."""

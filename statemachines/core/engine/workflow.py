@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, MutableSequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from statemachines.core.actors import SYSTEM, Actor, Role
+from statemachines.core.actors import SYSTEM, Actor, Role, one_of, who_tried
 from statemachines.core.clock import UTC, Clock, ensure_utc, format_utc
 from statemachines.core.engine.observers import OBSERVERS as _OBSERVERS
 from statemachines.core.engine.observers import muted
@@ -428,22 +428,44 @@ class Workflow(Generic[S, A]):
         roles: frozenset[Role],
         edge: Edge[Any] | None,
     ) -> None:
+        """Raise :class:`NotPermitted` citing the rule that decides who may act, or return.
+
+        A role the table does not name cites the edge's role rule for that role (TEAM-5 for
+        a client member, TEAM-8 for an agency's people, else the edge's first); a machine's
+        ``authorize`` says why a named role may not act here, as a
+        :class:`~statemachines.errors.Violation` with its own rule ID, or in words (which
+        then cite the edge's role rule the same way).
+        """
         spec = self.spec
-        problem = None
+        rules = edge.who_rules if edge is not None else spec.role_rules_of(event)
+        problem: str | Violation | None = None
         if actor.role not in roles:
-            problem = f"{event!r} may be done only by {_roles(roles)}"
+            agency = getattr(aggregate, "agency", None)
+            who = spec.who(aggregate, roles) if spec.who is not None else None
+            if who is None:
+                who = one_of(roles, agency=agency if isinstance(agency, bool) else None)
+            what = f"{spec.name.replace('_', ' ')} {aggregate.id}"
+            problem = Violation(
+                _role_rule(rules, actor.role),
+                f"{who_tried(actor)} cannot do this on {what}; only {who} can",
+                {"role": actor.role.value, "allowed": tuple(sorted(r.value for r in roles))},
+            )
         elif spec.authorize is not None:
             problem = spec.authorize(aggregate, actor, edge)
-        if problem is not None:
-            msg = f"{actor} may not {event!r} {spec.name} {aggregate.id!r}: {problem}"
-            raise NotPermitted(
-                msg,
-                machine=spec.name,
-                state=aggregate.state.value,
-                event=event,
-                actor=actor.id,
-                allowed_roles=sorted(r.value for r in roles),
-            )
+        if problem is None:
+            return
+        if not isinstance(problem, Violation):
+            problem = Violation(_role_rule(rules, actor.role), problem)
+        msg = f"{actor} may not {event!r} {spec.name} {aggregate.id!r}: {problem}"
+        raise NotPermitted(
+            msg,
+            machine=spec.name,
+            state=aggregate.state.value,
+            event=event,
+            actor=actor.id,
+            allowed_roles=sorted(r.value for r in roles),
+            violations=(problem,),
+        )
 
     def _record(
         self, aggregate: A, event: str, actor: Actor, now: datetime, err: Exception
@@ -451,7 +473,7 @@ class Workflow(Generic[S, A]):
         outcome = _OUTCOMES.get(type(err)) or (
             "invalid" if isinstance(err, InvalidInput) else "failed"
         )
-        rule_ids = err.rule_ids if isinstance(err, TransitionRefused) else ()
+        rule_ids = err.rule_ids if isinstance(err, TransitionRefused | NotPermitted) else ()
         self.audit.append(
             _tuple(
                 Attempt,
@@ -553,8 +575,17 @@ _OUTCOMES: dict[type, str] = {
 }
 
 
-def _roles(roles: Iterable[Role]) -> str:
-    names = sorted(r.label for r in roles)
-    if len(names) == 1:
-        return f"the {names[0]}"
-    return f"the {', '.join(names[:-1])} or {names[-1]}"
+_CLIENT_MEMBERS = frozenset(
+    {Role.CLIENT_OWNER, Role.CLIENT_ADMIN, Role.HIRING_MANAGER, Role.SOURCING_MEMBER}
+) | {Role.TEAM_MEMBER}
+_AGENCY_PEOPLE = frozenset({Role.AGENCY_OWNER, Role.BUSINESS_MANAGER, Role.AGENCY_MEMBER})
+
+
+def _role_rule(rules: tuple[str, ...], role: Role) -> str:
+    """The role rule that answers *role*: TEAM-5 for a client member and TEAM-8 for an
+    agency's people when the edge cites them, else the edge's first role rule."""
+    if role in _CLIENT_MEMBERS and "TEAM-5" in rules:
+        return "TEAM-5"
+    if role in _AGENCY_PEOPLE and "TEAM-8" in rules:
+        return "TEAM-8"
+    return rules[0]

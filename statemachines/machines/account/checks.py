@@ -250,18 +250,6 @@ def ag_no_open_proposals(acc: Account, ctx: Context) -> Reason | None:
     )
 
 
-def enterprise_needs_account_team(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type is AccountType.ENTERPRISE and ctx.actor.role is not Role.ACCOUNT_TEAM:
-        return fail(
-            f"closing Enterprise account {acc.id} requires the account team; "
-            "contact your Upwork account team"
-        )
-    return None
-
-
-# --------------------------------------------------------------------------- soft guards
-
-
 def _ending(acc: Account, ctx: Context, side: Side) -> Reason | None:
     ids = _contracts_in(_facts(ctx), (side,), (ENDING,))
     return _blocking_contracts(ids, "ending", "the account closes once they are settled")
@@ -349,15 +337,6 @@ def window_open(acc: Account, ctx: Context) -> Reason | None:
             until=until.isoformat(),
         )
     return None
-
-
-def self_service_type(acc: Account, ctx: Context) -> Reason | None:
-    if acc.type is AccountType.FREELANCER:
-        return None
-    why = {
-        AccountType.COMBINED: "it had both freelancer and client profiles",
-    }.get(acc.type, f"it is a {acc.type.value.replace('_', ' ')} account")
-    return fail(f"account {acc.id} can be reactivated only by support because {why}")
 
 
 def not_flagged(acc: Account, ctx: Context) -> Reason | None:

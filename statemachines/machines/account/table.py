@@ -56,7 +56,7 @@ from statemachines.core.engine import (
     Workflow,
 )
 from statemachines.core.money import Money
-from statemachines.errors import TransitionError
+from statemachines.errors import TransitionError, Violation
 from statemachines.machines.account import checks
 from statemachines.machines.account.model import (
     BILLING,
@@ -100,58 +100,106 @@ def _is_holder(acc: Account, actor: Actor) -> bool:
     return actor.id == acc.owner and actor.role in HOLDER_ROLES[acc.type]
 
 
-_NOT_HOLDER = {
-    AccountType.FREELANCER: "[ACC-CLOSE-FL-1] only the holder of freelancer account {id} may",
-    AccountType.CLIENT: "[ACC-CLOSE-CL-1] only the company owner of {id} may",
-    AccountType.COMBINED: "[ACC-GEN-2] only the holder of account {id} may",
-    AccountType.AGENCY: "[ACC-CLOSE-AG-1] only the owner of agency {id} may",
-    AccountType.TEAM_ADMIN: "only {owner} may",
-    AccountType.TEAM_MEMBER: "only {owner} may",
-    AccountType.ENTERPRISE: "[ACC-CLOSE-ENT-1] only the account team or the owner of {id} may",
+_HOLDER = {
+    AccountType.FREELANCER: ("ACC-CLOSE-FL-1", "the holder of freelancer account {id}"),
+    AccountType.CLIENT: ("ACC-CLOSE-CL-1", "the owner of company {id}"),
+    AccountType.COMBINED: ("ACC-GEN-2", "the holder of account {id}"),
+    AccountType.AGENCY: ("ACC-CLOSE-AG-1", "the owner of agency {id}"),
+    AccountType.TEAM_ADMIN: ("ACC-CLOSE-TM-1", "{owner}"),
+    AccountType.TEAM_MEMBER: ("ACC-CLOSE-TM-2", "{owner}"),
+    AccountType.ENTERPRISE: ("ACC-CLOSE-ENT-1", "the owner of Enterprise account {id}"),
 }
-
-
-def _staff_problem(acc: Account, actor: Actor, event: str) -> str | None:
-    if actor.role is Role.ACCOUNT_TEAM:
-        if acc.type is not AccountType.ENTERPRISE:
-            return (
-                f"[ACC-CLOSE-ENT-1] the account team acts only on Enterprise accounts, not {acc.id}"
-            )
-        if actor.party not in {acc.id, acc.company}:
-            return f"[ACC-CLOSE-ENT-1] {actor} is not the account team of {acc.id}"
-        return None
-    if event != "request_close":
-        return None
-    return {
-        AccountType.ENTERPRISE: "[ACC-CLOSE-ENT-1] an Enterprise account is closed by its "
-        "account team",
-        AccountType.AGENCY: None,
-        AccountType.TEAM_ADMIN: "[ACC-CLOSE-TM-1] a team admin's account closes when they "
-        "leave every team",
-        AccountType.TEAM_MEMBER: "[ACC-CLOSE-TM-2] a team member's account closes when an "
-        "admin removes them",
-    }.get(acc.type)
-
+"""Per type: the rule that says who closes it, and who holds it."""
 
 _NO_CLOSE = {
-    AccountType.TEAM_ADMIN: "[ACC-CLOSE-TM-1] an admin or manager with no other role closes "
-    "the account by leaving every team (Settings > My Teams > Leave Team)",
-    AccountType.TEAM_MEMBER: "[ACC-CLOSE-TM-2] a colleague without admin rights cannot close "
-    "the account; ask your admin or manager to remove you",
+    AccountType.TEAM_ADMIN: Violation(
+        "ACC-CLOSE-TM-1",
+        "an admin or manager with no other role closes the account by leaving every team "
+        "(Settings > My Teams > Leave Team)",
+    ),
+    AccountType.TEAM_MEMBER: Violation(
+        "ACC-CLOSE-TM-2",
+        "a colleague without admin rights cannot close the account; ask your admin or "
+        "manager to remove you",
+    ),
+}
+"""Holders who may not ask to close: a team-only account closes through its teams."""
+
+_SUPPORT_NO_CLOSE = {
+    AccountType.ENTERPRISE: Violation(
+        "ACC-CLOSE-ENT-1", "an Enterprise account is closed by its account team, not by support"
+    ),
+    AccountType.TEAM_ADMIN: Violation(
+        "ACC-CLOSE-TM-1", "a team admin's account closes when they leave every team"
+    ),
+    AccountType.TEAM_MEMBER: Violation(
+        "ACC-CLOSE-TM-2", "a team member's account closes when an admin removes them"
+    ),
 }
 
+_REACTIVATION = frozenset({"request_reactivation_link", "confirm_reactivation"})
 
-def _authorize(acc: Account, actor: Actor, edge: Edge[Any] | None) -> str | None:
+
+def _staff_problem(acc: Account, actor: Actor, event: str) -> Violation | None:
+    if actor.role is Role.ACCOUNT_TEAM:
+        if acc.type is not AccountType.ENTERPRISE:
+            return Violation(
+                "ACC-CLOSE-ENT-1",
+                f"the Enterprise account team acts only on Enterprise accounts, and {acc.id} is "
+                "not one",
+            )
+        if actor.party not in {acc.id, acc.company}:
+            return Violation(
+                "ACC-CLOSE-ENT-1", f"this account team does not look after account {acc.id}"
+            )
+        return None
+    return _SUPPORT_NO_CLOSE.get(acc.type) if event == "request_close" else None
+
+
+def _holder_problem(acc: Account, event: str) -> Violation | None:
+    if event == "request_close":
+        if acc.type is AccountType.ENTERPRISE:
+            return Violation(
+                "ACC-CLOSE-ENT-1",
+                f"closing Enterprise account {acc.id} requires the account team; contact your "
+                "Upwork account team",
+            )
+        return _NO_CLOSE.get(acc.type)
+    if event in _REACTIVATION and acc.type is not AccountType.FREELANCER:
+        why = (
+            "it had both freelancer and client profiles"
+            if acc.type is AccountType.COMBINED
+            else f"it is a {acc.type.value.replace('_', ' ')} account"
+        )
+        return Violation(
+            "ACC-REACT-3", f"account {acc.id} can be reactivated only by support because {why}"
+        )
+    return None
+
+
+def _authorize(acc: Account, actor: Actor, edge: Edge[Any] | None) -> str | Violation | None:
     event = edge.event if edge is not None else "request_close"
     if actor.role is Role.SYSTEM:
         return None
     if actor.role in STAFF:
         return _staff_problem(acc, actor, event)
     if not _is_holder(acc, actor):
-        return _NOT_HOLDER[acc.type].format(id=acc.id, owner=acc.owner) + f" {event!r}"
-    if event == "request_close":
-        return _NO_CLOSE.get(acc.type)
-    return None
+        rule_id, holder = _HOLDER[acc.type]
+        text = f"only {holder.format(id=acc.id, owner=acc.owner)} can do this"
+        # who may close is a rule of its own; other events cite the edge's role rule
+        return Violation(rule_id, text) if event == "request_close" else text
+    return _holder_problem(acc, event)
+
+
+def _who(acc: Account, roles: frozenset[Role]) -> str:
+    people = [_HOLDER[acc.type][1].format(id=acc.id, owner=acc.owner)] if roles & HOLDERS else []
+    if Role.SUPPORT in roles:
+        people.append("support")
+    if Role.ACCOUNT_TEAM in roles and acc.type is AccountType.ENTERPRISE:
+        people.append("its account team")
+    if not people:
+        return "the platform itself"
+    return " or ".join(people)
 
 
 # --------------------------------------------------------------------------- the table
@@ -222,6 +270,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
     terminal=(A.CLOSED,),
     model=Account,
     authorize=_authorize,
+    who=_who,
     edges=(
         Edge(
             "request_close",
@@ -233,11 +282,11 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
                 "ACC-CLOSE-CL-1",
                 "ACC-CLOSE-AG-1",
                 "ACC-CLOSE-TM-2",
+                "ACC-CLOSE-ENT-1",
                 "ACC-GEN-2",
                 "ACC-CLOSE-ENT-2",
             ),
             guards=(
-                Guard("ACC-CLOSE-ENT-1", checks.enterprise_needs_account_team),
                 Guard("ACC-GEN-4", checks.not_support_only),
                 Guard("ACC-GEN-3", checks.security_question_set),
                 Guard("ACC-CLOSE-FL-2", checks.fl_no_live_contracts),
@@ -306,6 +355,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             "withdraw",
             (A.ACTIVE, A.CLOSING),
             frozenset({Role.FREELANCER, Role.AGENCY_OWNER}),
+            ("ACC-CLOSE-FL-4", "ACC-CLOSE-AG-5"),
             guards=(
                 Guard("ACC-CLOSE-FL-4", checks.freelancer_withdrawal_covered, uses=("amount",)),
                 Guard("ACC-CLOSE-AG-5", checks.agency_withdrawal_covered, uses=("amount",)),
@@ -317,6 +367,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             "pay_owed",
             (A.ACTIVE, A.CLOSING),
             HOLDERS,
+            ("ACC-CLOSE-CL-6",),
             guards=(Guard("ACC-CLOSE-CL-6", checks.payment_needed, uses=("amount",)),),
             params=(AMOUNT,),
             summary="Pay an outstanding or negative balance.",
@@ -326,6 +377,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.ACTIVE,),
             A.ACTIVE,
             HOLDERS,
+            ("ACC-GEN-3",),
             effects=(Effect("ACC-GEN-3", checks.set_security_question),),
             summary="Put a security question and answer on file.",
         ),
@@ -333,6 +385,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             "export_records",
             (A.ACTIVE, A.SUSPENDED, A.CLOSING, A.DEACTIVATED),
             HOLDERS | STAFF,
+            ("ACC-EXPORT-D",),
             effects=(Effect("ACC-EXPORT-D", checks.record_export),),
             summary="Download contracts, invoices, messages and work submissions.",
         ),
@@ -396,8 +449,8 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.DEACTIVATED,),
             A.DEACTIVATED,
             HOLDERS,
+            ("ACC-REACT-1", "ACC-REACT-3"),
             guards=(
-                Guard("ACC-REACT-3", checks.self_service_type),
                 Guard("ACC-REACT-1", checks.window_open),
                 Guard("ACC-REACT-4", checks.not_flagged),
             ),
@@ -409,8 +462,8 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.DEACTIVATED,),
             A.ACTIVE,
             HOLDERS,
+            ("ACC-REACT-1", "ACC-REACT-3"),
             guards=(
-                Guard("ACC-REACT-3", checks.self_service_type),
                 Guard("ACC-REACT-1", checks.window_open),
                 Guard("ACC-REACT-4", checks.not_flagged),
                 Guard("ACC-REACT-2", checks.token_valid, uses=("token",)),
@@ -449,6 +502,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.DEACTIVATED,),
             A.CLOSED,
             HOLDERS | SUPPORT,
+            ("ACC-DEL-1",),
             guards=(Guard("ACC-DEL-1", checks.deletion_confirmed, uses=("confirm",)),),
             effects=(
                 Effect("ACC-DEL-1", checks.close_for_good),

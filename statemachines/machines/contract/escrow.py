@@ -106,9 +106,40 @@ def none_live(c: Contract, ctx: Context) -> Reason | None:
 
 
 def draft_waiting(c: Contract, ctx: Context) -> Reason | None:
-    """MS-2: funding takes the next milestone not funded yet."""
-    if c.next_draft is None:
+    """MS-2: funding takes the next milestone not funded yet (unless the client chose one)."""
+    if ctx.payload.get("milestone") is None and c.next_draft is None:
         return fail(f"contract {c.id} has no milestone waiting to be funded; add one first")
+    return None
+
+
+def draft_chosen(c: Contract, ctx: Context) -> Reason | None:
+    """MS-3: the milestone the client names is one of this contract's, not funded yet."""
+    key: str | None = ctx.payload.get("milestone")
+    if key is None:
+        return None
+    ms = next((m for m in c.milestones if m.id == key), None)
+    if ms is None:
+        known = ", ".join(m.id for m in c.milestones) or "none yet"
+        return fail(
+            f"contract {c.id} has no milestone {key} (its milestones: {known})", milestone=key
+        )
+    if ms.state is not _M.DRAFT:
+        return fail(
+            f"milestone {ms.id} is {ms.state.value.replace('_', ' ')}; only milestones that are "
+            "not funded yet can be edited, deleted or chosen for funding",
+            milestone=ms.id,
+            state=ms.state.value,
+        )
+    return None
+
+
+def edited_minimum(c: Contract, ctx: Context) -> Reason | None:
+    """MS-1: an edited amount is still at least US$5.00."""
+    amount: Money | None = ctx.payload.get("amount")
+    if amount is not None and amount < Money(MILESTONE_MIN.cents, amount.currency):
+        return fail(
+            f"a milestone must be at least {MILESTONE_MIN}, not {amount}", amount=amount.cents
+        )
     return None
 
 
@@ -295,10 +326,29 @@ def add_milestone(c: Contract, ctx: Context) -> None:
     c.milestones = (*c.milestones, ms)
 
 
+def _chosen(c: Contract, ctx: Context) -> Milestone:
+    key: str | None = ctx.payload.get("milestone")
+    ms = c.next_draft if key is None else next(m for m in c.milestones if m.id == key)
+    assert ms is not None, "guards check that the milestone is a draft of the contract"
+    return ms
+
+
+def edit_milestone(c: Contract, ctx: Context) -> None:
+    """MS-3: change the amount or title of a milestone not funded yet."""
+    ms = _chosen(c, ctx)
+    REVIEW.fire_at(
+        ms, "edit", ctx.actor, ctx.now, amount=ctx.payload["amount"], title=ctx.payload["title"]
+    )
+
+
+def delete_milestone(c: Contract, ctx: Context) -> None:
+    """MS-3: delete a milestone not funded yet; it stays listed, as deleted."""
+    REVIEW.fire_at(_chosen(c, ctx), "delete", ctx.actor, ctx.now)
+
+
 def fund_next(c: Contract, ctx: Context) -> None:
-    """MS-2: fund the next milestone, using the leftover held from earlier ones first."""
-    ms = c.next_draft
-    assert ms is not None
+    """MS-2, MS-3: fund the chosen milestone, or the next one, leftover escrow first."""
+    ms = _chosen(c, ctx)
     credit = min(c.unallocated.cents, ms.amount.cents)
     REVIEW.fire_at(ms, "fund", ctx.actor, ctx.now)
     c.unallocated -= Money(credit, c.currency)

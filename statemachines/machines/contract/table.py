@@ -158,6 +158,7 @@ ON = Param("on", (datetime,), None, "when the work was done; default: now")
 PAYMENT_ID = Param("payment", (str,), doc="the id of a payment of this contract")
 RELEASE = Param("amount", MONEY, None, "amount to pay; default: the milestone's funded amount")
 TITLE = Param("title", (str,), "", "what the milestone delivers")
+CHOSEN = Param("milestone", (str,), doc="the id of a milestone not funded yet, e.g. C-1-M2")
 MESSAGE = Param("message", (str,), "", "a note for the other side")
 
 REFUND_GUARDS = (
@@ -166,7 +167,7 @@ REFUND_GUARDS = (
     Guard("REF-180-3", after.within_cap, uses=("amount", "balance")),
 )
 REFUND: dict[str, Any] = {
-    "role_rules": ("BILL-7", "TEAM-8"),
+    "role_rules": ("REF-180-1", "BILL-7", "TEAM-8"),
     "effects": (
         Effect("REF-180-4", after.refund_payment),
         Effect("REF-180-6", after.count_refund),
@@ -220,6 +221,8 @@ END: dict[str, Any] = {
 }
 WORK_AFTER_END = (
     "add_milestone",
+    "edit_milestone",
+    "delete_milestone",
     "fund_milestone",
     "submit_work",
     "request_changes",
@@ -297,7 +300,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.ACTIVE,),
             S.PAUSED,
             CLIENT,
-            ("TEAM-5",),
+            ("CTR-HR-1", "TEAM-5"),
             guards=(HOURLY,),
             effects=(Effect("CTR-HR-1", hourly.pause_by_client),),
             summary="The client pauses an hourly contract.",
@@ -307,7 +310,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.PAUSED,),
             S.ACTIVE,
             CLIENT,
-            ("TEAM-5",),
+            ("CTR-HR-1", "TEAM-5"),
             guards=(Guard("CTR-HR-2", hourly.paused_by_client),),
             effects=(Effect("CTR-HR-1", hourly.unpause),),
             summary="The client restarts a contract it paused.",
@@ -317,6 +320,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.ACTIVE,),
             S.PAUSED,
             SYSTEM,
+            ("CTR-HR-2",),
             guards=(HOURLY,),
             effects=(Effect("CTR-HR-2", hourly.pause_for_billing),),
             summary="The platform pauses an hourly contract: the client's billing failed.",
@@ -326,6 +330,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.PAUSED,),
             S.ACTIVE,
             SYSTEM,
+            ("CTR-HR-2",),
             guards=(Guard("CTR-HR-2", hourly.paused_for_billing),),
             effects=(Effect("CTR-HR-2", hourly.unpause),),
             summary="The platform restarts the contract once billing works again.",
@@ -342,13 +347,49 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             summary="The client adds a milestone, not funded yet.",
         ),
         *_loops(
+            "edit_milestone",
+            (S.ACTIVE,),
+            CLIENT,
+            role_rules=("MS-3", "TEAM-5"),
+            guards=(
+                FIXED,
+                Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
+                Guard("MS-1", escrow.edited_minimum, uses=("amount",)),
+            ),
+            effects=(Effect("MS-3", escrow.edit_milestone),),
+            params=(
+                CHOSEN,
+                Param("amount", MONEY, None, "the new amount"),
+                Param("title", (str,), None, "the new title"),
+            ),
+            summary="The client edits a milestone not funded yet.",
+        ),
+        *_loops(
+            "delete_milestone",
+            (S.ACTIVE,),
+            CLIENT,
+            role_rules=("MS-3", "TEAM-5"),
+            guards=(FIXED, Guard("MS-3", escrow.draft_chosen, uses=("milestone",))),
+            effects=(Effect("MS-3", escrow.delete_milestone),),
+            params=(CHOSEN,),
+            summary="The client deletes a milestone not funded yet.",
+        ),
+        *_loops(
             "fund_milestone",
             (S.ACTIVE,),
             CLIENT,
             role_rules=("TEAM-5",),
-            guards=(FIXED, Guard("MS-2", escrow.none_live), Guard("MS-2", escrow.draft_waiting)),
+            guards=(
+                FIXED,
+                Guard("MS-2", escrow.none_live),
+                Guard("MS-2", escrow.draft_waiting),
+                Guard("MS-3", escrow.draft_chosen, uses=("milestone",)),
+            ),
             effects=(Effect("MS-2", escrow.fund_next),),
-            summary="The client funds the next milestone, leftover escrow first.",
+            params=(
+                Param("milestone", (str,), None, "the milestone to fund; default: the next one"),
+            ),
+            summary="The client funds the milestone it chooses (the next one by default).",
         ),
         *_loops(
             "submit_work",
@@ -364,7 +405,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             "request_changes",
             (S.ACTIVE,),
             CLIENT,
-            role_rules=("TEAM-5",),
+            role_rules=("MS-REVIEW-3", "TEAM-5"),
             guards=(FIXED, Guard("MS-REVIEW-1", escrow.in_review)),
             effects=(Effect("MS-REVIEW-3", escrow.request_changes),),
             params=(MESSAGE,),
@@ -490,6 +531,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             SUPPORT,
             after.paid_enough,
             after.paid_too_little,
+            role_rules=("ESC-SPLIT-D",),
             guards=(
                 Guard("ESC-4", escrow.disputed),
                 Guard("ESC-SPLIT-D", escrow.split_adds_up, uses=("to_freelancer", "to_client")),
@@ -589,7 +631,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             "allow_late_feedback",
             AFTER_END,
             SIDES,
-            role_rules=("TEAM-5", "TEAM-8"),
+            role_rules=("FB-3", "TEAM-5", "TEAM-8"),
             guards=(Guard("FB-3", after.window_closed),),
             effects=(Effect("FB-3", after.allow_late),),
             summary="After the window, one side lets the other leave feedback late.",

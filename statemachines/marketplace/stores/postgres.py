@@ -26,12 +26,10 @@ Deadline workers (:mod:`statemachines.marketplace.worker`) claim due aggregates 
 The outbox is read only below the oldest running transaction (ADR 0080): a consumer
 reading after its cursor never skips an event that commits later.
 
->>> import os
->>> url = os.environ.get("STATEMACHINES_PG_URL")
->>> if url:
-...     store = PostgresStore(url)
-...     assert store.schema_versions()[0] == 1
-...     store.close()
+>>> PostgresStore("postgresql://nobody@127.0.0.1:9/market?connect_timeout=2")
+Traceback (most recent call last):
+...
+statemachines.marketplace.stores.postgres.ConnectionLost: cannot connect to PostgreSQL at ...
 """
 
 from __future__ import annotations
@@ -408,7 +406,10 @@ class PostgresStore:
             pause = min(pause * 2, 0.05)
 
     def history(self, kind: str, key: str) -> list[StoredEvent]:
-        """The events of one aggregate: its ``created`` snapshot, then its decisions."""
+        """The events of one aggregate: its ``created`` snapshot, then its decisions.
+
+        A scan of the outbox (it has no index by aggregate, migration 0002): for audits.
+        """
         rows = self._run(
             f"SELECT {EVENT_COLUMNS} FROM events e WHERE e.kind = %s AND e.key = %s "
             "ORDER BY e.position, e.seq",

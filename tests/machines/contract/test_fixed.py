@@ -227,10 +227,18 @@ def test_ctr_gen_1_a_sourcing_member_or_an_agency_member_may_not_end(
 ) -> None:
     c = fixed_contract(agency=True)
 
-    with pytest.raises(NotPermitted, match="'end_contract' may be done only by"):
+    with pytest.raises(NotPermitted) as sourcing:
         lifecycle.fire(c, "end_contract", SOURCING)
-    with pytest.raises(NotPermitted, match="'end_contract' may be done only by"):
+    with pytest.raises(NotPermitted) as member:
         lifecycle.fire(c, "end_contract", AGENCY_MEMBER)
+
+    # TEAM-5 and TEAM-8 say which of the client's and the agency's people end contracts
+    assert sourcing.value.rule_ids == ("TEAM-5",)
+    assert sourcing.value.reasons == (
+        "a sourcing member cannot do this on contract C-2; only the client company's owner, "
+        "admins or hiring managers, or the agency's owner or business managers can",
+    )
+    assert member.value.rule_ids == ("TEAM-8",)
 
 
 @pytest.mark.rule("CTR-END-4")

@@ -173,6 +173,13 @@ def _payload(c: Contract, event: str, now: Any) -> st.SearchStrategy[dict[str, A
                 "balance": _money(st.sampled_from([0, 1_000, 10_000_000])),
             }
         )
+    if event in {"edit_milestone", "delete_milestone", "fund_milestone"}:
+        named = st.sampled_from([m.id for m in c.milestones] + ["C-9-M1"])
+        chosen: st.SearchStrategy[str | None] = (
+            st.none() | named if event == "fund_milestone" else named
+        )
+        extra = {"amount": maybe} if event == "edit_milestone" else {}
+        return st.fixed_dictionaries({"milestone": chosen, **extra})
     if event == "resolve_dispute":
         held = c.escrow_refund.amount.cents if c.escrow_refund else 7_000
         share = st.integers(min_value=0, max_value=held + 100)

@@ -101,6 +101,8 @@ def _arguments(event: str) -> dict[str, Any]:
         "log_time": {"minutes": 60},
         "delete_time": {"minutes": 60},
         "add_milestone": {"amount": Money(1_000)},
+        "edit_milestone": {"milestone": "C-1-M1"},
+        "delete_milestone": {"milestone": "C-1-M1"},
         "give_refund": {"payment": "C-1-P1", "amount": Money(100), "balance": Money(100)},
     }
     return arguments.get(event, {})

@@ -100,6 +100,31 @@ def test_ms_3_a_draft_can_be_edited(review: MilestoneReview, ms: Milestone) -> N
 
 
 @pytest.mark.rule("MS-3")
+def test_ms_3_a_draft_can_be_deleted_and_then_accepts_nothing(
+    review: MilestoneReview, ms: Milestone
+) -> None:
+    review.fire(ms, "delete", ADMIN)
+
+    assert ms.state is M.DELETED
+    with pytest.raises(IllegalTransition, match="it became deleted on 2026-03-02 09:00:00 UTC"):
+        review.fire(ms, "fund", OWNER)
+
+
+@pytest.mark.rule("MS-3")
+def test_ms_3_a_funded_milestone_cannot_be_deleted(
+    review: MilestoneReview, funded: Milestone
+) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        review.fire(funded, "delete", OWNER)
+
+    assert refused.value.rule_ids == ("MS-3",)
+    assert refused.value.reasons == (
+        "milestone M-1 is funded; only milestones that are not funded yet can be edited or deleted",
+    )
+    assert funded.state is M.FUNDED
+
+
+@pytest.mark.rule("MS-3")
 @pytest.mark.parametrize("state", ["funded", "submitted"])
 def test_ms_3_an_active_milestone_cannot_be_edited(
     review: MilestoneReview, ms: Milestone, state: str
@@ -167,9 +192,13 @@ def test_ms_submit_1_agency_staff_submit_for_an_agency_contract(
 
 @pytest.mark.rule("MS-SUBMIT-1")
 def test_ms_submit_1_a_client_cannot_submit(review: MilestoneReview, funded: Milestone) -> None:
-    with pytest.raises(NotPermitted, match="may be done only by the agency member") as denied:
+    with pytest.raises(NotPermitted) as denied:
         review.fire(funded, "submit", OWNER)
 
+    assert denied.value.rule_ids == ("MS-SUBMIT-1",)
+    assert denied.value.reasons == (
+        "a client owner cannot do this on milestone M-1; only the freelancer can",
+    )
     assert denied.value.actor == "ana"
     assert "freelancer" in denied.value.allowed_roles
     assert funded.state is M.FUNDED
@@ -307,8 +336,13 @@ def test_ms_review_2_only_the_system_fires_the_lapse(
 ) -> None:
     clock.set(START + FOURTEEN_DAYS)
 
-    with pytest.raises(NotPermitted, match="may be done only by the system"):
+    with pytest.raises(NotPermitted) as denied:
         review.fire(submitted, "review_lapse", FREELANCER)
+
+    assert denied.value.rule_ids == ("MS-REVIEW-2",)
+    assert denied.value.reasons == (
+        "a freelancer cannot do this on milestone M-1; only the platform itself can",
+    )
 
 
 # --------------------------------------------------------------------------- MS-REVIEW-3

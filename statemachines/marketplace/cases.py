@@ -1,0 +1,194 @@
+"""Handlers for the cases around a contract: refund requests, disputes, dormancy watches.
+
+The machines are built from the contract's facts and act back on it through
+:mod:`statemachines.machines.links`; here those links run inside the command's unit of
+work, so a case and its contract change together or not at all:
+
+* ``OpenCase`` adds a draft case built from the contract (a refund request for a payment,
+  an hourly dispute of an invoiced week, a fixed-price dispute of a milestone not
+  released, a dormancy watch), and ``DisputeEscrowRefund`` fires the contract's
+  ``dispute_refund`` and files a fixed-price dispute for the freelancer side;
+* a refund request granted is the freelancer's refund on the contract, with the
+  contract's own guards (REF-180-1..5);
+* a fixed-price dispute over held money that is resolved or awarded pays its shares
+  out of the contract's escrow-refund request (the dispute replaces the support split);
+* an award not complied with suspends the account named (FPD-8, SUSP-2);
+* every decision on a fixed-price contract is reported to its dormancy watch, if it has
+  one (DORM-1), and a watch that closes with nobody acting ends the contract as the
+  platform, which returns what is held to the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from statemachines.core.actors import SYSTEM, Actor
+from statemachines.core.money import Money
+from statemachines.errors import InvalidInput
+from statemachines.machines.account.model import SuspensionReason
+from statemachines.machines.contract.model import Contract
+from statemachines.machines.contract.values import ContractKind
+from statemachines.machines.dormancy import Dormancy, DormancyOutcome
+from statemachines.machines.fixed_dispute import DisputeCase, FixedDisputeState
+from statemachines.machines.links import (
+    DISPUTE_DESK,
+    dormancy_report,
+    escrow_dispute_for,
+    hourly_dispute_for,
+    milestone_dispute_for,
+    refund_request_for,
+)
+from statemachines.marketplace import commands as c
+from statemachines.marketplace.events import Change
+from statemachines.marketplace.reads import account_of
+
+if TYPE_CHECKING:
+    from statemachines.marketplace.handlers import Handling
+
+__all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS"]
+
+
+def _fire(h: Handling, kind: str, agg: Any, event: str, actor: Actor, **payload: Any) -> None:
+    """*actor* fires *event* on *agg* as part of the command's cascade."""
+    history = agg.history
+    at = max(h.now, history[-1].at) if history else h.now  # time never runs backwards
+    h.uow.changing(kind, agg.id)
+    decision = h.flows.by_kind[kind].fire_at(agg, event, actor, at, **payload)
+    h.accepted(kind, agg, decision)
+
+
+def _money(value: Any) -> Money:
+    return Money(value["cents"], value["currency"]) if isinstance(value, dict) else value
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def open_case(cmd: c.OpenCase, h: Handling) -> None:
+    """Add a draft case built from the contract's facts."""
+    contract: Contract = h.uow.get("contract", cmd.contract)
+    if cmd.kind == "refund_request" and cmd.payment is not None:
+        case: Any = refund_request_for(contract, cmd.payment, cmd.key)
+    elif cmd.kind == "hourly_dispute" and cmd.week is not None:
+        case = hourly_dispute_for(contract, cmd.week, cmd.key)
+    elif cmd.kind == "fixed_dispute" and cmd.milestone is not None:
+        case = milestone_dispute_for(contract, cmd.milestone, cmd.key)
+    elif cmd.kind == "dormancy" and contract.kind is ContractKind.FIXED:
+        case = Dormancy(
+            id=cmd.key,
+            contract=contract.id,
+            client=contract.client,
+            freelancer=contract.freelancer,
+            agency=contract.agency,
+            held=Money(0, contract.currency),
+        )
+    else:
+        msg = (
+            f"cannot open a {cmd.kind!r} case on contract {contract.id} with these facts "
+            "(a refund request needs a payment, an hourly dispute a week, a fixed-price "
+            "dispute a milestone, a dormancy watch a fixed-price contract)"
+        )
+        raise InvalidInput(msg)
+    h.uow.add(cmd.kind, cmd.key, case, h.now)
+
+
+def dispute_escrow_refund(cmd: c.DisputeEscrowRefund, h: Handling) -> None:
+    """The contract's ``dispute_refund`` and a fixed-price dispute filed, in one unit of work."""
+    contract: Contract = h.uow.get("contract", cmd.contract)
+    _fire(h, "contract", contract, "dispute_refund", cmd.actor)
+    dispute = escrow_dispute_for(contract, cmd.key)
+    h.uow.add("fixed_dispute", cmd.key, dispute, h.now)
+    _fire(h, "fixed_dispute", dispute, "file", cmd.actor)
+
+
+COMMAND_HANDLERS: dict[type[c.Command], Callable[[Any, Handling], None]] = {
+    c.OpenCase: open_case,
+    c.DisputeEscrowRefund: dispute_escrow_refund,
+}
+
+
+# --------------------------------------------------------------------------- events
+
+
+def refund_granted(change: Change, h: Handling) -> None:
+    """REF-REQ-1, REF-180-*: a granted request is the freelancer side's refund on the contract."""
+    request = h.uow.get("refund_request", change.key)
+    contract = h.uow.get("contract", request.contract)
+    _fire(
+        h,
+        "contract",
+        contract,
+        "give_refund",
+        change.decision.actor,
+        payment=request.payment,
+        amount=request.granted,
+        balance=_money(change.decision.payload["balance"]),
+    )
+
+
+_SETTLED = (FixedDisputeState.RESOLVED, FixedDisputeState.AWARDED)
+
+
+def fixed_dispute_settled(change: Change, h: Handling) -> None:
+    """A dispute over held money at the end settles the contract's escrow-refund request."""
+    decision = change.decision
+    if decision.target not in _SETTLED or decision.source in _SETTLED:
+        return
+    dispute = h.uow.get("fixed_dispute", change.key)
+    if dispute.case is not DisputeCase.ENDED_WITH_FUNDS:
+        return
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(
+        h,
+        "contract",
+        contract,
+        "resolve_dispute",
+        DISPUTE_DESK,
+        to_freelancer=dispute.to_freelancer,
+        to_client=dispute.to_client,
+    )
+
+
+def award_not_complied(change: Change, h: Handling) -> None:
+    """FPD-8, SUSP-2: the side that does not comply with the award is suspended."""
+    dispute = h.uow.get("fixed_dispute", change.key)
+    acc = account_of(h.uow, dispute.suspend[-1])
+    if acc is not None:
+        _fire(h, "account", acc, "suspend", change.decision.actor, reason=SuspensionReason.TERMS)
+
+
+def contract_activity_reported(change: Change, h: Handling) -> None:
+    """DORM-1: a decision on a fixed-price contract restarts its dormancy watch, if any."""
+    contract = h.uow.get("contract", change.key)
+    if contract.kind is not ContractKind.FIXED:
+        return
+    for watch in h.uow.related("dormancy", contract.id):
+        if watch.contract == contract.id and watch.state.value not in _FINAL_WATCH:
+            added = change.decision.event == "add_milestone"
+            _fire(
+                h, "dormancy", watch, "activity", SYSTEM, **dormancy_report(contract, added=added)
+            )
+
+
+_FINAL_WATCH = frozenset({"settled", "released", "mediation", "closed"})
+
+
+def dormant_contract_closed(change: Change, h: Handling) -> None:
+    """DORM-1: nobody acted on a dormant contract: the platform ends it (held money returns)."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    if watch.outcome is not DormancyOutcome.NOBODY_ACTED:
+        return
+    contract = h.uow.get("contract", watch.contract)
+    if contract.state.value in {"active", "paused"}:
+        _fire(h, "contract", contract, "end_contract", SYSTEM)
+
+
+EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], None], ...]] = {
+    ("refund_request", "give_refund"): (refund_granted,),
+    ("fixed_dispute", None): (fixed_dispute_settled,),
+    ("fixed_dispute", "report_non_compliance"): (award_not_complied,),
+    ("contract", None): (contract_activity_reported,),
+    ("dormancy", "freelancer_window_lapse"): (dormant_contract_closed,),
+}
+"""(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""
