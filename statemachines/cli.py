@@ -490,6 +490,12 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--no-notebooks", action="store_true", help="skip the notebooks (faster)")
     site.add_argument("--root", default=".", help="project folder (default: the current one)")
     checker_cli.add_parser(sub)  # `check`: statemachines/checker_cli.py
+    worker = sub.add_parser("worker", help="fire due deadlines from a PostgreSQL marketplace")
+    worker.add_argument("--db", required=True, metavar="URL", help="postgresql://user@host/db")
+    worker.add_argument(
+        "--poll", type=float, default=1.0, help="most seconds between looks (default 1)"
+    )
+    worker.add_argument("--once", action="store_true", help="fire what is due now, then stop")
     return top
 
 
@@ -505,6 +511,40 @@ def cmd_site(args: argparse.Namespace, out: Out) -> int:
     if status == 0:
         out.line(f"built the documentation site into {(root / site.SITE).as_posix()}/")
     return 1 if status else 0
+
+
+def cmd_worker(args: argparse.Namespace, out: Out) -> int:
+    """``worker``: fire due deadlines until SIGTERM or Ctrl-C (statemachines.marketplace.worker)."""
+    if not str(args.db).startswith(("postgresql:", "postgres:")):
+        msg = (
+            f"--db {args.db}: a worker needs a PostgreSQL URL (postgresql://user@host/db); "
+            "with SQLite, Marketplace.advance() fires the deadlines"
+        )
+        raise UsageError(msg)
+    if not args.poll > 0:
+        msg = f"--poll {args.poll}: give a positive number of seconds"
+        raise UsageError(msg)
+    try:
+        from statemachines.marketplace.stores.postgres import ConnectionLost  # noqa: PLC0415
+        from statemachines.marketplace.worker import Worker  # noqa: PLC0415  (needs psycopg)
+    except ImportError:  # pragma: no cover  (psycopg is a test dependency)
+        msg = "worker needs psycopg: pip install 'statemachines[postgres]'"
+        raise UsageError(msg) from None
+    try:
+        worker = Worker(args.db, poll=args.poll)
+    except ConnectionLost as err:
+        sys.stderr.write(f"statemachines worker: {err}\n")
+        return 1
+    pid = os.getpid()
+    out.line(f"worker {pid}: firing due deadlines (SIGTERM or Ctrl-C stops it)")
+    sys.stdout.flush()
+    worker.run(once=args.once)
+    out.line(
+        f"worker {pid}: fired {worker.fired} deadlines, parked {worker.parked}; "
+        f"{worker.conflicts} lost races tried again"
+    )
+    worker.store.close()
+    return 0
 
 
 def _checkout(root: Path, command: str) -> Path:
@@ -534,6 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": lambda: cmd_run(args, out),
         "site": lambda: cmd_site(args, out),
         "check": lambda: int(checker_cli.run(args)),
+        "worker": lambda: cmd_worker(args, out),
     }
     try:
         return commands[args.command]()

@@ -46,7 +46,7 @@ def describe(market: Marketplace) -> dict[str, Any]:
     events = market.events()
     return {
         "aggregates": aggregates,
-        "events": events[-1].seq if events else 0,
+        "events": len(events),
         "stuck": len(market.stuck),
     }
 

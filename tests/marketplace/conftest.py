@@ -1,11 +1,12 @@
 """One suite for every store: the ``store`` fixture runs each marketplace test on each.
 
-``store`` is ``"memory"`` or ``"sqlite"`` (a new file in the test's temporary
-folder). ``make_market(clock)`` opens a marketplace on it. After each test, every
-aggregate's recorded events must agree with its history (the outbox tells the same
-story as the aggregates); on SQLite the file is also opened again with a fresh store
-(nothing cached) and every aggregate and record it holds must equal what the test's
-marketplace shows, so what the tests checked is what the database keeps.
+``store`` is ``"memory"``, ``"sqlite"`` (a new file in the test's temporary folder)
+or ``"postgres"`` (a new schema on the server of ``tests/marketplace/postgres_db.py``).
+``make_market(clock)`` opens a marketplace on it. After each test, every aggregate's
+recorded events must agree with its history (the outbox tells the same story as the
+aggregates); on SQLite and PostgreSQL the database is also opened again with a fresh
+store (nothing cached) and every aggregate and record it holds must equal what the
+test's marketplace shows, so what the tests checked is what the database keeps.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from statemachines import ManualClock, to_dict
 from statemachines.marketplace.audit import history_problems
 from statemachines.marketplace.market import KINDS, Marketplace
 from statemachines.marketplace.model import RECORDS, dump_record
+from statemachines.marketplace.stores import open_store
+from statemachines.marketplace.stores.base import Store
 from statemachines.marketplace.stores.sqlite import SqliteStore
+from tests.marketplace import postgres_db
 
-STORES = ("memory", "sqlite")
+STORES = ("memory", "sqlite", "postgres")
 
 MakeMarket = Callable[[ManualClock], Marketplace]
 
@@ -30,15 +34,22 @@ def open_market(kind: str, folder: Path, clock: ManualClock) -> Marketplace:
     """A marketplace on a new store of *kind* (a SQLite file goes in *folder*)."""
     if kind == "memory":
         return Marketplace(clock=clock)
+    if kind == "postgres":
+        return Marketplace(clock=clock, store=postgres_db.new_database())
     n = sum(1 for p in folder.glob("market-*.db"))
     return Marketplace(clock=clock, store=folder / f"market-{n}.db")
 
 
 def assert_stored(market: Marketplace) -> None:
-    """The SQLite file, read afresh, holds exactly what *market* shows."""
+    """The database, read afresh, holds exactly what *market* shows."""
     store = market.store
-    assert isinstance(store, SqliteStore)
-    fresh = SqliteStore(store.path, cache=0)
+    fresh: Store = (
+        SqliteStore(store.path, cache=0)
+        if isinstance(store, SqliteStore)
+        else open_store(store.url)
+    )
+    assert fresh is not store
+    assert type(fresh) is type(store)
     try:
         for kind in KINDS:
             shown = [to_dict(a) for a in market.all(kind)]
@@ -65,8 +76,10 @@ def assert_events_agree(market: Marketplace) -> None:
 
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest) -> str:
-    """Which store the test runs on."""
+    """Which store the test runs on (PostgreSQL only with a server: see postgres_db)."""
     kind: str = request.param
+    if kind == "postgres":
+        postgres_db.server()
     return kind
 
 
@@ -83,6 +96,7 @@ def make_market(store: str, tmp_path: Path) -> Iterator[MakeMarket]:
     yield make
     for market in opened:
         assert_events_agree(market)
-        if store == "sqlite":
+        if store != "memory":
             assert_stored(market)
         market.close()
+    postgres_db.drop_all()

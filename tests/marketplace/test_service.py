@@ -68,7 +68,8 @@ def test_a_command_returns_its_whole_cascade_in_order_with_its_events(
         ("contract", "C-1", "billing_problem"),
         ("contract", "C-3", "billing_problem"),
     ]
-    assert [e.seq for e in outcome.events] == [cursor + 1, cursor + 2, cursor + 3]
+    seqs = [e.seq for e in outcome.events]
+    assert cursor < seqs[0] < seqs[1] < seqs[2]  # numbered after what came before, in order
     assert market.events(after=cursor) == list(outcome.events)
     assert outcome.result() == outcome.changes[0].decision
 
@@ -322,7 +323,8 @@ def test_a_consumer_reads_every_event_once_in_order_by_cursor(market: Marketplac
         cursor = page[-1].seq
 
     assert read == everything
-    assert [e.seq for e in everything] == list(range(1, len(everything) + 1))
+    seqs = [e.seq for e in everything]
+    assert seqs == sorted(set(seqs))  # one global order (dense on SQLite, not on PostgreSQL)
     assert [e.name for e in everything][:3] == ["created", "created", "created"]
     assert everything[-1].to_dict()["decision"]["event"] == "billing_problem"
 

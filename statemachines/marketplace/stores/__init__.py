@@ -7,14 +7,17 @@
   (``sqlite:///market.db`` is relative, ``sqlite:////var/lib/market.db`` absolute):
   a :class:`~statemachines.marketplace.stores.sqlite.SqliteStore` on that file, created
   and migrated when needed;
+* a ``postgresql://`` (or ``postgres://``) URL: a
+  :class:`~statemachines.marketplace.stores.postgres.PostgresStore` on that database,
+  migrated when needed (needs psycopg: ``pip install 'statemachines[postgres]'``);
 * a store object: itself.
 
 >>> open_store(None).url
 'memory://'
->>> open_store("postgresql://localhost/market")
+>>> open_store("mysql://localhost/market")
 Traceback (most recent call last):
 ...
-statemachines.errors.InvalidInput: postgresql://localhost/market: PostgreSQL is not ...
+statemachines.errors.InvalidInput: mysql://localhost/market: unknown kind of store; ...
 """
 
 from __future__ import annotations
@@ -53,10 +56,17 @@ def open_store(target: Any) -> Store:
         return store
     text = os.fspath(target)
     if text.startswith(("postgresql:", "postgres:")):
-        msg = f"{text}: PostgreSQL is not supported yet (issue 15); use a SQLite file"
-        raise InvalidInput(msg)
+        try:
+            from statemachines.marketplace.stores.postgres import PostgresStore  # noqa: PLC0415
+        except ImportError as err:  # pragma: no cover  (psycopg is a test dependency)
+            msg = f"{text}: PostgreSQL needs psycopg: pip install 'statemachines[postgres]'"
+            raise InvalidInput(msg) from err
+        return PostgresStore(text)
     path = sqlite_path(text)
     if path is None:
-        msg = f"{text}: unknown kind of store; give a file path, sqlite:///path or memory://"
+        msg = (
+            f"{text}: unknown kind of store; give a file path, sqlite:///path, "
+            "postgresql://... or memory://"
+        )
         raise InvalidInput(msg)
     return SqliteStore(path)

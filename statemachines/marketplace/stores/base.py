@@ -124,7 +124,7 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    """A marketplace's storage: the memory store or SQLite (PostgreSQL next)."""
+    """A marketplace's storage: the memory store, SQLite or PostgreSQL."""
 
     url: str
 
@@ -153,6 +153,15 @@ class Store(Protocol):
 
     def history(self, kind: str, key: str) -> list[StoredEvent]:
         """The events of one aggregate, in history order: ``created``, then its decisions."""
+
+    def cursor(self, consumer: str) -> int:
+        """Where the outbox consumer *consumer* has read up to (0 at first)."""
+
+    def save_cursor(self, consumer: str, seq: int, at: datetime) -> None:
+        """Move *consumer*'s cursor to *seq* (never backwards)."""
+
+    def consumers(self) -> dict[str, int]:
+        """Every consumer's cursor, by name."""
 
     def values(self, kind: str) -> list[Any]:
         """Every aggregate (or record) of *kind*, in the order they were added. A scan:

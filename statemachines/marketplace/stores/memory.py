@@ -67,6 +67,7 @@ class MemoryStore:
         self._last_seq = 0
         self._outcomes: dict[str, tuple[tuple[StoredEvent, ...], dict[str, Any] | None]] = {}
         self._stuck: list[tuple[str, str, str]] = []
+        self._cursors: dict[str, int] = {}
         self._lock = threading.Lock()
         self._holder: int | None = None
 
@@ -256,6 +257,20 @@ class MemoryStore:
     def history(self, kind: str, key: str) -> list[StoredEvent]:
         """The kept events of one aggregate: its ``created`` snapshot, then its decisions."""
         return [e for e in self._events if e.kind == kind and e.key == key]
+
+    # ------------------------------------------------------------------ consumers
+
+    def cursor(self, consumer: str) -> int:
+        """Where *consumer* has read the outbox up to (0 before its first ``save_cursor``)."""
+        return self._cursors.get(consumer, 0)
+
+    def save_cursor(self, consumer: str, seq: int, at: datetime) -> None:
+        """Move *consumer*'s cursor to *seq* (never backwards)."""
+        self._cursors[consumer] = max(seq, self._cursors.get(consumer, 0))
+
+    def consumers(self) -> dict[str, int]:
+        """Every consumer's cursor."""
+        return dict(self._cursors)
 
     # ------------------------------------------------------------------ direct access
 

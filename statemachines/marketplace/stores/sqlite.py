@@ -23,7 +23,7 @@ again.
 >>> folder = tempfile.mkdtemp()
 >>> store = SqliteStore(pathlib.Path(folder) / "market.db")
 >>> store.schema_versions()
-[1, 2]
+[1, 2, 3]
 >>> store.close()
 """
 
@@ -257,6 +257,32 @@ class SqliteStore:
                 (kind, key),
             ).fetchall()
         return [_event(r) for r in rows]
+
+    # ------------------------------------------------------------------ consumers
+
+    def cursor(self, consumer: str) -> int:
+        """Where *consumer* has read the outbox up to (0 before its first ``save_cursor``)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT position FROM consumers WHERE name = ?", (consumer,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def save_cursor(self, consumer: str, seq: int, at: datetime) -> None:
+        """Move *consumer*'s cursor to *seq* (never backwards)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO consumers (name, position, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position, at = excluded.at "
+                "WHERE consumers.position < excluded.position",
+                (consumer, seq, at.isoformat()),
+            )
+
+    def consumers(self) -> dict[str, int]:
+        """Every consumer's cursor."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name, position FROM consumers").fetchall()
+        return {name: int(position) for name, position in rows}
 
     # ------------------------------------------------------------------ direct access
 

@@ -1,0 +1,178 @@
+"""The SQL of the PostgreSQL store, and the rows it reads and writes (see ``postgres.py``).
+
+Every statement a command runs is here, in one place, so the round trips can be
+counted (ADR 0081).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from statemachines.core.clock import UTC
+from statemachines.core.snapshots import to_dict
+from statemachines.errors import InvalidInput
+from statemachines.marketplace.events import (
+    CREATED,
+    NewEvent,
+    StoredEvent,
+    dump_decision,
+    load_decision,
+)
+from statemachines.marketplace.model import (
+    RANK,
+    RECORDS,
+    due_of,
+    dump_record,
+    from_micros,
+    micros,
+    parties,
+    record_party,
+)
+
+PLACES = 1 << 16
+"""Events one transaction may record: an event's seq is its transaction's id times this,
+plus its place (ADR 0080)."""
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def columns(agg: Any) -> tuple[str, int | None, str]:
+    due = due_of(agg)
+    return agg.state.value, None if due is None else micros(due), json_text(to_dict(agg))
+
+
+def sequence(kind: str) -> str:
+    if kind not in RANK and kind not in RECORDS:
+        msg = f"{kind!r} is not a kind of aggregate or record"
+        raise InvalidInput(msg)
+    return f"added_{kind}"
+
+
+# --------------------------------------------------------------------------- SQL
+
+HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536"
+"""Events numbered below this are final: no transaction still running can add one."""
+
+EVENT_COLUMNS = "e.seq, e.kind, e.key, e.position, e.name, e.at, e.command_id, e.data"
+
+LOAD = (
+    "SELECT id, revision, CASE WHEN revision = %s THEN NULL ELSE data END "
+    "FROM aggregates WHERE kind = %s AND key = %s"
+)
+"""An aggregate by key; its snapshot only if the revision is not the one cached."""
+
+CLAIM = (
+    "SELECT id, kind, key, revision, due_us, data FROM aggregates "
+    "WHERE due_us IS NOT NULL AND due_us <= %s ORDER BY due_us, rank, key LIMIT 1 "
+    "FOR UPDATE SKIP LOCKED"
+)
+
+UPDATE = (
+    "UPDATE aggregates SET revision = CASE WHEN revision = %s THEN revision + 1 END, "
+    "state = %s, due_us = %s, data = %s::jsonb WHERE kind = %s AND key = %s"
+)
+"""A changed aggregate: if its revision moved, the new revision is NULL, which the column
+refuses, and the transaction fails (one statement, so the commit needs no answer first)."""
+
+UPDATE_ANY = (
+    "UPDATE aggregates SET revision = revision + 1, state = %s, due_us = %s, data = %s::jsonb "
+    "WHERE kind = %s AND key = %s"
+)
+
+INSERT_AGGREGATE = (
+    "WITH a AS (INSERT INTO aggregates (kind, key, revision, state, due_us, rank, data) "
+    "VALUES (%s, %s, 1, %s, %s, %s, %s::jsonb) RETURNING id), "
+    "p AS (INSERT INTO parties (party, kind, aggregate) "
+    "SELECT unnest(%s::text[]), %s, a.id FROM a) "
+    "SELECT nextval(%s::regclass) FROM a"
+)
+
+INSERT_RECORD = (
+    "WITH r AS (INSERT INTO records (kind, key, party, data) VALUES (%s, %s, %s, %s::jsonb) "
+    "RETURNING id) SELECT nextval(%s::regclass) FROM r"
+)
+
+INSERT_EVENTS = (
+    "INSERT INTO events (seq, kind, key, position, name, at, command_id, data) "
+    "SELECT pg_current_xact_id()::text::bigint * 65536 + u.n - 1, u.kind, u.key, u.position, "
+    "u.name, u.at, %s, u.data::jsonb FROM unnest(%s::text[], %s::text[], %s::int[], "
+    "%s::text[], %s::timestamptz[], %s::text[]) WITH ORDINALITY "
+    "AS u(kind, key, position, name, at, data, n) RETURNING seq"
+)
+
+INSERT_COMMAND = (
+    "INSERT INTO commands (command_id, at, events) "
+    "SELECT %s, %s, array_agg(pg_current_xact_id()::text::bigint * 65536 + n) "
+    "FROM generate_series(0, %s - 1) AS n"
+)
+
+
+def insert(kind: str, key: str, agg: Any) -> tuple[str, tuple[Any, ...]]:
+    state, due, data = columns(agg)
+    return INSERT_AGGREGATE, (
+        kind,
+        key,
+        state,
+        due,
+        RANK[kind],
+        data,
+        list(parties(kind, agg)),
+        kind,
+        sequence(kind),
+    )
+
+
+def insert_record(kind: str, key: str, value: Any) -> tuple[str, tuple[Any, ...]]:
+    data = json_text(dump_record(kind, value))
+    return INSERT_RECORD, (kind, key, record_party(kind, value), data, sequence(kind))
+
+
+def created(agg: Any) -> tuple[int, datetime, None, dict[str, Any]]:
+    history = agg.history
+    at = history[-1].at if history else from_micros(0)
+    return len(history), at, None, to_dict(agg)
+
+
+def insert_events(
+    events: Sequence[NewEvent], command_id: str | None
+) -> tuple[str, tuple[Any, ...]]:
+    if len(events) > PLACES:
+        msg = f"one command may record at most {PLACES} events, not {len(events)}"
+        raise InvalidInput(msg)
+    names = []
+    data = []
+    for e in events:
+        d = e.decision
+        names.append(CREATED if d is None else d.event)
+        data.append(json_text(e.snapshot if d is None else dump_decision(d)))
+    return INSERT_EVENTS, (
+        command_id,
+        [e.kind for e in events],
+        [e.key for e in events],
+        [e.position for e in events],
+        names,
+        [e.at for e in events],
+        data,
+    )
+
+
+def event(row: Sequence[Any]) -> StoredEvent:
+    seq, kind, key, position, name, at, command_id, body = row
+    if name == CREATED:
+        return StoredEvent(
+            seq, kind, key, position, name, at.astimezone(UTC), None, body, command_id
+        )
+    decision = load_decision(kind, body)
+    return StoredEvent(seq, kind, key, position, name, decision.at, decision, None, command_id)
+
+
+def stored(e: NewEvent, seq: int, command_id: str | None) -> StoredEvent:
+    name = CREATED if e.decision is None else e.decision.event
+    return StoredEvent(
+        seq, e.kind, e.key, e.position, name, e.at, e.decision, e.snapshot, command_id
+    )
