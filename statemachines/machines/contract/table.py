@@ -31,12 +31,15 @@ Nothing leaves ``ending``, ``ended`` or ``refunded`` for ``active`` or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from statemachines.core.actors import CLIENT_DECIDERS, FREELANCER_SIDE, Actor, Role
+from statemachines.core.clock import Clock
 from statemachines.core.engine import (
+    AuditSink,
     Branch,
     Context,
     Edge,
@@ -51,8 +54,10 @@ from statemachines.core.engine import (
     fail,
 )
 from statemachines.core.money import Money
+from statemachines.errors import InvalidPayload
 from statemachines.machines.contract import after, escrow, hourly
 from statemachines.machines.contract.model import Contract, ContractState
+from statemachines.machines.contract.values import Balance
 
 __all__ = ["CONTRACT", "Contract", "ContractLifecycle", "ContractState"]
 
@@ -164,7 +169,7 @@ MESSAGE = Param("message", (str,), "", "a note for the other side")
 REFUND_GUARDS = (
     Guard("REF-180-5", after.billed_payment, uses=("payment",)),
     Guard("REF-180-2", after.within_payment, uses=("payment", "amount")),
-    Guard("REF-180-3", after.within_cap, uses=("amount", "balance")),
+    Guard("REF-180-3", after.within_cap, uses=("amount",)),
 )
 REFUND: dict[str, Any] = {
     "role_rules": ("REF-180-1", "BILL-7", "TEAM-8"),
@@ -175,7 +180,13 @@ REFUND: dict[str, Any] = {
     "params": (
         PAYMENT_ID,
         Param("amount", MONEY, doc="how much to refund"),
-        Param("balance", MONEY, doc="the freelancer's available plus pending balance"),
+        Param(
+            "balance",
+            MONEY,
+            None,
+            "the freelancer's available plus pending balance, for a contract used alone; "
+            "a marketplace computes it from its records and does not read this",
+        ),
     ),
     "summary": "The freelancer side refunds all or part of a payment up to 180 days old.",
 }
@@ -666,6 +677,49 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
 
 
 class ContractLifecycle(Workflow[ContractState, Contract]):
-    """Fires contract events: ``lifecycle.fire(contract, "end_contract", client)``."""
+    """Fires contract events: ``lifecycle.fire(contract, "end_contract", client)``.
+
+    *balances*, when given, supplies the freelancer's balance for a contract at a moment
+    (a marketplace computes it from its records, INV-MONEY-10); refunds are capped by it
+    (REF-180-3) and a ``balance`` argument is not read. Without it, ``give_refund``
+    needs the ``balance`` argument.
+    """
 
     spec = CONTRACT
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        audit: AuditSink | None = None,
+        balances: Callable[[Contract, datetime], Balance] | None = None,
+    ) -> None:
+        super().__init__(clock=clock, audit=audit)
+        self.balances = balances
+
+    def facts(self, aggregate: Contract, now: datetime) -> Callable[[], Balance] | None:
+        """The freelancer's balance, read only when a guard asks for it."""
+        source = self.balances
+        return None if source is None else functools.partial(source, aggregate, now)
+
+    def _payload(
+        self,
+        aggregate: Contract,
+        event: str,
+        given: Mapping[str, Any],
+        *,
+        partial: bool = False,
+    ) -> Mapping[str, Any]:
+        out = super()._payload(aggregate, event, given, partial=partial)
+        if (
+            event == "give_refund"
+            and not partial
+            and self.balances is None
+            and out.get("balance") is None
+        ):
+            msg = (
+                "'give_refund' needs the argument 'balance' (the freelancer's available plus "
+                "pending balance) when the contract is used without a marketplace"
+            )
+            raise InvalidPayload(msg)
+        return out

@@ -1,0 +1,197 @@
+"""Money rules met across aggregates in the marketplace (issue 13).
+
+A client company that closed, or any frozen account, starts nothing on either side
+(ACC-DEACT-1, ACC-FREEZE-D, INV-ACC-9): no offer, no contract, no Monday invoice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+import pytest
+
+from statemachines import UTC, Contract, ManualClock, Money, TransitionRefused, to_dict
+from statemachines.core.engine import MachineSpec
+from statemachines.machines.account.table import Account, AccountState, AccountType
+from statemachines.machines.contract.table import CONTRACT
+from statemachines.machines.proposal import PROPOSAL, ProposalState
+from statemachines.marketplace.invariants import check_accounts
+from statemachines.marketplace.market import Marketplace, Terms
+from statemachines.verify.search import check
+from statemachines.verify.world import Bounds
+from tests.conftest import START
+from tests.machines.account.conftest import ANA, FL
+from tests.marketplace.conftest import MakeMarket
+
+S = AccountState
+HOURLY = Terms(hourly=True, rate=Money(2_500))
+
+
+@pytest.fixture
+def market(clock: ManualClock, make_market: MakeMarket) -> Marketplace:
+    """co-1 (owner ana) with a job J-1 that fl-1 proposed on, hourly at US$25.00."""
+    m = make_market(clock)
+    m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+    m.draft_job("J-1", "co-1")
+    m.fire("job", "J-1", "post", ANA)
+    m.draft_proposal("P-1", "J-1", "fl-1", terms=HOURLY)
+    m.fire("proposal", "P-1", "submit", FL)
+    return m
+
+
+def _close_company(market: Marketplace) -> None:
+    market.fire("job", "J-1", "remove_posting", ANA)
+    market.fire("account", "co-1", "request_close", ANA, confirm=True)
+    assert market.account("co-1").state is S.DEACTIVATED
+
+
+def _nothing_started(market: Marketplace, clock: ManualClock) -> None:
+    clock.set(datetime(2026, 3, 16, 12, 0, tzinfo=UTC))  # the next Monday invoice has run
+    market.advance()
+    assert market.all("contract") == []
+    assert check_accounts(market) == []
+
+
+@pytest.mark.rule("ACC-DEACT-1")
+def test_acc_deact_1_a_closed_company_sends_no_offer_on_an_earlier_proposal(
+    market: Marketplace, clock: ManualClock
+) -> None:
+    _close_company(market)
+
+    with pytest.raises(TransitionRefused) as info:
+        market.fire("proposal", "P-1", "send_offer", ANA)
+
+    assert info.value.rule_ids == ("ACC-DEACT-1",)
+    assert info.value.reasons == (
+        "account co-1 is deactivated and hidden, so it cannot make offers",
+    )
+    assert market.get("proposal", "P-1").state is ProposalState.SUBMITTED
+    _nothing_started(market, clock)
+
+
+@pytest.mark.rule("ACC-DEACT-1")
+def test_acc_deact_1_an_offer_sent_while_active_is_not_accepted_after_the_company_closed(
+    market: Marketplace, clock: ManualClock
+) -> None:
+    market.fire("proposal", "P-1", "send_offer", ANA)
+    _close_company(market)
+
+    with pytest.raises(TransitionRefused) as info:
+        market.fire("proposal", "P-1", "accept_offer", FL)
+
+    assert info.value.rule_ids == ("ACC-DEACT-1",)
+    assert info.value.reasons == (
+        "account co-1 is deactivated and hidden, so it cannot start contracts",
+    )
+    assert market.get("proposal", "P-1").state is ProposalState.OFFER_PENDING
+    _nothing_started(market, clock)
+
+
+HIRING = Bounds(contracts=0, jobs=1, team=False, focus=("account", "job", "proposal"))
+"""Jobs, proposals and account closing, explored to the end (about 2,500 states)."""
+
+
+def drop_rule(
+    monkeypatch: pytest.MonkeyPatch, spec: MachineSpec[Any, Any], event: str, rule_id: str
+) -> None:
+    """Break *spec* for one test: *event*'s edges lose their guards citing *rule_id*."""
+    index = {
+        key: tuple(
+            attrs.evolve(e, guards=tuple(g for g in e.guards if g.rule_id != rule_id))
+            if e.event == event
+            else e
+            for e in edges
+        )
+        for key, edges in spec._index.items()
+    }
+    monkeypatch.setattr(spec, "_index", index)
+
+
+@pytest.mark.rule("ACC-DEACT-1")
+@pytest.mark.parametrize("event", ["send_offer", "accept_offer"])
+def test_acc_deact_1_the_checker_flags_a_closed_company_that_hires(
+    monkeypatch: pytest.MonkeyPatch, event: str
+) -> None:
+    drop_rule(monkeypatch, PROPOSAL, event, "ACC-DEACT-1")
+
+    report = check(HIRING)
+
+    assert report.violation is not None
+    assert f"{event!r} on proposal P-1 while account co-1 was deactivated" in report.violation
+    assert [(s.target, s.event) for s in report.trace][-1] == ("P-1", event)
+
+
+# --------------------------------------------------------------------------- REF-180-3
+
+
+def _paid_and_withdrawn(market: Marketplace, clock: ManualClock, withdraw: int) -> Contract:
+    """C-1, hourly at US$50.00: 4 hours in the week of 2 March, paid US$200.00 (available
+    on 18 March); fl-1 then withdraws *withdraw* cents."""
+    c = Contract.hourly(
+        "C-1", client="co-1", freelancer="fl-1", rate=Money(5_000), started_at=START
+    )
+    market.add_contract(c, contact="ana")
+    clock.set(datetime(2026, 3, 4, 15, 0, tzinfo=UTC))
+    market.fire("contract", "C-1", "log_time", FL, minutes=240)
+    clock.set(datetime(2026, 3, 25, 9, 0, tzinfo=UTC))
+    market.advance()
+    if withdraw:
+        market.fire("account", "fl-1", "withdraw", FL, amount=Money(withdraw))
+    paid: Contract = market.get("contract", "C-1")
+    return paid
+
+
+@pytest.mark.rule("REF-180-3")
+def test_ref_180_3_the_marketplace_caps_a_refund_by_the_balance_it_keeps(
+    market: Marketplace, clock: ManualClock
+) -> None:
+    c = _paid_and_withdrawn(market, clock, withdraw=20_000)
+    before = to_dict(c)
+
+    with pytest.raises(TransitionRefused) as info:  # the caller's balance is not believed
+        market.fire(
+            "contract", "C-1", "give_refund", FL,
+            payment="C-1-P1", amount=Money(20_000), balance=Money(20_000),
+        )  # fmt: skip
+
+    assert info.value.rule_ids == ("REF-180-3",)
+    assert info.value.reasons == (
+        "US$200.00 is more than the freelancer's balance of US$0.00 "
+        "(US$0.00 available, US$0.00 pending)",
+    )
+    assert info.value.violations[0].data["balance"] == 0
+    assert to_dict(market.get("contract", "C-1")) == before
+    assert check_accounts(market) == []
+
+
+@pytest.mark.rule("REF-180-3")
+def test_ref_180_3_a_refund_inside_the_balance_comes_out_of_it(
+    market: Marketplace, clock: ManualClock
+) -> None:
+    _paid_and_withdrawn(market, clock, withdraw=15_000)
+
+    refused = market.explain(
+        "contract", "C-1", "give_refund", FL, payment="C-1-P1", amount=Money(5_001)
+    )
+    market.fire("contract", "C-1", "give_refund", FL, payment="C-1-P1", amount=Money(5_000))
+    ob = market.obligations(market.account("fl-1"), clock.now())
+
+    assert refused.rule_ids == ("REF-180-3",)
+    assert "US$50.01 is more than the freelancer's balance of US$50.00" in str(refused)
+    assert (ob.available, ob.pending) == (Money(0), Money(0))
+    assert check_accounts(market) == []
+
+
+@pytest.mark.rule("REF-180-3")
+def test_ref_180_3_an_overdraft_is_shown_never_clamped(
+    market: Marketplace, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _paid_and_withdrawn(market, clock, withdraw=20_000)
+    drop_rule(monkeypatch, CONTRACT, "give_refund", "REF-180-3")  # a broken cap
+
+    market.fire("contract", "C-1", "give_refund", FL, payment="C-1-P1", amount=Money(20_000))
+
+    assert check_accounts(market) == ["fl-1's balance is overdrawn by US$200.00"]
