@@ -132,10 +132,15 @@ class Handling:
         self, kind: str, key: str, event: str, actor: Actor, *, acc: Account, what: str
     ) -> None:
         """Refuse with ACC-FREEZE-D: *acc* is frozen, so it cannot do *what*."""
-        rule_id = "ACC-FREEZE-D"
-        violation = Violation(
-            rule_id, f"account {acc.id} is {acc.state.value}, so it cannot {what}"
-        )
+        reason = f"account {acc.id} is {acc.state.value}, so it cannot {what}"
+        self.reject(kind, key, event, actor, rule_id="ACC-FREEZE-D", reason=reason)
+
+    def reject(
+        self, kind: str, key: str, event: str, actor: Actor, *, rule_id: str, reason: str
+    ) -> None:
+        """Refuse a command the marketplace itself judges, citing *rule_id*, before it
+        changes anything; the attempt is audited like a machine's refusal."""
+        violation = Violation(rule_id, reason)
         err = TransitionRefused(
             f"{kind} {key!r} cannot {event!r}: {violation}",
             machine=kind,
@@ -179,9 +184,31 @@ def fire_deadline(cmd: c.FireDeadline, h: Handling) -> None:
     h.fire(cmd.kind, agg, deadline.event, SYSTEM, at=deadline.due)
 
 
+def _two_profiles(a: Account, b: Account) -> bool:
+    return (a.type.freelancer_side and b.type.client_side) or (
+        a.type.client_side and b.type.freelancer_side
+    )
+
+
 def open_account(cmd: c.OpenAccount, h: Handling) -> None:
-    """Add the account; a company or agency gets its owner's membership (INV-TEAM-2)."""
+    """Add the account; a company or agency gets its owner's membership (INV-TEAM-2).
+
+    ACC-GEN-2, ADR 0019: one person's freelancer and client profiles are one account
+    (a combined one), so an account that would split them over two is refused.
+    """
     account = cmd.account
+    for other in h.uow.related("account", account.owner):
+        if (
+            other.owner == account.owner
+            and other.state is not AccountState.CLOSED
+            and _two_profiles(account, other)
+        ):
+            reason = (
+                f"{account.owner} already holds account {other.id} ({other.type.value}); "
+                "one person's freelancer and client profiles are one account, closed as a "
+                "whole: open a combined account instead"
+            )
+            h.reject("account", account.id, "open", SYSTEM, rule_id="ACC-GEN-2", reason=reason)
     h.uow.add("account", account.id, account, h.now)
     if account.company is not None and account.type is not AccountType.TEAM_ADMIN:
         agency = account.type is AccountType.AGENCY

@@ -195,3 +195,52 @@ def test_ref_180_3_an_overdraft_is_shown_never_clamped(
     market.fire("contract", "C-1", "give_refund", FL, payment="C-1-P1", amount=Money(20_000))
 
     assert check_accounts(market) == ["fl-1's balance is overdrawn by US$200.00"]
+
+
+# --------------------------------------------------------------------------- ACC-GEN-2
+
+
+@pytest.mark.rule("ACC-GEN-2")
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (AccountType.FREELANCER, AccountType.CLIENT),
+        (AccountType.CLIENT, AccountType.FREELANCER),
+        (AccountType.COMBINED, AccountType.CLIENT),
+        (AccountType.ENTERPRISE, AccountType.COMBINED),
+    ],
+)
+def test_acc_gen_2_one_persons_freelancer_and_client_profiles_are_not_two_accounts(
+    clock: ManualClock, make_market: MakeMarket, first: AccountType, second: AccountType
+) -> None:
+    market = make_market(clock)
+    market.open_account(_owned_by("zoe", first, "a-1"))
+    before = [to_dict(a) for a in market.all("account")], market.all("membership")
+
+    with pytest.raises(TransitionRefused) as info:
+        market.open_account(_owned_by("zoe", second, "a-2"))
+
+    assert info.value.rule_ids == ("ACC-GEN-2",)
+    assert info.value.reasons == (
+        f"zoe already holds account a-1 ({first.value}); one person's freelancer and client "
+        "profiles are one account, closed as a whole: open a combined account instead",
+    )
+    assert ([to_dict(a) for a in market.all("account")], market.all("membership")) == before
+
+
+@pytest.mark.rule("ACC-GEN-2")
+def test_acc_gen_2_an_agency_owner_keeps_a_freelancer_account_beside_the_agency(
+    clock: ManualClock, make_market: MakeMarket
+) -> None:
+    market = make_market(clock)
+    market.open_account(_owned_by("ao", AccountType.FREELANCER, "ao"))
+    market.open_account(_owned_by("ao", AccountType.AGENCY, "ag-1"))
+    market.open_account(_owned_by("ana", AccountType.CLIENT, "co-1"))
+    market.open_account(_owned_by("ana", AccountType.CLIENT, "co-2"))  # two companies
+
+    assert len(market.all("account")) == 4
+
+
+def _owned_by(person: str, kind: AccountType, key: str) -> Account:
+    company = key if kind.client_side or kind is AccountType.AGENCY else None
+    return Account(id=key, type=kind, owner=person, company=company)
