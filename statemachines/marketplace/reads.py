@@ -291,7 +291,16 @@ def membership_facts(uow: Reader, m: Membership) -> MembershipFacts:
         and p.author == m.person
         and p.state in OPEN_PROPOSALS
     )
-    return MembershipFacts(contact_on=contact_on, agency_work=work)
+    acc = uow.find("account", m.person)
+    colleague = (
+        acc is not None
+        and acc.type is AccountType.TEAM_MEMBER
+        and acc.state is AccountState.ACTIVE
+        and team_count(uow, m.person) == 1
+    )
+    return MembershipFacts(
+        contact_on=contact_on, agency_work=work, last_team_of_colleague=colleague
+    )
 
 
 def export(uow: Reader, acc: Account) -> Export:

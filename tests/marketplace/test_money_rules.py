@@ -12,11 +12,12 @@ from typing import Any
 import attrs
 import pytest
 
-from statemachines import UTC, Contract, ManualClock, Money, TransitionRefused, to_dict
+from statemachines import UTC, Actor, Contract, ManualClock, Money, Role, TransitionRefused, to_dict
 from statemachines.core.engine import MachineSpec
 from statemachines.machines.account.table import Account, AccountState, AccountType
 from statemachines.machines.contract.table import CONTRACT
 from statemachines.machines.proposal import PROPOSAL, ProposalState
+from statemachines.machines.team import MembershipState
 from statemachines.marketplace.invariants import check_accounts
 from statemachines.marketplace.market import Marketplace, Terms
 from statemachines.verify.search import check
@@ -26,6 +27,8 @@ from tests.machines.account.conftest import ANA, FL
 from tests.marketplace.conftest import MakeMarket
 
 S = AccountState
+TOM = Actor("tom", Role.TEAM_MEMBER, party="co-1")
+BO = Actor("bo", Role.CLIENT_OWNER, party="co-2")
 HOURLY = Terms(hourly=True, rate=Money(2_500))
 
 
@@ -244,3 +247,47 @@ def test_acc_gen_2_an_agency_owner_keeps_a_freelancer_account_beside_the_agency(
 def _owned_by(person: str, kind: AccountType, key: str) -> Account:
     company = key if kind.client_side or kind is AccountType.AGENCY else None
     return Account(id=key, type=kind, owner=person, company=company)
+
+
+# --------------------------------------------------------------------------- ACC-CLOSE-TM-2
+
+
+@pytest.fixture
+def teams(clock: ManualClock, make_market: MakeMarket) -> Marketplace:
+    """co-1 (owner ana) and co-2 (owner bo); tom, a colleague without admin rights, on co-1."""
+    m = make_market(clock)
+    m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    m.open_account(Account(id="co-2", type=AccountType.CLIENT, owner="bo", company="co-2"))
+    m.invite("co-1", "tom", Role.TEAM_MEMBER, ANA)
+    m.fire("membership", "co-1/tom", "accept", TOM)
+    assert m.account("tom").type is AccountType.TEAM_MEMBER
+    return m
+
+
+@pytest.mark.rule("ACC-CLOSE-TM-2")
+def test_acc_close_tm_2_a_colleague_does_not_leave_their_last_team_themselves(
+    teams: Marketplace,
+) -> None:
+    with pytest.raises(TransitionRefused) as info:
+        teams.fire("membership", "co-1/tom", "leave", TOM)
+    teams.fire("membership", "co-1/tom", "remove", ANA)
+
+    assert info.value.rule_ids == ("ACC-CLOSE-TM-2",)
+    assert info.value.reasons == (
+        "tom has no admin rights and co-1 is their last team, so leaving it would close "
+        "their account; only the owner or an admin of co-1 can do that, by removing them",
+    )
+    assert teams.get("membership", "co-1/tom").state is MembershipState.REMOVED
+    assert teams.account("tom").state is S.DEACTIVATED
+    assert check_accounts(teams) == []
+
+
+@pytest.mark.rule("ACC-CLOSE-TM-2", "ACC-TEAMS-D")
+def test_acc_close_tm_2_a_colleague_with_another_team_may_leave_one(teams: Marketplace) -> None:
+    teams.invite("co-2", "tom", Role.TEAM_MEMBER, BO)
+
+    teams.fire("membership", "co-1/tom", "leave", TOM)
+
+    assert teams.get("membership", "co-1/tom").state is MembershipState.LEFT
+    assert teams.account("tom").state is S.ACTIVE
+    assert check_accounts(teams) == []

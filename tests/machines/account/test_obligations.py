@@ -177,6 +177,24 @@ def test_team_4_nobody_leaves_for_someone_else(teams: TeamMembership) -> None:
     assert denied.value.reasons == ("only hal can leave their own place on co-1",)
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-2")
+def test_acc_close_tm_2_a_colleague_is_removed_from_their_last_team_not_leaving_it(
+    teams: TeamMembership, box: Box
+) -> None:
+    m = _member(teams, "tom", role=Role.TEAM_MEMBER)
+    box.value = MembershipFacts(last_team_of_colleague=True)
+
+    reasons = refused(teams, m, "leave", TOM)
+    teams.fire(m, "remove", ANA)
+
+    assert reasons == {
+        "ACC-CLOSE-TM-2": "tom has no admin rights and co-1 is their last team, so leaving it "
+        "would close their account; only the owner or an admin of co-1 can do that, by "
+        "removing them"
+    }
+    assert m.state is T.REMOVED
+
+
 @pytest.mark.rule("TEAM-6")
 def test_team_6_an_agency_member_with_open_work_cannot_be_removed(
     teams: TeamMembership, box: Box
