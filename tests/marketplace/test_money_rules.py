@@ -14,8 +14,14 @@ import pytest
 
 from statemachines import UTC, Actor, Contract, ManualClock, Money, Role, TransitionRefused, to_dict
 from statemachines.core.engine import MachineSpec
-from statemachines.machines.account.table import Account, AccountState, AccountType
-from statemachines.machines.contract.table import CONTRACT
+from statemachines.machines.account.table import (
+    Account,
+    AccountState,
+    AccountType,
+    SuspensionReason,
+)
+from statemachines.machines.contract.table import CONTRACT, ContractState
+from statemachines.machines.contract.values import PauseReason
 from statemachines.machines.proposal import PROPOSAL, ProposalState
 from statemachines.machines.team import MembershipState
 from statemachines.marketplace.invariants import check_accounts
@@ -23,7 +29,7 @@ from statemachines.marketplace.market import Marketplace, Terms
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds
 from tests.conftest import START
-from tests.machines.account.conftest import ANA, FL
+from tests.machines.account.conftest import ANA, FL, SUP
 from tests.marketplace.conftest import MakeMarket
 
 S = AccountState
@@ -291,3 +297,81 @@ def test_acc_close_tm_2_a_colleague_with_another_team_may_leave_one(teams: Marke
     assert teams.get("membership", "co-1/tom").state is MembershipState.LEFT
     assert teams.account("tom").state is S.ACTIVE
     assert check_accounts(teams) == []
+
+
+# --------------------------------------------------------------------------- suspensions
+
+
+@pytest.fixture
+def working(clock: ManualClock, make_market: MakeMarket) -> Marketplace:
+    """co-1 (owner ana) and fl-1 on hourly contract C-1, active since START."""
+    m = make_market(clock)
+    m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+    c = Contract.hourly(
+        "C-1", client="co-1", freelancer="fl-1", rate=Money(5_000), started_at=START
+    )
+    m.add_contract(c, contact="ana")
+    clock.advance(hours=1)
+    return m
+
+
+def _refusal(market: Marketplace, event: str, actor: Actor, **kw: Any) -> tuple[str, ...]:
+    with pytest.raises(TransitionRefused) as info:
+        market.fire("contract", "C-1", event, actor, **kw)
+    return info.value.reasons
+
+
+@pytest.mark.rule("SUSP-D")
+def test_susp_fl_d_a_suspended_freelancers_contracts_pause_for_that_reason(
+    working: Marketplace, clock: ManualClock
+) -> None:
+    working.fire("account", "fl-1", "suspend", SUP, reason=SuspensionReason.TERMS)
+    c = working.get("contract", "C-1")
+    paused = (c.state, c.pause_reason)
+
+    restart = _refusal(working, "restart", ANA)
+    log = _refusal(working, "log_time", FL, minutes=60)
+    clock.advance(days=1)
+    working.fire("account", "fl-1", "reinstate", SUP)
+
+    assert paused == (ContractState.PAUSED, PauseReason.FREELANCER_SUSPENDED)
+    assert restart == (
+        "contract C-1 was paused by the platform on 2026-03-02 10:00:00 UTC because the "
+        "freelancer's account is suspended; it restarts when that account is reinstated",
+    )
+    assert log == (
+        "contract C-1 was paused by the platform on 2026-03-02 10:00:00 UTC because the "
+        "freelancer's account is suspended; time can be logged again once it is restarted",
+    )
+    assert working.get("contract", "C-1").state is ContractState.ACTIVE
+    assert check_accounts(working) == []
+
+
+@pytest.mark.rule("SUSP-1")
+def test_susp_1_a_client_suspended_for_its_terms_pauses_with_that_reason(
+    working: Marketplace,
+) -> None:
+    working.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.TERMS)
+
+    restart = _refusal(working, "restart", ANA)
+
+    assert working.get("contract", "C-1").pause_reason is PauseReason.CLIENT_SUSPENDED
+    assert restart == (
+        "contract C-1 was paused by the platform on 2026-03-02 10:00:00 UTC because the "
+        "client's account is suspended; it restarts when that account is reinstated",
+    )
+
+
+@pytest.mark.rule("SUSP-1")
+def test_susp_1_a_client_suspended_for_billing_pauses_for_billing(working: Marketplace) -> None:
+    working.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.BILLING)
+
+    restart = _refusal(working, "restart", ANA)
+    working.fire("account", "co-1", "reinstate", SUP)
+
+    assert restart == (
+        "contract C-1 was paused by the platform on 2026-03-02 10:00:00 UTC because of a "
+        "problem with the client's billing method; it restarts when that is fixed",
+    )
+    assert working.get("contract", "C-1").state is ContractState.ACTIVE

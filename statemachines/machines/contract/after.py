@@ -183,8 +183,8 @@ def within_cap(c: Contract, ctx: Context) -> Reason | None:
             "less refunds",
             cap=recent.cents,
         )
-    if callable(ctx.facts):
-        balance: Balance = ctx.facts()
+    if isinstance(ctx.facts, Balance):
+        balance = ctx.facts
         if amount > balance.total:
             return fail(
                 f"{amount} is more than the freelancer's balance of {balance.describe()}",
@@ -194,8 +194,8 @@ def within_cap(c: Contract, ctx: Context) -> Reason | None:
                 pending=balance.pending.cents,
             )
         return None
-    given: Money = ctx.payload["balance"]
-    if amount > given:
+    given: Money | None = ctx.payload.get("balance")
+    if given is not None and amount > given:
         return fail(
             f"{amount} is more than the freelancer's balance of {given} (available and pending)",
             amount=amount.cents,

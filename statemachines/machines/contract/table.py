@@ -31,7 +31,6 @@ Nothing leaves ``ending``, ``ended`` or ``refunded`` for ``active`` or
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -345,6 +344,46 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(Guard("CTR-HR-2", hourly.paused_for_billing),),
             effects=(Effect("CTR-HR-2", hourly.unpause),),
             summary="The platform restarts the contract once billing works again.",
+        ),
+        Edge(
+            "client_suspended",
+            (S.ACTIVE,),
+            S.PAUSED,
+            SYSTEM,
+            ("SUSP-1",),
+            guards=(HOURLY,),
+            effects=(Effect("SUSP-1", hourly.pause_for_client_suspension),),
+            summary="The platform pauses an hourly contract: the client's account is suspended.",
+        ),
+        Edge(
+            "client_reinstated",
+            (S.PAUSED,),
+            S.ACTIVE,
+            SYSTEM,
+            ("SUSP-1",),
+            guards=(Guard("SUSP-1", hourly.paused_for_client_suspension),),
+            effects=(Effect("SUSP-1", hourly.unpause),),
+            summary="The platform restarts the contract: the client's account is reinstated.",
+        ),
+        Edge(
+            "freelancer_suspended",
+            (S.ACTIVE,),
+            S.PAUSED,
+            SYSTEM,
+            ("SUSP-D",),
+            guards=(HOURLY,),
+            effects=(Effect("SUSP-D", hourly.pause_for_freelancer_suspension),),
+            summary="The platform pauses an hourly contract: the freelancer is suspended.",
+        ),
+        Edge(
+            "freelancer_reinstated",
+            (S.PAUSED,),
+            S.ACTIVE,
+            SYSTEM,
+            ("SUSP-D",),
+            guards=(Guard("SUSP-D", hourly.paused_for_freelancer_suspension),),
+            effects=(Effect("SUSP-D", hourly.unpause),),
+            summary="The platform restarts the contract: the freelancer is reinstated.",
         ),
         # -- fixed-price: milestones in escrow
         *_loops(
@@ -697,10 +736,11 @@ class ContractLifecycle(Workflow[ContractState, Contract]):
         super().__init__(clock=clock, audit=audit)
         self.balances = balances
 
-    def facts(self, aggregate: Contract, now: datetime) -> Callable[[], Balance] | None:
-        """The freelancer's balance, read only when a guard asks for it."""
+    def facts(self, aggregate: Contract, now: datetime) -> Balance | None:
+        """The freelancer's balance (a value: the checker keys its plans by it); none for a
+        contract that paid nothing, which has nothing to refund."""
         source = self.balances
-        return None if source is None else functools.partial(source, aggregate, now)
+        return None if source is None or not aggregate.payments else source(aggregate, now)
 
     def _payload(
         self,

@@ -68,7 +68,41 @@ class PauseReason(enum.Enum):
     CLIENT = "client"
     """The client paused it and may restart it."""
     BILLING = "billing"
-    """The platform paused it for a problem with the client's billing method."""
+    """The platform paused it for a problem with the client's billing method (SUSP-1)."""
+    CLIENT_SUSPENDED = "client_suspended"
+    """The platform paused it while the client's account is suspended for another reason
+    (SUSP-1)."""
+    FREELANCER_SUSPENDED = "freelancer_suspended"
+    """The platform paused it while the freelancer's (or agency's) account is suspended
+    (SUSP-D)."""
+
+    def paused(self, since: str = "") -> str:
+        """``paused by the platform on <since> because ...``, for a reason read aloud."""
+        who, why = _PAUSE_CAUSES[self]
+        return f"paused {who}{f' on {since}' if since else ''}{f' {why}' if why else ''}"
+
+    @property
+    def resumes(self) -> str:
+        """When the contract restarts, for a reason read aloud."""
+        if self is PauseReason.CLIENT:
+            return "when the client restarts it"
+        if self is PauseReason.BILLING:
+            return "when that is fixed"
+        return "when that account is reinstated"
+
+
+_PAUSE_CAUSES = {
+    PauseReason.CLIENT: ("by the client", ""),
+    PauseReason.BILLING: (
+        "by the platform",
+        "because of a problem with the client's billing method",
+    ),
+    PauseReason.CLIENT_SUSPENDED: ("by the platform", "because the client's account is suspended"),
+    PauseReason.FREELANCER_SUSPENDED: (
+        "by the platform",
+        "because the freelancer's account is suspended",
+    ),
+}
 
 
 class Side(enum.Enum):
