@@ -22,7 +22,6 @@ Every diagram is inline SVG whose rule IDs link to the catalogue.
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import itertools
 import json
@@ -49,9 +48,6 @@ __all__ = [
     "state_sentences",
     "write_sources",
 ]
-
-scenario_run: Any = importlib.import_module("statemachines.publish.scenarios.run")
-"""The scenario runner's module (the package's ``run`` names its function)."""
 
 SOURCES = Path("build") / "site-src"
 CONFIG = Path("build") / "mkdocs.yml"
@@ -323,12 +319,9 @@ def overview_page(specs: Mapping[str, MachineSpec[Any, Any]]) -> str:
 def scenario_page(path: Path) -> tuple[str, str]:
     """(title, Markdown page) of one scenario file: its steps as a story and its path drawn."""
     scenario = scenarios.load(path)
-    # The runner keeps its world to itself; the site needs the aggregates to draw their paths.
-    world = scenario_run._World(scenario)
-    scenario_run._validate(world, scenario)
+    played = scenarios.play(scenario)
     story = []
-    for step in scenario.steps:
-        result = scenario_run._run_step(world, step)
+    for result in played.results:
         when = result.at.strftime("%a %d %b %Y %H:%M UTC")
         if result.event:
             who = scenario.actors.get(result.actor, result.actor)
@@ -342,12 +335,11 @@ def scenario_page(path: Path) -> tuple[str, str]:
         story.append(f"{result.number}. {line}.")
         if not result.passed:
             story.append(f"    - *Expected otherwise:* {'; '.join(result.problems)}")
-            break
     out = ["---", "hide: [toc]", "---", "", f"# {scenario.title}", ""]
     out += [f"From `docs/scenarios/{path.name}`.", "", "## The story", ""]
     out += story
     out += ["", "## The path taken", ""]
-    for agg_id, aggregate in world.everything().items():
+    for agg_id, aggregate in played.aggregates.items():
         if not getattr(aggregate, "history", None):
             continue
         trail = diagrams.trail(aggregate)
