@@ -46,6 +46,7 @@ __all__ = [
     "build",
     "machine_page",
     "state_sentences",
+    "title_of",
     "write_sources",
 ]
 
@@ -268,8 +269,7 @@ def overview_page(specs: Mapping[str, MachineSpec[Any, Any]]) -> str:
     for spec in sorted(specs.values(), key=lambda s: s.name):
         states = ", ".join(s.value.replace("_", " ") for s in spec.states)
         out.append(
-            f"| [{spec.name.capitalize()}](machines/{spec.name}.md) "
-            f"| {spec.description} | {states} |"
+            f"| [{title_of(spec)}](machines/{spec.name}.md) | {spec.description} | {states} |"
         )
     out += [
         "",
@@ -454,7 +454,7 @@ def write_sources(
     nav: list[str] = ["  - Overview: index.md", "  - Machines:"]
     for spec in sorted(specs.values(), key=lambda s: s.name):
         pages[f"machines/{spec.name}.md"] = machine_page(spec)
-        nav.append(f"      - {spec.name.capitalize()}: machines/{spec.name}.md")
+        nav.append(f"      - {title_of(spec)}: machines/{spec.name}.md")
     cat = catalogue.build(root)
     link = lambda use: f"machines/{use.machine}.md#{use.event}"  # noqa: E731
     pages["rules.md"] = cat.markdown(link)
@@ -471,6 +471,15 @@ def write_sources(
             nav.append(
                 f"      - {path.stem.replace('_', ' ').capitalize()}: notebooks/{path.stem}.md"
             )
+    for section, folder, found in (
+        ("Guides", "guides", [root / "docs" / f"{n}.md" for n in GUIDES]),
+        ("Decisions", "decisions", sorted((root / "docs" / "decisions").glob("*.md"))),
+    ):
+        nav.append(f"  - {section}:")
+        for path in (p for p in found if p.is_file()):
+            text = path.read_text(encoding="utf-8")
+            pages[f"{folder}/{path.name}"] = text
+            nav.append(f"      - {_yaml(_heading(text, path))}: {folder}/{path.name}")
     pages["api.md"] = api_page()
     nav.append("  - API reference: api.md")
     written = []
@@ -500,6 +509,25 @@ def write_sources(
         encoding="utf-8",
     )
     return written
+
+
+GUIDES = ("service", "deploy", "testing", "verification")
+"""The hand-written guides of docs/ the site carries, in this order (those that exist)."""
+
+_NAMES = {"fixed_dispute": "fixed-price dispute", "mid_feedback": "mid-contract feedback"}
+
+
+def title_of(spec: MachineSpec[Any, Any]) -> str:
+    """A machine's name as a page title: ``Hourly dispute``, ``Fixed-price dispute``."""
+    return _NAMES.get(spec.name, spec.name.replace("_", " ")).capitalize()
+
+
+def _heading(text: str, path: Path) -> str:
+    """A page's first heading (its file name when it has none)."""
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem.replace("-", " ")
 
 
 def _yaml(text: str) -> str:
