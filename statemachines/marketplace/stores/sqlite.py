@@ -79,8 +79,8 @@ BUSY = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON text (one encoder made once: ``json.dumps`` with options makes one a call)."""
 
 
 class SqliteStore:
