@@ -223,14 +223,29 @@ from statemachines.marketplace.market import Marketplace
 
 clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
 market = Marketplace(clock=clock, store=sys.argv[1])
-written = []
+when = sys.argv[2]
 
-def die_after_the_first_write(what):
-    written.append(what)
-    print(what, flush=True)
+def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-market.store.on_write = die_after_the_first_write
+def wrote(what):
+    print(what, flush=True)
+    if when == "first":
+        die()
+
+class Connection:  # the store's connection, which dies instead of committing
+    def __init__(self, conn):
+        self.conn = conn
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+    def execute(self, sql, *args):
+        if sql == "COMMIT" and when == "commit":
+            print("COMMIT", flush=True)
+            die()
+        return self.conn.execute(sql, *args)
+
+market.store.on_write = wrote
+market.store._conn = Connection(market.store._conn)
 market.fire("account", "co-1", "suspend", Actor("sup", Role.SUPPORT),
             reason=SuspensionReason.BILLING)
 print("committed", flush=True)
@@ -238,8 +253,15 @@ print("committed", flush=True)
 
 
 @pytest.mark.rule("SUSP-1")
+@pytest.mark.parametrize(
+    ("when", "written"),
+    [
+        ("first", ["update"]),  # after the first write
+        ("commit", ["update"] * 3 + ["event"] * 3 + ["COMMIT"]),  # every write, not COMMIT
+    ],
+)
 def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, when: str, written: list[str]
 ) -> None:
     path = tmp_path / "m.db"
     market = _world(path, clock)
@@ -248,7 +270,7 @@ def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
     market.close()
 
     child = subprocess.run(
-        [sys.executable, "-c", _CRASH, str(path)],
+        [sys.executable, "-c", _CRASH, str(path), when],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -256,10 +278,11 @@ def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
         check=False,
     )
 
-    assert child.returncode == -signal.SIGKILL
-    assert child.stdout.split() == ["update"]  # killed after its first write, before commit
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    # killed in the suspension's unit of work (the account, then its two hourly contracts)
+    assert child.stdout.split() == written
     reopened = Marketplace(clock=clock, store=path)
-    assert _contents(reopened) == before
+    assert _contents(reopened) == before  # nothing of that command, everything else intact
     assert reopened.events() == events
     assert problems(reopened) == []
     clock.advance(hours=1)
