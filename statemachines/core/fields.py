@@ -178,17 +178,21 @@ def check_fields(obj: Any) -> None:
         value = getattr(obj, name)
         problem = check(value)
         if problem is not None:
-            msg = f"{cls.__name__}.{name} {problem}"
-            error = NaiveDatetime if "naive" in problem else InvalidInput
-            raise error(msg)
+            kind = NaiveDatetime if "naive" in problem else InvalidInput
+            raise _named(kind(f"{cls.__name__}.{name} {problem}"), name, problem)
     currency = getattr(obj, "currency", None)
     if type(currency) is not str:
         return
     for name, _ in _plan(cls):
         value = getattr(obj, name)
         if type(value) is Money and value.currency != currency:
-            msg = (
-                f"{cls.__name__}.{name}: {value} is in {value.currency}, but {obj.id} counts "
-                f"in {currency}"
-            )
-            raise InvalidInput(msg)
+            problem = f"{value} is in {value.currency}, but {obj.id} counts in {currency}"
+            raise _named(InvalidInput(f"{cls.__name__}.{name}: {problem}"), name, problem)
+
+
+def _named(error: InvalidInput, field: str, problem: str) -> InvalidInput:
+    """*error*, carrying the field it is about and the problem alone (a snapshot's loader
+    reports them as the field path and its reason)."""
+    error.field = field  # type: ignore[attr-defined]
+    error.problem = problem  # type: ignore[attr-defined]
+    return error

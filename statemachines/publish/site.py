@@ -38,7 +38,7 @@ from typing import Any
 
 from statemachines.core.actors import Role
 from statemachines.core.engine import Edge, MachineSpec
-from statemachines.publish import catalogue, diagrams, scenarios
+from statemachines.publish import catalogue, diagrams, labels, scenarios
 from statemachines.publish.views import ROLE_CODES, View, discover, variants_of
 from statemachines.rules import RULES
 
@@ -351,7 +351,7 @@ def scenario_page(path: Path) -> tuple[str, str]:
         if not getattr(aggregate, "history", None):
             continue
         trail = diagrams.trail(aggregate)
-        view = diagrams.path_view(diagrams._spec_of(aggregate), aggregate, trail)
+        view = diagrams.path_view(labels.spec_of(aggregate), aggregate, trail)
         out += [f"### {agg_id}: now {aggregate.state.value.replace('_', ' ')}", ""]
         out += [_figure(view, 1, trail), ""]
     return scenario.title, "\n".join(out) + "\n"
