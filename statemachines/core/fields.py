@@ -33,6 +33,7 @@ import enum
 import types
 import typing
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +42,7 @@ import attrs
 from statemachines.core.money import Money
 from statemachines.errors import InvalidInput, NaiveDatetime
 
-__all__ = ["check_fields"]
+__all__ = ["LOADER_CHECKED", "check_fields"]
 
 Check = Callable[[Any], str | None]
 """Why a value does not fit, or ``None``."""
@@ -162,8 +163,16 @@ def _plan(cls: type) -> tuple[tuple[str, Check], ...]:
     return plan
 
 
+LOADER_CHECKED: ContextVar[bool] = ContextVar("statemachines_loader_checked", default=False)
+"""True while the snapshot loader builds aggregates (in this thread or task only): it has
+read every field with a strict hook of its own type and checks the amounts' currency
+(:mod:`statemachines.core.snapshots`), so :func:`check_fields` would only repeat it."""
+
+
 def check_fields(obj: Any) -> None:
     """Raise :class:`InvalidInput` for the first field of *obj* that does not fit its hint."""
+    if LOADER_CHECKED.get():
+        return
     cls = type(obj)
     for name, check in _plan(cls):
         value = getattr(obj, name)

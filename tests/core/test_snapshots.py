@@ -122,7 +122,7 @@ def test_a_released_amount_in_another_currency_is_refused() -> None:
     data = fixture("contract-fixed-active")
     data["milestones"][0]["released"] = {"cents": 15_000, "currency": "EUR"}
 
-    # the milestone refuses it itself when it is built (core/fields.py)
+    # the loader checks every amount's currency (the milestone's own check is not repeated)
     assert refused(data) == (
         "contract snapshot, field 'milestones[0].released': EUR 150.00 is in EUR, "
         "but C-2-M1 counts in USD"
