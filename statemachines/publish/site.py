@@ -3,7 +3,7 @@
 :func:`write_sources` writes every page's Markdown into ``build/site-src/`` and a
 ``build/mkdocs.yml`` that inherits the committed ``mkdocs.yml`` (theme, Markdown
 extensions, mkdocstrings) and adds the navigation; :func:`build` then runs
-``mkdocs build --strict`` into ``site/``. Nothing here is written by hand:
+``mkdocs build --strict`` into ``site/``. Every page but one is generated:
 
 * ``index.md``: the overview for product people (the machines, how they connect,
   the roles);
@@ -14,6 +14,8 @@ extensions, mkdocstrings) and adds the navigation; :func:`build` then runs
 * ``scenarios/NAME.md``: the scenarios of ``docs/scenarios/`` as stories, each with
   the diagram of the path it took;
 * ``notebooks/NAME.md``: the notebooks, executed now, with their outputs;
+* ``deploy.md``: running at scale on PostgreSQL (``docs/deploy.md``, the one page
+  written by hand);
 * ``api.md``: the reference for backend engineers, from the docstrings.
 
 Every diagram is inline SVG whose rule IDs link to the catalogue.
@@ -479,6 +481,10 @@ def write_sources(
             nav.append(
                 f"      - {path.stem.replace('_', ' ').capitalize()}: notebooks/{path.stem}.md"
             )
+    deploy = root / "docs" / "deploy.md"  # written by hand: running at scale on PostgreSQL
+    if deploy.exists():
+        pages["deploy.md"] = deploy.read_text(encoding="utf-8")
+        nav.append("  - Running at scale: deploy.md")
     pages["api.md"] = api_page()
     nav.append("  - API reference: api.md")
     written = []
