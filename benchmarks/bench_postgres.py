@@ -306,6 +306,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--seconds", type=float, default=4.0, help="seconds per round")
     parser.add_argument("--quick", action="store_true", help="10,000 aggregates, 1 round")
+    parser.add_argument("--only", choices=("commands", "deadlines"), help="measure one part")
     args = parser.parse_args()
     url = os.environ.get("STATEMACHINES_PG_URL")
     if not url:
@@ -315,11 +316,11 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")] if args.only != "deadlines" else []
     clients = [int(c) for c in args.clients.split(",")]
-    workers = [int(w) for w in args.workers.split(",")]
+    workers = [int(w) for w in args.workers.split(",")] if args.only != "commands" else []
     if args.quick:
-        sizes, args.rounds, args.backlog = [10_000], 1, 2_000
+        sizes, args.rounds, args.backlog = [10_000] if sizes else [], 1, 2_000
     made: list[str] = []
     print(
         f"PostgreSQL {server_version(url)}, psycopg {psycopg.__version__}, Python "
@@ -329,7 +330,9 @@ def main() -> int:
     try:
         print()
         print(
-            f"{'aggregates':>10}  {'load s':>6}  {'clients':>7}  {'commands/s':>10}  "
+            ""
+            if not sizes
+            else f"{'aggregates':>10}  {'load s':>6}  {'clients':>7}  {'commands/s':>10}  "
             f"{'anchor tx/s':>11}  {'ratio':>5}  {'conflicts':>9}"
         )
         for n in sizes:
@@ -350,11 +353,12 @@ def main() -> int:
                     flush=True,
                 )
             drop_schemas(url, [name])
-        print()
-        print(
-            f"{'workers':>7}  {'due':>6}  {'drained in s':>12}  {'deadlines/s':>11}  "
-            f"{'conflicts':>9}"
-        )
+        if workers:
+            print()
+            print(
+                f"{'workers':>7}  {'due':>6}  {'drained in s':>12}  {'deadlines/s':>11}  "
+                f"{'conflicts':>9}  (of deadline firings: retried)"
+            )
         for w in workers:
             name = f"bench_due_{w}"
             made.append(name)

@@ -22,6 +22,7 @@ from statemachines.marketplace.stores.pgsql import (
     INSERT_COMMAND,
     LOAD,
     UPDATE,
+    UPDATE_CLAIMED,
     columns,
     insert,
     insert_events,
@@ -63,10 +64,11 @@ def pipeline(conn: psycopg.Connection[Any]) -> Iterator[None]:
 
 
 class _Pending(NamedTuple):
-    """A due deadline claimed by a worker's transaction, with its row."""
+    """A due deadline claimed by a worker's transaction, with its row and where it lies."""
 
     due: Due
     loaded: Loaded
+    ctid: str
 
 
 class PostgresTransaction:
@@ -107,10 +109,10 @@ class PostgresTransaction:
         rows = self._rows(CLAIM, (micros(limit),), ("aggregate", "-"))
         if not rows:
             return None
-        row_id, kind, key, revision, due_us, data = rows[0]
+        row_id, kind, key, revision, due_us, data, ctid = rows[0]
         agg = self.store._aggregate(kind, key, revision, data)
         due = Due(kind, key, from_micros(due_us), revision)
-        self._claimed = _Pending(due, Loaded(row_id, revision, agg))
+        self._claimed = _Pending(due, Loaded(row_id, revision, agg), ctid)
         return due
 
     def load(self, kind: str, key: str) -> Loaded | None:
@@ -248,9 +250,13 @@ class PostgresTransaction:
         soon = False
         now = batch.events[-1].at if batch.events else None
         horizon = None if now is None else now + self.store.notify_within
+        claimed = self._claimed
         for w in batch.writes:
             if w.expected == 0:
                 out.append(("insert", *insert(w.kind, w.key, w.aggregate)))
+            elif claimed is not None and (claimed.due.kind, claimed.due.key) == (w.kind, w.key):
+                state, due, data = columns(w.aggregate)  # held since the claim: by its place
+                out.append(("update", UPDATE_CLAIMED, (state, due, data, claimed.ctid)))
             else:
                 state, due, data = columns(w.aggregate)
                 out.append(("update", UPDATE, (w.expected, state, due, data, w.kind, w.key)))
