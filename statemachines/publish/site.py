@@ -3,7 +3,7 @@
 :func:`write_sources` writes every page's Markdown into ``build/site-src/`` and a
 ``build/mkdocs.yml`` that inherits the committed ``mkdocs.yml`` (theme, Markdown
 extensions, mkdocstrings) and adds the navigation; :func:`build` then runs
-``mkdocs build --strict`` into ``site/``. Nothing here is written by hand:
+``mkdocs build --strict`` into ``site/``. Every page but one is generated:
 
 * ``index.md``: the overview for product people (the machines, how they connect,
   the roles);
@@ -14,6 +14,9 @@ extensions, mkdocstrings) and adds the navigation; :func:`build` then runs
 * ``scenarios/NAME.md``: the scenarios of ``docs/scenarios/`` as stories, each with
   the diagram of the path it took;
 * ``notebooks/NAME.md``: the notebooks, executed now, with their outputs;
+* ``guides/NAME.md``: the guides written by hand in ``docs/`` (:data:`GUIDES`: the
+  service, running at scale on PostgreSQL, testing your own code, verification);
+* ``decisions/NAME.md``: the decision records of ``docs/decisions/``;
 * ``api.md``: the reference for backend engineers, from the docstrings.
 
 Every diagram is inline SVG whose rule IDs link to the catalogue.
