@@ -8,6 +8,9 @@ work, so a case and its contract change together or not at all:
   an hourly dispute of an invoiced week, a fixed-price dispute of a milestone not
   released, a dormancy watch), and ``DisputeEscrowRefund`` fires the contract's
   ``dispute_refund`` and files a fixed-price dispute for the freelancer side;
+* an hourly dispute filed holds its hours out of the week's payment and pauses the
+  contract with a weekly limit of 0; when it is over the contract pays the hours kept and
+  leaves the refunded ones out (HDSP-2, HDSP-4, HDSP-5, HDSP-7);
 * a refund request granted is the freelancer's refund on the contract, with the
   contract's own guards (REF-180-1..5);
 * a fixed-price dispute over held money that is resolved or awarded pays its shares
@@ -31,6 +34,7 @@ from statemachines.machines.contract.model import Contract
 from statemachines.machines.contract.values import ContractKind
 from statemachines.machines.dormancy import Dormancy, DormancyOutcome
 from statemachines.machines.fixed_dispute import DisputeCase, FixedDisputeState
+from statemachines.machines.hourly_dispute import HourlyDispute, HourlyDisputeState
 from statemachines.machines.links import (
     DISPUTE_DESK,
     dormancy_report,
@@ -127,6 +131,43 @@ def refund_granted(change: Change, h: Handling) -> None:
     )
 
 
+def hours_disputed(change: Change, h: Handling) -> None:
+    """HDSP-2: the disputed hours leave the week's payment; the contract pauses, limit 0."""
+    dispute: HourlyDispute = h.uow.get("hourly_dispute", change.key)
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(
+        h,
+        "contract",
+        contract,
+        "dispute_hours",
+        SYSTEM,
+        week=dispute.week,
+        minutes=dispute.minutes,
+    )
+
+
+_HOURLY_OVER = (HourlyDisputeState.RESOLVED, HourlyDisputeState.CANCELLED)
+
+
+def hourly_dispute_over(change: Change, h: Handling) -> None:
+    """HDSP-4, HDSP-5, HDSP-7: the contract pays the hours kept; the rest stays refunded."""
+    decision = change.decision
+    if decision.target not in _HOURLY_OVER or decision.source in _HOURLY_OVER:
+        return
+    dispute: HourlyDispute = h.uow.get("hourly_dispute", change.key)
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(
+        h,
+        "contract",
+        contract,
+        "settle_held_hours",
+        SYSTEM,
+        week=dispute.week,
+        minutes=dispute.minutes,
+        refunded=dispute.refunded,
+    )
+
+
 _SETTLED = (FixedDisputeState.RESOLVED, FixedDisputeState.AWARDED)
 
 
@@ -186,6 +227,8 @@ def dormant_contract_closed(change: Change, h: Handling) -> None:
 
 EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], None], ...]] = {
     ("refund_request", "give_refund"): (refund_granted,),
+    ("hourly_dispute", "file"): (hours_disputed,),
+    ("hourly_dispute", None): (hourly_dispute_over,),
     ("fixed_dispute", None): (fixed_dispute_settled,),
     ("fixed_dispute", "report_non_compliance"): (award_not_complied,),
     ("contract", None): (contract_activity_reported,),

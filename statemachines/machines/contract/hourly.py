@@ -136,8 +136,9 @@ def paused_by_client(c: Contract, ctx: Context) -> Reason | None:
 def paused_for_billing(c: Contract, ctx: Context) -> Reason | None:
     """CTR-HR-2: only a pause for billing ends when billing is fixed."""
     if c.pause_reason is not PauseReason.BILLING:
-        return fail(
-            f"contract {c.id} was paused by the client, not for billing; the client restarts it",
+        by = "a dispute of hours" if c.pause_reason is PauseReason.DISPUTE else "the client"
+        return fail(  # HDSP-2: a pause for a dispute is not a billing pause either
+            f"contract {c.id} was paused by {by}, not for billing; the client restarts it",
             reason=c.pause_reason.value if c.pause_reason else None,
         )
     return None
@@ -145,14 +146,15 @@ def paused_for_billing(c: Contract, ctx: Context) -> Reason | None:
 
 def diary_paused(c: Contract, ctx: Context) -> Reason:
     """CTR-HR-1 (forbidden row): no time is logged while the contract is paused."""
-    why = (
-        "by the platform because of a billing problem"
-        if c.pause_reason is PauseReason.BILLING
-        else "by the client"
-    )
     since = f" on {format_utc(c.paused_at)}" if c.paused_at else ""
+    if c.pause_reason is PauseReason.BILLING:
+        why = f"by the platform because of a billing problem{since}"
+    elif c.pause_reason is PauseReason.DISPUTE:  # HDSP-2 (rulebook helper)
+        why = f"when the client disputed billed hours{since}"
+    else:
+        why = f"by the client{since}"
     return fail(
-        f"contract {c.id} was paused {why}{since}; time can be logged again once it is restarted",
+        f"contract {c.id} was paused {why}; time can be logged again once it is restarted",
         reason=c.pause_reason.value if c.pause_reason else None,
     )
 

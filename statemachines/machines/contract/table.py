@@ -51,7 +51,7 @@ from statemachines.core.engine import (
     fail,
 )
 from statemachines.core.money import Money
-from statemachines.machines.contract import after, escrow, hourly
+from statemachines.machines.contract import after, disputed, escrow, hourly
 from statemachines.machines.contract.model import Contract, ContractState
 
 __all__ = ["CONTRACT", "Contract", "ContractLifecycle", "ContractState"]
@@ -78,6 +78,8 @@ NET_OK = "net pay US$1.00 or more"
 NET_LOW = "net pay below US$1.00"
 
 HOURLY = Guard("CTR-TYPE-D", hourly.hourly_only)
+NO_DISPUTE_PAUSE = Guard("HDSP-2", disputed.not_paused_by_dispute)
+"""HDSP-2: restarting and raising the limit wait for the dispute (rulebook helper)."""
 FIXED = Guard("CTR-TYPE-D", escrow.fixed_only)
 HIDE = (
     Effect("REF-180-7", after.leave_work_history),
@@ -200,6 +202,36 @@ FEEDBACK: dict[str, Any] = {
     "params": (Param("text", (str,), "", "the feedback"),),
     "summary": "One side leaves feedback for the other, double-blind.",
 }
+HOLD_EFFECTS = (Effect("HDSP-2", disputed.hold_hours),)
+PAUSE_FOR_DISPUTE = Effect("HDSP-2", disputed.pause_for_dispute)
+HOLD: dict[str, Any] = {
+    "roles": SYSTEM,
+    "role_rules": ("HDSP-2",),
+    "guards": (
+        HOURLY,
+        Guard("HDSP-1", disputed.week_in_review, uses=("week",)),
+        Guard("HDSP-1", disputed.hours_to_hold, uses=("week", "minutes")),
+    ),
+    "params": (
+        Param("week", (datetime,), None, "the disputed week's Monday; default: the week in review"),
+        Param("minutes", (int,), 0, "the billed minutes disputed"),
+    ),
+    "summary": "A client's dispute holds billed hours out of the week's payment; work pauses.",
+}
+SETTLE: dict[str, Any] = {
+    "role_rules": ("HDSP-4", "HDSP-5", "HDSP-7"),
+    "guards": (Guard("HDSP-2", disputed.hours_held, uses=("week", "minutes", "refunded")),),
+    "effects": (
+        Effect("HDSP-5", disputed.settle_hours),
+        Effect("HDSP-2", disputed.dispute_over),
+    ),
+    "params": (
+        Param("week", (datetime,), None, "the week's Monday; default: the oldest with hours held"),
+        Param("minutes", (int,), None, "the held minutes settled; default: all of that week's"),
+        Param("refunded", (int,), 0, "how many of them are refunded to the client"),
+    ),
+    "summary": "The dispute is over: held hours are paid to the freelancer or refunded.",
+}
 END_EFFECTS = (
     Effect("CTR-GEN-1", after.record_end),
     Effect("CTR-END-2", hourly.lock_diary),
@@ -278,7 +310,11 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             RUNNING,
             CLIENT,
             role_rules=("TEAM-5",),
-            guards=(HOURLY, Guard("CTR-HR-3", hourly.limit_not_negative, uses=("hours",))),
+            guards=(
+                HOURLY,
+                Guard("CTR-HR-3", hourly.limit_not_negative, uses=("hours",)),
+                NO_DISPUTE_PAUSE,
+            ),
             effects=(Effect("CTR-HR-3", hourly.set_weekly_limit),),
             params=(Param("hours", (int,), None, "billable hours per week; default: no limit"),),
             summary="The client sets the weekly limit.",
@@ -311,7 +347,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             S.ACTIVE,
             CLIENT,
             ("CTR-HR-1", "TEAM-5"),
-            guards=(Guard("CTR-HR-2", hourly.paused_by_client),),
+            guards=(Guard("CTR-HR-2", hourly.paused_by_client), NO_DISPUTE_PAUSE),
             effects=(Effect("CTR-HR-1", hourly.unpause),),
             summary="The client restarts a contract it paused.",
         ),
@@ -334,6 +370,29 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(Guard("CTR-HR-2", hourly.paused_for_billing),),
             effects=(Effect("CTR-HR-2", hourly.unpause),),
             summary="The platform restarts the contract once billing works again.",
+        ),
+        # -- hourly disputes: hours held, then paid or refunded (HDSP-2; rulebook helper,
+        #    machines/contract/disputed.py; the marketplace fires these for a dispute case)
+        Edge(
+            "dispute_hours", RUNNING, S.PAUSED, effects=(*HOLD_EFFECTS, PAUSE_FOR_DISPUTE), **HOLD
+        ),
+        Edge("dispute_hours", (S.ENDING,), S.ENDING, effects=HOLD_EFFECTS, **HOLD),
+        *_loops("settle_held_hours", (S.PAUSED, S.ENDING, S.ENDED), SYSTEM, **SETTLE),
+        Edge(
+            "settle_held_hours",
+            (S.REFUNDED,),
+            S.ENDED,
+            SYSTEM,
+            branch=Branch(NET_OK, disputed.settled_pay_restores),
+            **{**SETTLE, "effects": (*SETTLE["effects"], Effect("FB-4", after.restore_feedback))},
+        ),
+        Edge(
+            "settle_held_hours",
+            (S.REFUNDED,),
+            S.REFUNDED,
+            SYSTEM,
+            branch=Branch(NET_LOW, disputed.settled_pay_keeps_refunded),
+            **SETTLE,
         ),
         # -- fixed-price: milestones in escrow
         *_loops(

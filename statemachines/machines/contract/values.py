@@ -62,12 +62,15 @@ class ContractKind(enum.Enum):
 
 
 class PauseReason(enum.Enum):
-    """Why an hourly contract is paused (CTR-HR-1, CTR-HR-2)."""
+    """Why an hourly contract is paused (CTR-HR-1, CTR-HR-2, HDSP-2)."""
 
     CLIENT = "client"
     """The client paused it and may restart it."""
     BILLING = "billing"
     """The platform paused it for a problem with the client's billing method."""
+    DISPUTE = "dispute"
+    """The client disputed billed hours; the client restarts it once the dispute is over
+    (HDSP-2; rulebook helper, issue 17)."""
 
 
 class Side(enum.Enum):
