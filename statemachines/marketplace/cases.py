@@ -15,6 +15,8 @@ work, so a case and its contract change together or not at all:
   contract's own guards (REF-180-1..5);
 * a fixed-price dispute over held money that is resolved or awarded pays its shares
   out of the contract's escrow-refund request (the dispute replaces the support split);
+  one about a milestone not released (FPD-1 b) disputes the milestone when filed and
+  pays its shares on it when settled (MS-DSP-1);
 * an award not complied with suspends the account named (FPD-8, SUSP-2);
 * every decision on a fixed-price contract is reported to its dormancy watch, if it has
   one (DORM-1), and a watch that closes with nobody acting ends the contract as the
@@ -171,20 +173,38 @@ def hourly_dispute_over(change: Change, h: Handling) -> None:
 _SETTLED = (FixedDisputeState.RESOLVED, FixedDisputeState.AWARDED)
 
 
+def milestone_disputed(change: Change, h: Handling) -> None:
+    """MS-DSP-1, FPD-1 (b): filing about a milestone not released disputes the milestone."""
+    dispute = h.uow.get("fixed_dispute", change.key)
+    if dispute.case is not DisputeCase.NOT_RELEASED:
+        return
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(h, "contract", contract, "dispute_milestone", DISPUTE_DESK)
+
+
+_SETTLES = {
+    DisputeCase.ENDED_WITH_FUNDS: "resolve_dispute",
+    DisputeCase.NOT_RELEASED: "settle_milestone_dispute",
+}
+"""The contract's event that pays a settled dispute's shares, per case of FPD-1."""
+
+
 def fixed_dispute_settled(change: Change, h: Handling) -> None:
-    """A dispute over held money at the end settles the contract's escrow-refund request."""
+    """A settled dispute pays its shares on the contract: the escrow-refund request at the
+    end (case a), or the disputed milestone (case b, MS-DSP-1)."""
     decision = change.decision
     if decision.target not in _SETTLED or decision.source in _SETTLED:
         return
     dispute = h.uow.get("fixed_dispute", change.key)
-    if dispute.case is not DisputeCase.ENDED_WITH_FUNDS:
+    event = _SETTLES.get(dispute.case)
+    if event is None:
         return
     contract = h.uow.get("contract", dispute.contract)
     _fire(
         h,
         "contract",
         contract,
-        "resolve_dispute",
+        event,
         DISPUTE_DESK,
         to_freelancer=dispute.to_freelancer,
         to_client=dispute.to_client,
@@ -229,6 +249,7 @@ EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], 
     ("refund_request", "give_refund"): (refund_granted,),
     ("hourly_dispute", "file"): (hours_disputed,),
     ("hourly_dispute", None): (hourly_dispute_over,),
+    ("fixed_dispute", "file"): (milestone_disputed,),
     ("fixed_dispute", None): (fixed_dispute_settled,),
     ("fixed_dispute", "report_non_compliance"): (award_not_complied,),
     ("contract", None): (contract_activity_reported,),

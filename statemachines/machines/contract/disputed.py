@@ -1,4 +1,4 @@
-"""Hourly disputes on the contract: hours held out of a week's payment, then paid or refunded.
+"""Disputes on the contract: hours held out of a week's payment, and milestones disputed.
 
 Guards and effects of the contract's ``dispute_hours`` and ``settle_held_hours`` edges
 (HDSP-1, HDSP-2, HDSP-4, HDSP-5, HDSP-7; the dispute itself is
@@ -30,10 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from statemachines.core.actors import SYSTEM
 from statemachines.core.clock import ensure_utc, format_utc
-from statemachines.core.engine import Context, Reason, fail
+from statemachines.core.engine import Context, Deadline, Reason, fail
 from statemachines.core.money import Money
 from statemachines.machines.contract.after import shown
+from statemachines.machines.contract.escrow import REVIEW, review_key
+from statemachines.machines.contract.escrow import _paid_out as paid_out
 from statemachines.machines.contract.values import (
     BillingWeek,
     PauseReason,
@@ -42,6 +45,7 @@ from statemachines.machines.contract.values import (
     hours,
     week_of,
 )
+from statemachines.machines.milestone import DELIVERED, Milestone, MilestoneState
 from statemachines.rules.contract import WEEK
 
 if TYPE_CHECKING:
@@ -264,3 +268,114 @@ def settled_pay_restores(c: Contract, ctx: Context) -> bool:
 def settled_pay_keeps_refunded(c: Contract, ctx: Context) -> bool:
     """After the hours paid, net pay is still below US$1.00 (REF-180-7)."""
     return not settled_pay_restores(c, ctx)
+
+
+# --------------------------------------------------------------------------- milestones
+# A fixed-price dispute of case (b) (FPD-1): delivered work the client does not release is
+# disputed through support (MS-DSP-1); the milestone is ``disputed`` until the dispute gives
+# its shares, then released (what the freelancer side gets) with the rest left in the
+# contract's escrow for the client (rulebook §5.3 M10-M11: the contract stays active).
+
+
+def _live_ms(c: Contract) -> Milestone | None:
+    return c.live_milestone
+
+
+def milestone_delivered(c: Contract, ctx: Context) -> Reason | None:
+    """MS-DSP-1: only a milestone delivered and not released is disputed."""
+    ms = _live_ms(c)
+    if ms is not None and ms.state in DELIVERED:
+        return None
+    if ms is not None:
+        state = ms.state.value.replace("_", " ")
+        return fail(
+            f"milestone {ms.id} is {state}; only delivered work waiting for payment is disputed",
+            milestone=ms.id,
+        )
+    return fail(f"no milestone of contract {c.id} has delivered work waiting for payment")
+
+
+def milestone_disputed(c: Contract, ctx: Context) -> Reason | None:
+    """MS-DSP-1: a dispute's shares settle the milestone it is about."""
+    ms = _live_ms(c)
+    if ms is None or ms.state is not MilestoneState.DISPUTED:
+        return fail(f"no milestone of contract {c.id} is disputed")
+    return None
+
+
+def not_disputed(c: Contract, ctx: Context) -> Reason | None:
+    """MS-DSP-1: work on a disputed milestone waits for the dispute."""
+    ms = _live_ms(c)
+    if ms is not None and ms.state is MilestoneState.DISPUTED:
+        return fail(
+            f"milestone {ms.id} is disputed; a mediation specialist decides what is released, "
+            "and work resumes with the next milestone",
+            milestone=ms.id,
+        )
+    return None
+
+
+def _shares(c: Contract, ctx: Context) -> tuple[Money, Money]:
+    # Left out, a share is the rest of what is held; neither given: all to the freelancer.
+    ms = _live_ms(c)
+    held = ms.held if ms is not None else Money(0, c.currency)
+    zero = Money(0, c.currency)
+    x: Money | None = ctx.payload["to_freelancer"]
+    y: Money | None = ctx.payload["to_client"]
+    if x is None and y is None:
+        return held, zero
+    if x is None:
+        assert y is not None
+        return (held - y if y <= held else zero), y
+    if y is None:
+        return x, (held - x if x <= held else zero)
+    return x, y
+
+
+def shares_add_up(c: Contract, ctx: Context) -> Reason | None:
+    """FPD-5: the dispute's shares add up to the milestone's held money."""
+    ms = _live_ms(c)
+    if ms is None:
+        return None  # milestone_disputed says why
+    x, y = _shares(c, ctx)
+    if x.currency != c.currency or y.currency != c.currency or x + y != ms.held:
+        return fail(
+            f"{x} to the freelancer side and {y} to the client do not make the {ms.held} "
+            f"held for milestone {ms.id}",
+            held=ms.held.cents,
+        )
+    return None
+
+
+def dispute_milestone(c: Contract, ctx: Context) -> None:
+    """MS-DSP-1: the milestone is disputed; its review clock stops."""
+    ms = _live_ms(c)
+    assert ms is not None, "the guards found the delivered milestone"
+    REVIEW.fire_at(ms, "dispute", ctx.actor, ctx.now)
+    c.deadlines = Deadline.drop(c.deadlines, review_key(ms))
+
+
+def settle_milestone(c: Contract, ctx: Context) -> None:
+    """FPD-5, MS-DSP-1: release the freelancer side's share; the client's stays in escrow."""
+    ms = _live_ms(c)
+    assert ms is not None, "the guards found the disputed milestone"
+    x, _ = _shares(c, ctx)
+    if x:
+        REVIEW.fire_at(ms, "settle_dispute", ctx.actor, ctx.now, amount=x)
+        paid_out(c, ms, ctx)
+    else:  # nothing released: the milestone's money goes back to the escrow, for the client
+        REVIEW.fire_at(ms, "cancel", SYSTEM, ctx.now)
+        c.unallocated += ms.returned
+        c.deadlines = Deadline.drop(c.deadlines, review_key(ms))
+
+
+def no_milestone_disputed(c: Contract, ctx: Context) -> Reason | None:
+    """MS-DSP-1 (decision, ADR 0074): a contract ends once its disputed milestone is decided."""
+    ms = _live_ms(c)
+    if ms is not None and ms.state is MilestoneState.DISPUTED:
+        return fail(
+            f"milestone {ms.id} is disputed; the contract can end once the mediation specialist "
+            "has decided who gets its money",
+            milestone=ms.id,
+        )
+    return None

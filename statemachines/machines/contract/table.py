@@ -245,7 +245,10 @@ END_EFFECTS = (
 )
 END: dict[str, Any] = {
     "role_rules": ("CTR-GEN-1", "TEAM-5", "TEAM-8", "ACC-GEN-8"),
-    "guards": (Guard("CTR-END-5", escrow.final_payment_by_client, uses=("payment",)),),
+    "guards": (
+        Guard("CTR-END-5", escrow.final_payment_by_client, uses=("payment",)),
+        Guard("MS-DSP-1", disputed.no_milestone_disputed),  # rulebook helper, ADR 0074
+    ),
     "params": (
         Param("payment", MONEY, None, "fixed-price, client: the final payment; default: all held"),
     ),
@@ -458,7 +461,11 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             (S.ACTIVE,),
             WORKERS,
             role_rules=("MS-SUBMIT-1", "TEAM-8"),
-            guards=(FIXED, Guard("MS-4", escrow.work_expected)),
+            guards=(
+                FIXED,
+                Guard("MS-4", escrow.work_expected),
+                Guard("MS-DSP-1", disputed.not_disputed),
+            ),
             effects=(Effect("MS-REVIEW-1", escrow.submit),),
             params=(MESSAGE,),
             summary="The freelancer side submits (or resubmits) the live milestone.",
@@ -514,6 +521,34 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             timer=Timer("MS-REVIEW-2", "14 days after the latest submission"),
             effects=(Effect("MS-REVIEW-2", escrow.lapse),),
             summary="The client's review lapsed: the milestone is paid in full.",
+        ),
+        # -- fixed-price: a milestone disputed through support (MS-DSP-1, FPD-1 case b;
+        #    rulebook helper, machines/contract/disputed.py; fired for a dispute case)
+        *_loops(
+            "dispute_milestone",
+            (S.ACTIVE,),
+            SUPPORT,
+            role_rules=("MS-DSP-1",),
+            guards=(FIXED, Guard("MS-DSP-1", disputed.milestone_delivered)),
+            effects=(Effect("MS-DSP-1", disputed.dispute_milestone),),
+            summary="Support opens the freelancer side's dispute of a milestone not released.",
+        ),
+        *_loops(
+            "settle_milestone_dispute",
+            (S.ACTIVE,),
+            SUPPORT,
+            role_rules=("MS-DSP-1", "FPD-5"),
+            guards=(
+                FIXED,
+                Guard("MS-DSP-1", disputed.milestone_disputed),
+                Guard("FPD-5", disputed.shares_add_up, uses=("to_freelancer", "to_client")),
+            ),
+            effects=(Effect("FPD-5", disputed.settle_milestone),),
+            params=(
+                Param("to_freelancer", MONEY, None, "released; default: what the client's is not"),
+                Param("to_client", MONEY, None, "left in escrow for the client; default: the rest"),
+            ),
+            summary="The dispute's shares: release the freelancer's, keep the client's in escrow.",
         ),
         # -- the end
         Edge(
