@@ -17,7 +17,8 @@ work, so a case and its contract change together or not at all:
   out of the contract's escrow-refund request (the dispute replaces the support split);
   one about a milestone not released (FPD-1 b) disputes the milestone when filed and
   pays its shares on it when settled (MS-DSP-1);
-* an award not complied with suspends the account named (FPD-8, SUSP-2);
+* an award not complied with suspends the accounting entity named, for that reason
+  (FPD-8, SUSP-2);
 * every decision on a fixed-price contract is reported to its dormancy watch, if it has
   one (DORM-1), and a watch that closes with nobody acting ends the contract as the
   platform, which returns what is held to the client.
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from statemachines.core.actors import SYSTEM, Actor
 from statemachines.core.money import Money
 from statemachines.errors import InvalidInput
-from statemachines.machines.account.model import SuspensionReason
+from statemachines.machines.account.model import AccountState, SuspensionReason
 from statemachines.machines.contract.model import Contract
 from statemachines.machines.contract.values import ContractKind
 from statemachines.machines.dormancy import Dormancy, DormancyOutcome
@@ -211,12 +212,21 @@ def fixed_dispute_settled(change: Change, h: Handling) -> None:
     )
 
 
+_SUSPENDABLE = frozenset({AccountState.ACTIVE, AccountState.CLOSING})
+
+
 def award_not_complied(change: Change, h: Handling) -> None:
-    """FPD-8, SUSP-2: the side that does not comply with the award is suspended."""
+    """FPD-8, SUSP-2: the accounting entity of the side that does not comply with the award
+    (the client's company, the agency, or the freelancer) is suspended for it.
+
+    An account suspended already stays suspended as it is; one deactivated or closed has
+    nothing left to suspend.
+    """
     dispute = h.uow.get("fixed_dispute", change.key)
     acc = account_of(h.uow, dispute.suspend[-1])
-    if acc is not None:
-        _fire(h, "account", acc, "suspend", change.decision.actor, reason=SuspensionReason.TERMS)
+    if acc is not None and acc.state in _SUSPENDABLE:
+        reason = SuspensionReason.ARBITRATION
+        _fire(h, "account", acc, "suspend", change.decision.actor, reason=reason)
 
 
 def contract_activity_reported(change: Change, h: Handling) -> None:
