@@ -20,8 +20,11 @@ work, so a case and its contract change together or not at all:
 * an award not complied with suspends the accounting entity named, for that reason
   (FPD-8, SUSP-2);
 * every decision on a fixed-price contract is reported to its dormancy watch, if it has
-  one (DORM-1), and a watch that closes with nobody acting ends the contract as the
-  platform, which returns what is held to the client.
+  one, with the latest due date of its open milestones (DORM-1); the client releasing a
+  dormant contract's money (in its window, or approving the freelancer's request) releases
+  the live milestone, taking it back ends the contract paying nothing more (ESC-1), and a
+  watch that closes with nobody acting ends the contract as the platform, which returns
+  what is held to the client.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from statemachines.machines.links import (
     milestone_dispute_for,
     refund_request_for,
 )
+from statemachines.machines.milestone import MilestoneState
 from statemachines.marketplace import commands as c
 from statemachines.marketplace.events import Change
 from statemachines.marketplace.reads import account_of
@@ -255,6 +259,25 @@ def dormant_contract_closed(change: Change, h: Handling) -> None:
         _fire(h, "contract", contract, "end_contract", SYSTEM)
 
 
+def dormant_funds_released(change: Change, h: Handling) -> None:
+    """DORM-1: the client releases a dormant contract's money (in its own window, or approving
+    the freelancer's request): the live milestone is released, or approved if delivered."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    live = contract.live_milestone
+    funded = live is not None and live.state is MilestoneState.FUNDED
+    event = "release_milestone" if funded else "approve_milestone"
+    _fire(h, "contract", contract, event, change.decision.actor)
+
+
+def dormant_funds_taken_back(change: Change, h: Handling) -> None:
+    """DORM-1, ESC-1: the client takes a dormant contract's money back by ending it paying
+    nothing more; what is held goes through the escrow-refund request."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    _fire(h, "contract", contract, "end_contract", change.decision.actor, payment=Money(0))
+
+
 EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], None], ...]] = {
     ("refund_request", "give_refund"): (refund_granted,),
     ("hourly_dispute", "file"): (hours_disputed,),
@@ -264,5 +287,8 @@ EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], 
     ("fixed_dispute", "report_non_compliance"): (award_not_complied,),
     ("contract", None): (contract_activity_reported,),
     ("dormancy", "freelancer_window_lapse"): (dormant_contract_closed,),
+    ("dormancy", "release_funds"): (dormant_funds_released,),
+    ("dormancy", "approve_release"): (dormant_funds_released,),
+    ("dormancy", "take_back_funds"): (dormant_funds_taken_back,),
 }
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""

@@ -162,6 +162,9 @@ RELEASE = Param("amount", MONEY, None, "amount to pay; default: the milestone's 
 TITLE = Param("title", (str,), "", "what the milestone delivers")
 CHOSEN = Param("milestone", (str,), None, "a milestone not funded yet; default: the next one")
 MESSAGE = Param("message", (str,), "", "a note for the other side")
+DUE = Param("due", (datetime,), None, "when the milestone is due, if a date was agreed")
+"""DORM-1: kept in the history; a dormancy watch counts from the latest date still to come
+(``links.milestone_due_dates``; rulebook helper, issue 17)."""
 
 REFUND_GUARDS = (
     Guard("REF-180-5", after.billed_payment, uses=("payment",)),
@@ -405,7 +408,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             role_rules=("TEAM-5",),
             guards=(FIXED, Guard("MS-1", escrow.milestone_minimum, uses=("amount",))),
             effects=(Effect("MS-3", escrow.add_milestone),),
-            params=(Param("amount", MONEY, doc="the milestone's amount"), TITLE),
+            params=(Param("amount", MONEY, doc="the milestone's amount"), TITLE, DUE),
             summary="The client adds a milestone, not funded yet.",
         ),
         *_loops(
