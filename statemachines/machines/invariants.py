@@ -71,7 +71,9 @@ __all__ = [
 Invariant = Callable[[Any], list[str]]
 
 _M = MilestoneState
-_ACTIVE = frozenset({_M.FUNDED, _M.SUBMITTED, _M.CHANGES_REQUESTED, _M.RESUBMITTED})
+_ACTIVE = frozenset(
+    {_M.FUNDED, _M.SUBMITTED, _M.CHANGES_REQUESTED, _M.RESUBMITTED, _M.DISPUTED}  # MS-DSP-1
+)
 _REVIEWING = frozenset({_M.SUBMITTED, _M.RESUBMITTED})
 
 
