@@ -428,7 +428,9 @@ class Step:
 
 _FIXED_PAYLOADS: dict[str, tuple[dict[str, Any], ...]] = {
     "pay_owed": ({"amount": Money(100)},),
-    "suspend": ({"reason": SuspensionReason.BILLING},),
+    # billing (SUSP-1's pause for billing) and another reason (a pause for the suspension
+    # itself, ADR 0021)
+    "suspend": ({"reason": SuspensionReason.BILLING}, {"reason": SuspensionReason.TERMS}),
     "log_time": ({"minutes": 60},),
     "delete_time": ({"minutes": 60},),
     "mark_candidate": ({"freelancer": "fl-1", "status": "shortlisted"},),
