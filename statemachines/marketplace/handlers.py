@@ -38,6 +38,7 @@ from statemachines.machines.account.table import (
 )
 from statemachines.machines.contract.table import Contract, ContractState
 from statemachines.machines.contract.values import PauseReason
+from statemachines.machines.milestone import MilestoneState
 from statemachines.machines.proposal import Proposal
 from statemachines.machines.team import invite, owner_membership
 from statemachines.marketplace import cases
@@ -372,9 +373,13 @@ def account_reinstated(change: Change, h: Handling) -> None:
 
 
 def account_closed_for_good(change: Change, h: Handling) -> None:
-    """Rulebook §5.1 A11, ADR 0038: the platform ends the running contracts (ACC-GEN-8)."""
+    """Rulebook §5.1 A11, ADR 0038: the platform ends the running contracts (ACC-GEN-8),
+    except one whose milestone is in dispute: that process runs to its normal conclusion
+    (A11; MS-DSP-1, ADR 0074)."""
     acc = h.uow.get("account", change.key)
     for contract in running_contracts(h.uow, acc):
+        if any(ms.state is MilestoneState.DISPUTED for ms in contract.milestones):
+            continue
         h.cascade("contract", contract, "end_contract", change.decision.at)
 
 

@@ -401,3 +401,25 @@ def test_acc_freeze_d_no_new_milestone_for_a_suspended_freelancer(
     assert fund.value.rule_ids == ("ACC-FREEZE-D",)
     assert m.get("contract", "C-2").escrow_held == Money(0)
     assert len(m.get("contract", "C-2").milestones) == 1
+
+
+@pytest.mark.rule("CIRC-4", "MS-DSP-1")
+def test_circ_4_closing_for_good_leaves_a_disputed_milestone_to_its_dispute(
+    clock: ManualClock, make_market: MakeMarket
+) -> None:
+    m = make_market(clock)
+    m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+    for key in ("C-1", "C-2"):
+        m.add_contract(Contract.fixed(key, client="co-1", freelancer="fl-1", started_at=START))
+        m.fire("contract", key, "add_milestone", ANA, amount=Money(500))
+        m.fire("contract", key, "fund_milestone", ANA)
+    m.fire("contract", "C-1", "submit_work", FL)
+    m.fire("contract", "C-1", "dispute_milestone", SUP)
+    m.fire("account", "fl-1", "suspend", SUP, reason=SuspensionReason.CIRCUMVENTION)
+
+    m.fire("account", "fl-1", "permanent_close", SUP)
+
+    assert m.account("fl-1").state is S.CLOSED
+    assert m.get("contract", "C-1").state is ContractState.ACTIVE  # the dispute decides
+    assert m.get("contract", "C-2").state is not ContractState.ACTIVE
