@@ -43,6 +43,7 @@ from statemachines.machines.contract.values import (
     PaymentKind,
     day_label,
     hours,
+    side_of,
     week_of,
 )
 from statemachines.machines.milestone import DELIVERED, Milestone, MilestoneState
@@ -370,9 +371,11 @@ def settle_milestone(c: Contract, ctx: Context) -> None:
 
 
 def no_milestone_disputed(c: Contract, ctx: Context) -> Reason | None:
-    """MS-DSP-1 (decision, ADR 0074): a contract ends once its disputed milestone is decided."""
+    """MS-DSP-1 (decision, ADR 0074): the sides end a contract once its disputed milestone is
+    decided. The platform closing an account for good still ends it (the milestone is
+    cancelled and its money returned, as for any live milestone)."""
     ms = _live_ms(c)
-    if ms is not None and ms.state is MilestoneState.DISPUTED:
+    if side_of(ctx.actor) is not None and ms is not None and ms.state is MilestoneState.DISPUTED:
         return fail(
             f"milestone {ms.id} is disputed; the contract can end once the mediation specialist "
             "has decided who gets its money",

@@ -242,3 +242,20 @@ def test_fpd_5_a_dispute_that_pays_nothing_leaves_it_all_in_escrow_for_the_clien
     life.fire(c, "end_contract", FREELANCER)  # the freelancer ends: the escrow goes back
     assert (c.state, c.escrow_returned) == (ContractState.REFUNDED, Money(30_000))
     sound(c, clock)
+
+
+@pytest.mark.rule("MS-DSP-1", "ACC-GEN-8", "CTR-END-4")
+def test_ms_dsp_1_the_platform_closing_an_account_still_ends_a_contract_in_dispute(
+    life: ContractLifecycle, clock: ManualClock
+) -> None:
+    c = delivered(life)
+    life.fire(c, "dispute_milestone", SUPPORT)
+
+    life.fire(c, "end_contract", SYSTEM)
+
+    assert (c.milestones[0].state, c.escrow_returned, c.escrow_held) == (
+        M.CANCELLED,
+        Money(30_000),
+        Money(0),
+    )
+    sound(c, clock)
