@@ -32,7 +32,6 @@ from typing import Any
 import attrs
 
 from statemachines.core.actors import CLIENT_DECIDERS, FREELANCER_SIDE, Actor, Role
-from statemachines.core.clock import format_utc
 from statemachines.core.engine import (
     Context,
     Deadline,
@@ -213,10 +212,9 @@ def _dispute_share(ms: Milestone, ctx: Context) -> Reason | None:
 
 
 def _released_already(ms: Milestone, ctx: Context) -> Reason:
-    when = f" on {format_utc(ms.approved_at)}" if ms.approved_at else ""
     return fail(
-        f"milestone {ms.id} was released{when}; released escrow is not disputed, but the client "
-        "may request a refund or, within 30 days, ask for mediation assistance",
+        f"milestone {ms.id} was released; released escrow is not disputed, but the client may "
+        "request a refund or, within 30 days, ask for mediation assistance",
         state=ms.state.value,
     )
 

@@ -81,9 +81,8 @@ def test_ms_dsp_2_released_escrow_is_not_disputed(review: MilestoneReview) -> No
         review.fire(ms, "dispute", SUPPORT)
 
     assert reasons(refused) == {
-        "MS-DSP-2": "milestone M-1 was released on 2026-03-02 09:00:00 UTC; released escrow is "
-        "not disputed, but the client may request a refund or, within 30 days, ask for "
-        "mediation assistance"
+        "MS-DSP-2": "milestone M-1 was released; released escrow is not disputed, but the client "
+        "may request a refund or, within 30 days, ask for mediation assistance"
     }
 
 
