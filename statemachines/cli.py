@@ -496,6 +496,12 @@ def parser() -> argparse.ArgumentParser:
         "--poll", type=float, default=1.0, help="most seconds between looks (default 1)"
     )
     worker.add_argument("--once", action="store_true", help="fire what is due now, then stop")
+    worker.add_argument(
+        "--listen",
+        metavar="URL",
+        help="where to LISTEN for due deadlines when --db goes through a transaction pool "
+        "(PgBouncer): the server itself (default: --db)",
+    )
     return top
 
 
@@ -531,7 +537,7 @@ def cmd_worker(args: argparse.Namespace, out: Out) -> int:
         msg = "worker needs psycopg: pip install 'statemachines[postgres]'"
         raise UsageError(msg) from None
     try:
-        worker = Worker(args.db, poll=args.poll)
+        worker = Worker(args.db, poll=args.poll, listen=args.listen)
     except ConnectionLost as err:
         sys.stderr.write(f"statemachines worker: {err}\n")
         return 1

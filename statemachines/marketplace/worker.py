@@ -65,6 +65,7 @@ class Worker:
         clock: Clock | None = None,
         poll: float = 1.0,
         on_fired: Callable[[Due, str], None] | None = None,
+        listen: str | None = None,
     ) -> None:
         if poll <= 0:
             msg = f"poll must be a positive number of seconds, got {poll}"
@@ -73,6 +74,9 @@ class Worker:
         self.clock = clock or SystemClock()
         self.poll = poll
         self.market = Marketplace(clock=self.clock, store=self.store)
+        self.listen = listen or self.store.url
+        """Where the worker ``LISTEN``\\s: the server itself when the store's URL goes
+        through a pool in transaction mode, which does not keep a session's ``LISTEN``."""
         self.on_fired = on_fired
         """Called with each deadline taken and what became of it (``fired`` or ``parked``)."""
         self.fired = 0
@@ -198,7 +202,7 @@ class Worker:
     def _listening(self) -> Iterator[psycopg.Connection[object] | None]:
         try:
             conn: psycopg.Connection[object] | None = psycopg.connect(
-                self.store.url, autocommit=True, connect_timeout=self.store.connect_timeout
+                self.listen, autocommit=True, connect_timeout=self.store.connect_timeout
             )
         except psycopg.OperationalError:
             conn = None  # polling alone still fires everything, only later

@@ -26,6 +26,7 @@ from statemachines.marketplace.stores.postgres import PostgresStore
 from statemachines.marketplace.worker import Worker
 from tests.marketplace import postgres_db
 from tests.marketplace.postgres_processes import START, build_world, owner
+from tests.marketplace.postgres_wire import WireCounter
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 120.0
@@ -139,6 +140,38 @@ def test_a_sleeping_worker_wakes_when_a_commit_sets_a_deadline_due_soon(url: str
 
     assert not running.is_alive()
     assert worker.fired >= 2  # warned, then expired: long before its 30 s sleep ended
+    worker.store.close()
+    market.close()
+
+
+def test_a_worker_behind_a_pool_listens_on_the_server_itself(url: str) -> None:
+    # the store's URL goes through a proxy (a stand-in for PgBouncer in transaction mode,
+    # which would not keep a LISTEN); the worker listens on the server's own URL
+    market = build_world(url, jobs=0)
+    market.draft_job("J-9", "co-1")
+    store = market.store
+    assert isinstance(store, PostgresStore)
+    store.notify_within = timedelta(days=60)
+    with WireCounter(url) as pool:
+        worker = Worker(
+            pool.url, clock=ManualClock(START + timedelta(days=60)), poll=30, listen=url
+        )
+        running = threading.Thread(target=worker.run)
+        running.start()
+        time.sleep(0.5)  # it has found nothing due and sleeps, up to 30 s
+        clock = market.clock
+        assert isinstance(clock, ManualClock)
+        clock.set(START)
+        market.fire("job", "J-9", "post", owner("co-1"))
+        _until(lambda: market.get("job", "J-9").state.value == "expired", "the worker to wake")
+        worker.stop()
+        running.join(timeout=WAIT)
+        sent = list(pool.log)
+
+    assert not running.is_alive()
+    assert worker.fired >= 2
+    assert any(line.startswith("SELECT id, kind, key") for line in sent)  # it fired through it
+    assert not any("LISTEN" in line for line in sent)
     worker.store.close()
     market.close()
 

@@ -67,7 +67,7 @@ LOAD = (
 """An aggregate by key; its snapshot only if the revision is not the one cached."""
 
 CLAIM = (
-    "SELECT id, kind, key, revision, due_us, data FROM aggregates "
+    "SELECT id, kind, key, revision, due_us, data, ctid::text FROM aggregates "
     "WHERE due_us IS NOT NULL AND due_us <= %s ORDER BY due_us, rank, key LIMIT 1 "
     "FOR UPDATE SKIP LOCKED"
 )
@@ -78,6 +78,14 @@ UPDATE = (
 )
 """A changed aggregate: if its revision moved, the new revision is NULL, which the column
 refuses, and the transaction fails (one statement, so the commit needs no answer first)."""
+
+UPDATE_CLAIMED = (
+    "UPDATE aggregates SET revision = revision + 1, state = %s, due_us = %s, data = %s::jsonb "
+    "WHERE ctid = %s::tid"
+)
+"""The aggregate a worker claimed, where its row lies (locked since the claim, the row has not
+moved). An update by place reads no index, so under SERIALIZABLE it takes no read lock that
+another worker's write into a neighbouring index entry would meet (ADR 0082)."""
 
 UPDATE_ANY = (
     "UPDATE aggregates SET revision = revision + 1, state = %s, due_us = %s, data = %s::jsonb "

@@ -34,12 +34,11 @@ statemachines.marketplace.stores.postgres.ConnectionLost: cannot connect to Post
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -50,7 +49,6 @@ from statemachines.marketplace.errors import ConcurrentModification
 from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent, dump_error, load_error
 from statemachines.marketplace.model import (
     RANK,
-    due_of,
     dump_record,
     from_micros,
     load_record,
@@ -58,14 +56,11 @@ from statemachines.marketplace.model import (
     parties,
 )
 from statemachines.marketplace.stores import schema
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Loaded
+from statemachines.marketplace.stores.base import Due
 from statemachines.marketplace.stores.pgsql import (
-    CLAIM,
     EVENT_COLUMNS,
     HORIZON,
-    INSERT_COMMAND,
     LOAD,
-    UPDATE,
     UPDATE_ANY,
     columns,
     created,
@@ -75,19 +70,21 @@ from statemachines.marketplace.stores.pgsql import (
     insert_record,
     json_text,
     sequence,
-    stored,
+)
+from statemachines.marketplace.stores.pgtransaction import (
+    DUE_CHANNEL,
+    PostgresTransaction,
 )
 
-__all__ = ["ConnectionLost", "PostgresStore", "PostgresTransaction"]
+__all__ = ["DUE_CHANNEL", "ConnectionLost", "PostgresStore", "PostgresTransaction"]
 
 MIGRATING = 0x5EA7_0001
 """The advisory lock a process holds while it migrates (one migrates; the others wait)."""
 
-CONFLICTS = frozenset({"40001", "40P01"})
-"""Serialization failure and deadlock: another transaction got there first."""
 
-DUE_CHANNEL = "statemachines_due"
-"""The channel a commit notifies when it sets a deadline due soon (workers LISTEN on it)."""
+FRESH = 0.25
+"""Seconds for which :meth:`PostgresStore.next_due` may trust the first due time that
+:meth:`PostgresStore.outcome` read just before (a commit in between clears it)."""
 
 
 class ConnectionLost(StatemachinesError):
@@ -97,33 +94,6 @@ class ConnectionLost(StatemachinesError):
     again with the same ``command_id`` (it runs once). The store connects again on
     its next use.
     """
-
-
-@contextlib.contextmanager
-def _pipeline(conn: psycopg.Connection[Any]) -> Iterator[None]:
-    """``conn.pipeline()`` that raises the statement's own error when one fails.
-
-    psycopg may report a failed statement while the block still runs; leaving the block
-    then fails again ("pipeline aborted"). The first error is the one that says why.
-    """
-    failed: psycopg.Error | None = None
-    try:
-        with conn.pipeline():
-            try:
-                yield
-            except psycopg.Error as err:
-                failed = err
-    except psycopg.Error as err:
-        raise failed or err from None
-    if failed is not None:  # pragma: no cover  (the pipeline's end reports it too)
-        raise failed
-
-
-class _Pending(NamedTuple):
-    """A due deadline claimed by a worker's transaction, with its row."""
-
-    due: Due
-    loaded: Loaded
 
 
 class PostgresStore:
@@ -154,6 +124,9 @@ class PostgresStore:
         """Called after the writes of a commit reached the server, before ``COMMIT``, once
         per statement (for crash tests; the commit then takes two round trips)."""
         self._conn: psycopg.Connection[Any] | None = None
+        self._first_due: tuple[float, int | None] | None = None
+        """(when, what): the first deadline's due time read by :meth:`outcome`, for the
+        :meth:`next_due` that follows it (and only that one)."""
         conn = self.connection()
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATING,))
@@ -170,6 +143,7 @@ class PostgresStore:
 
     def connection(self) -> psycopg.Connection[Any]:
         """The store's connection (in autocommit mode), opened again if it broke."""
+        self._first_due = None  # any other use of the store: the next look at the due index
         conn = self._conn
         if conn is None or conn.closed or conn.broken:
             if conn is not None:
@@ -291,6 +265,11 @@ class PostgresStore:
 
     def next_due(self, limit: datetime) -> Due | None:
         """The first deadline due at or before *limit* that no worker is firing now."""
+        seen = self._first_due
+        if seen is not None and time.monotonic() - seen[0] < FRESH:
+            first = seen[1]
+            if first is None or first > micros(limit):
+                return None  # what the command's outcome query just read: nothing due
         rows = self._run(
             "SELECT kind, key, due_us, revision FROM aggregates "
             "WHERE due_us IS NOT NULL AND due_us <= %s ORDER BY due_us, rank, key LIMIT 1 "
@@ -354,16 +333,24 @@ class PostgresStore:
     # ------------------------------------------------------------------ commands, events
 
     def outcome(self, command_id: str) -> Outcome | None:
-        """The stored outcome of *command_id*, or ``None`` (one query)."""
+        """The stored outcome of *command_id*, or ``None`` (one query).
+
+        The same query reads when the first deadline falls due: a :meth:`next_due` that
+        follows at once (a command checks its id, then looks for due deadlines) answers
+        from it when nothing is due, without a round trip of its own (ADR 0081).
+        """
         rows = self._run(
-            f"SELECT c.error, {EVENT_COLUMNS} FROM commands c "
-            "LEFT JOIN events e ON e.seq = ANY(c.events) WHERE c.command_id = %s ORDER BY e.seq",
+            "SELECT (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL), "
+            f"c.command_id, c.error, {EVENT_COLUMNS} FROM (SELECT 1) AS one "
+            "LEFT JOIN commands c ON c.command_id = %s "
+            "LEFT JOIN events e ON e.seq = ANY(c.events) ORDER BY e.seq",
             (command_id,),
         )
-        if not rows:
+        self._first_due = (time.monotonic(), rows[0][0])
+        if rows[0][1] is None:
             return None
-        error = rows[0][0]
-        events = tuple(event(row[1:]) for row in rows if row[1] is not None)
+        error = rows[0][2]
+        events = tuple(event(row[3:]) for row in rows if row[3] is not None)
         return Outcome(
             events,
             None if error is None else load_error(error),
@@ -548,7 +535,7 @@ class PostgresStore:
                     for party in parties(kind, agg):
                         copy.write_row((party, kind, n))
             conn.execute(
-                "SELECT setval(pg_get_serialsequence('aggregates', 'id'), %s)",
+                "SELECT setval(pg_get_serial_sequence('aggregates', 'id'), %s)",
                 (first + len(batch) - 1,),
             )
             for kind, n in added.items():
@@ -558,218 +545,3 @@ class PostgresStore:
                     (sequence(kind), sequence(kind), n),
                 )
         return len(batch)
-
-
-class PostgresTransaction:
-    """One unit of work's reads on a :class:`PostgresStore`, and its commit."""
-
-    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
-        self.store = store
-        self.conn = conn
-        self.open = True
-        self.begun = False
-        self.read: list[tuple[str, str, int]] = []
-        """(kind, key, revision) of what was loaded: names the aggregate in a conflict."""
-        self._claimed: _Pending | None = None
-
-    # ------------------------------------------------------------------ reading
-
-    def _rows(self, sql: str, params: Sequence[Any], what: tuple[str, str]) -> list[Any]:
-        conn = self.conn
-        try:
-            if self.begun:
-                return conn.execute(sql, params).fetchall()
-            self.begun = True
-            with _pipeline(conn):  # BEGIN and the first read: one round trip
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
-                cur = conn.execute(sql, params)
-            return cur.fetchall()
-        except psycopg.Error as err:
-            if conn.broken:
-                raise self.store._lost(err) from None
-            if err.sqlstate in CONFLICTS:
-                conn.execute("ROLLBACK")
-                raise self.store._conflict(self.read, what, err) from None
-            raise
-
-    def claim(self, limit: datetime) -> Due | None:
-        """Take the first deadline due by *limit* that no other transaction holds, and hold
-        it (``FOR UPDATE SKIP LOCKED``) until this transaction ends: a worker's first read."""
-        rows = self._rows(CLAIM, (micros(limit),), ("aggregate", "-"))
-        if not rows:
-            return None
-        row_id, kind, key, revision, due_us, data = rows[0]
-        agg = self.store._aggregate(kind, key, revision, data)
-        due = Due(kind, key, from_micros(due_us), revision)
-        self._claimed = _Pending(due, Loaded(row_id, revision, agg))
-        return due
-
-    def load(self, kind: str, key: str) -> Loaded | None:
-        """The aggregate *key* of *kind*, or ``None``."""
-        claimed = self._claimed
-        if claimed is not None and (claimed.due.kind, claimed.due.key) == (kind, key):
-            self.read.append((kind, key, claimed.loaded.revision))
-            return claimed.loaded
-        store = self.store
-        rows = self._rows(LOAD, (store._cached(kind, key), kind, key), (kind, key))
-        if not rows:
-            return None
-        row_id, revision, data = rows[0]
-        self.read.append((kind, key, revision))
-        return Loaded(row_id, revision, store._aggregate(kind, key, revision, data))
-
-    def load_related(
-        self, kind: str, names: Sequence[str], state: str | None = None
-    ) -> list[Loaded]:
-        """Aggregates of *kind* that name any of *names* (in *state*), through the party index."""
-        only = "" if state is None else " AND a.state = %s"
-        rows = self._rows(
-            "SELECT a.id, a.key, a.revision, a.data FROM aggregates a WHERE a.id IN "
-            "(SELECT p.aggregate FROM parties p WHERE p.kind = %s AND p.party = ANY(%s))"
-            f"{only} ORDER BY a.id",
-            (kind, list(names)) if state is None else (kind, list(names), state),
-            (kind, names[0] if names else "-"),
-        )
-        aggregate = self.store._aggregate
-        found = []
-        for row_id, key, revision, data in rows:
-            self.read.append((kind, key, revision))
-            found.append(Loaded(row_id, revision, aggregate(kind, key, revision, data)))
-        return found
-
-    def count(self, kind: str) -> int:
-        """How many aggregates or records of *kind* were ever added (or more: a number a
-        transaction that rolled back took is not given again)."""
-        rows = self._rows(
-            "SELECT coalesce(pg_sequence_last_value(%s::regclass), 0)",
-            (sequence(kind),),
-            (kind, "-"),
-        )
-        return int(rows[0][0])
-
-    def exists(self, kind: str, key: str) -> bool:
-        """True when *key* of *kind* exists."""
-        table = "aggregates" if kind in RANK else "records"
-        rows = self._rows(
-            f"SELECT 1 FROM {table} WHERE kind = %s AND key = %s", (kind, key), (kind, key)
-        )
-        return bool(rows)
-
-    def record(self, kind: str, key: str) -> Any:
-        """The record *key* of *kind*, or ``None``."""
-        rows = self._rows(
-            "SELECT data FROM records WHERE kind = %s AND key = %s", (kind, key), (kind, key)
-        )
-        return load_record(kind, rows[0][0]) if rows else None
-
-    def records(self, kind: str, party: str) -> list[Any]:
-        """The records of *kind* indexed by *party*, in the order they were added."""
-        rows = self._rows(
-            "SELECT data FROM records WHERE kind = %s AND party = %s ORDER BY id",
-            (kind, party),
-            (kind, party),
-        )
-        return [load_record(kind, data) for (data,) in rows]
-
-    # ------------------------------------------------------------------ writing
-
-    def commit(self, batch: Batch) -> tuple[StoredEvent, ...]:
-        """Write the batch and commit, in one pipeline; on a lost race, raise and write
-        nothing."""
-        conn = self.conn
-        store = self.store
-        fallback = (batch.writes[0].kind, batch.writes[0].key) if batch.writes else ("-", "-")
-        try:
-            try:
-                seqs = self._send(self._statements(batch))
-            except psycopg.Error as err:
-                if conn.broken:
-                    raise store._lost(err) from None
-                self._abandon()
-                raise self._failed(err, batch, fallback) from None
-            except BaseException:
-                self._abandon()
-                raise
-            for w in batch.writes:
-                store._remember((w.kind, w.key), w.expected + 1, w.aggregate)
-        finally:
-            self._end()
-        cid = batch.command_id
-        return tuple(stored(e, seq, cid) for e, seq in zip(batch.events, seqs, strict=True))
-
-    def _send(self, statements: list[tuple[str, str, tuple[Any, ...]]]) -> list[int]:
-        """Run *statements* and ``COMMIT`` in one pipeline; the events' seqs, in order."""
-        conn = self.conn
-        hook = self.store.on_write
-        events = None
-        with _pipeline(conn):
-            if not self.begun:
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
-            for what, sql, params in statements:
-                cur = conn.execute(sql, params)
-                if what == "event":
-                    events = cur
-            if hook is None:
-                conn.execute("COMMIT")
-        if hook is not None:  # the writes reached the server: now a crash test may strike
-            for what, _, _ in statements:
-                hook(what)
-            conn.execute("COMMIT")
-        return sorted(row[0] for row in events.fetchall()) if events is not None else []
-
-    def _abandon(self) -> None:
-        """Roll back what is left of a failed transaction (nothing, if the server ended it)."""
-        conn = self.conn
-        if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.execute("ROLLBACK")
-
-    def _failed(self, err: psycopg.Error, batch: Batch, fallback: tuple[str, str]) -> Exception:
-        state = err.sqlstate
-        diag = err.diag
-        if state == "23505" and diag.constraint_name == "commands_pkey" and batch.command_id:
-            return CommandSeen(batch.command_id)
-        revision_moved = state == "23502" and diag.column_name == "revision"
-        if state in CONFLICTS or state == "23505" or revision_moved:
-            reads = batch.reads or tuple(self.read)
-            return self.store._conflict(reads, fallback, err)
-        return err
-
-    def _statements(self, batch: Batch) -> list[tuple[str, str, tuple[Any, ...]]]:
-        out: list[tuple[str, str, tuple[Any, ...]]] = []
-        soon = False
-        now = batch.events[-1].at if batch.events else None
-        horizon = None if now is None else now + self.store.notify_within
-        for w in batch.writes:
-            if w.expected == 0:
-                out.append(("insert", *insert(w.kind, w.key, w.aggregate)))
-            else:
-                state, due, data = columns(w.aggregate)
-                out.append(("update", UPDATE, (w.expected, state, due, data, w.kind, w.key)))
-            due_at = due_of(w.aggregate)
-            soon = soon or (due_at is not None and horizon is not None and due_at <= horizon)
-        out.extend(("record", *insert_record(r.kind, r.key, r.value)) for r in batch.records)
-        if batch.events:
-            out.append(("event", *insert_events(batch.events, batch.command_id)))
-        if batch.command_id is not None:
-            out.append(("command", INSERT_COMMAND, (batch.command_id, now, len(batch.events))))
-        if soon:  # wake the workers: a deadline falls due before they would look
-            out.append(("notify", "SELECT pg_notify(%s, '')", (DUE_CHANNEL,)))
-        return out
-
-    def rollback(self) -> None:
-        """End the transaction without writing."""
-        conn = self.conn
-        try:
-            if self.open:
-                self._abandon()
-        except psycopg.Error:
-            if not conn.broken:
-                raise  # pragma: no cover
-            # the server ended the transaction with the connection
-        finally:
-            self._end()
-
-    def _end(self) -> None:
-        if self.open:
-            self.open = False
-            self.store._lock.release()
