@@ -195,17 +195,17 @@ def _not_funded(ms: Milestone, ctx: Context) -> Reason:
 
 
 def _dispute_share(ms: Milestone, ctx: Context) -> Reason | None:
+    # MS-DSP-1 (a dispute's share), DORM-1 (a dormant contract's release).
     amount: Money | None = ctx.payload["amount"]
     if amount is not None and not amount:
         return fail(
-            f"a disputed milestone is released with a positive amount, not {amount}; when the "
-            f"dispute gives the freelancer side nothing, milestone {ms.id}'s money goes back "
-            "to the contract's escrow instead",
+            f"milestone {ms.id} is released with a positive amount, not {amount}; when the "
+            "freelancer side gets nothing, its money goes back to the contract's escrow instead",
             amount=0,
         )
     if amount is not None and amount > ms.held:
         return fail(
-            f"milestone {ms.id} holds {ms.held}; a dispute releases at most that, not {amount}",
+            f"milestone {ms.id} holds {ms.held}; at most that is released, not {amount}",
             held=ms.held.cents,
         )
     return None
@@ -427,6 +427,18 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             ("MS-DSP-1",),
             effects=(Effect("MS-DSP-1", _stop_review),),
             summary="Support opens the freelancer side's dispute of delivered work not released.",
+        ),
+        Edge(
+            "release_held",
+            (M.FUNDED, *DELIVERED),
+            M.APPROVED,
+            SUPPORT | frozenset({Role.SYSTEM}),
+            ("DORM-1",),
+            guards=(Guard("DORM-1", _dispute_share, uses=("amount",)),),
+            effects=RELEASE,
+            params=(AMOUNT,),
+            summary="A dormant contract's money is released: the client was silent, or a "
+            "mediator decided.",
         ),
         Edge(
             "settle_dispute",

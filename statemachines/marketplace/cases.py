@@ -22,7 +22,9 @@ work, so a case and its contract change together or not at all:
 * every decision on a fixed-price contract is reported to its dormancy watch, if it has
   one, with the latest due date of its open milestones (DORM-1); the client releasing a
   dormant contract's money (in its window, or approving the freelancer's request) releases
-  the live milestone, taking it back ends the contract paying nothing more (ESC-1), and a
+  the live milestone, taking it back ends the contract paying nothing more (ESC-1), the
+  client's silence on the freelancer's request releases it as the platform, a dispute of
+  the request opens a fixed-price dispute in mediation whose shares are then paid, and a
   watch that closes with nobody acting ends the contract as the platform, which returns
   what is held to the client.
 """
@@ -44,6 +46,7 @@ from statemachines.machines.hourly_dispute import HourlyDispute, HourlyDisputeSt
 from statemachines.machines.links import (
     DISPUTE_DESK,
     dormancy_report,
+    dormant_dispute_for,
     escrow_dispute_for,
     hourly_dispute_for,
     milestone_dispute_for,
@@ -190,6 +193,7 @@ def milestone_disputed(change: Change, h: Handling) -> None:
 _SETTLES = {
     DisputeCase.ENDED_WITH_FUNDS: "resolve_dispute",
     DisputeCase.NOT_RELEASED: "settle_milestone_dispute",
+    DisputeCase.DORMANT: "release_dormant_funds",
 }
 """The contract's event that pays a settled dispute's shares, per case of FPD-1."""
 
@@ -278,6 +282,27 @@ def dormant_funds_taken_back(change: Change, h: Handling) -> None:
     _fire(h, "contract", contract, "end_contract", change.decision.actor, payment=Money(0))
 
 
+def dormant_release_lapsed(change: Change, h: Handling) -> None:
+    """DORM-1: the client let the freelancer's request lapse: the platform releases what the
+    live milestone holds (money not allocated to a milestone stays until the end)."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    live = contract.live_milestone
+    if live is not None and live.held and live.state is not MilestoneState.DISPUTED:
+        _fire(h, "contract", contract, "release_dormant_funds", SYSTEM, to_freelancer=live.held)
+
+
+def dormant_release_disputed(change: Change, h: Handling) -> None:
+    """DORM-1, FPD-5: the client disputed the release: a fixed-price dispute of the dormant
+    case goes straight to mediation (key: the watch's, with ``-mediation``)."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    key = f"{watch.id}-mediation"
+    dispute = dormant_dispute_for(contract, key)
+    h.uow.add("fixed_dispute", key, dispute, h.now)
+    _fire(h, "fixed_dispute", dispute, "mediate", SYSTEM)
+
+
 EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], None], ...]] = {
     ("refund_request", "give_refund"): (refund_granted,),
     ("hourly_dispute", "file"): (hours_disputed,),
@@ -290,5 +315,7 @@ EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], 
     ("dormancy", "release_funds"): (dormant_funds_released,),
     ("dormancy", "approve_release"): (dormant_funds_released,),
     ("dormancy", "take_back_funds"): (dormant_funds_taken_back,),
+    ("dormancy", "release_review_lapse"): (dormant_release_lapsed,),
+    ("dormancy", "dispute_release"): (dormant_release_disputed,),
 }
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""

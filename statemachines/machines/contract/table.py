@@ -604,6 +604,23 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             ),
             summary="The dispute's shares: release the freelancer's, keep the client's in escrow.",
         ),
+        *_loops(
+            "release_dormant_funds",
+            (S.ACTIVE,),
+            SYSTEM | SUPPORT,
+            role_rules=("DORM-1",),
+            guards=(
+                FIXED,
+                Guard("DORM-1", disputed.live_funds),
+                Guard("DORM-1", disputed.dormant_shares, uses=("to_freelancer", "to_client")),
+            ),
+            effects=(Effect("DORM-1", disputed.release_dormant),),
+            params=(
+                Param("to_freelancer", MONEY, None, "released; default: what the client's is not"),
+                Param("to_client", MONEY, None, "left in escrow for the client; default: the rest"),
+            ),
+            summary="A dormant contract's money is released as its watch or a mediator decided.",
+        ),
         # -- the end
         Edge(
             "end_contract",

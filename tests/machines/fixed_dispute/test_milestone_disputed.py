@@ -61,8 +61,8 @@ def test_ms_dsp_1_the_dispute_releases_a_share_and_never_more_than_is_held(
     review.fire(ms, "dispute", SUPPORT)
 
     for amount, why in (
-        (Money(0), "a disputed milestone is released with a positive amount, not US$0.00"),
-        (Money(30_001), "milestone M-1 holds US$300.00; a dispute releases at most that"),
+        (Money(0), "milestone M-1 is released with a positive amount, not US$0.00"),
+        (Money(30_001), "milestone M-1 holds US$300.00; at most that is released"),
     ):
         with pytest.raises(TransitionRefused) as refused:
             review.fire(ms, "settle_dispute", SUPPORT, amount=amount)
