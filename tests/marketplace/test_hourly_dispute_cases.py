@@ -74,7 +74,7 @@ def test_hdsp_2_filing_pauses_the_contract_and_holds_the_hours_out_of_the_paymen
     assert next(e for e in contract.history if e.event == "dispute_hours").payload["minutes"] == 180
     with pytest.raises(TransitionRefused) as refused:
         market.fire("contract", "C-1", "restart", OWNER)
-    assert refused.value.rule_ids == ("CTR-HR-2",)
+    assert refused.value.rule_ids == ("HDSP-2",)
     with pytest.raises(TransitionRefused) as refused:
         market.fire("contract", "C-1", "set_weekly_limit", OWNER, hours=40)
     assert refused.value.rule_ids == ("HDSP-2",)

@@ -42,8 +42,8 @@ HOURLY = Guard("CTR-TYPE-D", hourly.hourly_only)
 FIXED = Guard("CTR-TYPE-D", escrow.fixed_only)
 
 NO_DISPUTE_PAUSE = Guard("HDSP-2", disputed.not_paused_by_dispute)
-"""HDSP-2: the weekly limit stays 0 while the dispute is open (on ``set_weekly_limit``);
-restarting waits for it too, as CTR-HR-2 says for every pause the client did not make."""
+"""HDSP-2: restarting and raising the weekly limit wait for the dispute (on ``restart`` and
+``set_weekly_limit``)."""
 NOT_DISPUTED = Guard("MS-DSP-1", disputed.not_disputed)
 """MS-DSP-1: no work is submitted on a disputed milestone (on ``submit_work``)."""
 NO_MILESTONE_DISPUTED = Guard("MS-DSP-1", disputed.no_milestone_disputed)

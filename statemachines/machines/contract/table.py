@@ -328,7 +328,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             S.ACTIVE,
             CLIENT,
             ("CTR-HR-1", "TEAM-5"),
-            guards=(Guard("CTR-HR-2", hourly.paused_by_client),),
+            guards=(Guard("CTR-HR-2", hourly.paused_by_client), case_rows.NO_DISPUTE_PAUSE),
             effects=(Effect("CTR-HR-1", hourly.unpause),),
             summary="The client restarts a contract it paused.",
         ),

@@ -63,7 +63,7 @@ class ContractKind(enum.Enum):
 
 
 class PauseReason(enum.Enum):
-    """Why an hourly contract is paused (CTR-HR-1, CTR-HR-2)."""
+    """Why an hourly contract is paused (CTR-HR-1, CTR-HR-2, HDSP-2)."""
 
     CLIENT = "client"
     """The client paused it and may restart it."""
@@ -77,7 +77,7 @@ class PauseReason(enum.Enum):
     (SUSP-D)."""
     DISPUTE = "dispute"
     """The client disputed billed hours; the client restarts it once the dispute is over
-    (HDSP-2; rulebook helper, issue 17)."""
+    (HDSP-2)."""
 
     def paused(self, since: str = "") -> str:
         """``paused by the platform on <since> because ...``, for a reason read aloud."""
@@ -89,15 +89,16 @@ class PauseReason(enum.Enum):
         """When the contract restarts, for a reason read aloud."""
         if self is PauseReason.CLIENT:
             return "when the client restarts it"
-        if self is PauseReason.BILLING:
-            return "when that is fixed"
         if self is PauseReason.DISPUTE:
             return "when the client restarts it, once the dispute is over"
+        if self is PauseReason.BILLING:
+            return "when that is fixed"
         return "when that account is reinstated"
 
 
 _PAUSE_CAUSES = {
     PauseReason.CLIENT: ("by the client", ""),
+    PauseReason.DISPUTE: ("by the client", "because it disputed billed hours"),
     PauseReason.BILLING: (
         "by the platform",
         "because of a problem with the client's billing method",
@@ -107,7 +108,6 @@ _PAUSE_CAUSES = {
         "by the platform",
         "because the freelancer's account is suspended",
     ),
-    PauseReason.DISPUTE: ("by the platform", "because the client disputed billed hours"),
 }
 
 
