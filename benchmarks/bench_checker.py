@@ -159,7 +159,7 @@ BOUNDS: dict[str, dict[str, object]] = {
         "team": False,
         "amounts": _FIVE,
     },
-    "milestone and payment (first 5,000 states)": {
+    "milestone and payment (first 5000 states)": {
         "contracts": 1,
         "milestones": 1,
         "payments": 1,
@@ -167,7 +167,7 @@ BOUNDS: dict[str, dict[str, object]] = {
         "amounts": _FIVE,
         "max_states": 5_000,
     },
-    "hourly (first 5,000 states)": {
+    "hourly (first 5000 states)": {
         "contracts": 1,
         "hourly": 1,
         "milestones": 0,
