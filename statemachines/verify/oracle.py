@@ -23,7 +23,7 @@ from statemachines.errors import (
     StatemachinesError,
     TransitionRefused,
 )
-from statemachines.machines.account.table import AccountState
+from statemachines.marketplace.handlers import frozen_party
 from statemachines.marketplace.market import FREEZING, Marketplace
 from statemachines.verify.world import ACTING, ACTORS, World, payloads
 
@@ -157,11 +157,11 @@ def verdicts(world: World) -> tuple[Any, ...]:
 
 
 def _frozen_client(market: Marketplace, kind: str, agg: Any, event: str) -> Expected | None:
-    """The marketplace's own refusal: no new funded work for a frozen client (ACC-FREEZE-D)."""
+    """The marketplace's own refusal: no new funded work for a contract one of whose
+    parties is frozen (ACC-FREEZE-D), judged by the marketplace's own function."""
     if kind != "contract" or event not in FREEZING:
         return None
-    client = market.account_of(agg.client)
-    if client is None or client.state is AccountState.ACTIVE:
+    if frozen_party(market.account_of, agg) is None:
         return None
     return Expected("refused", refusing=("ACC-FREEZE-D",))
 

@@ -56,6 +56,7 @@ from statemachines.core.money import Money
 from statemachines.errors import InvalidPayload
 from statemachines.machines.contract import after, case_rows, escrow, hourly
 from statemachines.machines.contract.model import Contract, ContractState
+from statemachines.machines.contract.pauses import HOURLY, PAUSE_EDGES
 from statemachines.machines.contract.values import Balance
 
 __all__ = ["CONTRACT", "Contract", "ContractLifecycle", "ContractState"]
@@ -81,7 +82,6 @@ RUNNING = (S.ACTIVE, S.PAUSED)
 NET_OK = "net pay US$1.00 or more"
 NET_LOW = "net pay below US$1.00"
 
-HOURLY = Guard("CTR-TYPE-D", hourly.hourly_only)
 FIXED = Guard("CTR-TYPE-D", escrow.fixed_only)
 HIDE = (
     Effect("REF-180-7", after.leave_work_history),
@@ -312,87 +312,8 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             ),
             summary="Invoice the week just closed, once; available on the Wednesday after.",
         ),
-        Edge(
-            "pause",
-            (S.ACTIVE,),
-            S.PAUSED,
-            CLIENT,
-            ("CTR-HR-1", "TEAM-5"),
-            guards=(HOURLY,),
-            effects=(Effect("CTR-HR-1", hourly.pause_by_client),),
-            summary="The client pauses an hourly contract.",
-        ),
-        Edge(
-            "restart",
-            (S.PAUSED,),
-            S.ACTIVE,
-            CLIENT,
-            ("CTR-HR-1", "TEAM-5"),
-            guards=(Guard("CTR-HR-2", hourly.paused_by_client), case_rows.NO_DISPUTE_PAUSE),
-            effects=(Effect("CTR-HR-1", hourly.unpause),),
-            summary="The client restarts a contract it paused.",
-        ),
-        Edge(
-            "billing_problem",
-            (S.ACTIVE,),
-            S.PAUSED,
-            SYSTEM,
-            ("CTR-HR-2",),
-            guards=(HOURLY,),
-            effects=(Effect("CTR-HR-2", hourly.pause_for_billing),),
-            summary="The platform pauses an hourly contract: the client's billing failed.",
-        ),
-        Edge(
-            "billing_fixed",
-            (S.PAUSED,),
-            S.ACTIVE,
-            SYSTEM,
-            ("CTR-HR-2",),
-            guards=(Guard("CTR-HR-2", hourly.paused_for_billing),),
-            effects=(Effect("CTR-HR-2", hourly.unpause),),
-            summary="The platform restarts the contract once billing works again.",
-        ),
-        Edge(
-            "client_suspended",
-            (S.ACTIVE,),
-            S.PAUSED,
-            SYSTEM,
-            ("SUSP-1",),
-            guards=(HOURLY,),
-            effects=(Effect("SUSP-1", hourly.pause_for_client_suspension),),
-            summary="The platform pauses an hourly contract: the client's account is suspended.",
-        ),
-        Edge(
-            "client_reinstated",
-            (S.PAUSED,),
-            S.ACTIVE,
-            SYSTEM,
-            ("SUSP-1",),
-            guards=(Guard("SUSP-1", hourly.paused_for_client_suspension),),
-            effects=(Effect("SUSP-1", hourly.unpause),),
-            summary="The platform restarts the contract: the client's account is reinstated.",
-        ),
-        Edge(
-            "freelancer_suspended",
-            (S.ACTIVE,),
-            S.PAUSED,
-            SYSTEM,
-            ("SUSP-D",),
-            guards=(HOURLY,),
-            effects=(Effect("SUSP-D", hourly.pause_for_freelancer_suspension),),
-            summary="The platform pauses an hourly contract: the freelancer is suspended.",
-        ),
-        Edge(
-            "freelancer_reinstated",
-            (S.PAUSED,),
-            S.ACTIVE,
-            SYSTEM,
-            ("SUSP-D",),
-            guards=(Guard("SUSP-D", hourly.paused_for_freelancer_suspension),),
-            effects=(Effect("SUSP-D", hourly.unpause),),
-            summary="The platform restarts the contract: the freelancer is reinstated.",
-        ),
-        *case_rows.held_hours(NET_OK, NET_LOW),  # HDSP-2 (rulebook helper)
+        *PAUSE_EDGES,
+        *case_rows.held_hours(NET_OK, NET_LOW),  # HDSP-2
         # -- fixed-price: milestones in escrow
         *_loops(
             "add_milestone",
