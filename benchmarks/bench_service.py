@@ -21,6 +21,7 @@ Everything is measured in one run, and the script prints ratios beside the figur
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import sqlite3
@@ -193,10 +194,17 @@ def memory_run(n: int, m: int, *, due: bool) -> dict[str, float]:
     later.advance(days=7)
     for j in jobs[100:1_100]:
         fresh.fire("job", f"J-{j}", "post", owner(j, n))
-    start = time.perf_counter()
+    gc.collect()  # the garbage of building 100,000 aggregates is not the deadlines' cost
+    start, cpu = time.perf_counter(), time.process_time()
     fired = fresh.advance(START + timedelta(days=25, seconds=1))
     due_ms = (time.perf_counter() - start) * 1e3
-    return {"command_us": statistics.median(times) * 1e6, "due100_ms": due_ms, "fired": len(fired)}
+    due_cpu = (time.process_time() - cpu) * 1e3
+    return {
+        "command_us": statistics.median(times) * 1e6,
+        "due100_ms": due_ms,
+        "due100_cpu_ms": due_cpu,
+        "fired": len(fired),
+    }
 
 
 def main() -> int:
@@ -244,13 +252,15 @@ def main() -> int:
             )
     print(f"commands/s (CPU), largest size / smallest: {rates[-1] / rates[0]:.2f}")
     print()
-    print(f"{'memory':>10}  {'one command us':>14}  {'100 due deadlines ms':>20}")
+    print(f"{'memory':>10}  {'one command us':>14}  {'100 due deadlines ms, wall/CPU':>30}")
     singles = []
     for n in (1_000, 10_000, 100_000):
         run = memory_run(n, 500, due=n == 100_000)
         singles.append(run["command_us"])
-        due = f"{run['due100_ms']:.2f} ({run['fired']:.0f} fired)" if n == 100_000 else "-"
-        print(f"{n:>10,}  {run['command_us']:>14.0f}  {due:>20}")
+        due = "-"
+        if n == 100_000:
+            due = f"{run['due100_ms']:.1f}/{run['due100_cpu_ms']:.1f} ({run['fired']:.0f} fired)"
+        print(f"{n:>10,}  {run['command_us']:>14.0f}  {due:>30}")
     print(f"one command, 100,000 / 1,000 aggregates: {singles[-1] / singles[0]:.2f}")
     return 0
 

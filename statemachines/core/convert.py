@@ -48,6 +48,7 @@ from statemachines.core.actors import Actor, Role
 from statemachines.core.clock import UTC
 from statemachines.core.engine import Deadline
 from statemachines.core.money import Money
+from statemachines.errors import InvalidInput
 
 __all__ = [
     "Invalid",
@@ -79,7 +80,7 @@ def _join(path: str, step: str | int) -> str:
     return f"{path}.{step}" if path else step
 
 
-def problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:
+def problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:  # noqa: PLR0911  (one case per kind of error)
     """Every ``(path, reason)`` in a structuring error, in the order the fields were read."""
     if isinstance(exc, ClassValidationError):
         with_notes, without = exc.group_exceptions()
@@ -97,6 +98,9 @@ def problems(exc: BaseException, path: str = "") -> list[tuple[str, str]]:
         return [(path, f"unexpected field(s) {', '.join(map(repr, sorted(exc.extra_fields)))}")]
     if isinstance(exc, KeyError):
         return [(path, f"missing field {exc.args[0]!r}")]
+    field = getattr(exc, "field", None)
+    if isinstance(exc, InvalidInput) and isinstance(field, str):
+        return [(_join(path, field), str(getattr(exc, "problem", exc)))]
     return [(path, str(exc))]
 
 

@@ -33,6 +33,7 @@ import enum
 import types
 import typing
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +42,7 @@ import attrs
 from statemachines.core.money import Money
 from statemachines.errors import InvalidInput, NaiveDatetime
 
-__all__ = ["check_fields"]
+__all__ = ["LOADER_CHECKED", "check_fields"]
 
 Check = Callable[[Any], str | None]
 """Why a value does not fit, or ``None``."""
@@ -162,24 +163,36 @@ def _plan(cls: type) -> tuple[tuple[str, Check], ...]:
     return plan
 
 
+LOADER_CHECKED: ContextVar[bool] = ContextVar("statemachines_loader_checked", default=False)
+"""True while the snapshot loader builds aggregates (in this thread or task only): it has
+read every field with a strict hook of its own type and checks the amounts' currency
+(:mod:`statemachines.core.snapshots`), so :func:`check_fields` would only repeat it."""
+
+
 def check_fields(obj: Any) -> None:
     """Raise :class:`InvalidInput` for the first field of *obj* that does not fit its hint."""
+    if LOADER_CHECKED.get():
+        return
     cls = type(obj)
     for name, check in _plan(cls):
         value = getattr(obj, name)
         problem = check(value)
         if problem is not None:
-            msg = f"{cls.__name__}.{name} {problem}"
-            error = NaiveDatetime if "naive" in problem else InvalidInput
-            raise error(msg)
+            kind = NaiveDatetime if "naive" in problem else InvalidInput
+            raise _named(kind(f"{cls.__name__}.{name} {problem}"), name, problem)
     currency = getattr(obj, "currency", None)
     if type(currency) is not str:
         return
     for name, _ in _plan(cls):
         value = getattr(obj, name)
         if type(value) is Money and value.currency != currency:
-            msg = (
-                f"{cls.__name__}.{name}: {value} is in {value.currency}, but {obj.id} counts "
-                f"in {currency}"
-            )
-            raise InvalidInput(msg)
+            problem = f"{value} is in {value.currency}, but {obj.id} counts in {currency}"
+            raise _named(InvalidInput(f"{cls.__name__}.{name}: {problem}"), name, problem)
+
+
+def _named(error: InvalidInput, field: str, problem: str) -> InvalidInput:
+    """*error*, carrying the field it is about and the problem alone (a snapshot's loader
+    reports them as the field path and its reason)."""
+    error.field = field  # type: ignore[attr-defined]
+    error.problem = problem  # type: ignore[attr-defined]
+    return error

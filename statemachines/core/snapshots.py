@@ -49,10 +49,18 @@ from statemachines.core.convert import (
     read_datetime,
 )
 from statemachines.core.engine import EMPTY, SPECS, SPECS_BY_MODEL, Decision, MachineSpec
+from statemachines.core.fields import LOADER_CHECKED
 from statemachines.core.money import Money
 from statemachines.errors import SnapshotError
 
-__all__ = ["Invariant", "from_dict", "register_invariants", "to_dict"]
+__all__ = [
+    "Invariant",
+    "broken_invariants",
+    "from_dict",
+    "has_invariants",
+    "register_invariants",
+    "to_dict",
+]
 
 PREFIX = "statemachines/"
 JSON = dict[str, Any]
@@ -117,8 +125,13 @@ def _dumper(model: type) -> Callable[[Any], JSON]:
 # --------------------------------------------------------------------------- loading
 
 
-def from_dict(data: Any) -> Any:
-    """Rebuild an aggregate from :func:`to_dict` output, or raise :class:`SnapshotError`."""
+def from_dict(data: Any, *, invariants: bool = True) -> Any:
+    """Rebuild an aggregate from :func:`to_dict` output, or raise :class:`SnapshotError`.
+
+    With ``invariants=False`` the machine's registered invariants are not run (every other
+    check is): for a snapshot this library verified when it wrote it, such as a row the
+    SQLite store wrote and finds unchanged (see its ``checked`` column, ADR 0028).
+    """
     if type(data) is not dict:
         msg = f"a snapshot is a JSON object, got {type(data).__name__}"
         raise SnapshotError(msg)
@@ -129,6 +142,7 @@ def from_dict(data: Any) -> Any:
         known = ", ".join(sorted(PREFIX + n for n in SPECS))
         msg = f"unknown snapshot schema {schema!r}; expected one of {known}"
         raise SnapshotError(msg)
+    token = LOADER_CHECKED.set(True)  # every field is read by a strict hook: see _loader
     try:
         aggregate = _CONVERTER.structure(data, spec.model)
     except (BaseValidationError, TypeError, ValueError) as err:
@@ -136,11 +150,25 @@ def from_dict(data: Any) -> Any:
         pieces = [f"field {path!r}: {text}" if path else text for path, text in found]
         msg = f"{spec.name} snapshot{', ' if found[0][0] else ': '}{'; '.join(pieces)}"
         raise SnapshotError(msg) from None
+    finally:
+        LOADER_CHECKED.reset(token)
+    if not invariants:
+        return aggregate
     broken = _broken(aggregate)
     if broken:
         msg = f"{spec.name} snapshot {aggregate.id!r} breaks its invariants: {'; '.join(broken)}"
         raise SnapshotError(msg)
     return aggregate
+
+
+def has_invariants(model: type) -> bool:
+    """True when :func:`from_dict` runs registered invariants on snapshots of *model*."""
+    return bool(_INVARIANTS.get(model))
+
+
+def broken_invariants(aggregate: Any) -> list[str]:
+    """The registered invariants *aggregate* breaks, as sentences (none: they hold)."""
+    return _broken(aggregate)
 
 
 def _broken(aggregate: Any) -> list[str]:
@@ -160,7 +188,17 @@ _new_tuple = tuple.__new__
 
 
 def _history_loader(spec: MachineSpec[Any, Any]) -> Callable[[Any, Any], list[Decision]]:
+    """Read a history and check it against the machine's table as it goes: each decision
+    is a row of the table, starts where the one before ended, and names a deadline only
+    if its event is a timer (the loader checks that the last one ends in the state)."""
     events = frozenset(spec.events)
+    moves = frozenset(
+        (source, event, edge.target)
+        for source in spec.states
+        for event in spec.events
+        for edge in spec.edges_from(source, event)
+    )
+    timers = frozenset(e for e in spec.events if spec.is_timer(e))
     state = enum_hook(spec.states, f"a state of {spec.name}")
     actor = _CONVERTER.get_structure_hook(Actor)
 
@@ -169,6 +207,7 @@ def _history_loader(spec: MachineSpec[Any, Any]) -> Callable[[Any, Any], list[De
             msg = f"expected a list of decisions, got {type(value).__name__}"
             raise Invalid(msg)
         out = []
+        before = None
         for i, item in enumerate(value):
             if type(item) is not dict or item.keys() != _DECISION_KEYS:
                 got = sorted(item) if type(item) is dict else type(item).__name__
@@ -196,6 +235,19 @@ def _history_loader(spec: MachineSpec[Any, Any]) -> Callable[[Any, Any], list[De
                 target = state(item["target"], None)
             except Invalid as bad:
                 raise Invalid(bad.text, (i, field, *bad.where)) from None
+            if before is not None and source is not before:
+                msg = (
+                    f"starts from {source.value}, but the decision before it ended in "
+                    f"{before.value}"
+                )
+                raise Invalid(msg, (i, "source"))
+            if (source, event, target) not in moves:
+                msg = f"{spec.name} cannot go from {source.value} to {target.value} by {event!r}"
+                raise Invalid(msg, (i,))
+            if deadline is not None and event not in timers:
+                msg = f"{event!r} is not fired by a deadline, yet names deadline {deadline!r}"
+                raise Invalid(msg, (i, "deadline"))
+            before = target
             out.append(
                 _new_tuple(Decision, (at, who, event, source, target, payload or EMPTY, deadline))
             )
@@ -240,7 +292,10 @@ def _loader(model: type) -> Callable[[Any, Any], Any]:
             raise Invalid(msg, ("schema",))
         aggregate = fields(value, model)
         _check_deadlines(spec, aggregate)
-        _check_history(spec, aggregate)
+        history = aggregate.history
+        if history and aggregate.state is not history[-1].target:
+            msg = f"{aggregate.state.value}, but the history ends in {history[-1].target.value}"
+            raise Invalid(msg, ("state",))
         if stray is not None and sets_currency is not None:
             currency = getattr(aggregate, sets_currency)
             _check_currency(aggregate, stray, getattr(currency, "currency", currency))
@@ -260,26 +315,6 @@ def _check_deadlines(spec: MachineSpec[Any, Any], aggregate: Any) -> None:
             msg = f"a second deadline keyed {deadline.key!r}"
             raise Invalid(msg, ("deadlines", i, "key"))
         keys.add(deadline.key)
-
-
-def _check_history(spec: MachineSpec[Any, Any], aggregate: Any) -> None:
-    before = None
-    for i, d in enumerate(aggregate.history):
-        if before is not None and d.source is not before:
-            msg = (
-                f"starts from {d.source.value}, but the decision before it ended in {before.value}"
-            )
-            raise Invalid(msg, ("history", i, "source"))
-        if not any(edge.target is d.target for edge in spec.edges_from(d.source, d.event)):
-            msg = f"{spec.name} cannot go from {d.source.value} to {d.target.value} by {d.event!r}"
-            raise Invalid(msg, ("history", i))
-        if d.deadline is not None and not spec.is_timer(d.event):
-            msg = f"{d.event!r} is not fired by a deadline, yet names deadline {d.deadline!r}"
-            raise Invalid(msg, ("history", i, "deadline"))
-        before = d.target
-    if before is not None and aggregate.state is not before:
-        msg = f"{aggregate.state.value}, but the history ends in {before.value}"
-        raise Invalid(msg, ("state",))
 
 
 # Where the amounts of a class are, found once from its field types: a function that

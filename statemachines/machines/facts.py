@@ -10,14 +10,22 @@ attempt; the marketplace passes its own, tests pass a lambda.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from statemachines.core.clock import Clock
-from statemachines.core.engine import Aggregate, AuditSink, Reason, Workflow, fail
+from statemachines.core.engine import (
+    Aggregate,
+    AuditSink,
+    Context,
+    Guard,
+    Reason,
+    Workflow,
+    fail,
+)
 
-__all__ = ["AccountStates", "FactsWorkflow", "account_frozen", "account_hidden"]
+__all__ = ["FROZEN", "AccountStates", "FactsWorkflow", "Parties", "starts_nothing"]
 
 S = TypeVar("S", bound=enum.Enum)
 A = TypeVar("A", bound=Aggregate)
@@ -26,7 +34,8 @@ AccountStates = Mapping[str, str]
 """Account id -> account state value (``"active"``, ``"closing"``, ...)."""
 
 FROZEN = frozenset({"closing", "suspended", "closed"})
-"""Account states in which nothing new starts (ACC-FREEZE-D)."""
+"""Account states in which nothing new starts (ACC-FREEZE-D); ``deactivated`` is
+refused too, under ACC-DEACT-1 where the profile's hiding is the reason (INV-ACC-9)."""
 
 
 class FactsWorkflow(Workflow[S, A]):
@@ -56,19 +65,44 @@ def _state(facts: Any, account: str) -> str:
     return "active"
 
 
-def account_frozen(facts: Any, account: str, what: str) -> Reason | None:
-    """ACC-FREEZE-D: refuse *what* for an account that is closing, suspended or closed."""
-    state = _state(facts, account)
-    if state in FROZEN:
-        return fail(f"account {account} is {state}, so it cannot {what}", account_state=state)
-    return None
+Parties = Callable[[Any], Iterable[tuple[str, str]]]
+"""The accounts an event would start something for, each with what it would do."""
 
 
-def account_hidden(facts: Any, account: str, what: str) -> Reason | None:
-    """ACC-DEACT-1: refuse *what* for an account that is deactivated (hidden)."""
-    if _state(facts, account) == "deactivated":
-        return fail(
-            f"account {account} is deactivated and hidden, so it cannot {what}",
-            account_state="deactivated",
-        )
-    return None
+def _refuse(
+    facts: Any, parties: Iterable[tuple[str, str]], states: frozenset[str]
+) -> Reason | None:
+    found = [(acc, _state(facts, acc), what) for acc, what in parties]
+    found = [f for f in found if f[1] in states]
+    if not found:
+        return None
+    text = "; ".join(
+        f"account {acc} is {state}{' and hidden' if state == 'deactivated' else ''}, "
+        f"so it cannot {what}"
+        for acc, state, what in found
+    )
+    return fail(text, accounts={acc: state for acc, state, _ in found})
+
+
+def starts_nothing(parties: Parties, *, hidden: bool = True) -> tuple[Guard, ...]:
+    """The guards of an event that starts something (INV-ACC-9): every party of it
+    that is frozen refuses it.
+
+    *parties* names, for an aggregate, each account the event would start something
+    for and what that account would do. A party that is closing, suspended or closed
+    refuses under ACC-FREEZE-D (ADR 0031). A deactivated party refuses under
+    ACC-DEACT-1 on proposals and offers (a hidden profile neither sends nor receives
+    them, ADR 0017), or under ACC-FREEZE-D elsewhere (*hidden* false).
+    """
+    frozen = FROZEN if hidden else FROZEN | {"deactivated"}
+
+    def not_frozen(agg: Any, ctx: Context) -> Reason | None:
+        return _refuse(ctx.facts, parties(agg), frozen)
+
+    if not hidden:
+        return (Guard("ACC-FREEZE-D", not_frozen),)
+
+    def not_hidden(agg: Any, ctx: Context) -> Reason | None:
+        return _refuse(ctx.facts, parties(agg), frozenset({"deactivated"}))
+
+    return Guard("ACC-FREEZE-D", not_frozen), Guard("ACC-DEACT-1", not_hidden)

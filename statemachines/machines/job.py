@@ -34,14 +34,12 @@ from statemachines.core.engine import (
     Decision,
     Edge,
     Effect,
-    Guard,
     MachineSpec,
     Param,
-    Reason,
     Timer,
 )
 from statemachines.core.fields import check_fields
-from statemachines.machines.facts import FactsWorkflow, account_frozen, account_hidden
+from statemachines.machines.facts import FactsWorkflow, starts_nothing
 from statemachines.rules.account import JOB_POST_TTL, JOB_WARNING_BEFORE
 
 __all__ = ["JOB", "Job", "JobPosting", "JobState"]
@@ -90,12 +88,8 @@ class Job:
         return dict(self.candidates).get(freelancer)
 
 
-def _company_not_frozen(job: Job, ctx: Context) -> Reason | None:
-    return account_frozen(ctx.facts, job.company, "post a job") or _hidden(job, ctx)
-
-
-def _hidden(job: Job, ctx: Context) -> Reason | None:
-    return account_hidden(ctx.facts, job.company, "post a job")
+def _poster(job: Job) -> tuple[tuple[str, str], ...]:
+    return ((job.company, "post a job"),)
 
 
 def _start_clock(job: Job, ctx: Context) -> None:
@@ -157,7 +151,7 @@ JOB: MachineSpec[JobState, Job] = MachineSpec(
             J.OPEN,
             POSTERS,
             ("TEAM-5",),
-            guards=(Guard("ACC-FREEZE-D", _company_not_frozen),),
+            guards=starts_nothing(_poster, hidden=False),
             effects=(Effect("JOB-2", _start_clock),),
             summary="Publish the post; it expires after 30 days without activity.",
         ),
@@ -217,7 +211,7 @@ JOB: MachineSpec[JobState, Job] = MachineSpec(
             J.OPEN,
             POSTERS,
             ("JOB-1",),
-            guards=(Guard("ACC-FREEZE-D", _company_not_frozen),),
+            guards=starts_nothing(_poster, hidden=False),
             effects=(Effect("JOB-2", _start_clock),),
             summary="Post it again; earlier applicants can still be hired.",
         ),

@@ -41,7 +41,7 @@ from statemachines.core.engine import (
     fail,
 )
 from statemachines.core.fields import check_fields
-from statemachines.machines.facts import FactsWorkflow, account_frozen, account_hidden
+from statemachines.machines.facts import FactsWorkflow, starts_nothing
 
 __all__ = ["PROPOSAL", "Proposal", "ProposalFlow", "ProposalState"]
 
@@ -93,24 +93,16 @@ def _job_open(facts: Any, job: str) -> bool:
     return True if jobs is None else jobs.get(job, "open") == "open"
 
 
-def _freelancer_may_send(p: Proposal, ctx: Context) -> Reason | None:
-    return account_frozen(ctx.facts, p.freelancer, "send proposals")
+def _writer(p: Proposal) -> tuple[tuple[str, str], ...]:
+    return ((p.freelancer, "send proposals"),)
 
 
-def _freelancer_visible(p: Proposal, ctx: Context) -> Reason | None:
-    return account_hidden(ctx.facts, p.freelancer, "send or receive proposals and offers")
+def _offer_parties(p: Proposal) -> tuple[tuple[str, str], ...]:
+    return ((p.company, "make offers"), (p.freelancer, "receive offers"))
 
 
-def _client_may_hire(p: Proposal, ctx: Context) -> Reason | None:
-    return account_frozen(ctx.facts, p.company, "make offers") or account_frozen(
-        ctx.facts, p.freelancer, "receive offers"
-    )
-
-
-def _freelancer_may_accept(p: Proposal, ctx: Context) -> Reason | None:
-    return account_frozen(ctx.facts, p.freelancer, "accept offers") or account_frozen(
-        ctx.facts, p.company, "start contracts"
-    )
+def _accept_parties(p: Proposal) -> tuple[tuple[str, str], ...]:
+    return ((p.freelancer, "accept offers"), (p.company, "start contracts"))
 
 
 def _post_open(p: Proposal, ctx: Context) -> Reason | None:
@@ -178,11 +170,7 @@ PROPOSAL: MachineSpec[ProposalState, Proposal] = MachineSpec(
             P.SUBMITTED,
             WRITERS,
             ("TEAM-8",),
-            guards=(
-                Guard("ACC-FREEZE-D", _freelancer_may_send),
-                Guard("ACC-DEACT-1", _freelancer_visible),
-                Guard("JOB-1", _post_open),
-            ),
+            guards=(*starts_nothing(_writer), Guard("JOB-1", _post_open)),
             effects=(Effect(None, _stamp_submitted),),
             summary="Send the proposal to the client.",
         ),
@@ -210,10 +198,7 @@ PROPOSAL: MachineSpec[ProposalState, Proposal] = MachineSpec(
             P.OFFER_PENDING,
             CLIENT,
             ("TEAM-5",),
-            guards=(
-                Guard("ACC-FREEZE-D", _client_may_hire),
-                Guard("ACC-DEACT-1", _freelancer_visible),
-            ),
+            guards=starts_nothing(_offer_parties),
             summary="The client offers a contract.",
         ),
         Edge(
@@ -222,7 +207,7 @@ PROPOSAL: MachineSpec[ProposalState, Proposal] = MachineSpec(
             P.ACCEPTED,
             ANSWERERS,
             ("TEAM-8",),
-            guards=(Guard("ACC-FREEZE-D", _freelancer_may_accept),),
+            guards=starts_nothing(_accept_parties),
             effects=(Effect(None, _stamp_closed),),
             summary="Accept the offer; the marketplace starts the contract.",
         ),

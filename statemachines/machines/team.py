@@ -92,6 +92,9 @@ class MembershipFacts:
     """Active or paused contracts on which the member is the client's contact person."""
     agency_work: tuple[str, ...] = ()
     """The member's agency contracts not yet ended and proposals not yet closed."""
+    last_team_of_colleague: bool = False
+    """The member holds only a colleague's account (a team member without admin rights) and
+    this is their last team: leaving it would close that account (ACC-CLOSE-TM-2)."""
 
 
 NO_FACTS = MembershipFacts()
@@ -202,6 +205,16 @@ def _not_contact_person(m: Membership, ctx: Context) -> Reason | None:
     )
 
 
+def _not_closing_a_colleague(m: Membership, ctx: Context) -> Reason | None:
+    if not _facts(ctx).last_team_of_colleague:
+        return None
+    return fail(
+        f"{m.person} has no admin rights and {m.team} is their last team, so leaving it "
+        f"would close their account; only the owner or an admin of {m.team} can do that, "
+        "by removing them"
+    )
+
+
 def _no_agency_work(m: Membership, ctx: Context) -> Reason | None:
     work = _facts(ctx).agency_work
     if not m.agency or not work:
@@ -292,6 +305,7 @@ MEMBERSHIP: MachineSpec[MembershipState, Membership] = MachineSpec(
                 Guard("TEAM-OWNER-D", _not_owner),
                 Guard("TEAM-CONTACT-D", _not_contact_person),
                 Guard("TEAM-7", _no_agency_work),
+                Guard("ACC-CLOSE-TM-2", _not_closing_a_colleague),
             ),
             effects=(Effect("TEAM-7", _keep_history),),
             summary="The member leaves (Settings > My Teams > Leave Team).",

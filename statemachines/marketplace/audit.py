@@ -3,10 +3,11 @@
 :func:`describe` counts the aggregates by kind and state and the events recorded;
 :func:`problems` checks a marketplace as it was stored: every account invariant
 of rulebook §6.1 (:func:`~statemachines.marketplace.invariants.check_accounts`),
-and for every aggregate, that its recorded events agree with its history (its
-``created`` event's snapshot, then one event per later decision, in order), so the
-outbox and the aggregates tell the same story. Both scan everything: they are
-for reports and checks, never for a command's path.
+and for every aggregate, the invariants its machine registered (a store reads the
+rows it wrote checked without running them again, ADR 0028) and that its recorded
+events agree with its history (its ``created`` event's snapshot, then one event per
+later decision, in order), so the outbox and the aggregates tell the same story.
+Both scan everything: they are for reports and checks, never for a command's path.
 
 >>> from datetime import datetime
 >>> from statemachines import ManualClock, UTC
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from statemachines.core.clock import Clock
-from statemachines.core.snapshots import from_dict
+from statemachines.core.snapshots import broken_invariants, from_dict
 from statemachines.errors import InvalidInput
 from statemachines.marketplace.events import CREATED, StoredEvent
 from statemachines.marketplace.invariants import check_accounts
@@ -86,6 +87,9 @@ def problems(market: Marketplace) -> list[str]:
         by_aggregate.setdefault((event.kind, event.key), []).append(event)
     for kind in KINDS:
         for agg in market.all(kind):
+            broken = broken_invariants(agg)
+            if broken:
+                found.append(f"{kind} {agg.id} breaks its invariants: {'; '.join(broken)}")
             events = sorted(by_aggregate.get((kind, agg.id), []), key=_place)
             found += history_problems(market, kind, agg.id, events)
     return found

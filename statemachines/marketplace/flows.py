@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 from statemachines.core.clock import Clock
 from statemachines.core.engine import AuditSink, Workflow
 from statemachines.machines.account.table import Account, AccountLifecycle, Obligations
-from statemachines.machines.contract.table import ContractLifecycle
+from statemachines.machines.contract.table import Contract, ContractLifecycle
+from statemachines.machines.contract.values import Balance
 from statemachines.machines.dormancy import DormancyWatch
 from statemachines.machines.fixed_dispute import FixedDisputes
 from statemachines.machines.hourly_dispute import HourlyDisputes
@@ -48,7 +49,7 @@ class Flows:
         self.teams = TeamMembership(clock=clock, facts=self._membership_facts, audit=audit)
         self.jobs = JobPosting(clock=clock, facts=self._world, audit=audit)
         self.proposals = ProposalFlow(clock=clock, facts=self._world, audit=audit)
-        self.contracts = ContractLifecycle(clock=clock, audit=audit)
+        self.contracts = ContractLifecycle(clock=clock, audit=audit, balances=self._balance)
         self.refund_requests = RefundRequests(clock=clock, audit=audit)
         self.hourly_disputes = HourlyDisputes(clock=clock, audit=audit)
         self.fixed_disputes = FixedDisputes(clock=clock, audit=audit)
@@ -95,6 +96,12 @@ class Flows:
 
     def _membership_facts(self, m: Membership, now: datetime) -> MembershipFacts:
         return self.read(lambda r: reads.membership_facts(r, m))
+
+    def _balance(self, c: Contract, now: datetime) -> Balance:
+        # INV-MONEY-10, REF-180-3: from the marketplace's records, never from a caller
+        return self.read(
+            lambda r: reads.balance(r, c.freelancer, now, agency=c.agency, currency=c.currency)
+        )
 
     def _world(self, agg: Any, now: datetime) -> World:
         return self.read(lambda r: reads.world(r, agg))

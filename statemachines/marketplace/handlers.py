@@ -5,8 +5,9 @@ accepted decision is then an event, and the handlers named after it apply what i
 means for other aggregates, in the same unit of work (so all of it commits, or
 none of it):
 
-* an account suspended pauses its hourly contracts, and reinstated restarts the
-  ones the suspension paused (SUSP-1);
+* an account suspended pauses its active hourly contracts, each for its true reason
+  (the client's billing or suspension, SUSP-1; the freelancer's suspension, SUSP-D),
+  and reinstated restarts the ones that suspension paused;
 * an account closed for good from suspension ends its running contracts as the
   platform, which returns held escrow to the client (CTR-END-4; rulebook §5.1 A11);
 * an agency settled unlinks its owner's freelancer account and recomputes their
@@ -29,7 +30,12 @@ from typing import Any
 from statemachines.core.actors import SYSTEM, Actor, Role
 from statemachines.core.engine import EMPTY, Attempt, AuditSink, Decision
 from statemachines.errors import StatemachinesError, TransitionRefused, Violation
-from statemachines.machines.account.table import Account, AccountState, AccountType
+from statemachines.machines.account.table import (
+    Account,
+    AccountState,
+    AccountType,
+    SuspensionReason,
+)
 from statemachines.machines.contract.table import Contract, ContractState
 from statemachines.machines.contract.values import PauseReason
 from statemachines.machines.proposal import Proposal
@@ -132,10 +138,15 @@ class Handling:
         self, kind: str, key: str, event: str, actor: Actor, *, acc: Account, what: str
     ) -> None:
         """Refuse with ACC-FREEZE-D: *acc* is frozen, so it cannot do *what*."""
-        rule_id = "ACC-FREEZE-D"
-        violation = Violation(
-            rule_id, f"account {acc.id} is {acc.state.value}, so it cannot {what}"
-        )
+        reason = f"account {acc.id} is {acc.state.value}, so it cannot {what}"
+        self.reject(kind, key, event, actor, rule_id="ACC-FREEZE-D", reason=reason)
+
+    def reject(
+        self, kind: str, key: str, event: str, actor: Actor, *, rule_id: str, reason: str
+    ) -> None:
+        """Refuse a command the marketplace itself judges, citing *rule_id*, before it
+        changes anything; the attempt is audited like a machine's refusal."""
+        violation = Violation(rule_id, reason)
         err = TransitionRefused(
             f"{kind} {key!r} cannot {event!r}: {violation}",
             machine=kind,
@@ -179,9 +190,31 @@ def fire_deadline(cmd: c.FireDeadline, h: Handling) -> None:
     h.fire(cmd.kind, agg, deadline.event, SYSTEM, at=deadline.due)
 
 
+def _two_profiles(a: Account, b: Account) -> bool:
+    return (a.type.freelancer_side and b.type.client_side) or (
+        a.type.client_side and b.type.freelancer_side
+    )
+
+
 def open_account(cmd: c.OpenAccount, h: Handling) -> None:
-    """Add the account; a company or agency gets its owner's membership (INV-TEAM-2)."""
+    """Add the account; a company or agency gets its owner's membership (INV-TEAM-2).
+
+    ACC-GEN-2, ADR 0019: one person's freelancer and client profiles are one account
+    (a combined one), so an account that would split them over two is refused.
+    """
     account = cmd.account
+    for other in h.uow.related("account", account.owner):
+        if (
+            other.owner == account.owner
+            and other.state is not AccountState.CLOSED
+            and _two_profiles(account, other)
+        ):
+            reason = (
+                f"{account.owner} already holds account {other.id} ({other.type.value}); "
+                "one person's freelancer and client profiles are one account, closed as a "
+                "whole: open a combined account instead"
+            )
+            h.reject("account", account.id, "open", SYSTEM, rule_id="ACC-GEN-2", reason=reason)
     h.uow.add("account", account.id, account, h.now)
     if account.company is not None and account.type is not AccountType.TEAM_ADMIN:
         agency = account.type is AccountType.AGENCY
@@ -254,39 +287,72 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[[Any, Handling], None]] = {
 # --------------------------------------------------------------------------- events
 
 
+def _pause_event(acc: Account, reason: SuspensionReason | None, contract: Contract) -> str | None:
+    """The event that pauses *contract* when *acc* is suspended for *reason* (ADR 0021)."""
+    names = {acc.id, acc.company} - {None}
+    if contract.client in names:  # SUSP-1: the client's account
+        if reason is SuspensionReason.BILLING:
+            return "billing_problem"
+        return "client_suspended"
+    if contract.freelancer in names:  # SUSP-D: the freelancer's or agency's account
+        return "freelancer_suspended"
+    return None
+
+
+_PAUSED_BY = {
+    "billing_problem": PauseReason.BILLING,
+    "client_suspended": PauseReason.CLIENT_SUSPENDED,
+    "freelancer_suspended": PauseReason.FREELANCER_SUSPENDED,
+}
+_RESTART = {
+    "billing_problem": "billing_fixed",
+    "client_suspended": "client_reinstated",
+    "freelancer_suspended": "freelancer_reinstated",
+}
+
+
 def account_suspended(change: Change, h: Handling) -> None:
-    """SUSP-1: a suspended account's active hourly contracts pause for billing."""
+    """SUSP-1, SUSP-D: a suspended account's active hourly contracts pause, each for its
+    true reason: the client's billing, the client's suspension, the freelancer's."""
     acc = h.uow.get("account", change.key)
+    reason = SuspensionReason(change.decision.payload["reason"])
     for contract in running_contracts(h.uow, acc):
-        if contract.is_hourly and contract.state is ContractState.ACTIVE:
-            h.cascade("contract", contract, "billing_problem", change.decision.at)
+        event = _pause_event(acc, reason, contract)
+        if event and contract.is_hourly and contract.state is ContractState.ACTIVE:
+            h.cascade("contract", contract, event, change.decision.at)
 
 
-def _suspended_since(acc: Account, reinstated: Decision) -> datetime | None:
+def _suspension(acc: Account, reinstated: Decision) -> Decision | None:
+    """The ``suspend`` decision that *reinstated* lifts."""
     seen = False
     for d in reversed(acc.history):
         if d is reinstated:
             seen = True
         elif seen and d.event == "suspend":
-            at: datetime = d.at
-            return at
+            found: Decision = d
+            return found
     return None
 
 
 def account_reinstated(change: Change, h: Handling) -> None:
-    """SUSP-1: reinstating restarts the contracts the suspension paused (not others)."""
+    """SUSP-1, SUSP-D: reinstating restarts the contracts this account's suspension
+    paused (not those paused by the client, or for the other side's suspension)."""
     acc = h.uow.get("account", change.key)
-    since = _suspended_since(acc, change.decision)
-    if since is None or change.decision.source is not AccountState.SUSPENDED:
+    suspend = _suspension(acc, change.decision)
+    if suspend is None or change.decision.source is not AccountState.SUSPENDED:
         return
+    since: datetime = suspend.at
+    reason = SuspensionReason(suspend.payload["reason"])
     for contract in running_contracts(h.uow, acc):
+        event = _pause_event(acc, reason, contract)
         if (
-            contract.state is ContractState.PAUSED
-            and contract.pause_reason is PauseReason.BILLING
+            event is not None
+            and contract.state is ContractState.PAUSED
+            and contract.pause_reason is _PAUSED_BY[event]
             and contract.paused_at is not None
             and contract.paused_at >= since
         ):
-            h.cascade("contract", contract, "billing_fixed", change.decision.at)
+            h.cascade("contract", contract, _RESTART[event], change.decision.at)
 
 
 def account_closed_for_good(change: Change, h: Handling) -> None:

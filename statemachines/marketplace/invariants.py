@@ -18,6 +18,7 @@ after every step.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,6 +37,7 @@ from statemachines.machines.job import Job
 from statemachines.machines.proposal import OPEN as OPEN_PROPOSALS
 from statemachines.machines.proposal import Proposal
 from statemachines.machines.team import Membership, MembershipState
+from statemachines.marketplace import reads
 from statemachines.marketplace.market import CURRENT, Marketplace
 from statemachines.rules.account import (
     REACTIVATION_LINK_TTL,
@@ -56,6 +58,7 @@ __all__ = [
     "inv_acc_7_reactivation_token",
     "inv_acc_8_team_accounts",
     "inv_acc_9_no_activity_while_frozen",
+    "inv_money_10_balances",
     "inv_team_1_contact_person_never_removed",
     "inv_team_2_owner_always_a_member",
     "inv_time_4_company_closure_timing",
@@ -296,6 +299,23 @@ def inv_acc_9_no_activity_while_frozen(
     ]
 
 
+def inv_money_10_balances(market: Marketplace) -> list[str]:
+    """INV-MONEY-10: no freelancer's or agency's balance is overdrawn: refunds and
+    withdrawals never took out more than the money available and pending."""
+    problems = []
+    now = market.clock.now()
+    for acc in _accounts(market):
+        agency = acc.type is AccountType.AGENCY
+        if not (acc.type.freelancer_side or agency):
+            continue
+        b = market.flows.read(
+            functools.partial(reads.balance, party=acc.id, now=now, agency=agency)
+        )
+        if b.overdraft:
+            problems.append(f"{acc.id}'s balance is overdrawn by {b.overdraft}")
+    return problems
+
+
 def inv_team_1_contact_person_never_removed(market: Marketplace) -> list[str]:
     """INV-TEAM-1: a member who is the contact person on an active contract is never removed."""
     problems = []
@@ -351,6 +371,7 @@ ACCOUNT_INVARIANTS: tuple[Callable[[Marketplace], list[str]], ...] = (
     inv_acc_6_reactivation_is_bounded,
     inv_acc_7_reactivation_token,
     inv_acc_8_team_accounts,
+    inv_money_10_balances,
     inv_team_1_contact_person_never_removed,
     inv_team_2_owner_always_a_member,
     inv_time_4_company_closure_timing,

@@ -28,7 +28,7 @@ from statemachines.machines.account.table import (
     Side,
 )
 from statemachines.machines.contract.table import Contract
-from statemachines.machines.contract.values import RefundStatus
+from statemachines.machines.contract.values import Balance, RefundStatus
 from statemachines.machines.job import JobState
 from statemachines.machines.proposal import OPEN as OPEN_PROPOSALS
 from statemachines.machines.proposal import Proposal, ProposalState
@@ -41,6 +41,7 @@ __all__ = [
     "World",
     "account_of",
     "account_states",
+    "balance",
     "contact",
     "export",
     "membership_facts",
@@ -212,21 +213,41 @@ def obligations(uow: Reader, acc: Account, now: datetime) -> Obligations:
 def _balances(
     acc: Account, contracts: list[Contract], now: datetime
 ) -> tuple[Money, datetime | None, Money]:
-    pending, available, until = 0, 0, None
     if not (acc.type.freelancer_side or acc.type is AccountType.AGENCY):
         return Money(0), None, Money(0)
-    for c in contracts:
-        if c.freelancer != acc.id or c.agency != (acc.type is AccountType.AGENCY):
-            continue
-        for pay in c.payments:
-            net = pay.amount.cents - pay.refunded.cents
-            if pay.available_at is not None and pay.available_at > now:
-                pending += net
-                until = pay.available_at if until is None else max(until, pay.available_at)
-            else:
-                available += net
-    withdrawn = sum(_cents(d.payload) for d in acc.history if d.event == "withdraw")
-    return Money(pending), until, Money(max(available - withdrawn, 0))
+    mine = _paid_to(contracts, acc.id, agency=acc.type is AccountType.AGENCY)
+    until = max(
+        (
+            p.available_at
+            for c in mine
+            for p in c.payments
+            if p.available_at is not None and p.available_at > now
+        ),
+        default=None,
+    )
+    b = Balance.of([p for c in mine for p in c.payments], _withdrawn(acc), now)
+    return b.pending, until, b.available
+
+
+def _paid_to(contracts: Iterable[Contract], party: str, *, agency: bool) -> list[Contract]:
+    return [c for c in contracts if c.freelancer == party and c.agency == agency]
+
+
+def _withdrawn(acc: Account | None) -> Money:
+    if acc is None:
+        return Money(0)
+    return Money(sum(_cents(d.payload) for d in acc.history if d.event == "withdraw"))
+
+
+def balance(
+    uow: Reader, party: str, now: datetime, *, agency: bool = False, currency: str = "USD"
+) -> Balance:
+    """INV-MONEY-10: the balance of freelancer (or agency) *party* at *now*, from the
+    payments of its contracts, their refunds and its withdrawals; never from a caller."""
+    contracts: list[Contract] = uow.related("contract", party)
+    acc = next((a for a in uow.related("account", party) if a.id == party), None)
+    payments = [p for c in _paid_to(contracts, party, agency=agency) for p in c.payments]
+    return Balance.of(payments, _withdrawn(acc), now, currency)
 
 
 def _owed(uow: Reader, acc: Account) -> Money:
@@ -270,7 +291,16 @@ def membership_facts(uow: Reader, m: Membership) -> MembershipFacts:
         and p.author == m.person
         and p.state in OPEN_PROPOSALS
     )
-    return MembershipFacts(contact_on=contact_on, agency_work=work)
+    acc = uow.find("account", m.person)
+    colleague = (
+        acc is not None
+        and acc.type is AccountType.TEAM_MEMBER
+        and acc.state is AccountState.ACTIVE
+        and team_count(uow, m.person) == 1
+    )
+    return MembershipFacts(
+        contact_on=contact_on, agency_work=work, last_team_of_colleague=colleague
+    )
 
 
 def export(uow: Reader, acc: Account) -> Export:

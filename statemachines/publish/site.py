@@ -14,8 +14,9 @@ extensions, mkdocstrings) and adds the navigation; :func:`build` then runs
 * ``scenarios/NAME.md``: the scenarios of ``docs/scenarios/`` as stories, each with
   the diagram of the path it took;
 * ``notebooks/NAME.md``: the notebooks, executed now, with their outputs;
-* ``deploy.md``: running at scale on PostgreSQL (``docs/deploy.md``, the one page
-  written by hand);
+* ``guides/NAME.md``: the guides written by hand in ``docs/`` (:data:`GUIDES`: the
+  service, running at scale on PostgreSQL, testing your own code, verification);
+* ``decisions/NAME.md``: the decision records of ``docs/decisions/``;
 * ``api.md``: the reference for backend engineers, from the docstrings.
 
 Every diagram is inline SVG whose rule IDs link to the catalogue.
@@ -24,7 +25,6 @@ Every diagram is inline SVG whose rule IDs link to the catalogue.
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import itertools
 import json
@@ -40,7 +40,7 @@ from typing import Any
 
 from statemachines.core.actors import Role
 from statemachines.core.engine import Edge, MachineSpec
-from statemachines.publish import catalogue, diagrams, scenarios
+from statemachines.publish import catalogue, diagrams, labels, scenarios
 from statemachines.publish.views import ROLE_CODES, View, discover, variants_of
 from statemachines.rules import RULES
 
@@ -49,11 +49,9 @@ __all__ = [
     "build",
     "machine_page",
     "state_sentences",
+    "title_of",
     "write_sources",
 ]
-
-scenario_run: Any = importlib.import_module("statemachines.publish.scenarios.run")
-"""The scenario runner's module (the package's ``run`` names its function)."""
 
 SOURCES = Path("build") / "site-src"
 CONFIG = Path("build") / "mkdocs.yml"
@@ -274,8 +272,7 @@ def overview_page(specs: Mapping[str, MachineSpec[Any, Any]]) -> str:
     for spec in sorted(specs.values(), key=lambda s: s.name):
         states = ", ".join(s.value.replace("_", " ") for s in spec.states)
         out.append(
-            f"| [{spec.name.capitalize()}](machines/{spec.name}.md) "
-            f"| {spec.description} | {states} |"
+            f"| [{title_of(spec)}](machines/{spec.name}.md) | {spec.description} | {states} |"
         )
     out += [
         "",
@@ -325,12 +322,9 @@ def overview_page(specs: Mapping[str, MachineSpec[Any, Any]]) -> str:
 def scenario_page(path: Path) -> tuple[str, str]:
     """(title, Markdown page) of one scenario file: its steps as a story and its path drawn."""
     scenario = scenarios.load(path)
-    # The runner keeps its world to itself; the site needs the aggregates to draw their paths.
-    world = scenario_run._World(scenario)
-    scenario_run._validate(world, scenario)
+    played = scenarios.play(scenario)
     story = []
-    for step in scenario.steps:
-        result = scenario_run._run_step(world, step)
+    for result in played.results:
         when = result.at.strftime("%a %d %b %Y %H:%M UTC")
         if result.event:
             who = scenario.actors.get(result.actor, result.actor)
@@ -344,16 +338,15 @@ def scenario_page(path: Path) -> tuple[str, str]:
         story.append(f"{result.number}. {line}.")
         if not result.passed:
             story.append(f"    - *Expected otherwise:* {'; '.join(result.problems)}")
-            break
     out = ["---", "hide: [toc]", "---", "", f"# {scenario.title}", ""]
     out += [f"From `docs/scenarios/{path.name}`.", "", "## The story", ""]
     out += story
     out += ["", "## The path taken", ""]
-    for agg_id, aggregate in world.everything().items():
+    for agg_id, aggregate in played.aggregates.items():
         if not getattr(aggregate, "history", None):
             continue
         trail = diagrams.trail(aggregate)
-        view = diagrams.path_view(diagrams._spec_of(aggregate), aggregate, trail)
+        view = diagrams.path_view(labels.spec_of(aggregate), aggregate, trail)
         out += [f"### {agg_id}: now {aggregate.state.value.replace('_', ' ')}", ""]
         out += [_figure(view, 1, trail), ""]
     return scenario.title, "\n".join(out) + "\n"
@@ -464,7 +457,7 @@ def write_sources(
     nav: list[str] = ["  - Overview: index.md", "  - Machines:"]
     for spec in sorted(specs.values(), key=lambda s: s.name):
         pages[f"machines/{spec.name}.md"] = machine_page(spec)
-        nav.append(f"      - {spec.name.capitalize()}: machines/{spec.name}.md")
+        nav.append(f"      - {title_of(spec)}: machines/{spec.name}.md")
     cat = catalogue.build(root)
     link = lambda use: f"machines/{use.machine}.md#{use.event}"  # noqa: E731
     pages["rules.md"] = cat.markdown(link)
@@ -481,10 +474,15 @@ def write_sources(
             nav.append(
                 f"      - {path.stem.replace('_', ' ').capitalize()}: notebooks/{path.stem}.md"
             )
-    deploy = root / "docs" / "deploy.md"  # written by hand: running at scale on PostgreSQL
-    if deploy.exists():
-        pages["deploy.md"] = deploy.read_text(encoding="utf-8")
-        nav.append("  - Running at scale: deploy.md")
+    for section, folder, found in (
+        ("Guides", "guides", [root / "docs" / f"{n}.md" for n in GUIDES]),
+        ("Decisions", "decisions", sorted((root / "docs" / "decisions").glob("*.md"))),
+    ):
+        nav.append(f"  - {section}:")
+        for path in (p for p in found if p.is_file()):
+            text = path.read_text(encoding="utf-8")
+            pages[f"{folder}/{path.name}"] = text
+            nav.append(f"      - {_yaml(_heading(text, path))}: {folder}/{path.name}")
     pages["api.md"] = api_page()
     nav.append("  - API reference: api.md")
     written = []
@@ -514,6 +512,25 @@ def write_sources(
         encoding="utf-8",
     )
     return written
+
+
+GUIDES = ("service", "deploy", "testing", "verification")
+"""The hand-written guides of docs/ the site carries, in this order (those that exist)."""
+
+_NAMES = {"fixed_dispute": "fixed-price dispute", "mid_feedback": "mid-contract feedback"}
+
+
+def title_of(spec: MachineSpec[Any, Any]) -> str:
+    """A machine's name as a page title: ``Hourly dispute``, ``Fixed-price dispute``."""
+    return _NAMES.get(spec.name, spec.name.replace("_", " ")).capitalize()
+
+
+def _heading(text: str, path: Path) -> str:
+    """A page's first heading (its file name when it has none)."""
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path.stem.replace("-", " ")
 
 
 def _yaml(text: str) -> str:

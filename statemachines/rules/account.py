@@ -475,6 +475,15 @@ ACCOUNT_RULES = (
         ("rulebook §5.1", "S2 l.51"),
     ),
     Rule(
+        "SUSP-D",
+        "account",
+        "Suspending a freelancer's or agency's account pauses its active hourly contracts "
+        "for that reason: no time is logged or billed, the client cannot restart them, and "
+        "reinstating the account restarts them. SUSP-1 covers only the client's side "
+        "(ADR 0021).",
+        ("rulebook §5.1", "P35"),
+    ),
+    Rule(
         "ACC-EXPORT-D",
         "account",
         "The holder may export contracts, invoices, messages and work submissions before "

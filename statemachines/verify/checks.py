@@ -46,6 +46,8 @@ READS: dict[str, frozenset[str]] = {
     "inv_acc_6_reactivation_is_bounded": frozenset({"account"}),
     "inv_acc_7_reactivation_token": frozenset({"account"}),
     "inv_acc_8_team_accounts": frozenset({"account", "membership"}),
+    # payments, refunds (contracts) and withdrawals (accounts); pending money turns available
+    "inv_money_10_balances": frozenset({"account", "contract", "now"}),
     "inv_team_1_contact_person_never_removed": frozenset({"membership", "contract", "contact"}),
     "inv_team_2_owner_always_a_member": frozenset({"account", "membership"}),
     "inv_time_4_company_closure_timing": frozenset({"account", "contract"}),

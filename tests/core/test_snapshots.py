@@ -122,9 +122,9 @@ def test_a_released_amount_in_another_currency_is_refused() -> None:
     data = fixture("contract-fixed-active")
     data["milestones"][0]["released"] = {"cents": 15_000, "currency": "EUR"}
 
-    # the milestone refuses it itself when it is built (core/fields.py)
+    # the loader checks every amount's currency (the milestone's own check is not repeated)
     assert refused(data) == (
-        "contract snapshot, field 'milestones[0]': Milestone.released: EUR 150.00 is in EUR, "
+        "contract snapshot, field 'milestones[0].released': EUR 150.00 is in EUR, "
         "but C-2-M1 counts in USD"
     )
 
@@ -133,7 +133,7 @@ def test_a_standalone_milestone_counts_in_its_amounts_currency() -> None:
     data = fixture("milestone-resubmitted")
     data["funded"] = {"cents": 25_000, "currency": "EUR"}
 
-    assert "Milestone.funded: EUR 250.00 is in EUR, but M-1 counts in USD" in refused(data)
+    assert "field 'funded': EUR 250.00 is in EUR, but M-1 counts in USD" in refused(data)
 
 
 def test_a_payment_in_another_currency_than_the_contract_is_refused() -> None:

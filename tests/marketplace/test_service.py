@@ -20,6 +20,7 @@ from statemachines import (
     to_dict,
 )
 from statemachines.core.engine import Deadline
+from statemachines.errors import StatemachinesError
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
 from statemachines.machines.job import Job
 from statemachines.marketplace import handlers
@@ -95,6 +96,28 @@ def test_a_failure_half_way_through_a_cascade_changes_no_aggregate(
     monkeypatch.undo()
     market.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.BILLING)
     assert [market.get("contract", k).state.value for k in ("C-1", "C-3")] == ["paused"] * 2
+
+
+@pytest.mark.rule("SUSP-1")
+def test_a_refusal_half_way_through_a_cascade_changes_no_aggregate(
+    market: Marketplace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _everything(market)
+    events = market.events()
+
+    def pause_again(change: Any, h: Handling) -> None:
+        if change.key == "C-3":  # C-1 is already paused: the engine refuses a second pause
+            first = h.uow.get("contract", "C-1")
+            h.cascade("contract", first, "billing_problem", change.decision.at)
+
+    monkeypatch.setitem(handlers.EVENT_HANDLERS, ("contract", "billing_problem"), (pause_again,))
+    outcome = market.handle(Fire("account", "co-1", "suspend", SUP, BILLING))
+
+    assert isinstance(outcome.error, StatemachinesError), outcome.error
+    assert "paused" in str(outcome.error)
+    assert outcome.events == ()
+    assert _everything(market) == before  # the account and both contracts as they were
+    assert market.events() == events
 
 
 @pytest.mark.rule("ACC-CLOSE-CL-3")

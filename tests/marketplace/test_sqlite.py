@@ -8,14 +8,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from statemachines import ConcurrentModification, Contract, ManualClock, Money, to_dict
+from statemachines.core import snapshots
 from statemachines.core.engine import Deadline
-from statemachines.errors import InvalidInput
+from statemachines.errors import InvalidInput, SnapshotError
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
 from statemachines.machines.job import Job
 from statemachines.marketplace.audit import describe, problems
@@ -65,7 +67,12 @@ def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert rows == [(1, "initial"), (2, "events_without_aggregate_index"), (3, "consumers")]
+    assert rows == [
+        (1, "initial"),
+        (2, "events_without_aggregate_index"),
+        (3, "consumers"),
+        (4, "checked"),
+    ]
     assert describe(again)["aggregates"] == {
         "account": {"active": 2},
         "membership": {"member": 1},
@@ -99,7 +106,7 @@ def test_a_file_of_an_older_schema_is_migrated_when_it_is_opened(tmp_path: Path)
 
     store = SqliteStore(path)
 
-    assert store.schema_versions() == [1, 2, 3]
+    assert store.schema_versions() == [1, 2, 3, 4]
     with sqlite3.connect(path) as conn:
         indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     assert "events_aggregate" not in indexes
@@ -223,14 +230,29 @@ from statemachines.marketplace.market import Marketplace
 
 clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
 market = Marketplace(clock=clock, store=sys.argv[1])
-written = []
+when = sys.argv[2]
 
-def die_after_the_first_write(what):
-    written.append(what)
-    print(what, flush=True)
+def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-market.store.on_write = die_after_the_first_write
+def wrote(what):
+    print(what, flush=True)
+    if when == "first":
+        die()
+
+class Connection:  # the store's connection, which dies instead of committing
+    def __init__(self, conn):
+        self.conn = conn
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+    def execute(self, sql, *args):
+        if sql == "COMMIT" and when == "commit":
+            print("COMMIT", flush=True)
+            die()
+        return self.conn.execute(sql, *args)
+
+market.store.on_write = wrote
+market.store._conn = Connection(market.store._conn)
 market.fire("account", "co-1", "suspend", Actor("sup", Role.SUPPORT),
             reason=SuspensionReason.BILLING)
 print("committed", flush=True)
@@ -238,8 +260,15 @@ print("committed", flush=True)
 
 
 @pytest.mark.rule("SUSP-1")
+@pytest.mark.parametrize(
+    ("when", "written"),
+    [
+        ("first", ["update"]),  # after the first write
+        ("commit", ["update"] * 3 + ["event"] * 3 + ["COMMIT"]),  # every write, not COMMIT
+    ],
+)
 def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, when: str, written: list[str]
 ) -> None:
     path = tmp_path / "m.db"
     market = _world(path, clock)
@@ -248,7 +277,7 @@ def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
     market.close()
 
     child = subprocess.run(
-        [sys.executable, "-c", _CRASH, str(path)],
+        [sys.executable, "-c", _CRASH, str(path), when],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -256,10 +285,11 @@ def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(
         check=False,
     )
 
-    assert child.returncode == -signal.SIGKILL
-    assert child.stdout.split() == ["update"]  # killed after its first write, before commit
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    # killed in the suspension's unit of work (the account, then its two hourly contracts)
+    assert child.stdout.split() == written
     reopened = Marketplace(clock=clock, store=path)
-    assert _contents(reopened) == before
+    assert _contents(reopened) == before  # nothing of that command, everything else intact
     assert reopened.events() == events
     assert problems(reopened) == []
     clock.advance(hours=1)
@@ -307,3 +337,117 @@ def test_a_failed_deadline_stays_recorded_and_parked_after_a_restart(
     assert again.advance() == []
     assert len(again.stuck) == 1
     again.close()
+
+
+# --------------------------------------------------------------------------- checked rows
+
+
+def _loads_checking_invariants(
+    path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, key: str
+) -> tuple[object, int]:
+    """Read *key* with a fresh store (nothing cached); how often its invariants ran."""
+    ran = []
+
+    def counted(agg: object) -> list[str]:
+        ran.append(agg)
+        return []
+
+    registered = snapshots._INVARIANTS[Contract]
+    monkeypatch.setitem(snapshots._INVARIANTS, Contract, (*registered, counted))
+    store = SqliteStore(path, cache=0)
+    try:
+        return store.get(kind, key), len(ran)
+    finally:
+        store.close()
+        monkeypatch.setitem(snapshots._INVARIANTS, Contract, registered)
+
+
+def test_a_row_the_store_wrote_is_read_without_running_its_invariants_again(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.db"
+    market = _world(path, clock)
+    market.fire("contract", "C-1", "log_time", FL, minutes=90)  # loaded, changed, written
+    with sqlite3.connect(path) as conn:
+        data, checked = conn.execute(
+            "SELECT data, checked FROM aggregates WHERE kind = 'contract' AND key = 'C-1'"
+        ).fetchone()
+        (accounts,) = conn.execute(
+            "SELECT count(*) FROM aggregates WHERE kind = 'account' AND checked IS NULL"
+        ).fetchone()
+
+    loaded, runs = _loads_checking_invariants(path, monkeypatch, "contract", "C-1")
+
+    assert checked == zlib.crc32(data.encode())
+    assert accounts == 2  # accounts have no registered invariants: nothing to record
+    assert runs == 0
+    assert to_dict(loaded) == to_dict(market.get("contract", "C-1"))
+    market.close()
+
+
+def test_a_row_edited_outside_the_library_gets_every_check(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.db"
+    _world(path, clock).close()
+    with sqlite3.connect(path) as conn:  # valid JSON and types; an active contract never hides
+        conn.execute(
+            "UPDATE aggregates SET data = json_set(data, '$.feedback_withdrawn', json('true')) "
+            "WHERE kind = 'contract' AND key = 'C-1'"
+        )
+
+    _, runs = _loads_checking_invariants(path, monkeypatch, "contract", "C-2")
+    with pytest.raises(SnapshotError, match="C-1 is active but feedback_withdrawn=True"):
+        _loads_checking_invariants(path, monkeypatch, "contract", "C-1")
+    assert runs == 0  # C-2's row is as the store wrote it
+
+
+def test_an_imported_aggregate_that_breaks_its_invariants_is_not_marked_checked(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    market = _world(path, clock)
+    odd = Contract.hourly(
+        "C-9", client="co-1", freelancer="fl-1", rate=Money(5_000), started_at=START
+    )
+    odd.feedback_withdrawn = True  # built by hand: the machine would never leave it so
+    market.add_contract(odd)
+    market.close()
+
+    with sqlite3.connect(path) as conn:
+        (checked,) = conn.execute(
+            "SELECT checked FROM aggregates WHERE kind = 'contract' AND key = 'C-9'"
+        ).fetchone()
+    store = SqliteStore(path, cache=0)
+
+    assert checked is None
+    with pytest.raises(SnapshotError, match="C-9 is active but feedback_withdrawn=True"):
+        store.get("contract", "C-9")
+    store.close()
+
+
+def test_check_db_runs_every_invariant_the_loads_of_checked_rows_skip(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "m.db"
+    _world(path, clock).close()
+    with sqlite3.connect(path) as conn:  # edited, and its checksum forged to match
+        conn.execute(
+            "UPDATE aggregates SET data = json_set(data, '$.feedback_withdrawn', json('true')) "
+            "WHERE kind = 'contract' AND key = 'C-1'"
+        )
+        (data,) = conn.execute(
+            "SELECT data FROM aggregates WHERE kind = 'contract' AND key = 'C-1'"
+        ).fetchone()
+        conn.execute(
+            "UPDATE aggregates SET checked = ? WHERE kind = 'contract' AND key = 'C-1'",
+            (zlib.crc32(data.encode()),),
+        )
+
+    market = Marketplace(clock=clock, store=path)
+
+    assert market.get("contract", "C-1").feedback_withdrawn is True  # read as checked
+    assert problems(market) == [
+        "contract C-1 breaks its invariants: C-1 is active but feedback_withdrawn=True"
+    ]
+    market.close()

@@ -17,6 +17,7 @@ from statemachines.publish.scenarios import (
     parse_role,
     parse_span,
     parse_time,
+    play,
     run,
     step_line,
 )
@@ -314,3 +315,14 @@ def test_a_clock_step_says_which_deadlines_fired(tmp_path: Path) -> None:
     assert step_line(results[2]).endswith("(clock moves)                nothing falls due")
     assert step_line(results[3]).endswith("(clock moves)                review_lapse@M-1 fired")
     assert "deadlines deadlines" not in step_line(results[3])
+
+
+def test_play_hands_back_the_aggregates_the_scenario_left(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, f"scenario: fund\nstart: 2026-03-02T09:00:00Z\n{WORLD}\n")
+    path.write_text(path.read_text() + "steps:\n  - {actor: CO, do: fund, expect: funded}\n")
+
+    played = play(load(path))
+
+    assert [r.passed for r in played.results] == [True]
+    milestone = played.aggregates["M-1"]
+    assert (milestone.state.value, [d.event for d in milestone.history]) == ("funded", ["fund"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,3 +57,28 @@ def test_the_overview_explains_every_role_code() -> None:
         assert f"| {ROLE_CODES[role]} | {role.label} | {site.ROLE_GLOSSARY[role]} |" in page
     for name in discover():
         assert f"(machines/{name}.md)" in page
+
+
+def test_the_guides_and_decisions_are_pages_of_the_site(tmp_path: Path) -> None:
+    for name in ("service", "testing"):
+        (tmp_path / "docs").mkdir(exist_ok=True)
+        (tmp_path / "docs" / f"{name}.md").write_text(f"# The {name} guide\n\nText.\n")
+    (tmp_path / "docs" / "decisions").mkdir()
+    (tmp_path / "docs" / "decisions" / "0006-layers.md").write_text("# 0006: Layers\n")
+    (tmp_path / "docs" / "scenarios").mkdir()
+
+    site.write_sources(tmp_path, notebooks=False)
+
+    config = (tmp_path / site.CONFIG).read_text()
+    assert '      - "The service guide": guides/service.md\n' in config
+    assert '      - "0006: Layers": decisions/0006-layers.md\n' in config
+    assert "deploy.md" not in config  # a guide that does not exist is left out
+    assert (tmp_path / site.SOURCES / "guides" / "testing.md").read_text().startswith("# The")
+
+
+def test_machine_titles_read_as_words() -> None:
+    titles = {spec.name: site.title_of(spec) for spec in _specs()}
+
+    assert titles["fixed_dispute"] == "Fixed-price dispute"
+    assert titles["hourly_dispute"] == "Hourly dispute"
+    assert all("_" not in title for title in titles.values())

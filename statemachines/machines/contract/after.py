@@ -20,6 +20,7 @@ from statemachines.core.engine import Context, Deadline, Reason, fail
 from statemachines.core.money import Money
 from statemachines.machines.contract.escrow import final_amount
 from statemachines.machines.contract.values import (
+    Balance,
     ContractKind,
     Payment,
     PaymentKind,
@@ -165,9 +166,13 @@ def within_payment(c: Contract, ctx: Context) -> Reason | None:
 
 
 def within_cap(c: Contract, ctx: Context) -> Reason | None:
-    """REF-180-3, C-12: at most the last 180 days' net pay, and at most the balance."""
+    """REF-180-3, C-12: at most the last 180 days' net pay, and at most the balance.
+
+    The balance is the workflow's own (``ctx.facts``, the marketplace's records,
+    INV-MONEY-10) when it has a source; only a contract used alone takes it from the
+    caller.
+    """
     amount: Money = ctx.payload["amount"]
-    balance: Money = ctx.payload["balance"]
     recent = _zero(c)
     for payment in c.payments:
         if ctx.now - payment.paid_at <= REFUND_WINDOW:
@@ -178,10 +183,23 @@ def within_cap(c: Contract, ctx: Context) -> Reason | None:
             "less refunds",
             cap=recent.cents,
         )
-    if amount > balance:
+    if isinstance(ctx.facts, Balance):
+        balance = ctx.facts
+        if amount > balance.total:
+            return fail(
+                f"{amount} is more than the freelancer's balance of {balance.describe()}",
+                amount=amount.cents,
+                balance=balance.total.cents,
+                available=balance.available.cents,
+                pending=balance.pending.cents,
+            )
+        return None
+    given: Money | None = ctx.payload.get("balance")
+    if given is not None and amount > given:
         return fail(
-            f"{amount} is more than the freelancer's balance of {balance} (available and pending)",
-            balance=balance.cents,
+            f"{amount} is more than the freelancer's balance of {given} (available and pending)",
+            amount=amount.cents,
+            balance=given.cents,
         )
     return None
 

@@ -121,38 +121,42 @@ def limit_not_negative(c: Contract, ctx: Context) -> Reason | None:
     return None
 
 
+def _paused(c: Contract) -> str:
+    reason = c.pause_reason or PauseReason.CLIENT
+    return f"contract {c.id} was {reason.paused(format_utc(c.paused_at) if c.paused_at else '')}"
+
+
+def _only(reason: PauseReason, c: Contract) -> Reason | None:
+    if c.pause_reason is reason:
+        return None
+    found = c.pause_reason or PauseReason.CLIENT
+    return fail(f"{_paused(c)}; it restarts {found.resumes}", reason=found.value)
+
+
 def paused_by_client(c: Contract, ctx: Context) -> Reason | None:
-    """CTR-HR-2: a contract paused for billing restarts only when billing is fixed."""
-    if c.pause_reason is PauseReason.BILLING:
-        since = format_utc(c.paused_at) if c.paused_at else "earlier"
-        return fail(
-            f"contract {c.id} was paused by the platform on {since} because of a problem with "
-            "the client's billing method; it restarts when that is fixed",
-            reason=PauseReason.BILLING.value,
-        )
-    return None
+    """CTR-HR-1, CTR-HR-2, SUSP-D: the client restarts only a pause of its own."""
+    return _only(PauseReason.CLIENT, c)
 
 
 def paused_for_billing(c: Contract, ctx: Context) -> Reason | None:
     """CTR-HR-2: only a pause for billing ends when billing is fixed."""
-    if c.pause_reason is not PauseReason.BILLING:
-        return fail(
-            f"contract {c.id} was paused by the client, not for billing; the client restarts it",
-            reason=c.pause_reason.value if c.pause_reason else None,
-        )
-    return None
+    return _only(PauseReason.BILLING, c)
+
+
+def paused_for_client_suspension(c: Contract, ctx: Context) -> Reason | None:
+    """SUSP-1: only a pause for the client's suspension ends when it is reinstated."""
+    return _only(PauseReason.CLIENT_SUSPENDED, c)
+
+
+def paused_for_freelancer_suspension(c: Contract, ctx: Context) -> Reason | None:
+    """SUSP-D: only a pause for the freelancer's suspension ends when it is reinstated."""
+    return _only(PauseReason.FREELANCER_SUSPENDED, c)
 
 
 def diary_paused(c: Contract, ctx: Context) -> Reason:
     """CTR-HR-1 (forbidden row): no time is logged while the contract is paused."""
-    why = (
-        "by the platform because of a billing problem"
-        if c.pause_reason is PauseReason.BILLING
-        else "by the client"
-    )
-    since = f" on {format_utc(c.paused_at)}" if c.paused_at else ""
     return fail(
-        f"contract {c.id} was paused {why}{since}; time can be logged again once it is restarted",
+        f"{_paused(c)}; time can be logged again once it is restarted",
         reason=c.pause_reason.value if c.pause_reason else None,
     )
 
@@ -200,8 +204,20 @@ def pause_by_client(c: Contract, ctx: Context) -> None:
 
 
 def pause_for_billing(c: Contract, ctx: Context) -> None:
-    """CTR-HR-2."""
+    """CTR-HR-2, SUSP-1."""
     c.pause_reason = PauseReason.BILLING
+    c.paused_at = ctx.now
+
+
+def pause_for_client_suspension(c: Contract, ctx: Context) -> None:
+    """SUSP-1: the client's account is suspended for a reason other than billing."""
+    c.pause_reason = PauseReason.CLIENT_SUSPENDED
+    c.paused_at = ctx.now
+
+
+def pause_for_freelancer_suspension(c: Contract, ctx: Context) -> None:
+    """SUSP-D: the freelancer's account is suspended."""
+    c.pause_reason = PauseReason.FREELANCER_SUSPENDED
     c.paused_at = ctx.now
 
 

@@ -31,12 +31,14 @@ Nothing leaves ``ending``, ``ended`` or ``refunded`` for ``active`` or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from statemachines.core.actors import CLIENT_DECIDERS, FREELANCER_SIDE, Actor, Role
+from statemachines.core.clock import Clock
 from statemachines.core.engine import (
+    AuditSink,
     Branch,
     Context,
     Edge,
@@ -51,8 +53,10 @@ from statemachines.core.engine import (
     fail,
 )
 from statemachines.core.money import Money
+from statemachines.errors import InvalidPayload
 from statemachines.machines.contract import after, escrow, hourly
 from statemachines.machines.contract.model import Contract, ContractState
+from statemachines.machines.contract.values import Balance
 
 __all__ = ["CONTRACT", "Contract", "ContractLifecycle", "ContractState"]
 
@@ -164,7 +168,7 @@ MESSAGE = Param("message", (str,), "", "a note for the other side")
 REFUND_GUARDS = (
     Guard("REF-180-5", after.billed_payment, uses=("payment",)),
     Guard("REF-180-2", after.within_payment, uses=("payment", "amount")),
-    Guard("REF-180-3", after.within_cap, uses=("amount", "balance")),
+    Guard("REF-180-3", after.within_cap, uses=("amount",)),
 )
 REFUND: dict[str, Any] = {
     "role_rules": ("REF-180-1", "BILL-7", "TEAM-8"),
@@ -175,7 +179,13 @@ REFUND: dict[str, Any] = {
     "params": (
         PAYMENT_ID,
         Param("amount", MONEY, doc="how much to refund"),
-        Param("balance", MONEY, doc="the freelancer's available plus pending balance"),
+        Param(
+            "balance",
+            MONEY,
+            None,
+            "the freelancer's available plus pending balance, for a contract used alone; "
+            "a marketplace computes it from its records and does not read this",
+        ),
     ),
     "summary": "The freelancer side refunds all or part of a payment up to 180 days old.",
 }
@@ -334,6 +344,46 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(Guard("CTR-HR-2", hourly.paused_for_billing),),
             effects=(Effect("CTR-HR-2", hourly.unpause),),
             summary="The platform restarts the contract once billing works again.",
+        ),
+        Edge(
+            "client_suspended",
+            (S.ACTIVE,),
+            S.PAUSED,
+            SYSTEM,
+            ("SUSP-1",),
+            guards=(HOURLY,),
+            effects=(Effect("SUSP-1", hourly.pause_for_client_suspension),),
+            summary="The platform pauses an hourly contract: the client's account is suspended.",
+        ),
+        Edge(
+            "client_reinstated",
+            (S.PAUSED,),
+            S.ACTIVE,
+            SYSTEM,
+            ("SUSP-1",),
+            guards=(Guard("SUSP-1", hourly.paused_for_client_suspension),),
+            effects=(Effect("SUSP-1", hourly.unpause),),
+            summary="The platform restarts the contract: the client's account is reinstated.",
+        ),
+        Edge(
+            "freelancer_suspended",
+            (S.ACTIVE,),
+            S.PAUSED,
+            SYSTEM,
+            ("SUSP-D",),
+            guards=(HOURLY,),
+            effects=(Effect("SUSP-D", hourly.pause_for_freelancer_suspension),),
+            summary="The platform pauses an hourly contract: the freelancer is suspended.",
+        ),
+        Edge(
+            "freelancer_reinstated",
+            (S.PAUSED,),
+            S.ACTIVE,
+            SYSTEM,
+            ("SUSP-D",),
+            guards=(Guard("SUSP-D", hourly.paused_for_freelancer_suspension),),
+            effects=(Effect("SUSP-D", hourly.unpause),),
+            summary="The platform restarts the contract: the freelancer is reinstated.",
         ),
         # -- fixed-price: milestones in escrow
         *_loops(
@@ -666,6 +716,50 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
 
 
 class ContractLifecycle(Workflow[ContractState, Contract]):
-    """Fires contract events: ``lifecycle.fire(contract, "end_contract", client)``."""
+    """Fires contract events: ``lifecycle.fire(contract, "end_contract", client)``.
+
+    *balances*, when given, supplies the freelancer's balance for a contract at a moment
+    (a marketplace computes it from its records, INV-MONEY-10); refunds are capped by it
+    (REF-180-3) and a ``balance`` argument is not read. Without it, ``give_refund``
+    needs the ``balance`` argument.
+    """
 
     spec = CONTRACT
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        audit: AuditSink | None = None,
+        balances: Callable[[Contract, datetime], Balance] | None = None,
+    ) -> None:
+        super().__init__(clock=clock, audit=audit)
+        self.balances = balances
+
+    def facts(self, aggregate: Contract, now: datetime) -> Balance | None:
+        """The freelancer's balance (a value: the checker keys its plans by it); none for a
+        contract that paid nothing, which has nothing to refund."""
+        source = self.balances
+        return None if source is None or not aggregate.payments else source(aggregate, now)
+
+    def _payload(
+        self,
+        aggregate: Contract,
+        event: str,
+        given: Mapping[str, Any],
+        *,
+        partial: bool = False,
+    ) -> Mapping[str, Any]:
+        out = super()._payload(aggregate, event, given, partial=partial)
+        if (
+            event == "give_refund"
+            and not partial
+            and self.balances is None
+            and out.get("balance") is None
+        ):
+            msg = (
+                "'give_refund' needs the argument 'balance' (the freelancer's available plus "
+                "pending balance) when the contract is used without a marketplace"
+            )
+            raise InvalidPayload(msg)
+        return out

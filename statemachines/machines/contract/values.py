@@ -36,6 +36,7 @@ from statemachines.rules.contract import (
 )
 
 __all__ = [
+    "Balance",
     "BillingWeek",
     "ContractKind",
     "EscrowRefund",
@@ -67,7 +68,41 @@ class PauseReason(enum.Enum):
     CLIENT = "client"
     """The client paused it and may restart it."""
     BILLING = "billing"
-    """The platform paused it for a problem with the client's billing method."""
+    """The platform paused it for a problem with the client's billing method (SUSP-1)."""
+    CLIENT_SUSPENDED = "client_suspended"
+    """The platform paused it while the client's account is suspended for another reason
+    (SUSP-1)."""
+    FREELANCER_SUSPENDED = "freelancer_suspended"
+    """The platform paused it while the freelancer's (or agency's) account is suspended
+    (SUSP-D)."""
+
+    def paused(self, since: str = "") -> str:
+        """``paused by the platform on <since> because ...``, for a reason read aloud."""
+        who, why = _PAUSE_CAUSES[self]
+        return f"paused {who}{f' on {since}' if since else ''}{f' {why}' if why else ''}"
+
+    @property
+    def resumes(self) -> str:
+        """When the contract restarts, for a reason read aloud."""
+        if self is PauseReason.CLIENT:
+            return "when the client restarts it"
+        if self is PauseReason.BILLING:
+            return "when that is fixed"
+        return "when that account is reinstated"
+
+
+_PAUSE_CAUSES = {
+    PauseReason.CLIENT: ("by the client", ""),
+    PauseReason.BILLING: (
+        "by the platform",
+        "because of a problem with the client's billing method",
+    ),
+    PauseReason.CLIENT_SUSPENDED: ("by the platform", "because the client's account is suspended"),
+    PauseReason.FREELANCER_SUSPENDED: (
+        "by the platform",
+        "because the freelancer's account is suspended",
+    ),
+}
 
 
 class Side(enum.Enum):
@@ -238,3 +273,61 @@ class EscrowRefund:
     def label(self) -> str:
         """``the escrow-refund request of US$150.00 opened 2026-03-02 09:00:00 UTC``."""
         return f"the escrow-refund request of {self.amount} opened {format_utc(self.opened_at)}"
+
+
+@attrs.frozen
+class Balance:
+    """A freelancer's (or agency's) money on the platform, from the platform's records
+    (INV-MONEY-10): what can be withdrawn, what is still on hold, and what was taken out
+    beyond both (an overdraft, which the invariant forbids; it is shown, never hidden).
+
+    >>> b = Balance(Money(1_000), Money(250))
+    >>> b.total, b.describe()
+    (Money(1250, 'USD'), 'US$12.50 (US$10.00 available, US$2.50 pending)')
+    """
+
+    available: Money
+    pending: Money
+    overdraft: Money = attrs.field(factory=Money.zero)
+
+    @property
+    def total(self) -> Money:
+        """Available plus pending: the most a refund may take (REF-180-3)."""
+        return self.available + self.pending
+
+    def describe(self) -> str:
+        """The total and its parts, for a reason read aloud."""
+        text = f"{self.total} ({self.available} available, {self.pending} pending"
+        if self.overdraft:
+            text += f", overdrawn by {self.overdraft}"
+        return text + ")"
+
+    @classmethod
+    def of(
+        cls, payments: list[Payment], withdrawn: Money, now: datetime, currency: str = "USD"
+    ) -> Balance:
+        """The balance that *payments* (less their refunds) and *withdrawn* leave at *now*.
+
+        What was refunded or withdrawn comes out of the available money first, then out
+        of the money on hold; anything beyond both is the overdraft.
+        """
+        available = pending = 0
+        for pay in payments:
+            if pay.amount.currency != currency:
+                continue
+            net = pay.amount.cents - pay.refunded.cents
+            if pay.available_at is not None and pay.available_at > now:
+                pending += net
+            else:
+                available += net
+        available -= withdrawn.cents
+        if available < 0:
+            moved = min(-available, pending)
+            available += moved
+            pending -= moved
+        overdraft = max(-available, 0)
+        return cls(
+            Money(available + overdraft, currency),
+            Money(pending, currency),
+            Money(overdraft, currency),
+        )

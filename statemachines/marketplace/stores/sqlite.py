@@ -17,13 +17,16 @@ decided on current facts.
 
 Loaded aggregates are kept in an identity map by revision: an aggregate read
 again at the same revision is the same object, and its snapshot is not parsed
-again.
+again. A row the store wrote after its machine's registered invariants held (its
+``checked`` column, the CRC-32 of its snapshot) is read without running them again;
+any other row, or one whose snapshot changed outside the library, gets every check
+(ADR 0028).
 
 >>> import tempfile, pathlib
 >>> folder = tempfile.mkdtemp()
 >>> store = SqliteStore(pathlib.Path(folder) / "market.db")
 >>> store.schema_versions()
-[1, 2, 3]
+[1, 2, 3, 4]
 >>> store.close()
 """
 
@@ -32,13 +35,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from statemachines.core.clock import UTC
-from statemachines.core.snapshots import from_dict, to_dict
+from statemachines.core.engine import SPECS
+from statemachines.core.snapshots import broken_invariants, from_dict, has_invariants, to_dict
 from statemachines.errors import StatemachinesError
 from statemachines.marketplace.errors import ConcurrentModification
 from statemachines.marketplace.events import (
@@ -79,8 +84,8 @@ BUSY = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON text (one encoder made once: ``json.dumps`` with options makes one a call)."""
 
 
 class SqliteStore:
@@ -96,7 +101,8 @@ class SqliteStore:
         for pragma in PRAGMAS:
             self._conn.execute(pragma)
         schema.apply(self._conn, "sqlite")
-        self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._cache: dict[tuple[str, str], tuple[int, Any, bool]] = {}
+        """(kind, key): (revision, aggregate, whether it passed every check)."""
         self._lock = threading.RLock()
         self.on_write: Callable[[str], None] | None = None
         """Called after each statement a commit writes, before ``COMMIT`` (for crash tests)."""
@@ -117,21 +123,29 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ identity map
 
-    def _aggregate(self, kind: str, key: str, revision: int, data: str) -> Any:
+    def _aggregate(self, kind: str, key: str, revision: int, data: str, checked: int | None) -> Any:
         k = (kind, key)
         cached = self._cache.get(k)
         if cached is not None and cached[0] == revision:
             return cached[1]
-        agg = from_dict(json.loads(data))
-        self._remember(k, revision, agg)
+        # the invariants held when the store wrote this very text: every other check runs
+        trusted = checked is not None and checked == _crc(data) and _checkable(kind)
+        agg = from_dict(json.loads(data), invariants=not trusted)
+        self._remember(k, revision, agg, verified=True)
         return agg
 
-    def _remember(self, k: tuple[str, str], revision: int, agg: Any) -> None:
+    def _remember(self, k: tuple[str, str], revision: int, agg: Any, *, verified: bool) -> None:
         cache = self._cache
         cache.pop(k, None)
-        cache[k] = (revision, agg)
+        cache[k] = (revision, agg, verified)
         if len(cache) > self.cache_size:
             del cache[next(iter(cache))]
+
+    def _verified(self, kind: str, key: str, revision: int, agg: Any) -> bool:
+        """True when *agg*, read at *revision*, passed every check (it was loaded, or
+        imported holding its invariants), so that accepted transitions keep them."""
+        cached = self._cache.get((kind, key))
+        return cached is not None and cached[0] == revision and cached[1] is agg and cached[2]
 
     # ------------------------------------------------------------------ units of work
 
@@ -291,7 +305,8 @@ class SqliteStore:
         with self._lock:
             if kind in RANK:
                 rows = self._conn.execute(
-                    "SELECT key, revision, data FROM aggregates WHERE kind = ? ORDER BY id",
+                    "SELECT key, revision, data, checked FROM aggregates WHERE kind = ? "
+                    "ORDER BY id",
                     (kind,),
                 ).fetchall()
                 return [self._aggregate(kind, *row) for row in rows]
@@ -305,7 +320,7 @@ class SqliteStore:
         with self._lock:
             if kind in RANK:
                 row = self._conn.execute(
-                    "SELECT revision, data FROM aggregates WHERE kind = ? AND key = ?",
+                    "SELECT revision, data, checked FROM aggregates WHERE kind = ? AND key = ?",
                     (kind, key),
                 ).fetchone()
                 if row is None:
@@ -339,16 +354,19 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 revision = 0
+                verified = False
                 if kind in RANK:
+                    verified = _holds(kind, value)
                     row = conn.execute(
                         "SELECT revision FROM aggregates WHERE kind = ? AND key = ?", (kind, key)
                     ).fetchone()
                     if row is None:
-                        _insert(conn, kind, key, value)
+                        _insert(conn, kind, key, value, verified=verified)
                         conn.execute(_INSERT_EVENT, _created_row(kind, key, value, None))
                         revision = 1
                     else:
-                        conn.execute(_UPDATE_ANY, (*_columns(value), kind, key))
+                        columns = _columns(kind, value, verified=verified)
+                        conn.execute(_UPDATE_ANY, (*columns, kind, key))
                         revision = row[0] + 1
                 else:
                     replaced = conn.execute(
@@ -362,7 +380,7 @@ class SqliteStore:
                 conn.execute("ROLLBACK")
                 raise
             if revision:
-                self._remember((kind, key), revision, value)
+                self._remember((kind, key), revision, value, verified=verified)
 
     def bulk_load(self, items: Iterable[tuple[str, Any]], *, chunk: int = 10_000) -> int:
         """Import many aggregates at once, (kind, aggregate) pairs, in transactions of
@@ -389,13 +407,13 @@ class SqliteStore:
             links: list[tuple[str, str, int]] = []
             added: dict[str, int] = {}
             for n, (kind, agg) in enumerate(batch, start=start + 1):
-                state, due, data = _columns(agg)
-                rows.append((n, kind, agg.id, state, due, RANK[kind], data))
+                state, due, data, checked = _columns(kind, agg, verified=_holds(kind, agg))
+                rows.append((n, kind, agg.id, state, due, RANK[kind], data, checked))
                 links.extend((party, kind, n) for party in parties(kind, agg))
                 added[kind] = added.get(kind, 0) + 1
             conn.executemany(
-                "INSERT INTO aggregates (id, kind, key, revision, state, due_us, rank, data) "
-                "VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                "INSERT INTO aggregates (id, kind, key, revision, state, due_us, rank, data, "
+                "checked) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)",
                 rows,
             )
             conn.executemany(_INSERT_PARTY, links)
@@ -412,16 +430,16 @@ class SqliteStore:
 _EPOCH = from_micros(0)
 _EVENT = "seq, kind, key, position, name, at, command_id, data"
 _INSERT_AGGREGATE = (
-    "INSERT INTO aggregates (kind, key, revision, state, due_us, rank, data) "
-    "VALUES (?, ?, 1, ?, ?, ?, ?)"
+    "INSERT INTO aggregates (kind, key, revision, state, due_us, rank, data, checked) "
+    "VALUES (?, ?, 1, ?, ?, ?, ?, ?)"
 )
 _UPDATE = (
-    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ? "
-    "WHERE kind = ? AND key = ? AND revision = ?"
+    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
+    "checked = ? WHERE kind = ? AND key = ? AND revision = ?"
 )
 _UPDATE_ANY = (
-    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ? "
-    "WHERE kind = ? AND key = ?"
+    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
+    "checked = ? WHERE kind = ? AND key = ?"
 )
 _INSERT_PARTY = "INSERT OR IGNORE INTO parties (party, kind, aggregate) VALUES (?, ?, ?)"
 _COUNT = (
@@ -434,14 +452,36 @@ _INSERT_EVENT = (
 )
 
 
-def _columns(agg: Any) -> tuple[str, int | None, str]:
+_CHECKABLE: dict[str, bool] = {}
+
+
+def _checkable(kind: str) -> bool:
+    """True when *kind*'s machine registered invariants (the ``checked`` column matters)."""
+    known = _CHECKABLE.get(kind)
+    if known is None:
+        known = _CHECKABLE[kind] = has_invariants(SPECS[kind].model)
+    return known
+
+
+def _crc(data: str) -> int:
+    return zlib.crc32(data.encode())
+
+
+def _holds(kind: str, agg: Any) -> bool:
+    """True when *agg*, coming from outside a command, holds its registered invariants."""
+    return _checkable(kind) and not broken_invariants(agg)
+
+
+def _columns(kind: str, agg: Any, *, verified: bool) -> tuple[str, int | None, str, int | None]:
     due = due_of(agg)
-    return agg.state.value, None if due is None else micros(due), _json(to_dict(agg))
+    data = _json(to_dict(agg))
+    checked = _crc(data) if verified and _checkable(kind) else None
+    return agg.state.value, None if due is None else micros(due), data, checked
 
 
-def _insert(conn: sqlite3.Connection, kind: str, key: str, agg: Any) -> int:
-    state, due, data = _columns(agg)
-    cursor = conn.execute(_INSERT_AGGREGATE, (kind, key, state, due, RANK[kind], data))
+def _insert(conn: sqlite3.Connection, kind: str, key: str, agg: Any, *, verified: bool) -> int:
+    state, due, data, checked = _columns(kind, agg, verified=verified)
+    cursor = conn.execute(_INSERT_AGGREGATE, (kind, key, state, due, RANK[kind], data, checked))
     row_id = int(cursor.lastrowid or 0)
     conn.executemany(_INSERT_PARTY, [(p, kind, row_id) for p in parties(kind, agg)])
     conn.execute(_COUNT, (kind, 1))
@@ -487,12 +527,13 @@ class SqliteTransaction:
     def load(self, kind: str, key: str) -> Loaded | None:
         """The aggregate *key* of *kind*, or ``None``."""
         row = self.conn.execute(
-            "SELECT id, revision, data FROM aggregates WHERE kind = ? AND key = ?", (kind, key)
+            "SELECT id, revision, data, checked FROM aggregates WHERE kind = ? AND key = ?",
+            (kind, key),
         ).fetchone()
         if row is None:
             return None
-        row_id, revision, data = row
-        return Loaded(row_id, revision, self.store._aggregate(kind, key, revision, data))
+        row_id, revision, data, checked = row
+        return Loaded(row_id, revision, self.store._aggregate(kind, key, revision, data, checked))
 
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
@@ -501,13 +542,16 @@ class SqliteTransaction:
         marks = ",".join("?" * len(names))
         only = "" if state is None else " AND a.state = ?"
         rows = self.conn.execute(
-            "SELECT DISTINCT a.id, a.key, a.revision, a.data FROM parties p "
+            "SELECT DISTINCT a.id, a.key, a.revision, a.data, a.checked FROM parties p "
             "JOIN aggregates a ON a.id = p.aggregate "
             f"WHERE p.kind = ? AND p.party IN ({marks}){only}",
             (kind, *names) if state is None else (kind, *names, state),
         ).fetchall()
         aggregate = self.store._aggregate
-        return [Loaded(i, rev, aggregate(kind, key, rev, data)) for i, key, rev, data in rows]
+        return [
+            Loaded(i, rev, aggregate(kind, key, rev, data, checked))
+            for i, key, rev, data, checked in rows
+        ]
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* were ever added."""
@@ -579,22 +623,25 @@ class SqliteTransaction:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            for (kind, key), (revision, agg) in written.items():
-                store._remember((kind, key), revision, agg)
+            for (kind, key), (revision, agg, ok) in written.items():
+                store._remember((kind, key), revision, agg, verified=ok)
             return tuple(events)
         finally:
             self._end()
 
-    def _write(self, batch: Batch) -> dict[tuple[str, str], tuple[int, Any]]:
+    def _write(self, batch: Batch) -> dict[tuple[str, str], tuple[int, Any, bool]]:
         conn = self.conn
-        written: dict[tuple[str, str], tuple[int, Any]] = {}
+        written: dict[tuple[str, str], tuple[int, Any, bool]] = {}
+        verified = self.store._verified
         for w in batch.writes:
-            if w.expected == 0:
-                _insert(conn, w.kind, w.key, w.aggregate)
+            if w.expected == 0:  # new: its invariants are checked here, once
+                ok = _holds(w.kind, w.aggregate)
+                _insert(conn, w.kind, w.key, w.aggregate, verified=ok)
                 self._wrote("insert")
-            else:
-                state, due, data = _columns(w.aggregate)
-                cursor = conn.execute(_UPDATE, (state, due, data, w.kind, w.key, w.expected))
+            else:  # loaded checked, changed by accepted transitions only (ADR 0028)
+                ok = verified(w.kind, w.key, w.expected, w.aggregate)
+                columns = _columns(w.kind, w.aggregate, verified=ok)
+                cursor = conn.execute(_UPDATE, (*columns, w.kind, w.key, w.expected))
                 if cursor.rowcount != 1:
                     found = conn.execute(
                         "SELECT revision FROM aggregates WHERE kind = ? AND key = ?",
@@ -604,7 +651,7 @@ class SqliteTransaction:
                         w.kind, w.key, w.expected, None if found is None else found[0]
                     )
                 self._wrote("update")
-            written[w.kind, w.key] = (w.expected + 1, w.aggregate)
+            written[w.kind, w.key] = (w.expected + 1, w.aggregate, ok)
         for r in batch.records:
             _insert_record(conn, r.kind, r.key, r.value)
             self._wrote("record")

@@ -66,7 +66,7 @@ from statemachines.publish.scenarios.parse import (
     workflow_for,
 )
 from statemachines.publish.scenarios.report import scenario_json, step_line, step_problems
-from statemachines.publish.scenarios.run import Outcome, StepResult, run
+from statemachines.publish.scenarios.run import Outcome, Played, StepResult, play, run
 from statemachines.publish.scenarios.schema import SCHEMA_PATH, schema, schema_text
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "Engine",
     "Expect",
     "Outcome",
+    "Played",
     "Scenario",
     "ScenarioError",
     "Step",
@@ -86,6 +87,7 @@ __all__ = [
     "parse_role",
     "parse_span",
     "parse_time",
+    "play",
     "run",
     "scenario_json",
     "schema",

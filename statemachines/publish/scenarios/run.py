@@ -41,7 +41,7 @@ from statemachines.publish.scenarios.parse import (
     workflow_for,
 )
 
-__all__ = ["Outcome", "StepResult", "run"]
+__all__ = ["Outcome", "Played", "StepResult", "play", "run"]
 
 
 @attrs.frozen
@@ -349,6 +349,15 @@ def _known_states(world: _World, expect: Expect, target_id: str | None) -> None:
 # --------------------------------------------------------------------------- running
 
 
+@attrs.frozen
+class Played:
+    """A scenario as it was played: each step's result and the aggregates it left."""
+
+    results: tuple[StepResult, ...]
+    aggregates: Mapping[str, Any]
+    """Every aggregate of the world by id, as the last step left it."""
+
+
 def run(
     scenario: Scenario,
     report: Callable[[StepResult], None] | None = None,
@@ -364,9 +373,19 @@ def run(
     argument, or an argument of the wrong type, in any step is a :class:`ScenarioError`,
     not a failed step.
     """
+    return list(play(scenario, report, store=store).results)
+
+
+def play(
+    scenario: Scenario,
+    report: Callable[[StepResult], None] | None = None,
+    *,
+    store: Any = None,
+) -> Played:
+    """:func:`run`, also handing back the aggregates the scenario left (to draw their paths)."""
     world = _World(scenario, store)
     _validate(world, scenario)
-    results = []
+    results: list[StepResult] = []
     where = scenario.path.as_posix()
     for step in scenario.steps:
         try:
@@ -378,7 +397,7 @@ def run(
             report(results[-1])
         if not results[-1].passed:
             break
-    return results
+    return Played(tuple(results), world.everything())
 
 
 def _validate(world: _World, scenario: Scenario) -> None:

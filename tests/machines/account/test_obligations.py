@@ -177,6 +177,24 @@ def test_team_4_nobody_leaves_for_someone_else(teams: TeamMembership) -> None:
     assert denied.value.reasons == ("only hal can leave their own place on co-1",)
 
 
+@pytest.mark.rule("ACC-CLOSE-TM-2")
+def test_acc_close_tm_2_a_colleague_is_removed_from_their_last_team_not_leaving_it(
+    teams: TeamMembership, box: Box
+) -> None:
+    m = _member(teams, "tom", role=Role.TEAM_MEMBER)
+    box.value = MembershipFacts(last_team_of_colleague=True)
+
+    reasons = refused(teams, m, "leave", TOM)
+    teams.fire(m, "remove", ANA)
+
+    assert reasons == {
+        "ACC-CLOSE-TM-2": "tom has no admin rights and co-1 is their last team, so leaving it "
+        "would close their account; only the owner or an admin of co-1 can do that, by "
+        "removing them"
+    }
+    assert m.state is T.REMOVED
+
+
 @pytest.mark.rule("TEAM-6")
 def test_team_6_an_agency_member_with_open_work_cannot_be_removed(
     teams: TeamMembership, box: Box
@@ -453,11 +471,45 @@ def test_acc_deact_1_a_deactivated_freelancer_neither_sends_nor_receives(
     box.value = {"fl-1": "deactivated"}
     offer = refused(flow, p, "send_offer", HAL)
 
-    hidden = (
-        "account fl-1 is deactivated and hidden, so it cannot send or receive proposals and offers"
-    )
-    assert reasons == {"ACC-DEACT-1": hidden}
-    assert offer == {"ACC-DEACT-1": hidden}
+    hidden = "account fl-1 is deactivated and hidden, so it cannot"
+    assert reasons == {"ACC-DEACT-1": f"{hidden} send proposals"}
+    assert offer == {"ACC-DEACT-1": f"{hidden} receive offers"}
+
+
+@pytest.mark.rule("ACC-DEACT-1")
+def test_acc_deact_1_a_deactivated_company_neither_offers_nor_starts_a_contract(
+    flow: ProposalFlow, box: Box
+) -> None:
+    a, b = _sent(flow), _sent(flow)
+    flow.fire(b, "send_offer", HAL)  # sent while the company was active
+    box.value = {"co-1": "deactivated"}
+
+    offer = refused(flow, a, "send_offer", HAL)
+    accept = refused(flow, b, "accept_offer", FL)
+
+    hidden = "account co-1 is deactivated and hidden, so it cannot"
+    assert offer == {"ACC-DEACT-1": f"{hidden} make offers"}
+    assert accept == {"ACC-DEACT-1": f"{hidden} start contracts"}
+    assert (a.state, b.state) == (P.SUBMITTED, P.OFFER_PENDING)
+
+
+@pytest.mark.rule("ACC-FREEZE-D", "ACC-DEACT-1")
+def test_acc_freeze_d_every_frozen_party_is_named(flow: ProposalFlow, box: Box) -> None:
+    p = _sent(flow)
+    box.value = {"co-1": "suspended", "fl-1": "closing"}
+
+    both = refused(flow, p, "send_offer", HAL)
+    box.value = {"co-1": "deactivated", "fl-1": "deactivated"}
+    hidden = refused(flow, p, "send_offer", HAL)
+
+    assert both == {
+        "ACC-FREEZE-D": "account co-1 is suspended, so it cannot make offers; "
+        "account fl-1 is closing, so it cannot receive offers"
+    }
+    assert hidden == {
+        "ACC-DEACT-1": "account co-1 is deactivated and hidden, so it cannot make offers; "
+        "account fl-1 is deactivated and hidden, so it cannot receive offers"
+    }
 
 
 @pytest.mark.rule("ACC-FREEZE-D")

@@ -19,7 +19,8 @@ from statemachines import (
     Money,
     to_dict,
 )
-from statemachines.machines.contract.values import Side
+from statemachines.errors import InvalidPayload
+from statemachines.machines.contract.values import Balance, Payment, PaymentKind, Side
 from statemachines.machines.invariants import check_contract
 from tests.machines.contract.conftest import FREELANCER, HIRING, OWNER, PAID, at, refund
 from tests.machines.contract.test_hourly import refused
@@ -109,6 +110,64 @@ def test_ref_180_3_a_refund_is_capped_by_the_freelancers_balance(
     assert err.rule_ids == ("REF-180-3",)
     assert err.reasons == (
         "US$20.00 is more than the freelancer's balance of US$19.99 (available and pending)",
+    )
+
+
+@pytest.mark.rule("REF-180-3")
+def test_ref_180_3_a_contract_used_alone_is_told_the_balance(
+    flow: ContractLifecycle, paid: Contract
+) -> None:
+    before = to_dict(paid)
+
+    with pytest.raises(InvalidPayload, match="needs the argument 'balance'"):
+        flow.fire(paid, "give_refund", FREELANCER, payment="C-2-P1", amount=Money(1_000))
+
+    assert to_dict(paid) == before
+
+
+@pytest.mark.rule("REF-180-3")
+def test_ref_180_3_a_balance_source_is_believed_over_the_caller(
+    jan_clock: ManualClock, paid: Contract
+) -> None:
+    seen: list[tuple[str, datetime]] = []
+
+    def balances(c: Contract, now: datetime) -> Balance:
+        seen.append((c.id, now))
+        return Balance(Money(500), Money(1_000))
+
+    flow = ContractLifecycle(clock=jan_clock, balances=balances)
+    err = refused(flow, paid, "give_refund", FREELANCER, **refund(1_501, balance=10**6))
+    flow.fire(paid, "give_refund", FREELANCER, payment="C-2-P1", amount=Money(1_500))
+
+    assert err.rule_ids == ("REF-180-3",)
+    assert err.reasons == (
+        "US$15.01 is more than the freelancer's balance of US$15.00 "
+        "(US$5.00 available, US$10.00 pending)",
+    )
+    assert paid.net_paid == Money(2_500)
+    assert seen == [("C-2", jan_clock.now())] * 2
+
+
+@pytest.mark.rule("REF-180-3")
+@pytest.mark.parametrize(
+    ("withdrawn", "available", "pending", "overdraft"),
+    [(0, 3_000, 1_000, 0), (3_500, 0, 500, 0), (4_500, 0, 0, 500)],
+)
+def test_ref_180_3_a_balance_is_taken_from_available_then_pending_and_never_clamped(
+    withdrawn: int, available: int, pending: int, overdraft: int
+) -> None:
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    payments = [
+        Payment("C-1-P1", PaymentKind.HOURLY, Money(3_000), now, available_at=now),
+        Payment("C-1-P2", PaymentKind.BONUS, Money(1_000), now, available_at=now + SECOND),
+    ]
+
+    b = Balance.of(payments, Money(withdrawn), now)
+
+    assert (b.available, b.pending, b.overdraft) == (
+        Money(available),
+        Money(pending),
+        Money(overdraft),
     )
 
 

@@ -185,7 +185,10 @@ def test_ctr_hr_2_the_platform_does_not_end_a_client_pause(
     err = refused(lifecycle, hourly, "billing_fixed", SYSTEM)
 
     assert err.rule_ids == ("CTR-HR-2",)
-    assert "paused by the client, not for billing" in err.reasons[0]
+    assert err.reasons == (
+        "contract C-1 was paused by the client on 2026-03-02 09:00:00 UTC; it restarts when "
+        "the client restarts it",
+    )
 
 
 @pytest.mark.rule("CTR-HR-2")
@@ -527,3 +530,40 @@ def test_an_hourly_contract_in_euros_keeps_every_amount_in_euros(
 
     assert c.payments[0].amount == Money(4_500, "EUR")
     assert check_contract(c, at(9, 12)) == []
+
+
+PAUSES = {
+    "billing_problem": ("billing_fixed", PauseReason.BILLING),
+    "client_suspended": ("client_reinstated", PauseReason.CLIENT_SUSPENDED),
+    "freelancer_suspended": ("freelancer_reinstated", PauseReason.FREELANCER_SUSPENDED),
+}
+WHY = {
+    "billing_problem": "because of a problem with the client's billing method; it restarts "
+    "when that is fixed",
+    "client_suspended": "because the client's account is suspended; it restarts when that "
+    "account is reinstated",
+    "freelancer_suspended": "because the freelancer's account is suspended; it restarts when "
+    "that account is reinstated",
+}
+
+
+@pytest.mark.rule("SUSP-1", "SUSP-D", "CTR-HR-2")
+@pytest.mark.parametrize("pause", sorted(PAUSES))
+@pytest.mark.parametrize("other", sorted(PAUSES))
+def test_susp_1_each_pause_ends_only_for_its_own_reason(
+    lifecycle: ContractLifecycle, hourly: Contract, pause: str, other: str
+) -> None:
+    lifecycle.fire(hourly, pause, SYSTEM)
+    restart, reason = PAUSES[pause]
+    client = refused(lifecycle, hourly, "restart", OWNER)
+
+    if other != pause:
+        err = refused(lifecycle, hourly, PAUSES[other][0], SYSTEM)
+        assert err.reasons == client.reasons
+    lifecycle.fire(hourly, restart, SYSTEM)
+
+    assert client.reasons == (
+        f"contract C-1 was paused by the platform on 2026-03-02 09:00:00 UTC {WHY[pause]}",
+    )
+    assert client.violations[0].data["reason"] == reason.value
+    assert (hourly.state, hourly.pause_reason) == (ContractState.ACTIVE, None)
