@@ -76,10 +76,15 @@ def test_a_database_is_migrated_once_by_processes_opening_it_together(url: str) 
     ]
     outputs = [child.communicate(timeout=120)[0].strip() for child in children]
 
-    assert outputs == ["[1, 2, 3]"] * 3
+    assert outputs == ["[1, 2, 3, 4]"] * 3
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
-    assert rows == [(1, "initial"), (2, "events_without_aggregate_index"), (3, "consumers")]
+    assert rows == [
+        (1, "initial"),
+        (2, "events_without_aggregate_index"),
+        (3, "consumers"),
+        (4, "checked"),
+    ]
 
 
 def test_a_stored_row_is_the_aggregates_snapshot_and_survives_a_reconnect(
