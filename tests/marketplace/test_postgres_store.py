@@ -125,6 +125,34 @@ def test_a_server_that_cannot_be_reached_is_named_in_one_clear_error() -> None:
         open_store("postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
 
 
+def test_a_connection_lost_while_a_refused_commit_rolls_back_says_so(
+    url: str, clock: ManualClock
+) -> None:
+    # the server refuses the commit (a lost race), then goes away before the ROLLBACK:
+    # the caller hears ConnectionLost (send the command again), not a bare socket error
+    market = _world(url, clock)
+    store = market.store
+    assert isinstance(store, PostgresStore)
+    pid = store.connection().info.backend_pid
+
+    def server_goes_away(what: str) -> None:
+        with psycopg.connect(url, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        msg = "another command got there first"
+        raise psycopg.errors.SerializationFailure(msg)
+
+    store.on_write = server_goes_away
+    with pytest.raises(ConnectionLost, match="send it again with the same command_id"):
+        market.fire("job", "J-1", "post", ANA, command_id="post-J-1")
+    store.on_write = None
+
+    assert market.get("job", "J-1").state.value == "draft"  # connected again; nothing written
+    assert store.outcome("post-J-1") is None
+    market.fire("job", "J-1", "post", ANA, command_id="post-J-1")
+    assert market.get("job", "J-1").state.value == "open"
+    market.close()
+
+
 # --------------------------------------------------------------------------- isolation
 
 
