@@ -2,8 +2,9 @@
 
 A client disputes hours billed for the week just invoiced, while that week's
 review window is open (HDSP-1, BILL-4). Filing holds the disputed hours out of
-the week's payment and pauses the contract with a weekly limit of 0 (HDSP-2:
-the contract reads :attr:`HourlyDispute.pauses_contract`). The freelancer side
+the week's payment and pauses the contract with a weekly limit of 0 (HDSP-2: the
+marketplace fires the contract's ``dispute_hours``, and ``settle_held_hours``
+when the dispute is over; see :mod:`statemachines.machines.contract.disputed`). The freelancer side
 (on an agency's contract, the member who worked or the agency's managers,
 HDSP-8) has 3 days to answer (HDSP-3): accepting refunds every disputed hour
 (HDSP-4); declining, or silence under the default policy (HDSP-6, C-10), sends

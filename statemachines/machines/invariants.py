@@ -12,6 +12,7 @@ names the aggregate and the values that break the rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -71,7 +72,9 @@ __all__ = [
 Invariant = Callable[[Any], list[str]]
 
 _M = MilestoneState
-_ACTIVE = frozenset({_M.FUNDED, _M.SUBMITTED, _M.CHANGES_REQUESTED, _M.RESUBMITTED})
+_ACTIVE = frozenset(
+    {_M.FUNDED, _M.SUBMITTED, _M.CHANGES_REQUESTED, _M.RESUBMITTED, _M.DISPUTED}  # MS-DSP-1
+)
 _REVIEWING = frozenset({_M.SUBMITTED, _M.RESUBMITTED})
 
 
@@ -188,6 +191,19 @@ def inv_ctr_1_monotone_lifecycle(c: Contract) -> list[str]:
     return problems
 
 
+@functools.lru_cache(maxsize=4096)
+def _edits_close(worked: datetime) -> datetime:
+    """When the week *worked* falls in stops taking changes (a contract logs in a few
+    weeks at a time: the same answers are asked again and again)."""
+    return BillingWeek(week_of(worked)).edits_close
+
+
+@functools.lru_cache(maxsize=4096)
+def _pay_day(paid_at: datetime) -> datetime:
+    """The Wednesday an invoice paid at *paid_at* becomes available."""
+    return BillingWeek(week_of(paid_at) - WEEK).available_at
+
+
 def inv_ctr_2_diary_lock(c: Contract) -> list[str]:
     """INV-CTR-2: time changes only on an active contract, and never in an invoiced week."""
     problems = []
@@ -198,7 +214,7 @@ def inv_ctr_2_diary_lock(c: Contract) -> list[str]:
             problems.append(f"{c.id}: {d.event} succeeded while {d.source.value}")
         on = d.payload.get("on")
         worked = d.at if on is None else datetime.fromisoformat(str(on))
-        closes = BillingWeek(week_of(worked)).edits_close
+        closes = _edits_close(worked)
         if d.at >= closes:
             problems.append(f"{c.id}: {d.event} at {d.at} changed a week invoiced at {closes}")
     if c.diary_locked != (c.is_hourly and c.ended_at is not None):
@@ -316,7 +332,7 @@ def inv_money_8_availability(c: Contract) -> list[str]:
         if p.available_at is None:
             problems.append(f"{c.id}: {p.id} has no availability date")
         elif p.kind is PaymentKind.HOURLY:
-            wednesday = BillingWeek(week_of(p.paid_at) - WEEK).available_at
+            wednesday = _pay_day(p.paid_at)
             if p.available_at != wednesday:
                 problems.append(f"{c.id}: {p.id} is available {p.available_at}, not {wednesday}")
         elif p.available_at < p.paid_at + SECURITY_HOLD:

@@ -28,10 +28,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from statemachines.core.actors import Actor, Role
+from statemachines.core.clock import ensure_utc
 from statemachines.core.engine import Decision, Workflow
 from statemachines.core.money import Money
 from statemachines.errors import InvalidInput
-from statemachines.machines.contract.model import Contract
+from statemachines.machines.contract.model import LIVE_MILESTONE, Contract
 from statemachines.machines.contract.values import ContractKind, RefundStatus, day_label
 from statemachines.machines.fixed_dispute import (
     DisputeCase,
@@ -40,6 +41,7 @@ from statemachines.machines.fixed_dispute import (
     FixedDisputeState,
 )
 from statemachines.machines.hourly_dispute import HourlyDispute
+from statemachines.machines.milestone import MilestoneState
 from statemachines.machines.refund_request import ClientRefundRequest, RefundRequests
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "grant_refund",
     "hourly_dispute_for",
     "milestone_dispute_for",
+    "milestone_due_dates",
     "refund_request_for",
     "settle_escrow_dispute",
 ]
@@ -146,13 +149,37 @@ def refund_request_for(contract: Contract, payment: str, key: str) -> ClientRefu
     )
 
 
+def milestone_due_dates(contract: Contract) -> dict[str, datetime]:
+    """The due date agreed for each milestone of *contract* that has one (DORM-1).
+
+    ``add_milestone`` records it (its ``due`` argument); the n-th milestone added is
+    ``<contract>-M<n>`` (milestones are never removed, a deleted one stays listed).
+    """
+    out: dict[str, datetime] = {}
+    added = 0
+    for d in contract.history:
+        if d.event == "add_milestone":
+            added += 1
+            due = d.payload.get("due")
+            if due is not None:
+                out[f"{contract.id}-M{added}"] = ensure_utc(datetime.fromisoformat(str(due)))
+    return out
+
+
 def dormancy_report(contract: Contract, *, added: bool = False) -> dict[str, Any]:
     """The arguments of the dormancy watch's ``activity`` after an event on *contract*.
 
-    The contract keeps no milestone due dates yet, so ``due`` is left out (DORM-1 then
-    counts from the activity itself).
+    ``due`` is the latest due date of a milestone not paid, cancelled or deleted yet, if
+    any: a milestone due later keeps the contract from going dormant before then (DORM-1).
     """
-    return {"held": contract.escrow_held, "added": added}
+    dates = milestone_due_dates(contract)
+    open_dates = [
+        dates[m.id] for m in contract.milestones if m.id in dates and m.state in _OPEN_MILESTONE
+    ]
+    return {"held": contract.escrow_held, "added": added, "due": max(open_dates, default=None)}
+
+
+_OPEN_MILESTONE = frozenset({MilestoneState.DRAFT, *LIVE_MILESTONE})
 
 
 # --------------------------------------------------------------------------- pairs

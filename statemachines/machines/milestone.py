@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 from statemachines.core.actors import CLIENT_DECIDERS, FREELANCER_SIDE, Actor, Role
+from statemachines.core.clock import format_utc
 from statemachines.core.engine import (
     Context,
     Deadline,
@@ -70,8 +71,12 @@ class MilestoneState(enum.Enum):
     """The client asked for changes; no review clock runs (MS-REVIEW-3)."""
     RESUBMITTED = "resubmitted"
     """Work submitted again; a fresh 14-day review runs (MS-REVIEW-4)."""
+    DISPUTED = "disputed"
+    """Delivered, not released: the freelancer side disputed it through support; a
+    mediation specialist decides what is released, and no review clock runs (MS-DSP-1).
+    The contract does not end until then."""
     APPROVED = "approved"
-    """Money released, by the client or automatically (final)."""
+    """Money released, by the client, automatically, or as a dispute decided (final)."""
     CANCELLED = "cancelled"
     """The contract ended before approval; its held money went back to the contract (final)."""
     DELETED = "deleted"
@@ -190,6 +195,32 @@ def _not_funded(ms: Milestone, ctx: Context) -> Reason:
     )
 
 
+def _dispute_share(ms: Milestone, ctx: Context) -> Reason | None:
+    amount: Money | None = ctx.payload["amount"]
+    if amount is not None and not amount:
+        return fail(
+            f"a disputed milestone is released with a positive amount, not {amount}; when the "
+            f"dispute gives the freelancer side nothing, milestone {ms.id}'s money goes back "
+            "to the contract's escrow instead",
+            amount=0,
+        )
+    if amount is not None and amount > ms.held:
+        return fail(
+            f"milestone {ms.id} holds {ms.held}; a dispute releases at most that, not {amount}",
+            held=ms.held.cents,
+        )
+    return None
+
+
+def _released_already(ms: Milestone, ctx: Context) -> Reason:
+    when = f" on {format_utc(ms.approved_at)}" if ms.approved_at else ""
+    return fail(
+        f"milestone {ms.id} was released{when}; released escrow is not disputed, but the client "
+        "may request a refund or, within 30 days, ask for mediation assistance",
+        state=ms.state.value,
+    )
+
+
 def _active_cannot_be_edited(ms: Milestone, ctx: Context) -> Reason:
     return fail(
         f"milestone {ms.id} is {ms.state.value.replace('_', ' ')}; only milestones that are not "
@@ -256,7 +287,7 @@ def _hand_back(ms: Milestone, ctx: Context) -> None:
 
 def _authorize(ms: Milestone, actor: Actor, edge: Edge[Any] | None) -> str | None:  # noqa: PLR0911
     role = actor.role
-    if role is Role.SYSTEM:
+    if role in {Role.SYSTEM, Role.SUPPORT}:
         return None
     if role in CLIENT_DECIDERS:
         if actor.party != ms.client:
@@ -279,6 +310,9 @@ CLIENT = CLIENT_DECIDERS
 WORKER = FREELANCER_SIDE
 AMOUNT = Param("amount", (Money,), None, "amount to release; default: the full funded amount")
 REVIEWING = (M.SUBMITTED, M.RESUBMITTED)
+DELIVERED = (*REVIEWING, M.CHANGES_REQUESTED)
+"""Work delivered and not released: what a freelancer may dispute (MS-DSP-1)."""
+SUPPORT = frozenset({Role.SUPPORT})
 RELEASE = (Effect("MS-REVIEW-5", _release), Effect("MS-PAY-1", _start_security_hold))
 
 MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
@@ -379,12 +413,33 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
         ),
         Edge(
             "cancel",
-            (M.DRAFT, M.FUNDED, *REVIEWING, M.CHANGES_REQUESTED),
+            (M.DRAFT, M.FUNDED, *REVIEWING, M.CHANGES_REQUESTED, M.DISPUTED),
             M.CANCELLED,
             frozenset({Role.SYSTEM}),
             ("MS-END-D",),
             effects=(Effect("MS-END-D", _hand_back),),
-            summary="The contract ended first: hand the held money back to the contract's escrow.",
+            summary="The contract ended first (or a dispute gave the freelancer side nothing): "
+            "the held money goes back to the contract's escrow.",
+        ),
+        Edge(
+            "dispute",
+            DELIVERED,
+            M.DISPUTED,
+            SUPPORT,
+            ("MS-DSP-1",),
+            effects=(Effect("MS-DSP-1", _stop_review),),
+            summary="Support opens the freelancer side's dispute of delivered work not released.",
+        ),
+        Edge(
+            "settle_dispute",
+            (M.DISPUTED,),
+            M.APPROVED,
+            SUPPORT,
+            ("MS-DSP-1", "FPD-5"),
+            guards=(Guard("MS-DSP-1", _dispute_share, uses=("amount",)),),
+            effects=RELEASE,
+            params=(AMOUNT,),
+            summary="The dispute is over: release the freelancer side's share.",
         ),
         Edge(
             "delete",
@@ -397,10 +452,18 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
     ),
     forbidden=(
         Forbidden("submit", (M.DRAFT,), WORKER, "MS-4", _not_funded),
+        Forbidden("dispute", (M.APPROVED,), SUPPORT, "MS-DSP-2", _released_already),
         *(
             Forbidden(
                 event,
-                (M.FUNDED, M.SUBMITTED, M.CHANGES_REQUESTED, M.RESUBMITTED, M.APPROVED),
+                (
+                    M.FUNDED,
+                    M.SUBMITTED,
+                    M.CHANGES_REQUESTED,
+                    M.RESUBMITTED,
+                    M.DISPUTED,
+                    M.APPROVED,
+                ),
                 CLIENT,
                 "MS-3",
                 _active_cannot_be_edited,

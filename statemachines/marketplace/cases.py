@@ -8,14 +8,23 @@ work, so a case and its contract change together or not at all:
   an hourly dispute of an invoiced week, a fixed-price dispute of a milestone not
   released, a dormancy watch), and ``DisputeEscrowRefund`` fires the contract's
   ``dispute_refund`` and files a fixed-price dispute for the freelancer side;
+* an hourly dispute filed holds its hours out of the week's payment and pauses the
+  contract with a weekly limit of 0; when it is over the contract pays the hours kept and
+  leaves the refunded ones out (HDSP-2, HDSP-4, HDSP-5, HDSP-7);
 * a refund request granted is the freelancer's refund on the contract, with the
   contract's own guards (REF-180-1..5);
 * a fixed-price dispute over held money that is resolved or awarded pays its shares
   out of the contract's escrow-refund request (the dispute replaces the support split);
-* an award not complied with suspends the account named (FPD-8, SUSP-2);
+  one about a milestone not released (FPD-1 b) disputes the milestone when filed and
+  pays its shares on it when settled (MS-DSP-1);
+* an award not complied with suspends the accounting entity named, for that reason
+  (FPD-8, SUSP-2);
 * every decision on a fixed-price contract is reported to its dormancy watch, if it has
-  one (DORM-1), and a watch that closes with nobody acting ends the contract as the
-  platform, which returns what is held to the client.
+  one, with the latest due date of its open milestones (DORM-1); the client releasing a
+  dormant contract's money (in its window, or approving the freelancer's request) releases
+  the live milestone, taking it back ends the contract paying nothing more (ESC-1), and a
+  watch that closes with nobody acting ends the contract as the platform, which returns
+  what is held to the client.
 """
 
 from __future__ import annotations
@@ -26,11 +35,12 @@ from typing import TYPE_CHECKING, Any
 from statemachines.core.actors import SYSTEM, Actor
 from statemachines.core.money import Money
 from statemachines.errors import InvalidInput
-from statemachines.machines.account.model import SuspensionReason
+from statemachines.machines.account.model import AccountState, SuspensionReason
 from statemachines.machines.contract.model import Contract
 from statemachines.machines.contract.values import ContractKind
 from statemachines.machines.dormancy import Dormancy, DormancyOutcome
 from statemachines.machines.fixed_dispute import DisputeCase, FixedDisputeState
+from statemachines.machines.hourly_dispute import HourlyDispute, HourlyDisputeState
 from statemachines.machines.links import (
     DISPUTE_DESK,
     dormancy_report,
@@ -39,6 +49,7 @@ from statemachines.machines.links import (
     milestone_dispute_for,
     refund_request_for,
 )
+from statemachines.machines.milestone import MilestoneState
 from statemachines.marketplace import commands as c
 from statemachines.marketplace.events import Change
 from statemachines.marketplace.reads import account_of
@@ -127,35 +138,99 @@ def refund_granted(change: Change, h: Handling) -> None:
     )
 
 
+def hours_disputed(change: Change, h: Handling) -> None:
+    """HDSP-2: the disputed hours leave the week's payment; the contract pauses, limit 0."""
+    dispute: HourlyDispute = h.uow.get("hourly_dispute", change.key)
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(
+        h,
+        "contract",
+        contract,
+        "dispute_hours",
+        SYSTEM,
+        week=dispute.week,
+        minutes=dispute.minutes,
+    )
+
+
+_HOURLY_OVER = (HourlyDisputeState.RESOLVED, HourlyDisputeState.CANCELLED)
+
+
+def hourly_dispute_over(change: Change, h: Handling) -> None:
+    """HDSP-4, HDSP-5, HDSP-7: the contract pays the hours kept; the rest stays refunded."""
+    decision = change.decision
+    if decision.target not in _HOURLY_OVER or decision.source in _HOURLY_OVER:
+        return
+    dispute: HourlyDispute = h.uow.get("hourly_dispute", change.key)
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(
+        h,
+        "contract",
+        contract,
+        "settle_held_hours",
+        SYSTEM,
+        week=dispute.week,
+        minutes=dispute.minutes,
+        refunded=dispute.refunded,
+    )
+
+
 _SETTLED = (FixedDisputeState.RESOLVED, FixedDisputeState.AWARDED)
 
 
+def milestone_disputed(change: Change, h: Handling) -> None:
+    """MS-DSP-1, FPD-1 (b): filing about a milestone not released disputes the milestone."""
+    dispute = h.uow.get("fixed_dispute", change.key)
+    if dispute.case is not DisputeCase.NOT_RELEASED:
+        return
+    contract = h.uow.get("contract", dispute.contract)
+    _fire(h, "contract", contract, "dispute_milestone", DISPUTE_DESK)
+
+
+_SETTLES = {
+    DisputeCase.ENDED_WITH_FUNDS: "resolve_dispute",
+    DisputeCase.NOT_RELEASED: "settle_milestone_dispute",
+}
+"""The contract's event that pays a settled dispute's shares, per case of FPD-1."""
+
+
 def fixed_dispute_settled(change: Change, h: Handling) -> None:
-    """A dispute over held money at the end settles the contract's escrow-refund request."""
+    """A settled dispute pays its shares on the contract: the escrow-refund request at the
+    end (case a), or the disputed milestone (case b, MS-DSP-1)."""
     decision = change.decision
     if decision.target not in _SETTLED or decision.source in _SETTLED:
         return
     dispute = h.uow.get("fixed_dispute", change.key)
-    if dispute.case is not DisputeCase.ENDED_WITH_FUNDS:
+    event = _SETTLES.get(dispute.case)
+    if event is None:
         return
     contract = h.uow.get("contract", dispute.contract)
     _fire(
         h,
         "contract",
         contract,
-        "resolve_dispute",
+        event,
         DISPUTE_DESK,
         to_freelancer=dispute.to_freelancer,
         to_client=dispute.to_client,
     )
 
 
+_SUSPENDABLE = frozenset({AccountState.ACTIVE, AccountState.CLOSING})
+
+
 def award_not_complied(change: Change, h: Handling) -> None:
-    """FPD-8, SUSP-2: the side that does not comply with the award is suspended."""
+    """FPD-8, SUSP-2: the accounting entity of the side that does not comply with the award
+    (the client's company, the agency, or the freelancer) is suspended for it.
+
+    An account suspended already stays suspended as it is; one deactivated or closed has
+    nothing left to suspend.
+    """
     dispute = h.uow.get("fixed_dispute", change.key)
     acc = account_of(h.uow, dispute.suspend[-1])
-    if acc is not None:
-        _fire(h, "account", acc, "suspend", change.decision.actor, reason=SuspensionReason.TERMS)
+    if acc is not None and acc.state in _SUSPENDABLE:
+        reason = SuspensionReason.ARBITRATION
+        _fire(h, "account", acc, "suspend", change.decision.actor, reason=reason)
 
 
 def contract_activity_reported(change: Change, h: Handling) -> None:
@@ -184,11 +259,36 @@ def dormant_contract_closed(change: Change, h: Handling) -> None:
         _fire(h, "contract", contract, "end_contract", SYSTEM)
 
 
+def dormant_funds_released(change: Change, h: Handling) -> None:
+    """DORM-1: the client releases a dormant contract's money (in its own window, or approving
+    the freelancer's request): the live milestone is released, or approved if delivered."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    live = contract.live_milestone
+    funded = live is not None and live.state is MilestoneState.FUNDED
+    event = "release_milestone" if funded else "approve_milestone"
+    _fire(h, "contract", contract, event, change.decision.actor)
+
+
+def dormant_funds_taken_back(change: Change, h: Handling) -> None:
+    """DORM-1, ESC-1: the client takes a dormant contract's money back by ending it paying
+    nothing more; what is held goes through the escrow-refund request."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    _fire(h, "contract", contract, "end_contract", change.decision.actor, payment=Money(0))
+
+
 EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], None], ...]] = {
     ("refund_request", "give_refund"): (refund_granted,),
+    ("hourly_dispute", "file"): (hours_disputed,),
+    ("hourly_dispute", None): (hourly_dispute_over,),
+    ("fixed_dispute", "file"): (milestone_disputed,),
     ("fixed_dispute", None): (fixed_dispute_settled,),
     ("fixed_dispute", "report_non_compliance"): (award_not_complied,),
     ("contract", None): (contract_activity_reported,),
     ("dormancy", "freelancer_window_lapse"): (dormant_contract_closed,),
+    ("dormancy", "release_funds"): (dormant_funds_released,),
+    ("dormancy", "approve_release"): (dormant_funds_released,),
+    ("dormancy", "take_back_funds"): (dormant_funds_taken_back,),
 }
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""

@@ -338,6 +338,7 @@ _CONTRACT_FAMILIES = {
     "CTR-HR-": ("hourly",),
     "CTR-END-2": ("hourly",),
     "CTR-END-3": ("hourly",),
+    "HDSP-": ("hourly",),  # hourly disputes on the contract (rulebook helper, ADR 0073)
 }
 """Contract rule families of one contract type (rulebook §3.11-3.15)."""
 

@@ -219,4 +219,23 @@ def test_the_dormancy_report_carries_what_the_contract_holds(
     contracts.fire(c, "add_milestone", OWNER, amount=Money(30_000))
     contracts.fire(c, "fund_milestone", OWNER)
 
-    assert dormancy_report(c, added=True) == {"held": Money(30_000), "added": True}
+    assert dormancy_report(c, added=True) == {"held": Money(30_000), "added": True, "due": None}
+
+
+@pytest.mark.rule("DORM-1")
+def test_dorm_1_the_report_carries_the_latest_due_date_of_an_open_milestone(
+    contracts: ContractLifecycle,
+) -> None:
+    c = fixed_contract()
+    first, second = (c.started_at + timedelta(days=n) for n in (30, 60))
+    contracts.fire(c, "add_milestone", OWNER, amount=Money(30_000), due=first)
+    contracts.fire(c, "add_milestone", OWNER, amount=Money(5_000), due=second)
+    contracts.fire(c, "add_milestone", OWNER, amount=Money(5_000))
+    assert dormancy_report(c)["due"] == second
+
+    contracts.fire(c, "delete_milestone", OWNER, milestone="C-2-M2")
+
+    assert dormancy_report(c)["due"] == first
+    contracts.fire(c, "fund_milestone", OWNER)
+    contracts.fire(c, "release_milestone", OWNER)
+    assert dormancy_report(c) == {"held": Money(0), "added": False, "due": None}

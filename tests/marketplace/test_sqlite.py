@@ -231,16 +231,13 @@ from statemachines.marketplace.market import Marketplace
 clock = ManualClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
 market = Marketplace(clock=clock, store=sys.argv[1])
 when = sys.argv[2]
+WRITES = {"UPDATE aggregates": "update", "INSERT INTO events": "event",
+          "INSERT INTO commands": "command", "INSERT INTO aggregates": "insert"}
 
 def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
-def wrote(what):
-    print(what, flush=True)
-    if when == "first":
-        die()
-
-class Connection:  # the store's connection, which dies instead of committing
+class Connection:  # the store's connection, killing its process at a chosen statement
     def __init__(self, conn):
         self.conn = conn
     def __getattr__(self, name):
@@ -249,9 +246,14 @@ class Connection:  # the store's connection, which dies instead of committing
         if sql == "COMMIT" and when == "commit":
             print("COMMIT", flush=True)
             die()
-        return self.conn.execute(sql, *args)
+        cursor = self.conn.execute(sql, *args)
+        wrote = next((w for s, w in WRITES.items() if sql.startswith(s)), None)
+        if wrote is not None:
+            print(wrote, flush=True)
+            if when == "first":
+                die()
+        return cursor
 
-market.store.on_write = wrote
 market.store._conn = Connection(market.store._conn)
 market.fire("account", "co-1", "suspend", Actor("sup", Role.SUPPORT),
             reason=SuspensionReason.BILLING)

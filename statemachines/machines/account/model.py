@@ -125,6 +125,9 @@ class SuspensionReason(enum.Enum):
     """Work or payment taken off the platform (CIRC-4)."""
     TERMS = "terms"
     """Another breach of the Terms of Service (ACC-GEN-8)."""
+    ARBITRATION = "arbitration"
+    """An arbitration award not complied with: the accounting entity is suspended, which
+    blocks its payments and withdrawals (SUSP-2, FPD-8; rulebook helper, issue 17)."""
 
 
 LIVE = frozenset({"active", "paused"})

@@ -407,7 +407,7 @@ ACCOUNT: MachineSpec[AccountState, Account] = MachineSpec(
             (A.ACTIVE, A.CLOSING),
             A.SUSPENDED,
             SUPPORT,
-            ("ACC-GEN-8", "SUSP-1", "CIRC-4"),
+            ("ACC-GEN-8", "SUSP-1", "CIRC-4", "SUSP-2"),
             effects=(Effect("ACC-GEN-8", checks.suspend),),
             params=(Param("reason", (SuspensionReason,), doc="why the platform suspends it"),),
             summary="The platform suspends the account (its contracts pause; closing stops).",

@@ -134,7 +134,10 @@ def _only(reason: PauseReason, c: Contract) -> Reason | None:
 
 
 def paused_by_client(c: Contract, ctx: Context) -> Reason | None:
-    """CTR-HR-1, CTR-HR-2, SUSP-D: the client restarts only a pause of its own."""
+    """CTR-HR-1, CTR-HR-2, SUSP-D, HDSP-2: the client restarts only a pause of its own, or
+    one for a dispute of hours it filed."""
+    if c.pause_reason is PauseReason.DISPUTE:
+        return None
     return _only(PauseReason.CLIENT, c)
 
 

@@ -55,6 +55,7 @@ LIVE_MILESTONE = frozenset(
         MilestoneState.SUBMITTED,
         MilestoneState.CHANGES_REQUESTED,
         MilestoneState.RESUBMITTED,
+        MilestoneState.DISPUTED,  # MS-DSP-1, MS-2 (rulebook helper, issue 17)
     }
 )
 """Milestone states that hold the client's money for work in progress (MS-2, C-14)."""

@@ -63,7 +63,7 @@ class ContractKind(enum.Enum):
 
 
 class PauseReason(enum.Enum):
-    """Why an hourly contract is paused (CTR-HR-1, CTR-HR-2)."""
+    """Why an hourly contract is paused (CTR-HR-1, CTR-HR-2, HDSP-2)."""
 
     CLIENT = "client"
     """The client paused it and may restart it."""
@@ -75,6 +75,9 @@ class PauseReason(enum.Enum):
     FREELANCER_SUSPENDED = "freelancer_suspended"
     """The platform paused it while the freelancer's (or agency's) account is suspended
     (SUSP-D)."""
+    DISPUTE = "dispute"
+    """The client disputed billed hours; the client restarts it once the dispute is over
+    (HDSP-2)."""
 
     def paused(self, since: str = "") -> str:
         """``paused by the platform on <since> because ...``, for a reason read aloud."""
@@ -86,6 +89,8 @@ class PauseReason(enum.Enum):
         """When the contract restarts, for a reason read aloud."""
         if self is PauseReason.CLIENT:
             return "when the client restarts it"
+        if self is PauseReason.DISPUTE:
+            return "when the client restarts it, once the dispute is over"
         if self is PauseReason.BILLING:
             return "when that is fixed"
         return "when that account is reinstated"
@@ -93,6 +98,7 @@ class PauseReason(enum.Enum):
 
 _PAUSE_CAUSES = {
     PauseReason.CLIENT: ("by the client", ""),
+    PauseReason.DISPUTE: ("by the client", "because it disputed billed hours"),
     PauseReason.BILLING: (
         "by the platform",
         "because of a problem with the client's billing method",

@@ -104,8 +104,6 @@ class SqliteStore:
         self._cache: dict[tuple[str, str], tuple[int, Any, bool]] = {}
         """(kind, key): (revision, aggregate, whether it passed every check)."""
         self._lock = threading.RLock()
-        self.on_write: Callable[[str], None] | None = None
-        """Called after each statement a commit writes, before ``COMMIT`` (for crash tests)."""
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -580,11 +578,6 @@ class SqliteTransaction:
         ).fetchall()
         return [load_record(kind, json.loads(data)) for (data,) in rows]
 
-    def _wrote(self, what: str) -> None:
-        hook = self.store.on_write
-        if hook is not None:
-            hook(what)
-
     def commit(self, batch: Batch) -> tuple[StoredEvent, ...]:
         """Write the batch and commit; on a lost race, roll back and raise."""
         conn = self.conn
@@ -598,7 +591,6 @@ class SqliteTransaction:
                 for e in batch.events:
                     row, stored = _event_row(e, cid)
                     seq = int(conn.execute(_INSERT_EVENT, row).lastrowid or 0)
-                    self._wrote("event")
                     seqs.append(seq)
                     events.append(stored(seq))
                 if cid is not None:
@@ -606,7 +598,6 @@ class SqliteTransaction:
                         "INSERT INTO commands (command_id, at, events) VALUES (?, ?, ?)",
                         (cid, _now_of(batch), _json(seqs)),
                     )
-                    self._wrote("command")
                 conn.execute("COMMIT")
             except sqlite3.IntegrityError as err:
                 conn.execute("ROLLBACK")
@@ -637,7 +628,6 @@ class SqliteTransaction:
             if w.expected == 0:  # new: its invariants are checked here, once
                 ok = _holds(w.kind, w.aggregate)
                 _insert(conn, w.kind, w.key, w.aggregate, verified=ok)
-                self._wrote("insert")
             else:  # loaded checked, changed by accepted transitions only (ADR 0028)
                 ok = verified(w.kind, w.key, w.expected, w.aggregate)
                 columns = _columns(w.kind, w.aggregate, verified=ok)
@@ -650,11 +640,9 @@ class SqliteTransaction:
                     raise ConcurrentModification(
                         w.kind, w.key, w.expected, None if found is None else found[0]
                     )
-                self._wrote("update")
             written[w.kind, w.key] = (w.expected + 1, w.aggregate, ok)
         for r in batch.records:
             _insert_record(conn, r.kind, r.key, r.value)
-            self._wrote("record")
         return written
 
     def rollback(self) -> None:

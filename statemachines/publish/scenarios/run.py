@@ -255,6 +255,18 @@ def _same(actual: Any, expected: Any) -> bool:  # noqa: PLR0911  (one case per t
         return actual is expected
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected
+    if isinstance(expected, list) and isinstance(actual, tuple | list):
+        # YAML has lists only: a tuple field (who was notified, late feedback sides) is
+        # written as a list, item by item in order, each compared like a field.
+        return len(actual) == len(expected) and all(map(_same, actual, expected))
+    if isinstance(expected, list) and isinstance(actual, frozenset | set):
+        return len(actual) == len(expected) and all(
+            any(_same(a, e) for a in actual) for e in expected
+        )
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        return actual.keys() == expected.keys() and all(
+            _same(actual[k], expected[k]) for k in actual
+        )
     return bool(actual == expected)
 
 
@@ -263,6 +275,8 @@ def _show(value: Any) -> str:
         return str(value.value)
     if isinstance(value, datetime):
         return format_utc(value)
+    if isinstance(value, tuple | list):
+        return f"[{', '.join(map(_show, value))}]"
     return str(value)
 
 

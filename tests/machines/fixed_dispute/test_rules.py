@@ -388,15 +388,15 @@ def test_fpd_6_a_fee_is_paid_once_and_within_7_days(
     disputes: FixedDisputes, offered: FixedDispute, friday: ManualClock
 ) -> None:
     disputes.fire(offered, "pay_fee", OWNER)
-    with pytest.raises(TransitionRefused, match="already paid its arbitration fee") as err:
+    with pytest.raises(TransitionRefused, match="already paid its arbitration fee"):
         disputes.fire(offered, "pay_fee", HIRING)
     friday.set(FRIDAY + 7 * DAY)
 
     # the 7 days lapsed first (ADR 0015): only the client paid, so the money went to it
-    with pytest.raises(IllegalTransition, match="it became resolved on 2026-03-13") as err:
+    with pytest.raises(IllegalTransition, match="it became resolved on 2026-03-13") as late:
         disputes.fire(offered, "pay_fee", FREELANCER)
 
-    assert "that is final" in str(err.value)
+    assert "that is final" in str(late.value)
 
 
 @pytest.mark.rule("FPD-5")
