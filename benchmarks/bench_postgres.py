@@ -25,6 +25,9 @@ on one server, and the script prints ratios beside the figures:
   backlog of 10,000 due deadlines (posted jobs whose expiry warning is due), and the
   time the workers take to fire all of it.
 
+``BENCH_PREPARE=N`` has our clients prepare statements run N times (psycopg's
+``prepare_threshold``; by default the store prepares none, ADR 0081).
+
 Each figure is the best of *rounds* (interleaved with the anchor's) of *seconds* each:
 on a machine shared with other work, the best round is the one least disturbed.
 """
@@ -183,7 +186,9 @@ def anchor_client(task: Task, go: Any, out: Any) -> None:
 def command_client(task: Task, go: Any, out: Any) -> None:
     """Our commands: post each job, with a command id, through the marketplace."""
     url, n, jobs, seconds = task
-    market = Marketplace(clock=ManualClock(START), store=PostgresStore(url))
+    prepare = os.environ.get("BENCH_PREPARE")  # psycopg's prepare_threshold (default: never)
+    store = PostgresStore(url, prepare_threshold=int(prepare) if prepare else None)
+    market = Marketplace(clock=ManualClock(START), store=store)
     conflicts = 0
 
     def count(err: ConcurrentModification, attempt: int) -> None:
