@@ -57,10 +57,12 @@ __all__ = [
     "NothingDue",
     "closing_accounts_settle",
     "contract_for_offer",
+    "frozen_party",
 ]
 
 FREEZING = frozenset({"add_milestone", "fund_milestone"})
-"""Contract events that start new activity, refused for a frozen client (ACC-FREEZE-D)."""
+"""Contract events that start new activity, refused when either party is frozen
+(ACC-FREEZE-D)."""
 
 ADMIN_ROLES = frozenset({Role.CLIENT_ADMIN, Role.HIRING_MANAGER, Role.BUSINESS_MANAGER})
 """Invitees with these roles and no account of their own get a team-admin account."""
@@ -172,10 +174,24 @@ def fire(cmd: c.Fire, h: Handling) -> None:
         if found != cmd.expected_revision:
             raise ConcurrentModification(cmd.kind, cmd.key, cmd.expected_revision, found)
     if cmd.kind == "contract" and cmd.event in FREEZING:
-        client = account_of(uow, agg.client)
-        if client is not None and client.state is not AccountState.ACTIVE:
-            h.refuse(cmd.kind, cmd.key, cmd.event, cmd.actor, acc=client, what="fund work")
+        frozen = frozen_party(lambda party: account_of(uow, party), agg)
+        if frozen is not None:
+            acc, what = frozen
+            h.refuse(cmd.kind, cmd.key, cmd.event, cmd.actor, acc=acc, what=what)
     h.fire(cmd.kind, agg, cmd.event, cmd.actor, at=h.now, payload=cmd.payload)
+
+
+def frozen_party(
+    account_of: Callable[[str], Account | None], contract: Contract
+) -> tuple[Account, str] | None:
+    """ACC-FREEZE-D, INV-ACC-9: the first party of *contract* whose account is not active
+    (the client, then the freelancer or agency), and what it may not do; ``None`` when both
+    may start new work on it."""
+    for party, what in ((contract.client, "fund work"), (contract.freelancer, "take on work")):
+        acc = account_of(party)
+        if acc is not None and acc.state is not AccountState.ACTIVE:
+            return acc, what
+    return None
 
 
 def fire_deadline(cmd: c.FireDeadline, h: Handling) -> None:

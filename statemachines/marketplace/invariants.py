@@ -291,7 +291,7 @@ def inv_acc_9_no_activity_while_frozen(
     elif isinstance(agg, Proposal):
         parties = [agg.freelancer] if decision.event == "submit" else [agg.freelancer, agg.company]
     elif isinstance(agg, Contract):
-        parties = [agg.client]
+        parties = [agg.client, agg.freelancer]
     return [
         f"{decision.event!r} on {kind} {agg.id} while account {p} was {states_before[p].value}"
         for p in parties

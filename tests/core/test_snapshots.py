@@ -203,6 +203,17 @@ def test_two_deadlines_with_one_key_are_refused() -> None:
     assert "field 'deadlines[1].key': a second deadline keyed" in refused(data)
 
 
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [("contract-hourly-ending", "weekly_limit"), ("milestone-resubmitted", "submissions")],
+)
+def test_a_negative_counter_of_the_aggregate_is_refused(name: str, field: str) -> None:
+    data = fixture(name)
+    data[field] = -1
+
+    assert f"field '{field}': expected a count (0 or more), got -1" in refused(data)
+
+
 def test_a_negative_count_in_a_nested_value_is_refused() -> None:
     data = fixture("contract-hourly-ending")
     data["weeks"][0]["billable"] = -60

@@ -375,3 +375,29 @@ def test_susp_1_a_client_suspended_for_billing_pauses_for_billing(working: Marke
         "problem with the client's billing method; it restarts when that is fixed",
     )
     assert working.get("contract", "C-1").state is ContractState.ACTIVE
+
+
+@pytest.mark.rule("ACC-FREEZE-D")
+def test_acc_freeze_d_no_new_milestone_for_a_suspended_freelancer(
+    clock: ManualClock, make_market: MakeMarket
+) -> None:
+    m = make_market(clock)
+    m.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    m.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+    m.add_contract(Contract.fixed("C-2", client="co-1", freelancer="fl-1", started_at=START))
+    m.fire("contract", "C-2", "add_milestone", ANA, amount=Money(20_000))
+    m.fire("account", "fl-1", "suspend", SUP, reason=SuspensionReason.TERMS)
+
+    with pytest.raises(TransitionRefused) as fund:
+        m.fire("contract", "C-2", "fund_milestone", ANA)
+    with pytest.raises(TransitionRefused) as add:
+        m.fire("contract", "C-2", "add_milestone", ANA, amount=Money(5_000))
+
+    assert (
+        fund.value.reasons
+        == add.value.reasons
+        == ("account fl-1 is suspended, so it cannot take on work",)
+    )
+    assert fund.value.rule_ids == ("ACC-FREEZE-D",)
+    assert m.get("contract", "C-2").escrow_held == Money(0)
+    assert len(m.get("contract", "C-2").milestones) == 1
