@@ -159,24 +159,33 @@ BOUNDS: dict[str, dict[str, object]] = {
         "team": False,
         "amounts": _FIVE,
     },
-    "milestone and payment": {
+    "milestone and payment (first 5000 states)": {
         "contracts": 1,
         "milestones": 1,
         "payments": 1,
         "team": False,
         "amounts": _FIVE,
+        "max_states": 5_000,
     },
-    "hourly": {
+    "hourly (first 5000 states)": {
         "contracts": 1,
         "hourly": 1,
         "milestones": 0,
         "payments": 0,
         "team": False,
         "amounts": _FIVE,
+        "max_states": 5_000,
+    },
+    "hiring": {
+        "contracts": 0,
+        "jobs": 1,
+        "team": False,
+        "focus": ("account", "job", "proposal"),
     },
 }
 """The bounds CI runs (the tests' and ``scripts/test``'s), exactly as they run them (the
-first two at a depth, the others to the end), and the two that did not end."""
+first two at a depth, the others to the end), and the two that do not end, cut at the same
+number of states in both checkouts (their states per second so far)."""
 
 AGAINST = """
 import json, resource, sys, time
@@ -266,6 +275,8 @@ def _row(name: str, before: dict[str, object], after: dict[str, object], budget:
     merges = f"{int(after['merged']):,}" if "merged" in after else ""  # type: ignore[call-overload]
     if b_states and a_states and b_states != a_states:
         a_states = f"{b_states} -> {a_states}"
+    if after.get("ok") is False:
+        a_states = f"{a_states} (stopped at a violation)"
     ratio = f"{a / b:.1f}x" if a and b else ""
     states = a_states or b_states
     return (

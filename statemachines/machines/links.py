@@ -48,6 +48,7 @@ __all__ = [
     "DISPUTE_DESK",
     "dispute_escrow_refund",
     "dormancy_report",
+    "dormant_dispute_for",
     "escrow_dispute_for",
     "grant_refund",
     "hourly_dispute_for",
@@ -128,6 +129,26 @@ def milestone_dispute_for(contract: Contract, milestone: str, key: str) -> Fixed
         milestone=ms.id,
         milestone_state=ms.state.value,
         ended_at=contract.ended_at,
+    )
+
+
+def dormant_dispute_for(contract: Contract, key: str) -> FixedDispute:
+    """A draft dispute of a dormant contract's release, which goes straight to mediation
+    (DORM-1): about what its live milestone holds."""
+    ms = contract.live_milestone
+    if ms is None or not ms.held:
+        msg = f"contract {contract.id} has no milestone holding money to mediate about"
+        raise _refuse(msg)
+    return FixedDispute(
+        id=key,
+        contract=contract.id,
+        client=contract.client,
+        freelancer=contract.freelancer,
+        agency=contract.agency,
+        case=DisputeCase.DORMANT,
+        amount=ms.held,
+        milestone=ms.id,
+        milestone_state=ms.state.value,
     )
 
 

@@ -32,7 +32,6 @@ from typing import Any
 import attrs
 
 from statemachines.core.actors import CLIENT_DECIDERS, FREELANCER_SIDE, Actor, Role
-from statemachines.core.clock import format_utc
 from statemachines.core.engine import (
     Context,
     Deadline,
@@ -196,27 +195,26 @@ def _not_funded(ms: Milestone, ctx: Context) -> Reason:
 
 
 def _dispute_share(ms: Milestone, ctx: Context) -> Reason | None:
+    # MS-DSP-1 (a dispute's share), DORM-1 (a dormant contract's release).
     amount: Money | None = ctx.payload["amount"]
     if amount is not None and not amount:
         return fail(
-            f"a disputed milestone is released with a positive amount, not {amount}; when the "
-            f"dispute gives the freelancer side nothing, milestone {ms.id}'s money goes back "
-            "to the contract's escrow instead",
+            f"milestone {ms.id} is released with a positive amount, not {amount}; when the "
+            "freelancer side gets nothing, its money goes back to the contract's escrow instead",
             amount=0,
         )
     if amount is not None and amount > ms.held:
         return fail(
-            f"milestone {ms.id} holds {ms.held}; a dispute releases at most that, not {amount}",
+            f"milestone {ms.id} holds {ms.held}; at most that is released, not {amount}",
             held=ms.held.cents,
         )
     return None
 
 
 def _released_already(ms: Milestone, ctx: Context) -> Reason:
-    when = f" on {format_utc(ms.approved_at)}" if ms.approved_at else ""
     return fail(
-        f"milestone {ms.id} was released{when}; released escrow is not disputed, but the client "
-        "may request a refund or, within 30 days, ask for mediation assistance",
+        f"milestone {ms.id} was released; released escrow is not disputed, but the client may "
+        "request a refund or, within 30 days, ask for mediation assistance",
         state=ms.state.value,
     )
 
@@ -429,6 +427,18 @@ MILESTONE: MachineSpec[MilestoneState, Milestone] = MachineSpec(
             ("MS-DSP-1",),
             effects=(Effect("MS-DSP-1", _stop_review),),
             summary="Support opens the freelancer side's dispute of delivered work not released.",
+        ),
+        Edge(
+            "release_held",
+            (M.FUNDED, *DELIVERED),
+            M.APPROVED,
+            SUPPORT | frozenset({Role.SYSTEM}),
+            ("DORM-1",),
+            guards=(Guard("DORM-1", _dispute_share, uses=("amount",)),),
+            effects=RELEASE,
+            params=(AMOUNT,),
+            summary="A dormant contract's money is released: the client was silent, or a "
+            "mediator decided.",
         ),
         Edge(
             "settle_dispute",

@@ -22,9 +22,15 @@ work, so a case and its contract change together or not at all:
 * every decision on a fixed-price contract is reported to its dormancy watch, if it has
   one, with the latest due date of its open milestones (DORM-1); the client releasing a
   dormant contract's money (in its window, or approving the freelancer's request) releases
-  the live milestone, taking it back ends the contract paying nothing more (ESC-1), and a
+  the live milestone, taking it back ends the contract paying nothing more (ESC-1), the
+  client's silence on the freelancer's request releases it as the platform, a dispute of
+  the request opens a fixed-price dispute in mediation whose shares are then paid, and a
   watch that closes with nobody acting ends the contract as the platform, which returns
-  what is held to the client.
+  what is held to the client;
+* a contract's payments and its end reach its mid-contract feedback (FB-5); confirmed
+  circumvention suspends the account that took part (CIRC-3); an hourly dispute of an
+  agency's contract is counted on the agency's standing, and support suspending the agency
+  for excessive disputes suspends its account (SUSP-3).
 """
 
 from __future__ import annotations
@@ -44,12 +50,16 @@ from statemachines.machines.hourly_dispute import HourlyDispute, HourlyDisputeSt
 from statemachines.machines.links import (
     DISPUTE_DESK,
     dormancy_report,
+    dormant_dispute_for,
     escrow_dispute_for,
     hourly_dispute_for,
     milestone_dispute_for,
     refund_request_for,
 )
+from statemachines.machines.mid_feedback import MidFeedback
 from statemachines.machines.milestone import MilestoneState
+from statemachines.machines.relationship import Relationship
+from statemachines.machines.standing import Standing
 from statemachines.marketplace import commands as c
 from statemachines.marketplace.events import Change
 from statemachines.marketplace.reads import account_of
@@ -94,14 +104,36 @@ def open_case(cmd: c.OpenCase, h: Handling) -> None:
             agency=contract.agency,
             held=Money(0, contract.currency),
         )
+    elif cmd.kind in _AROUND:
+        case = _AROUND[cmd.kind](contract, cmd.key)
     else:
         msg = (
             f"cannot open a {cmd.kind!r} case on contract {contract.id} with these facts "
             "(a refund request needs a payment, an hourly dispute a week, a fixed-price "
-            "dispute a milestone, a dormancy watch a fixed-price contract)"
+            "dispute a milestone, a dormancy watch a fixed-price contract; mid-contract "
+            "feedback, a relationship and a standing need only the contract)"
         )
         raise InvalidInput(msg)
     h.uow.add(cmd.kind, cmd.key, case, h.now)
+
+
+_AROUND: dict[str, Callable[[Contract, str], Any]] = {
+    "mid_feedback": lambda contract, key: MidFeedback(
+        id=key,
+        contract=contract.id,
+        client=contract.client,
+        freelancer=contract.freelancer,
+        started_at=contract.started_at,
+        agency=contract.agency,
+    ),
+    "relationship": lambda contract, key: Relationship(
+        id=key, client=contract.client, freelancer=contract.freelancer, agency=contract.agency
+    ),
+    "standing": lambda contract, key: Standing(id=key, agency=contract.agency),
+}
+"""Cases built from a contract's parties: its mid-contract feedback (FB-5), the working
+relationship of its client and freelancer side (CIRC-1..3), and the standing of an account
+(SUSP-3, SUSP-5; *key* is the account's id, as the standing's own)."""
 
 
 def dispute_escrow_refund(cmd: c.DisputeEscrowRefund, h: Handling) -> None:
@@ -190,6 +222,7 @@ def milestone_disputed(change: Change, h: Handling) -> None:
 _SETTLES = {
     DisputeCase.ENDED_WITH_FUNDS: "resolve_dispute",
     DisputeCase.NOT_RELEASED: "settle_milestone_dispute",
+    DisputeCase.DORMANT: "release_dormant_funds",
 }
 """The contract's event that pays a settled dispute's shares, per case of FPD-1."""
 
@@ -278,17 +311,90 @@ def dormant_funds_taken_back(change: Change, h: Handling) -> None:
     _fire(h, "contract", contract, "end_contract", change.decision.actor, payment=Money(0))
 
 
+def dormant_release_lapsed(change: Change, h: Handling) -> None:
+    """DORM-1: the client let the freelancer's request lapse: the platform releases what the
+    live milestone holds (money not allocated to a milestone stays until the end)."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    live = contract.live_milestone
+    if live is not None and live.held and live.state is not MilestoneState.DISPUTED:
+        _fire(h, "contract", contract, "release_dormant_funds", SYSTEM, to_freelancer=live.held)
+
+
+def dormant_release_disputed(change: Change, h: Handling) -> None:
+    """DORM-1, FPD-5: the client disputed the release: a fixed-price dispute of the dormant
+    case goes straight to mediation (key: the watch's, with ``-mediation``)."""
+    watch: Dormancy = h.uow.get("dormancy", change.key)
+    contract: Contract = h.uow.get("contract", watch.contract)
+    key = f"{watch.id}-mediation"
+    dispute = dormant_dispute_for(contract, key)
+    h.uow.add("fixed_dispute", key, dispute, h.now)
+    _fire(h, "fixed_dispute", dispute, "mediate", SYSTEM)
+
+
+_RUNNING = frozenset({"active", "paused"})
+
+
+def mid_feedback_told(change: Change, h: Handling) -> None:
+    """FB-5: the contract's mid-contract feedback hears of its payments and of its end."""
+    contract: Contract = h.uow.get("contract", change.key)
+    decision = change.decision
+    paid = bool(contract.payments) and contract.payments[-1].paid_at == decision.at
+    ended = decision.source.value in _RUNNING and decision.target.value not in _RUNNING
+    if not (paid or ended):
+        return
+    for case in h.uow.related("mid_feedback", contract.id):
+        if case.contract != contract.id or case.state.value == "closed":
+            continue
+        if paid and not ended:
+            _fire(h, "mid_feedback", case, "payment_made", SYSTEM)
+        if ended:
+            _fire(h, "mid_feedback", case, "contract_ended", SYSTEM)
+
+
+def _suspend(h: Handling, party: str, actor: Actor, reason: SuspensionReason) -> None:
+    acc = account_of(h.uow, party)
+    if acc is not None and acc.state in _SUSPENDABLE:
+        _fire(h, "account", acc, "suspend", actor, reason=reason)
+
+
+def circumvention_confirmed(change: Change, h: Handling) -> None:
+    """CIRC-3: the account that took the work off the platform is suspended for it."""
+    relationship = h.uow.get("relationship", change.key)
+    _suspend(h, relationship.suspend[-1], change.decision.actor, SuspensionReason.CIRCUMVENTION)
+
+
+def agency_suspended_for_disputes(change: Change, h: Handling) -> None:
+    """SUSP-3: support suspends the whole agency for excessive disputes against its people."""
+    standing = h.uow.get("standing", change.key)
+    _suspend(h, standing.suspend[-1], change.decision.actor, SuspensionReason.TERMS)
+
+
+def dispute_counted_against_agency(change: Change, h: Handling) -> None:
+    """SUSP-3: an hourly dispute of an agency's contract is recorded on its standing."""
+    dispute: HourlyDispute = h.uow.get("hourly_dispute", change.key)
+    if not dispute.agency:
+        return
+    for standing in h.uow.related("standing", dispute.freelancer):
+        if standing.id == dispute.freelancer and standing.state.value != "closure":
+            _fire(h, "standing", standing, "record_dispute", SYSTEM)
+
+
 EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], None], ...]] = {
     ("refund_request", "give_refund"): (refund_granted,),
-    ("hourly_dispute", "file"): (hours_disputed,),
+    ("hourly_dispute", "file"): (hours_disputed, dispute_counted_against_agency),
     ("hourly_dispute", None): (hourly_dispute_over,),
     ("fixed_dispute", "file"): (milestone_disputed,),
     ("fixed_dispute", None): (fixed_dispute_settled,),
     ("fixed_dispute", "report_non_compliance"): (award_not_complied,),
-    ("contract", None): (contract_activity_reported,),
+    ("contract", None): (contract_activity_reported, mid_feedback_told),
+    ("relationship", "confirm"): (circumvention_confirmed,),
+    ("standing", "suspend_for_disputes"): (agency_suspended_for_disputes,),
     ("dormancy", "freelancer_window_lapse"): (dormant_contract_closed,),
     ("dormancy", "release_funds"): (dormant_funds_released,),
     ("dormancy", "approve_release"): (dormant_funds_released,),
     ("dormancy", "take_back_funds"): (dormant_funds_taken_back,),
+    ("dormancy", "release_review_lapse"): (dormant_release_lapsed,),
+    ("dormancy", "dispute_release"): (dormant_release_disputed,),
 }
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""

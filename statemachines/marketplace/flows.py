@@ -26,8 +26,11 @@ from statemachines.machines.dormancy import DormancyWatch
 from statemachines.machines.fixed_dispute import FixedDisputes
 from statemachines.machines.hourly_dispute import HourlyDisputes
 from statemachines.machines.job import JobPosting
+from statemachines.machines.mid_feedback import MidFeedbackRequests
 from statemachines.machines.proposal import ProposalFlow
 from statemachines.machines.refund_request import RefundRequests
+from statemachines.machines.relationship import Relationships
+from statemachines.machines.standing import StandingDesk
 from statemachines.machines.team import Membership, MembershipFacts, TeamMembership
 from statemachines.marketplace import reads
 from statemachines.marketplace.reads import Reader, World
@@ -54,6 +57,9 @@ class Flows:
         self.hourly_disputes = HourlyDisputes(clock=clock, audit=audit)
         self.fixed_disputes = FixedDisputes(clock=clock, audit=audit)
         self.dormancy = DormancyWatch(clock=clock, audit=audit)
+        self.mid_feedback = MidFeedbackRequests(clock=clock, audit=audit)
+        self.relationships = Relationships(clock=clock, audit=audit)
+        self.standing = StandingDesk(clock=clock, audit=audit)
         self.by_kind: dict[str, Workflow[Any, Any]] = {
             "account": self.accounts,
             "membership": self.teams,
@@ -64,6 +70,9 @@ class Flows:
             "hourly_dispute": self.hourly_disputes,
             "fixed_dispute": self.fixed_disputes,
             "dormancy": self.dormancy,
+            "mid_feedback": self.mid_feedback,
+            "relationship": self.relationships,
+            "standing": self.standing,
         }
 
     @contextmanager

@@ -51,7 +51,15 @@ __all__ = [
 KINDS = ("account", "membership", "job", "proposal", "contract")
 """The kinds of aggregate the marketplace holds, in the order deadlines break ties."""
 
-CASES = ("refund_request", "hourly_dispute", "fixed_dispute", "dormancy")
+CASES = (
+    "refund_request",
+    "hourly_dispute",
+    "fixed_dispute",
+    "dormancy",
+    "mid_feedback",
+    "relationship",
+    "standing",
+)
 """Kinds of aggregate opened around a contract by an explicit command (``OpenCase``,
 ``DisputeEscrowRefund``; :mod:`statemachines.marketplace.cases`); stored and fired like the
 others, after them when deadlines tie. Kept apart from :data:`KINDS`, which the checker's
@@ -91,6 +99,9 @@ _PARTY_FIELDS: dict[str, tuple[str, ...]] = {
     "hourly_dispute": ("contract", "client", "freelancer"),
     "fixed_dispute": ("contract", "client", "freelancer"),
     "dormancy": ("contract", "client", "freelancer"),
+    "mid_feedback": ("contract", "client", "freelancer"),
+    "relationship": ("client", "freelancer"),
+    "standing": ("id",),
 }
 """The fields of each kind that name an account, company, agency or person (and, for the
 cases around a contract, the contract, so that a contract's cases are a lookup too)."""

@@ -60,18 +60,18 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
     edges = spec.edges_from(state, event)
     row = spec.forbidden_from(state, event)
     if not edges and row is None:
-        return Expected("illegal")
+        return _ILLEGAL
     try:
         given = flow._payload(agg, event, payload)
     except InvalidInput:
-        return Expected("invalid")
+        return _INVALID
     ctx = Context(now, actor, given, flow.facts(agg, now))
     if not edges:
         assert row is not None
         if actor.role not in row.roles or (
             spec.authorize is not None and spec.authorize(agg, actor, None) is not None
         ):
-            return Expected("not_permitted")
+            return _NOT_PERMITTED
         return Expected("refused", refusing=(row.rule_id,))
     matching = [e for e in edges if e.branch is None or e.branch.test(agg, ctx)]
     if len(matching) != 1:
@@ -80,7 +80,7 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
     if actor.role not in edge.roles or (
         spec.authorize is not None and spec.authorize(agg, actor, edge) is not None
     ):
-        return Expected("not_permitted", edge)
+        return _by_edge("not_permitted", edge)
     refusing: list[str] = []
     if edge.timer is not None:
         due = next((d for d in agg.deadlines if d.event == event), None)
@@ -94,7 +94,21 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
             refusing.append(guard.rule_id)
     if refusing:
         return Expected("refused", edge, tuple(dict.fromkeys(refusing)))
-    return Expected("fires", edge)
+    return _by_edge("fires", edge)
+
+
+_ILLEGAL = Expected("illegal")
+_INVALID = Expected("invalid")
+_NOT_PERMITTED = Expected("not_permitted")
+_BY_EDGE: dict[tuple[str, int], tuple[Edge[Any], Expected]] = {}
+
+
+def _by_edge(outcome: str, edge: Edge[Any]) -> Expected:
+    """``Expected(outcome, edge)``, made once per outcome and edge (they are frozen)."""
+    found = _BY_EDGE.get((outcome, id(edge)))
+    if found is None or found[0] is not edge:
+        found = _BY_EDGE[outcome, id(edge)] = (edge, Expected(outcome, edge))
+    return found[1]
 
 
 _ROLES: dict[tuple[str, str, str], frozenset[Role]] = {}

@@ -50,6 +50,9 @@ class Report:
     coverage: Coverage = attrs.Factory(Coverage)
     paths: dict[tuple[str, int], tuple[Step, ...]] = attrs.Factory(dict)
     """For every edge that fired: the shortest trace from the initial world that fires it."""
+    unchecked: int = 0
+    """Steps that reached a key already seen whose state invariants were not checked again
+    (the state first stored under the key passed them; see :attr:`Bounds.full_check`)."""
     recalled: int = 0
     """Transitions not fired again: the attempt's outcome in the same aggregate, facts and
     time was known from another state (see :attr:`Bounds.cross_check`)."""

@@ -132,17 +132,19 @@ class _Search:
         decision: Any,
         snap: Snapshot,
         *,
-        full: bool,
+        full: bool | None,
     ) -> None:
         """Check the world (as *snap*, just taken, holds it) after *step*: every invariant
-        of a state (with *full*, all of them; else those whose inputs changed, see
-        :class:`~statemachines.verify.checks.Checks`) and the invariants of the step."""
+        of a state (with *full*, all of them; when false, those whose inputs changed, see
+        :class:`~statemachines.verify.checks.Checks`; when None, none) and the invariants
+        of the step."""
         world = self.world
         market = world.market
         now = world.clock.now()
         checks = self.checks
         ran = checks.run
-        problems = checks.state(market, now, snap.versions, full=full)  # type: ignore[attr-defined]
+        versions = snap.versions  # type: ignore[attr-defined]
+        problems = [] if full is None else checks.state(market, now, versions, full=full)
         count = checks.run - ran
         if before is not None:
             states_before, moneys_before, accounts_before, lengths = before
@@ -167,10 +169,18 @@ class _Search:
         if problems:
             raise _Found(step, "; ".join(problems))
 
-    def full(self, key: Any) -> bool:
-        """Whether a step reaching *key* gets every invariant checked: when the key is new,
-        and for a share :attr:`Bounds.full_check` of the others."""
-        return key not in self.parents or self.sample.random() < self.bounds.full_check
+    def full(self, key: Any) -> bool | None:
+        """Which invariants of the state a step reaching *key* gets checked: every one when
+        the key is new, and for a share :attr:`Bounds.full_check` of the others; else none
+        (None), the state first stored under the key having passed them all.
+
+        *Premise*: the key keeps what the invariants of a state read (two states under one
+        key pass or fail them alike), as it keeps what the guards read. *Checked*: by the
+        share checked in full (``tests/verify/test_checks.py``)."""
+        if key not in self.parents or self.sample.random() < self.bounds.full_check:
+            return True
+        self.report.unchecked += 1
+        return None
 
     def before(self) -> tuple[Any, ...]:
         accounts: dict[str, AccountState] = {}

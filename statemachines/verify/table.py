@@ -16,7 +16,7 @@ aggregates within a group.
 
 >>> from statemachines.machines.milestone import MILESTONE
 >>> explore(MILESTONE, groups=1, members=2, live=LIVE_MILESTONE).states
-26
+30
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from statemachines.core.engine import MachineSpec
 
 __all__ = ["LIVE_MILESTONE", "Compiled", "TableReport", "compile_table", "explore"]
 
-LIVE_MILESTONE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED"})
-"""Milestone states that hold a contract's escrow (MS-2 allows one per contract)."""
+LIVE_MILESTONE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED", "DISPUTED"})
+"""Milestone states that hold a contract's escrow (MS-2 allows one per contract; a disputed
+milestone still holds its money, MS-DSP-1)."""
 
 
 @attrs.frozen

@@ -24,6 +24,7 @@ from statemachines.core.money import Money
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
 from statemachines.machines.contract.table import Contract
 from statemachines.marketplace.market import Marketplace
+from statemachines.marketplace.stores.memory import MemoryStore, MemoryTransaction
 
 __all__ = [
     "ACTING",
@@ -98,9 +99,10 @@ class Bounds:
     """Try every illegal or unauthorised attempt in every state, not once per state name, and
     fire every attempt (none is decided by the oracle alone)."""
     full_check: float = 0.05
-    """The share of the steps that reach a state already seen whose invariants are all
-    checked, not only those whose inputs the step changed (a state seen for the first time
-    always is)."""
+    """The share of the steps that reach a state already seen whose invariants of a state
+    are all checked (a state seen for the first time always is; the others are left to the
+    first state stored under their key, which passed them). The invariants of the step are
+    checked on every step."""
     cross_check: float = 0.01
     """The share of the attempts the oracle says do not fire (illegal, not permitted,
     refused) that are fired anyway to check it (besides the first of each kind, always
@@ -223,12 +225,68 @@ class _Snapshot(tuple[datetime, tuple[Saved, ...]]):
         return snap
 
 
+class _Direct:
+    """The reads of a unit of work that has changed nothing, straight from a memory store.
+
+    What :meth:`Flows.read <statemachines.marketplace.flows.Flows.read>` opens when asked
+    outside a command (the checker's predictor reading facts, the invariants reading
+    obligations) is a unit of work of its own that only reads: it finds what the store
+    holds, in creation order, as this does, without taking the store or tracking what it
+    read. Inside a command, the command's own unit of work is read, as always.
+    """
+
+    __slots__ = ("txn",)
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.txn = MemoryTransaction(store)
+
+    def find(self, kind: str, key: str) -> Any:
+        loaded = self.txn.load(kind, key)
+        return None if loaded is None else loaded.aggregate
+
+    def get(self, kind: str, key: str) -> Any:
+        agg = self.find(kind, key)
+        if agg is None:
+            msg = f"no {kind} {key!r}"
+            raise KeyError(msg)
+        return agg
+
+    def related(self, kind: str, *names: str | None, state: str | None = None) -> list[Any]:
+        wanted = [n for n in names if n is not None]
+        if not wanted:
+            return []
+        found = self.txn.load_related(kind, wanted, state)
+        if len(found) > 1:
+            found.sort(key=_seq)
+        return [loaded.aggregate for loaded in found]
+
+    def record(self, kind: str, key: str) -> Any:
+        return self.txn.record(kind, key)
+
+    def records(self, kind: str, party: str) -> list[Any]:
+        return self.txn.records(kind, party)
+
+
+def _seq(loaded: Any) -> int:
+    return int(loaded.seq)
+
+
 class _Market(Marketplace):
-    """The marketplace of a :class:`World`: it tells the world when anything fires."""
+    """The marketplace of a :class:`World`: it tells the world when anything fires, and
+    reads facts outside commands straight from its memory store (:class:`_Direct`)."""
 
     def __init__(self, world: World, *, clock: _Clock) -> None:
         super().__init__(clock=clock)
         self._checker_world = world
+        flows = self.flows
+        current = flows._reader
+        direct = _Direct(self.store)  # type: ignore[arg-type]
+
+        def read(read: Callable[[Any], Any]) -> Any:
+            reader = current.get()
+            return read(direct if reader is None else reader)
+
+        flows.read = read  # type: ignore[method-assign]
 
     def fire(
         self,
@@ -469,6 +527,9 @@ def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, An
         ]
     if event == "end_contract":
         return [{}, {"payment": Money(0)}]  # paying less than is held opens ESC-1
+    if event == "release_dormant_funds":  # DORM-1: what the live milestone holds, released
+        live = agg.live_milestone
+        return [{"to_freelancer": live.held}] if live is not None and live.held else [{}]
     if event == "pay_bonus":
         return [{"amount": Money(bounds.amounts[0])}]
     return [{}]

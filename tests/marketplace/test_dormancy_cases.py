@@ -28,6 +28,7 @@ from tests.marketplace.conftest import MakeMarket
 
 OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
+SUPPORT = Actor("sue", Role.SUPPORT)
 DAY = timedelta(days=1)
 
 
@@ -142,3 +143,51 @@ def test_dorm_1_a_release_the_contract_refuses_changes_nothing(
     assert outcome.error.rule_ids == ("MS-REVIEW-1",)
     after = (to_dict(market.get("contract", "C-1")), to_dict(market.get("dormancy", "DW-1")))
     assert after == before
+
+
+def _release_requested(make_market: MakeMarket, clock: ManualClock) -> Marketplace:
+    market = _watched(make_market, clock)
+    _dormant(market, clock)
+    clock.advance(days=7)
+    market.advance()
+    market.fire("dormancy", "DW-1", "request_release", FREELANCER)
+    return market
+
+
+@pytest.mark.rule("DORM-1")
+def test_dorm_1_the_clients_silence_on_the_request_releases_the_milestone(
+    make_market: MakeMarket, clock: ManualClock
+) -> None:
+    market = _release_requested(make_market, clock)
+
+    clock.advance(days=14)
+    market.advance()
+
+    assert market.get("dormancy", "DW-1").state.value == "released"
+    contract = market.get("contract", "C-1")
+    assert (contract.milestones[0].state, contract.escrow_released) == (
+        MilestoneState.APPROVED,
+        Money(30_000),
+    )
+
+
+@pytest.mark.rule("DORM-1", "FPD-5")
+def test_dorm_1_a_disputed_release_is_mediated_and_its_shares_paid(
+    make_market: MakeMarket, clock: ManualClock
+) -> None:
+    market = _release_requested(make_market, clock)
+
+    market.fire("dormancy", "DW-1", "dispute_release", OWNER)
+
+    dispute = market.get("fixed_dispute", "DW-1-mediation")
+    assert (dispute.state.value, dispute.amount) == ("mediation", Money(30_000))
+    market.fire(
+        "fixed_dispute",
+        "DW-1-mediation",
+        "settle",
+        SUPPORT,
+        to_freelancer=Money(21_000),
+        to_client=Money(9_000),
+    )
+    contract = market.get("contract", "C-1")
+    assert (contract.escrow_released, contract.unallocated) == (Money(21_000), Money(9_000))

@@ -76,10 +76,15 @@ def test_a_database_is_migrated_once_by_processes_opening_it_together(url: str) 
     ]
     outputs = [child.communicate(timeout=120)[0].strip() for child in children]
 
-    assert outputs == ["[1, 2, 3]"] * 3
+    assert outputs == ["[1, 2, 3, 4]"] * 3
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
-    assert rows == [(1, "initial"), (2, "events_without_aggregate_index"), (3, "consumers")]
+    assert rows == [
+        (1, "initial"),
+        (2, "events_without_aggregate_index"),
+        (3, "consumers"),
+        (4, "checked"),
+    ]
 
 
 def test_a_stored_row_is_the_aggregates_snapshot_and_survives_a_reconnect(
@@ -118,6 +123,34 @@ def test_a_database_migrated_by_a_newer_library_is_refused(url: str) -> None:
 def test_a_server_that_cannot_be_reached_is_named_in_one_clear_error() -> None:
     with pytest.raises(ConnectionLost, match="cannot connect to PostgreSQL at postgresql://"):
         open_store("postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+
+
+def test_a_connection_lost_while_a_refused_commit_rolls_back_says_so(
+    url: str, clock: ManualClock
+) -> None:
+    # the server refuses the commit (a lost race), then goes away before the ROLLBACK:
+    # the caller hears ConnectionLost (send the command again), not a bare socket error
+    market = _world(url, clock)
+    store = market.store
+    assert isinstance(store, PostgresStore)
+    pid = store.connection().info.backend_pid
+
+    def server_goes_away(what: str) -> None:
+        with psycopg.connect(url, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        msg = "another command got there first"
+        raise psycopg.errors.SerializationFailure(msg)
+
+    store.on_write = server_goes_away
+    with pytest.raises(ConnectionLost, match="send it again with the same command_id"):
+        market.fire("job", "J-1", "post", ANA, command_id="post-J-1")
+    store.on_write = None
+
+    assert market.get("job", "J-1").state.value == "draft"  # connected again; nothing written
+    assert store.outcome("post-J-1") is None
+    market.fire("job", "J-1", "post", ANA, command_id="post-J-1")
+    assert market.get("job", "J-1").state.value == "open"
+    market.close()
 
 
 # --------------------------------------------------------------------------- isolation

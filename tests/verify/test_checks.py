@@ -8,6 +8,7 @@ forgets is still caught there: with every read forgotten, the broken guards are 
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from statemachines.machines.account.table import ACCOUNT
@@ -69,3 +70,27 @@ def test_escrow_released_twice_is_caught_with_every_read_forgotten(
 
     assert not report.ok
     assert "INV-MONEY" in (report.violation or "") or "escrow" in (report.violation or "")
+
+
+def test_merged_states_are_left_to_their_key_and_a_sample_is_checked() -> None:
+    bounds = Bounds(contracts=1, milestones=0, team=False, amounts=(500,), depth=5)
+    sampled = check(bounds)
+    every = check(attrs.evolve(bounds, full_check=1.0))
+
+    assert sampled.ok, sampled.summary()
+    assert every.ok, every.summary()  # the premise holds here: every merged state passes
+    assert (sampled.states, sampled.merged) == (every.states, every.merged)
+    assert every.unchecked == 0
+    assert 0 < sampled.unchecked < sampled.merged  # most merged states left to their key
+
+
+@pytest.mark.rule("ACC-CLOSE-CL-3")
+def test_acc_close_cl_3_dropped_is_caught_with_no_merged_state_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drop_guard(monkeypatch, ACCOUNT, "ACC-CLOSE-CL-3")
+
+    report = check(Bounds(contracts=1, milestones=1, team=False, depth=4, full_check=0.0))
+
+    assert not report.ok
+    assert "live contracts" in (report.violation or "")

@@ -43,6 +43,7 @@ from statemachines.machines.contract.values import (
     PaymentKind,
     day_label,
     hours,
+    side_of,
     week_of,
 )
 from statemachines.machines.milestone import DELIVERED, Milestone, MilestoneState
@@ -370,12 +371,53 @@ def settle_milestone(c: Contract, ctx: Context) -> None:
 
 
 def no_milestone_disputed(c: Contract, ctx: Context) -> Reason | None:
-    """MS-DSP-1 (decision, ADR 0074): a contract ends once its disputed milestone is decided."""
+    """MS-DSP-1 (decision, ADR 0074): the sides end a contract once its disputed milestone is
+    decided. The platform closing an account for good still ends it (the milestone is
+    cancelled and its money returned, as for any live milestone)."""
     ms = _live_ms(c)
-    if ms is not None and ms.state is MilestoneState.DISPUTED:
+    if side_of(ctx.actor) is not None and ms is not None and ms.state is MilestoneState.DISPUTED:
         return fail(
             f"milestone {ms.id} is disputed; the contract can end once the mediation specialist "
             "has decided who gets its money",
             milestone=ms.id,
         )
     return None
+
+
+# --------------------------------------------------------------------------- dormancy
+# DORM-1: a dormant contract's money released without the client acting (the client let the
+# freelancer's request lapse) or as a mediator decided (the client disputed the request).
+# The shares are of what the live milestone holds; money not allocated to a milestone stays
+# in the escrow and goes back to the client when the contract ends.
+
+
+def live_funds(c: Contract, ctx: Context) -> Reason | None:
+    """DORM-1: a release needs a milestone funded or in review, holding money."""
+    ms = _live_ms(c)
+    if ms is None or ms.state is MilestoneState.DISPUTED or not ms.held:
+        return fail(f"no milestone of contract {c.id} holds money that can be released now")
+    return None
+
+
+def dormant_shares(c: Contract, ctx: Context) -> Reason | None:
+    """DORM-1: the watch (silence) or the mediator gives the shares; they add up."""
+    if ctx.payload["to_freelancer"] is None and ctx.payload["to_client"] is None:
+        return fail(
+            "a dormant contract's money is released as its dormancy watch or a mediator "
+            "decided: give the freelancer side's share, the client's, or both"
+        )
+    return shares_add_up(c, ctx)
+
+
+def release_dormant(c: Contract, ctx: Context) -> None:
+    """DORM-1: release the freelancer side's share; the client's stays in the escrow."""
+    ms = _live_ms(c)
+    assert ms is not None, "the guards found the live milestone"
+    x, _ = _shares(c, ctx)
+    if x:
+        REVIEW.fire_at(ms, "release_held", ctx.actor, ctx.now, amount=x)
+        paid_out(c, ms, ctx)
+    else:
+        REVIEW.fire_at(ms, "cancel", SYSTEM, ctx.now)
+        c.unallocated += ms.returned
+        c.deadlines = Deadline.drop(c.deadlines, review_key(ms))

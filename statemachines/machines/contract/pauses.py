@@ -14,17 +14,14 @@ from collections.abc import Callable
 
 from statemachines.core.actors import CLIENT_DECIDERS, Role
 from statemachines.core.engine import Context, Edge, Effect, Guard, Reason
-from statemachines.machines.contract import disputed, hourly
+from statemachines.machines.contract import hourly
+from statemachines.machines.contract.case_rows import HOURLY, NO_DISPUTE_PAUSE
 from statemachines.machines.contract.model import Contract, ContractState
 
 __all__ = ["HOURLY", "NO_DISPUTE_PAUSE", "PAUSE_EDGES"]
 
 S = ContractState
 SYSTEM = frozenset({Role.SYSTEM})
-
-HOURLY = Guard("CTR-TYPE-D", hourly.hourly_only)
-NO_DISPUTE_PAUSE = Guard("HDSP-2", disputed.not_paused_by_dispute)
-"""HDSP-2: restarting and raising the limit wait for the dispute (rulebook helper)."""
 
 
 def _platform(

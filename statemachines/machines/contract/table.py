@@ -54,9 +54,9 @@ from statemachines.core.engine import (
 )
 from statemachines.core.money import Money
 from statemachines.errors import InvalidPayload
-from statemachines.machines.contract import after, disputed, escrow, hourly
+from statemachines.machines.contract import after, case_rows, escrow, hourly
 from statemachines.machines.contract.model import Contract, ContractState
-from statemachines.machines.contract.pauses import HOURLY, NO_DISPUTE_PAUSE, PAUSE_EDGES
+from statemachines.machines.contract.pauses import HOURLY, PAUSE_EDGES
 from statemachines.machines.contract.values import Balance
 
 __all__ = ["CONTRACT", "Contract", "ContractLifecycle", "ContractState"]
@@ -164,9 +164,6 @@ RELEASE = Param("amount", MONEY, None, "amount to pay; default: the milestone's 
 TITLE = Param("title", (str,), "", "what the milestone delivers")
 CHOSEN = Param("milestone", (str,), None, "a milestone not funded yet; default: the next one")
 MESSAGE = Param("message", (str,), "", "a note for the other side")
-DUE = Param("due", (datetime,), None, "when the milestone is due, if a date was agreed")
-"""DORM-1: kept in the history; a dormancy watch counts from the latest date still to come
-(``links.milestone_due_dates``; rulebook helper, issue 17)."""
 
 REFUND_GUARDS = (
     Guard("REF-180-5", after.billed_payment, uses=("payment",)),
@@ -213,36 +210,6 @@ FEEDBACK: dict[str, Any] = {
     "params": (Param("text", (str,), "", "the feedback"),),
     "summary": "One side leaves feedback for the other, double-blind.",
 }
-HOLD_EFFECTS = (Effect("HDSP-2", disputed.hold_hours),)
-PAUSE_FOR_DISPUTE = Effect("HDSP-2", disputed.pause_for_dispute)
-HOLD: dict[str, Any] = {
-    "roles": SYSTEM,
-    "role_rules": ("HDSP-2",),
-    "guards": (
-        HOURLY,
-        Guard("HDSP-1", disputed.week_in_review, uses=("week",)),
-        Guard("HDSP-1", disputed.hours_to_hold, uses=("week", "minutes")),
-    ),
-    "params": (
-        Param("week", (datetime,), None, "the disputed week's Monday; default: the week in review"),
-        Param("minutes", (int,), 0, "the billed minutes disputed"),
-    ),
-    "summary": "A client's dispute holds billed hours out of the week's payment; work pauses.",
-}
-SETTLE: dict[str, Any] = {
-    "role_rules": ("HDSP-4", "HDSP-5", "HDSP-7"),
-    "guards": (Guard("HDSP-2", disputed.hours_held, uses=("week", "minutes", "refunded")),),
-    "effects": (
-        Effect("HDSP-5", disputed.settle_hours),
-        Effect("HDSP-2", disputed.dispute_over),
-    ),
-    "params": (
-        Param("week", (datetime,), None, "the week's Monday; default: the oldest with hours held"),
-        Param("minutes", (int,), None, "the held minutes settled; default: all of that week's"),
-        Param("refunded", (int,), 0, "how many of them are refunded to the client"),
-    ),
-    "summary": "The dispute is over: held hours are paid to the freelancer or refunded.",
-}
 END_EFFECTS = (
     Effect("CTR-GEN-1", after.record_end),
     Effect("CTR-END-2", hourly.lock_diary),
@@ -258,7 +225,7 @@ END: dict[str, Any] = {
     "role_rules": ("CTR-GEN-1", "TEAM-5", "TEAM-8", "ACC-GEN-8"),
     "guards": (
         Guard("CTR-END-5", escrow.final_payment_by_client, uses=("payment",)),
-        Guard("MS-DSP-1", disputed.no_milestone_disputed),  # rulebook helper, ADR 0074
+        case_rows.NO_MILESTONE_DISPUTED,
     ),
     "params": (
         Param("payment", MONEY, None, "fixed-price, client: the final payment; default: all held"),
@@ -327,7 +294,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(
                 HOURLY,
                 Guard("CTR-HR-3", hourly.limit_not_negative, uses=("hours",)),
-                NO_DISPUTE_PAUSE,
+                case_rows.NO_DISPUTE_PAUSE,
             ),
             effects=(Effect("CTR-HR-3", hourly.set_weekly_limit),),
             params=(Param("hours", (int,), None, "billable hours per week; default: no limit"),),
@@ -346,29 +313,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             summary="Invoice the week just closed, once; available on the Wednesday after.",
         ),
         *PAUSE_EDGES,
-        # -- hourly disputes: hours held, then paid or refunded (HDSP-2; rulebook helper,
-        #    machines/contract/disputed.py; the marketplace fires these for a dispute case)
-        Edge(
-            "dispute_hours", RUNNING, S.PAUSED, effects=(*HOLD_EFFECTS, PAUSE_FOR_DISPUTE), **HOLD
-        ),
-        Edge("dispute_hours", (S.ENDING,), S.ENDING, effects=HOLD_EFFECTS, **HOLD),
-        *_loops("settle_held_hours", (S.PAUSED, S.ENDING, S.ENDED), SYSTEM, **SETTLE),
-        Edge(
-            "settle_held_hours",
-            (S.REFUNDED,),
-            S.ENDED,
-            SYSTEM,
-            branch=Branch(NET_OK, disputed.settled_pay_restores),
-            **{**SETTLE, "effects": (*SETTLE["effects"], Effect("FB-4", after.restore_feedback))},
-        ),
-        Edge(
-            "settle_held_hours",
-            (S.REFUNDED,),
-            S.REFUNDED,
-            SYSTEM,
-            branch=Branch(NET_LOW, disputed.settled_pay_keeps_refunded),
-            **SETTLE,
-        ),
+        *case_rows.held_hours(NET_OK, NET_LOW),  # HDSP-2
         # -- fixed-price: milestones in escrow
         *_loops(
             "add_milestone",
@@ -377,7 +322,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             role_rules=("TEAM-5",),
             guards=(FIXED, Guard("MS-1", escrow.milestone_minimum, uses=("amount",))),
             effects=(Effect("MS-3", escrow.add_milestone),),
-            params=(Param("amount", MONEY, doc="the milestone's amount"), TITLE, DUE),
+            params=(Param("amount", MONEY, doc="the milestone's amount"), TITLE, case_rows.DUE),
             summary="The client adds a milestone, not funded yet.",
         ),
         *_loops(
@@ -436,7 +381,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(
                 FIXED,
                 Guard("MS-4", escrow.work_expected),
-                Guard("MS-DSP-1", disputed.not_disputed),
+                case_rows.NOT_DISPUTED,
             ),
             effects=(Effect("MS-REVIEW-1", escrow.submit),),
             params=(MESSAGE,),
@@ -494,34 +439,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             effects=(Effect("MS-REVIEW-2", escrow.lapse),),
             summary="The client's review lapsed: the milestone is paid in full.",
         ),
-        # -- fixed-price: a milestone disputed through support (MS-DSP-1, FPD-1 case b;
-        #    rulebook helper, machines/contract/disputed.py; fired for a dispute case)
-        *_loops(
-            "dispute_milestone",
-            (S.ACTIVE,),
-            SUPPORT,
-            role_rules=("MS-DSP-1",),
-            guards=(FIXED, Guard("MS-DSP-1", disputed.milestone_delivered)),
-            effects=(Effect("MS-DSP-1", disputed.dispute_milestone),),
-            summary="Support opens the freelancer side's dispute of a milestone not released.",
-        ),
-        *_loops(
-            "settle_milestone_dispute",
-            (S.ACTIVE,),
-            SUPPORT,
-            role_rules=("MS-DSP-1", "FPD-5"),
-            guards=(
-                FIXED,
-                Guard("MS-DSP-1", disputed.milestone_disputed),
-                Guard("FPD-5", disputed.shares_add_up, uses=("to_freelancer", "to_client")),
-            ),
-            effects=(Effect("FPD-5", disputed.settle_milestone),),
-            params=(
-                Param("to_freelancer", MONEY, None, "released; default: what the client's is not"),
-                Param("to_client", MONEY, None, "left in escrow for the client; default: the rest"),
-            ),
-            summary="The dispute's shares: release the freelancer's, keep the client's in escrow.",
-        ),
+        *case_rows.MILESTONE_DISPUTE,  # MS-DSP-1, FPD-5, DORM-1 (rulebook helper)
         # -- the end
         Edge(
             "end_contract",

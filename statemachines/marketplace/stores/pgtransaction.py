@@ -229,10 +229,21 @@ class PostgresTransaction:
         return sorted(row[0] for row in events.fetchall()) if events is not None else []
 
     def _abandon(self) -> None:
-        """Roll back what is left of a failed transaction (nothing, if the server ended it)."""
+        """Roll back what is left of a failed transaction (nothing, if the server ended it).
+
+        If the connection breaks now (the server went away just after refusing the
+        commit), that is :class:`ConnectionLost`: nothing was committed, and the command
+        may be sent again with its ``command_id``.
+        """
         conn = self.conn
         if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-            conn.execute("ROLLBACK")
+            try:
+                conn.execute("ROLLBACK")
+            except psycopg.Error as err:
+                lost = self.store._lost(err)  # ConnectionLost if the connection broke
+                if lost is err:
+                    raise  # pragma: no cover
+                raise lost from None
 
     def _failed(self, err: psycopg.Error, batch: Batch, fallback: tuple[str, str]) -> Exception:
         state = err.sqlstate
@@ -277,7 +288,7 @@ class PostgresTransaction:
         try:
             if self.open:
                 self._abandon()
-        except psycopg.Error:
+        except Exception:  # psycopg's error, or ConnectionLost from it
             if not conn.broken:
                 raise  # pragma: no cover
             # the server ended the transaction with the connection

@@ -61,8 +61,8 @@ def test_ms_dsp_1_the_dispute_releases_a_share_and_never_more_than_is_held(
     review.fire(ms, "dispute", SUPPORT)
 
     for amount, why in (
-        (Money(0), "a disputed milestone is released with a positive amount, not US$0.00"),
-        (Money(30_001), "milestone M-1 holds US$300.00; a dispute releases at most that"),
+        (Money(0), "milestone M-1 is released with a positive amount, not US$0.00"),
+        (Money(30_001), "milestone M-1 holds US$300.00; at most that is released"),
     ):
         with pytest.raises(TransitionRefused) as refused:
             review.fire(ms, "settle_dispute", SUPPORT, amount=amount)
@@ -81,9 +81,8 @@ def test_ms_dsp_2_released_escrow_is_not_disputed(review: MilestoneReview) -> No
         review.fire(ms, "dispute", SUPPORT)
 
     assert reasons(refused) == {
-        "MS-DSP-2": "milestone M-1 was released on 2026-03-02 09:00:00 UTC; released escrow is "
-        "not disputed, but the client may request a refund or, within 30 days, ask for "
-        "mediation assistance"
+        "MS-DSP-2": "milestone M-1 was released; released escrow is not disputed, but the client "
+        "may request a refund or, within 30 days, ask for mediation assistance"
     }
 
 
@@ -241,4 +240,21 @@ def test_fpd_5_a_dispute_that_pays_nothing_leaves_it_all_in_escrow_for_the_clien
     sound(c, clock)
     life.fire(c, "end_contract", FREELANCER)  # the freelancer ends: the escrow goes back
     assert (c.state, c.escrow_returned) == (ContractState.REFUNDED, Money(30_000))
+    sound(c, clock)
+
+
+@pytest.mark.rule("MS-DSP-1", "ACC-GEN-8", "CTR-END-4")
+def test_ms_dsp_1_the_platform_closing_an_account_still_ends_a_contract_in_dispute(
+    life: ContractLifecycle, clock: ManualClock
+) -> None:
+    c = delivered(life)
+    life.fire(c, "dispute_milestone", SUPPORT)
+
+    life.fire(c, "end_contract", SYSTEM)
+
+    assert (c.milestones[0].state, c.escrow_returned, c.escrow_held) == (
+        M.CANCELLED,
+        Money(30_000),
+        Money(0),
+    )
     sound(c, clock)
