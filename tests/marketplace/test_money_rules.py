@@ -323,7 +323,7 @@ def _refusal(market: Marketplace, event: str, actor: Actor, **kw: Any) -> tuple[
 
 
 @pytest.mark.rule("SUSP-D")
-def test_susp_fl_d_a_suspended_freelancers_contracts_pause_for_that_reason(
+def test_susp_d_a_suspended_freelancers_contracts_pause_for_that_reason(
     working: Marketplace, clock: ManualClock
 ) -> None:
     working.fire("account", "fl-1", "suspend", SUP, reason=SuspensionReason.TERMS)
