@@ -16,7 +16,7 @@ aggregates within a group.
 
 >>> from statemachines.machines.milestone import MILESTONE
 >>> explore(MILESTONE, groups=1, members=2, live=LIVE_MILESTONE).states
-26
+30
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ from typing import Any
 import attrs
 
 from statemachines.core.engine import MachineSpec
+from statemachines.machines.contract import model
 
 __all__ = ["LIVE_MILESTONE", "Compiled", "TableReport", "compile_table", "explore"]
 
-LIVE_MILESTONE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED"})
-"""Milestone states that hold a contract's escrow (MS-2 allows one per contract)."""
+LIVE_MILESTONE = frozenset(state.name for state in model.LIVE_MILESTONE)
+"""Milestone states that hold a contract's escrow (MS-2 allows one per contract), as the
+contract's own table says (a disputed milestone is live too, MS-DSP-1)."""
 
 
 @attrs.frozen

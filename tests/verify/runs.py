@@ -74,9 +74,57 @@ SETTING_GROUPS: dict[str, tuple[Setting, tuple[str, ...], int]] = {
         6,
     ),
     "billing-pause": (
-        Setting(bounds=_HOURLY, kinds=("account",), events=("suspend", "reinstate")),
+        Setting(
+            bounds=_HOURLY,
+            kinds=("account",),
+            events=("suspend", "reinstate"),
+            # billing pauses for billing (SUSP-1's billing_problem), terms for the client's
+            # suspension (client_suspended, ADR 0021)
+            arguments=(
+                (
+                    "suspend",
+                    (
+                        (("reason", SuspensionReason.BILLING),),
+                        (("reason", SuspensionReason.TERMS),),
+                    ),
+                ),
+            ),
+        ),
         ("contract",),
         2,
+    ),
+    "held-hours": (
+        # the hourly dispute's case fires these contract events (marketplace/cases.py);
+        # the checker's world holds no dispute, so the platform fires them here
+        Setting(
+            bounds=_HOURLY,
+            kinds=("contract",),
+            events=(
+                "log_time",
+                "end_contract",
+                "give_refund",
+                "dispute_hours",
+                "settle_held_hours",
+            ),
+            arguments=(
+                ("dispute_hours", ((("minutes", 60),),)),
+                ("settle_held_hours", ((), (("refunded", 60),))),  # paid out, or refunded
+            ),
+            system=("dispute_hours", "settle_held_hours"),
+        ),
+        ("contract",),
+        7,
+    ),
+    "dormant-release": (
+        # the dormancy watch's case releases a dormant contract's money (DORM-1)
+        Setting(
+            bounds=_FIXED_SMALL_BONUS,
+            kinds=("contract",),
+            events=("add_milestone", "fund_milestone", "release_dormant_funds"),
+            arguments=(("release_dormant_funds", ((("to_freelancer", Money(50)),),)),),
+        ),
+        ("contract", "milestone"),
+        3,
     ),
     "hourly-refunded": (
         Setting(
