@@ -18,10 +18,15 @@ on one server, and the script prints ratios beside the figures:
   transaction of the same shape, by as many processes: read one row by key, update it,
   insert two rows, commit (psycopg's defaults: six round trips, ``READ COMMITTED``), on
   a table of as many rows holding the same JSON snapshots. Goal: commands/s at least
-  0.5x the anchor at each client count.
+  0.5x the anchor at each client count. Beside them, the CPU time each client process
+  spent per transaction, and the server's (ours / the anchor's, milliseconds; the server's
+  only for the throwaway one of scripts/postgres.sh, whose processes it can see).
 * **Deadlines/s** with 1, 2 and 4 worker processes (:class:`Worker`, ``drain``): a
   backlog of 10,000 due deadlines (posted jobs whose expiry warning is due), and the
   time the workers take to fire all of it.
+
+``BENCH_PREPARE=N`` has our clients prepare statements run N times (psycopg's
+``prepare_threshold``; by default the store prepares none, ADR 0081).
 
 Each figure is the best of *rounds* (interleaved with the anchor's) of *seconds* each:
 on a machine shared with other work, the best round is the one least disturbed.
@@ -39,6 +44,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -152,7 +158,7 @@ def anchor_client(task: Task, go: Any, out: Any) -> None:
     body = json.dumps(to_dict(posted))
     with psycopg.connect(url) as conn:
         go.wait()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         done = 0
         for k in keys:
             key = f"J-{k}"
@@ -174,13 +180,15 @@ def anchor_client(task: Task, go: Any, out: Any) -> None:
             done += 1
             if time.perf_counter() - start >= seconds:
                 break
-        out.put((done, time.perf_counter() - start, 0))
+        out.put((done, time.perf_counter() - start, 0, time.process_time() - cpu))
 
 
 def command_client(task: Task, go: Any, out: Any) -> None:
     """Our commands: post each job, with a command id, through the marketplace."""
     url, n, jobs, seconds = task
-    market = Marketplace(clock=ManualClock(START), store=PostgresStore(url))
+    prepare = os.environ.get("BENCH_PREPARE")  # psycopg's prepare_threshold (default: never)
+    store = PostgresStore(url, prepare_threshold=int(prepare) if prepare else None)
+    market = Marketplace(clock=ManualClock(START), store=store)
     conflicts = 0
 
     def count(err: ConcurrentModification, attempt: int) -> None:
@@ -188,7 +196,7 @@ def command_client(task: Task, go: Any, out: Any) -> None:
         conflicts += 1
 
     go.wait()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     done = 0
     for j in jobs:
         post = Fire("job", f"J-{j}", "post", owner(j, n), command_id=f"post-{j}")
@@ -200,7 +208,7 @@ def command_client(task: Task, go: Any, out: Any) -> None:
         done += 1
         if time.perf_counter() - start >= seconds:
             break
-    out.put((done, time.perf_counter() - start, conflicts))
+    out.put((done, time.perf_counter() - start, conflicts, time.process_time() - cpu))
     market.close()
 
 
@@ -208,14 +216,20 @@ def worker_client(url: str, go: Any, out: Any) -> None:
     """A deadline worker draining the backlog."""
     worker = Worker(PostgresStore(url), clock=ManualClock(WARNED))
     go.wait()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     worker.drain()
-    out.put((worker.fired, time.perf_counter() - start, worker.conflicts))
+    out.put(
+        (worker.fired, time.perf_counter() - start, worker.conflicts, time.process_time() - cpu)
+    )
     worker.market.close()
 
 
-def together(target: Any, argsets: list[tuple[Any, ...]]) -> list[tuple[int, float, int]]:
-    """Run one process per argument set, started together; their (count, seconds, conflicts)."""
+Result = tuple[int, float, int, float]
+"""What a client process did: how many, in how many seconds, conflicts, CPU seconds."""
+
+
+def together(target: Any, argsets: list[tuple[Any, ...]]) -> list[Result]:
+    """Run one process per argument set, started together; what each did."""
     go = SPAWN.Barrier(len(argsets))
     out = SPAWN.Queue()
     procs = [SPAWN.Process(target=target, args=(*a, go, out)) for a in argsets]
@@ -230,8 +244,49 @@ def together(target: Any, argsets: list[tuple[Any, ...]]) -> list[tuple[int, flo
     return results
 
 
-def rate(results: list[tuple[int, float, int]]) -> float:
-    return sum(count / seconds for count, seconds, _ in results)
+def server_cpu() -> float | None:
+    """CPU seconds the server's processes have used so far (the postmaster, its children,
+    and the children it reaped), or ``None`` without ``STATEMACHINES_PG_DATA`` (the data
+    folder of the throwaway server of scripts/postgres.sh) or /proc."""
+    data = os.environ.get("STATEMACHINES_PG_DATA")
+    if not data:
+        return None
+    try:
+        pid = int(Path(data, "postmaster.pid").read_text().split()[0])
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it ended meanwhile
+            if proc.name == str(pid):
+                total += sum(int(f) for f in fields[11:15])  # its own and its reaped children's
+            elif fields[1] == str(pid):
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def on_server(target: Any, argsets: list[tuple[Any, ...]]) -> tuple[list[Result], float]:
+    """:func:`together`, and the server's CPU seconds meanwhile (NaN if they cannot be read)."""
+    before = server_cpu()
+    results = together(target, argsets)
+    after = server_cpu()
+    spent = float("nan") if before is None or after is None else after - before
+    return results, spent
+
+
+def rate(results: list[Result]) -> float:
+    return sum(count / seconds for count, seconds, _, _ in results)
+
+
+def cpu_ms(results: list[Result]) -> float:
+    """Client CPU milliseconds per transaction."""
+    return 1e3 * sum(r[3] for r in results) / max(sum(r[0] for r in results), 1)
 
 
 # --------------------------------------------------------------------------- the runs
@@ -251,11 +306,18 @@ def commands_run(
     figures: dict[int, dict[str, float]] = {}
     for k in clients:
         ours, anchor, conflicts, used = [], [], 0, 0
+        ours_cpu, anchor_cpu, ours_server, anchor_server = [], [], [], []
         for _ in range(rounds):
-            a = together(anchor_client, [((url, n, next(pool_keys), seconds),) for _ in range(k)])
-            c = together(command_client, [((url, n, next(pool_jobs), seconds),) for _ in range(k)])
+            raw = [((url, n, next(pool_keys), seconds),) for _ in range(k)]
+            mine = [((url, n, next(pool_jobs), seconds),) for _ in range(k)]
+            a, a_server = on_server(anchor_client, raw)
+            c, c_server = on_server(command_client, mine)
+            anchor_server.append(a_server / max(sum(r[0] for r in a), 1))
+            ours_server.append(c_server / max(sum(r[0] for r in c), 1))
             anchor.append(rate(a))
             ours.append(rate(c))
+            anchor_cpu.append(cpu_ms(a))
+            ours_cpu.append(cpu_ms(c))
             conflicts += sum(x[2] for x in c)
             used = max(used, *(x[0] for x in c), *(x[0] for x in a))
         if used >= per:
@@ -264,6 +326,10 @@ def commands_run(
             "commands": max(ours),
             "anchor": max(anchor),
             "conflicts": conflicts,
+            "cpu": min(ours_cpu),
+            "anchor_cpu": min(anchor_cpu),
+            "server": 1e3 * min(ours_server),
+            "anchor_server": 1e3 * min(anchor_server),
         }
     return figures
 
@@ -333,7 +399,8 @@ def main() -> int:
             ""
             if not sizes
             else f"{'aggregates':>10}  {'load s':>6}  {'clients':>7}  {'commands/s':>10}  "
-            f"{'anchor tx/s':>11}  {'ratio':>5}  {'conflicts':>9}"
+            f"{'anchor tx/s':>11}  {'ratio':>5}  {'conflicts':>9}  {'client CPU ms':>13}  "
+            f"{'server CPU ms':>13}"
         )
         for n in sizes:
             name = f"bench_{n}"
@@ -349,7 +416,8 @@ def main() -> int:
                 print(
                     f"{n:>10,}  {loaded:>6.0f}  {k:>7}  {f['commands']:>10,.0f}  "
                     f"{f['anchor']:>11,.0f}  {f['commands'] / f['anchor']:>5.2f}  "
-                    f"{f['conflicts']:>9,.0f}",
+                    f"{f['conflicts']:>9,.0f}  {f['cpu']:>6.2f}/{f['anchor_cpu']:<6.2f}  "
+                    f"{f['server']:>6.2f}/{f['anchor_server']:<6.2f}",
                     flush=True,
                 )
             drop_schemas(url, [name])

@@ -164,7 +164,7 @@ _DOT_STYLES: dict[str, dict[str, dict[str, str]]] = {
             "fontname": "Helvetica",
             "fontsize": "12",
             "labeljust": "l",
-            "nodesep": "0.4",
+            "nodesep": "0.2",  # 0.4 drew the milestone 1,800 px wide: too small to read at 800
             "ranksep": "0.5",
             "pad": "0.2",
         },

@@ -343,6 +343,25 @@ _CONTRACT_FAMILIES = {
 """Contract rule families of one contract type (rulebook §3.11-3.15)."""
 
 _FEEDBACK = frozenset({"leave_feedback", "allow_late_feedback", "close_feedback"})
+_HOLDS = frozenset(
+    {
+        "billing_problem",
+        "billing_fixed",
+        "client_suspended",
+        "client_reinstated",
+        "freelancer_suspended",
+        "freelancer_reinstated",
+        "dispute_hours",
+        "settle_held_hours",
+        "dispute_milestone",
+        "settle_milestone_dispute",
+        "release_dormant_funds",
+    }
+)
+"""What the platform does to a contract from outside its work: pauses an hourly one while
+billing fails or an account is suspended (CTR-HR-2, SUSP-1, SUSP-D), holds disputed hours
+or a disputed milestone until support decides (HDSP-2, MS-DSP-1), and releases a dormant
+contract's money (DORM-1)."""
 _MONEY = frozenset({"pay_bonus", "give_refund", "request_refund"})
 _OVER = frozenset({"ended", "refunded"})
 
@@ -357,9 +376,15 @@ def _money(edge: Edge[Any]) -> bool:
     return edge.event in _MONEY and not _after(edge)
 
 
+def _holds(edge: Edge[Any]) -> bool:
+    """The platform's pauses, the disputes it holds money for, and dormant money."""
+    return edge.event in _HOLDS and not _after(edge)
+
+
 def contract_variants(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
-    """The contract in four parts that each fit a page: fixed-price and hourly work (each
-    up to its end), bonuses and refunds while it runs, and after the end (both types)."""
+    """The contract in five parts that each fit a page: fixed-price and hourly work (each
+    up to its end), what the platform does from outside the work (pauses, disputes it holds
+    money for, dormant money), bonuses and refunds while it runs, and after the end."""
     kinds = by_type(
         spec, "kind", {"fixed": "fixed-price contract"}, _CONTRACT_FAMILIES, _contract_samples
     )
@@ -367,13 +392,22 @@ def contract_variants(spec: MachineSpec[Any, Any]) -> tuple[Variant, ...]:
     for kind in kinds:
 
         def work(edge: Edge[Any], kind: Variant = kind) -> bool:
-            return kind.includes(edge) and not _after(edge) and not _money(edge)
+            return kind.includes(edge) and not (_after(edge) or _money(edge) or _holds(edge))
 
         out.append(attrs.evolve(kind, includes=work, base=kind.includes))
 
     def every_sample() -> Sequence[Any]:
         return [s for kind in kinds for s in kind.samples()]
 
+    out.append(
+        Variant(
+            "holds",
+            "pauses, disputes and dormant money, handled by the platform",
+            _holds,
+            samples=every_sample,
+            prune=False,
+        )
+    )
     out.append(
         Variant(
             "payments",

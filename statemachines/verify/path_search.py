@@ -39,7 +39,7 @@ from __future__ import annotations
 import copy
 import enum
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,12 +96,9 @@ class Setting:
     """The kinds of aggregate whose events are tried (time still moves everything)."""
     events: tuple[str, ...] = ()
     """Only these events are tried (empty: every event of the tried kinds)."""
-    arguments: tuple[tuple[str, tuple[tuple[tuple[str, Any], ...], ...]], ...] = ()
-    """Per event, the argument sets tried instead of the checker's (each a tuple of pairs):
-    a suspension for another reason than billing, the shares of a dormant release."""
-    system: tuple[str, ...] = ()
-    """Events the platform fires through another machine's case (a dispute of hours, its
-    settlement): tried as the system, as that case would fire them."""
+    arguments: Mapping[str, tuple[Mapping[str, Any], ...]] = attrs.field(factory=dict)
+    """Event -> the arguments tried instead of the checker's (a suspension for the terms of
+    service rather than for billing, SUSP-1)."""
 
     def actors(self) -> tuple[Actor, ...]:
         """The checker's actors, and ``fl-1`` as the owner of agency ``ag-2``."""
@@ -215,9 +212,7 @@ def _moves(world: PathWorld) -> list[Step]:
                 # only an edge can fire: forbidden rows and illegal events are not tried
                 roles = frozenset().union(*(e.roles for e in spec.edges_from(agg.state, event)))
                 for actor in setting.actors():
-                    if actor.role in roles and (
-                        actor.role is not Role.SYSTEM or event in setting.system
-                    ):
+                    if actor.role in roles and actor.role is not Role.SYSTEM:
                         moves.extend(
                             Step(now, kind, agg.id, event, actor, tuple(p.items()))
                             for p in _payloads(world, kind, agg, event)
@@ -228,13 +223,12 @@ def _moves(world: PathWorld) -> list[Step]:
     return moves
 
 
-def _payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:
-    """The setting's arguments for *event*, else the checker's; a job or proposal event, its
-    defaults (a candidate: ``fl-1``)."""
-    if isinstance(world, PathWorld):
-        given = dict(world.setting.arguments).get(event)
-        if given is not None:
-            return [dict(pairs) for pairs in given]
+def _payloads(world: PathWorld, kind: str, agg: Any, event: str) -> list[dict[str, Any]]:
+    """The setting's arguments for *event*, else the checker's; a job or proposal event,
+    its defaults (a candidate: ``fl-1``)."""
+    given = world.setting.arguments.get(event)
+    if given is not None:
+        return [dict(p) for p in given]
     if kind in {"account", "membership", "contract"}:
         return payloads(world, kind, agg, event)
     if event == "mark_candidate":

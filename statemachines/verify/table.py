@@ -29,13 +29,12 @@ from typing import Any
 import attrs
 
 from statemachines.core.engine import MachineSpec
-from statemachines.machines.contract import model
 
 __all__ = ["LIVE_MILESTONE", "Compiled", "TableReport", "compile_table", "explore"]
 
-LIVE_MILESTONE = frozenset(state.name for state in model.LIVE_MILESTONE)
-"""Milestone states that hold a contract's escrow (MS-2 allows one per contract), as the
-contract's own table says (a disputed milestone is live too, MS-DSP-1)."""
+LIVE_MILESTONE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED", "DISPUTED"})
+"""Milestone states that hold a contract's escrow (MS-2 allows one per contract; a disputed
+milestone still holds its money, MS-DSP-1)."""
 
 
 @attrs.frozen

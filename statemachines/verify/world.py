@@ -525,6 +525,9 @@ def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, An
         ]
     if event == "end_contract":
         return [{}, {"payment": Money(0)}]  # paying less than is held opens ESC-1
+    if event == "release_dormant_funds":  # DORM-1: what the live milestone holds, released
+        live = agg.live_milestone
+        return [{"to_freelancer": live.held}] if live is not None and live.held else [{}]
     if event == "pay_bonus":
         return [{"amount": Money(bounds.amounts[0])}]
     return [{}]

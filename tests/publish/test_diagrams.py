@@ -129,8 +129,10 @@ def test_two_triggers_between_the_same_states_stay_two_arrows() -> None:
 
     labels = [label for s, t, label in _dot_edges(dot) if (s, t) == ("submitted", "approved")]
 
-    assert len(labels) == 2
-    assert {label.split(" ")[0] for label in labels} == {"approve", "review_lapse"}
+    # approve and a dormant contract's release_held share one arrow's label (one per event);
+    # the deadline is a dashed arrow of its own
+    assert len(labels) == 3
+    assert {label.split(" ")[0] for label in labels} == {"approve", "review_lapse", "release_held"}
     assert not any("|" in label for label in labels)
 
 
@@ -271,10 +273,13 @@ def test_the_contract_is_split_into_parts_that_each_fit_a_page() -> None:
 
     found = {v.name: View(spec, v) for v in variants_of(spec)}
 
-    assert set(found) == {"hourly", "fixed", "payments", "after"}
+    assert set(found) == {"hourly", "fixed", "holds", "payments", "after"}
     hourly = {e.event for e in found["hourly"].edges}
     fixed = {e.event for e in found["fixed"].edges}
     assert {"log_time", "pause"} <= hourly - fixed
+    holds = {e.event for e in found["holds"].edges}
+    assert holds >= {"client_suspended", "dispute_hours", "dispute_milestone"}
+    assert not holds & (hourly | fixed)
     assert {"fund_milestone", "submit_work"} <= fixed - hourly
     assert "CTR-TYPE-D" not in to_dot(found["hourly"]) + to_dot(found["fixed"])
     assert {e.event for e in found["after"].edges} >= {"leave_feedback", "give_refund"}

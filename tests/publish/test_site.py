@@ -45,9 +45,10 @@ def test_a_machine_page_lists_every_state_and_event_with_its_rules(
 def test_the_contract_page_shows_each_part_in_full() -> None:
     page = site.machine_page(discover()["contract"])
 
-    for title in ("Fixed-price contract", "Hourly contract", "After the end"):
+    titles = ("Fixed-price contract", "Hourly contract", "Pauses, disputes", "After the end")
+    for title in titles:
         assert f"### {title}" in page
-    assert page.count('<div class="diagram"') == 5
+    assert page.count('<div class="diagram"') == 6  # the overview and its five parts
 
 
 def test_the_overview_explains_every_role_code() -> None:

@@ -74,57 +74,19 @@ SETTING_GROUPS: dict[str, tuple[Setting, tuple[str, ...], int]] = {
         6,
     ),
     "billing-pause": (
+        Setting(bounds=_HOURLY, kinds=("account",), events=("suspend", "reinstate")),
+        ("contract",),
+        2,
+    ),
+    "suspended-client": (
         Setting(
             bounds=_HOURLY,
             kinds=("account",),
             events=("suspend", "reinstate"),
-            # billing pauses for billing (SUSP-1's billing_problem), terms for the client's
-            # suspension (client_suspended, ADR 0021)
-            arguments=(
-                (
-                    "suspend",
-                    (
-                        (("reason", SuspensionReason.BILLING),),
-                        (("reason", SuspensionReason.TERMS),),
-                    ),
-                ),
-            ),
+            arguments={"suspend": ({"reason": SuspensionReason.TERMS},)},
         ),
         ("contract",),
         2,
-    ),
-    "held-hours": (
-        # the hourly dispute's case fires these contract events (marketplace/cases.py);
-        # the checker's world holds no dispute, so the platform fires them here
-        Setting(
-            bounds=_HOURLY,
-            kinds=("contract",),
-            events=(
-                "log_time",
-                "end_contract",
-                "give_refund",
-                "dispute_hours",
-                "settle_held_hours",
-            ),
-            arguments=(
-                ("dispute_hours", ((("minutes", 60),),)),
-                ("settle_held_hours", ((), (("refunded", 60),))),  # paid out, or refunded
-            ),
-            system=("dispute_hours", "settle_held_hours"),
-        ),
-        ("contract",),
-        7,
-    ),
-    "dormant-release": (
-        # the dormancy watch's case releases a dormant contract's money (DORM-1)
-        Setting(
-            bounds=_FIXED_SMALL_BONUS,
-            kinds=("contract",),
-            events=("add_milestone", "fund_milestone", "release_dormant_funds"),
-            arguments=(("release_dormant_funds", ((("to_freelancer", Money(50)),),)),),
-        ),
-        ("contract", "milestone"),
-        3,
     ),
     "hourly-refunded": (
         Setting(
@@ -327,3 +289,40 @@ def coverage(*, done_only: bool = False) -> Coverage:
         cov.states.add((machine, edge.target.name))
         cov.states.update((machine, s.name) for s in edge.sources)
     return cov
+
+
+# The contract's hourly-dispute edges (issue 17, ADR 0073) are fired by the platform for a
+# dispute case, so only the machine alone reaches them.
+def _contract_flow(clock: Any, facts: Callable[[], Any]) -> Any:
+    from statemachines.machines.contract.table import ContractLifecycle  # noqa: PLC0415
+
+    return ContractLifecycle(clock=clock)
+
+
+def _dispute_arguments(_c: Any, event: str) -> list[dict[str, Any]]:
+    arguments: dict[str, list[dict[str, Any]]] = {
+        "log_time": [{"minutes": 60}],
+        "end_contract": [{}],
+        "dispute_hours": [{"minutes": 60}],
+        "settle_held_hours": [{"refunded": 0}, {"refunded": 60}],
+    }
+    return arguments.get(event, [])
+
+
+def _hourly_contract() -> Any:
+    from statemachines.machines.contract.table import Contract  # noqa: PLC0415
+    from statemachines.verify.world import START  # noqa: PLC0415
+
+    return Contract.hourly(
+        "C-1", client="co-1", freelancer="fl-1", rate=Money(3_000), started_at=START
+    )
+
+
+MACHINE_ALONE["contract"] = (_contract_flow, _hourly_contract(), _dispute_arguments, (None,), 7)
+MACHINE_ONLY.update(
+    {
+        ("contract", i): "held hours are the platform's, for an hourly dispute case (ADR 0073)"
+        for i, e in enumerate(SPECS["contract"].edges)
+        if e.event in {"dispute_hours", "settle_held_hours"}
+    }
+)
