@@ -37,17 +37,19 @@ from collections import deque
 from pathlib import Path
 
 PLAIN_TABLE: dict[str, tuple[str, ...]] = {
-    "DRAFT": ("FUNDED", "CANCELLED"),
+    "DRAFT": ("FUNDED", "CANCELLED", "DELETED"),
     "FUNDED": ("SUBMITTED", "APPROVED", "CANCELLED"),
-    "SUBMITTED": ("CHANGES_REQUESTED", "APPROVED", "CANCELLED"),
-    "CHANGES_REQUESTED": ("RESUBMITTED", "CANCELLED"),
-    "RESUBMITTED": ("CHANGES_REQUESTED", "APPROVED", "CANCELLED"),
+    "SUBMITTED": ("CHANGES_REQUESTED", "APPROVED", "CANCELLED", "DISPUTED"),
+    "CHANGES_REQUESTED": ("RESUBMITTED", "APPROVED", "CANCELLED", "DISPUTED"),
+    "RESUBMITTED": ("CHANGES_REQUESTED", "APPROVED", "CANCELLED", "DISPUTED"),
+    "DISPUTED": ("APPROVED", "CANCELLED"),
     "APPROVED": (),
     "CANCELLED": (),
+    "DELETED": (),
 }
 """The milestone machine as a plain dict (what a hand-written explorer would use)."""
 
-PLAIN_LIVE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED"})
+PLAIN_LIVE = frozenset({"FUNDED", "SUBMITTED", "CHANGES_REQUESTED", "RESUBMITTED", "DISPUTED"})
 
 
 def plain_explore(groups: int, members: int, *, symmetry: bool = True) -> tuple[int, float]:

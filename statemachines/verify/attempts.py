@@ -16,6 +16,7 @@ the others stand.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -33,7 +34,8 @@ __all__ = ["Attempt", "Facts", "Outcome", "Plan", "Planner", "reusable"]
 
 
 KEEP = 20_000
-"""How many plans are kept at most (all are dropped when there are more)."""
+"""How many plans are kept at most: when there are more, the older half is dropped (a plan
+holds every attempt on its aggregate, about 25 KB; a dropped one is made again)."""
 
 
 class Attempt(NamedTuple):
@@ -156,8 +158,9 @@ class Planner:
         plan = self.plans.get(memo)
         if plan is not None:
             return plan, False
-        if len(self.plans) >= KEEP:
-            self.plans.clear()  # memory stays bounded; a plan dropped is made again
+        if len(self.plans) >= KEEP:  # memory stays bounded; a plan dropped is made again
+            for old in list(itertools.islice(self.plans, KEEP // 2)):
+                del self.plans[old]
         plan = self.plans[memo] = self._make(market, kind, agg, now)
         return plan, True
 
