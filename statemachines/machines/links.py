@@ -71,6 +71,17 @@ def _refuse(text: str) -> InvalidInput:
 # --------------------------------------------------------------------------- builders
 
 
+def _sides(contract: Contract, key: str) -> dict[str, Any]:
+    """The fields every case about *contract* copies from it: its id and its parties."""
+    return {
+        "id": key,
+        "contract": contract.id,
+        "client": contract.client,
+        "freelancer": contract.freelancer,
+        "agency": contract.agency,
+    }
+
+
 def hourly_dispute_for(contract: Contract, week: datetime, key: str) -> HourlyDispute:
     """A draft dispute of the hours *contract* invoiced for *week* (its Monday, BILL-1)."""
     if contract.kind is not ContractKind.HOURLY or contract.rate is None:
@@ -81,14 +92,10 @@ def hourly_dispute_for(contract: Contract, week: datetime, key: str) -> HourlyDi
         msg = f"contract {contract.id} has no invoice for week {day_label(week)}"
         raise _refuse(msg)
     return HourlyDispute(
-        id=key,
-        contract=contract.id,
-        client=contract.client,
-        freelancer=contract.freelancer,
+        **_sides(contract, key),
         week=billed.start,
         billed=billed.billable,
         rate=contract.rate,
-        agency=contract.agency,
         member=contract.member,
     )
 
@@ -100,11 +107,7 @@ def escrow_dispute_for(contract: Contract, key: str) -> FixedDispute:
         msg = f"contract {contract.id} has no escrow-refund request to dispute"
         raise _refuse(msg)
     return FixedDispute(
-        id=key,
-        contract=contract.id,
-        client=contract.client,
-        freelancer=contract.freelancer,
-        agency=contract.agency,
+        **_sides(contract, key),
         case=DisputeCase.ENDED_WITH_FUNDS,
         amount=request.amount,
         ended_at=contract.ended_at,
@@ -119,11 +122,7 @@ def milestone_dispute_for(contract: Contract, milestone: str, key: str) -> Fixed
         msg = f"contract {contract.id} has no milestone {milestone!r}"
         raise _refuse(msg)
     return FixedDispute(
-        id=key,
-        contract=contract.id,
-        client=contract.client,
-        freelancer=contract.freelancer,
-        agency=contract.agency,
+        **_sides(contract, key),
         case=DisputeCase.NOT_RELEASED,
         amount=ms.held if ms.held else ms.funded,
         milestone=ms.id,
@@ -140,11 +139,7 @@ def dormant_dispute_for(contract: Contract, key: str) -> FixedDispute:
         msg = f"contract {contract.id} has no milestone holding money to mediate about"
         raise _refuse(msg)
     return FixedDispute(
-        id=key,
-        contract=contract.id,
-        client=contract.client,
-        freelancer=contract.freelancer,
-        agency=contract.agency,
+        **_sides(contract, key),
         case=DisputeCase.DORMANT,
         amount=ms.held,
         milestone=ms.id,
@@ -159,14 +154,10 @@ def refund_request_for(contract: Contract, payment: str, key: str) -> ClientRefu
         msg = f"contract {contract.id} made no payment {payment!r}"
         raise _refuse(msg)
     return ClientRefundRequest(
-        id=key,
-        contract=contract.id,
-        client=contract.client,
-        freelancer=contract.freelancer,
+        **_sides(contract, key),
         payment=paid.id,
         paid_at=paid.paid_at,
         refundable=paid.left,
-        agency=contract.agency,
     )
 
 
