@@ -1,15 +1,9 @@
 """Mid-contract feedback, relationships and standings acting on (and told by) the other
-aggregates in the marketplace (FB-5, CIRC-3, SUSP-3), on the in-memory and SQLite stores.
-
-PostgreSQL needs a sequence per new kind (a migration of ``stores/migrations/postgresql``)
-before these kinds can be stored there, so these tests open their own marketplaces.
-"""
+aggregates in the marketplace (FB-5, CIRC-3, SUSP-3), on every store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -33,6 +27,7 @@ from statemachines.machines.contract.values import Side
 from statemachines.marketplace.commands import OpenCase
 from statemachines.marketplace.market import Marketplace
 from statemachines.rules.standing import EXCESSIVE_DISPUTES
+from tests.marketplace.conftest import MakeMarket
 
 OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
@@ -41,21 +36,9 @@ MEMBER = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
 SUPPORT = Actor("sue", Role.SUPPORT)
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-Open = Callable[[ManualClock], Marketplace]
 
-
-@pytest.fixture(params=["memory", "sqlite"])
-def open_market(request: pytest.FixtureRequest, tmp_path: Path) -> Open:
-    def make(clock: ManualClock) -> Marketplace:
-        if request.param == "memory":
-            return Marketplace(clock=clock)
-        return Marketplace(clock=clock, store=tmp_path / "market.db")
-
-    return make
-
-
-def _with_contract(open_market: Open, clock: ManualClock) -> Marketplace:
-    market = open_market(clock)
+def _with_contract(make_market: MakeMarket, clock: ManualClock) -> Marketplace:
+    market = make_market(clock)
     market.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
     market.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
     market.add_contract(Contract.fixed("C-1", client="co-1", freelancer="fl-1", started_at=START))
@@ -66,10 +49,10 @@ def _with_contract(open_market: Open, clock: ManualClock) -> Marketplace:
 
 @pytest.mark.rule("FB-5")
 def test_fb_5_the_contracts_payments_and_end_reach_its_mid_contract_feedback(
-    open_market: Open,
+    make_market: MakeMarket,
 ) -> None:
     clock = ManualClock(START)
-    market = _with_contract(open_market, clock)
+    market = _with_contract(make_market, clock)
     market.handle(OpenCase("mid_feedback", "C-1", "F-1")).result()
     clock.advance(days=31)
 
@@ -85,10 +68,10 @@ def test_fb_5_the_contracts_payments_and_end_reach_its_mid_contract_feedback(
 
 @pytest.mark.rule("CIRC-3")
 def test_circ_3_confirmed_circumvention_suspends_the_account_that_took_part(
-    open_market: Open,
+    make_market: MakeMarket,
 ) -> None:
     clock = ManualClock(START)
-    market = _with_contract(open_market, clock)
+    market = _with_contract(make_market, clock)
     market.handle(OpenCase("relationship", "C-1", "R-1")).result()
     market.fire("relationship", "R-1", "start", SYSTEM)
     market.fire("relationship", "R-1", "report", OWNER, what="asked to pay by bank transfer")
@@ -105,10 +88,10 @@ def test_circ_3_confirmed_circumvention_suspends_the_account_that_took_part(
 
 @pytest.mark.rule("SUSP-3")
 def test_susp_3_disputes_against_an_agencys_people_are_counted_and_can_suspend_it(
-    open_market: Open,
+    make_market: MakeMarket,
 ) -> None:
     clock = ManualClock(START)
-    market = open_market(clock)
+    market = make_market(clock)
     market.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
     market.open_account(Account(id="ag-1", type=AccountType.AGENCY, owner="ao", company="ag-1"))
     for n in range(1, EXCESSIVE_DISPUTES + 1):

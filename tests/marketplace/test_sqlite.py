@@ -72,6 +72,7 @@ def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
         (2, "events_without_aggregate_index"),
         (3, "consumers"),
         (4, "checked"),
+        (5, "case_sequences"),
     ]
     assert describe(again)["aggregates"] == {
         "account": {"active": 2},
@@ -106,7 +107,7 @@ def test_a_file_of_an_older_schema_is_migrated_when_it_is_opened(tmp_path: Path)
 
     store = SqliteStore(path)
 
-    assert store.schema_versions() == [1, 2, 3, 4]
+    assert store.schema_versions() == [1, 2, 3, 4, 5]
     with sqlite3.connect(path) as conn:
         indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     assert "events_aggregate" not in indexes
