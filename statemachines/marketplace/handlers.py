@@ -370,6 +370,22 @@ def account_reinstated(change: Change, h: Handling) -> None:
             and contract.paused_at >= since
         ):
             h.cascade("contract", contract, _RESTART[event], change.decision.at)
+            _pause_for_the_other_side(h, acc, contract, change.decision.at)
+
+
+def _pause_for_the_other_side(h: Handling, acc: Account, contract: Contract, at: datetime) -> None:
+    """SUSP-1, SUSP-D: a contract restarted for *acc* pauses again at once when the account
+    of its other side is still suspended, for that account's reason (ADR 0021)."""
+    names = {acc.id, acc.company} - {None}
+    party = contract.freelancer if contract.client in names else contract.client
+    other = account_of(h.uow, party) if party else None
+    if other is None or other.state is not AccountState.SUSPENDED:
+        return
+    suspend = next((d for d in reversed(other.history) if d.event == "suspend"), None)
+    reason = SuspensionReason(suspend.payload["reason"]) if suspend is not None else None
+    event = _pause_event(other, reason, contract)
+    if event is not None and contract.state is ContractState.ACTIVE:
+        h.cascade("contract", contract, event, at)
 
 
 def account_closed_for_good(change: Change, h: Handling) -> None:

@@ -348,6 +348,30 @@ def test_susp_d_a_suspended_freelancers_contracts_pause_for_that_reason(
     assert check_accounts(working) == []
 
 
+@pytest.mark.rule("SUSP-1", "SUSP-D")
+def test_susp_d_a_contract_stays_paused_while_either_side_is_suspended(
+    working: Marketplace, clock: ManualClock
+) -> None:
+    working.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.TERMS)
+    working.fire("account", "fl-1", "suspend", SUP, reason=SuspensionReason.TERMS)
+    clock.advance(days=1)
+
+    working.fire("account", "co-1", "reinstate", SUP)
+    c = working.get("contract", "C-1")
+    after_client = (c.state, c.pause_reason)
+    clock.advance(days=1)
+    working.fire("account", "fl-1", "reinstate", SUP)
+
+    assert after_client == (ContractState.PAUSED, PauseReason.FREELANCER_SUSPENDED)
+    assert working.get("contract", "C-1").state is ContractState.ACTIVE
+    assert [d.event for d in working.get("contract", "C-1").history][-3:] == [
+        "client_reinstated",
+        "freelancer_suspended",
+        "freelancer_reinstated",
+    ]
+    assert check_accounts(working) == []
+
+
 @pytest.mark.rule("SUSP-1")
 def test_susp_1_a_client_suspended_for_its_terms_pauses_with_that_reason(
     working: Marketplace,
