@@ -26,11 +26,14 @@ from statemachines.machines.contract.model import ContractState
 
 __all__ = [
     "DUE",
+    "FIXED",
+    "HOURLY",
     "MILESTONE_DISPUTE",
     "NOT_DISPUTED",
     "NO_DISPUTE_PAUSE",
     "NO_MILESTONE_DISPUTED",
     "held_hours",
+    "loops",
 ]
 
 S = ContractState
@@ -53,7 +56,8 @@ DUE = Param("due", (datetime,), None, "when the milestone is due, if a date was 
 (``links.milestone_due_dates``; on ``add_milestone``)."""
 
 
-def _loops(event: str, states: Sequence[S], roles: frozenset[Role], **kw: Any) -> list[Edge[S]]:
+def loops(event: str, states: Sequence[S], roles: frozenset[Role], **kw: Any) -> list[Edge[S]]:
+    """One self-loop per state: an event that changes data but not the state."""
     return [Edge(event, (state,), state, roles, **kw) for state in states]
 
 
@@ -96,7 +100,7 @@ def held_hours(net_ok: str, net_low: str) -> tuple[Edge[S], ...]:
             "dispute_hours", RUNNING, S.PAUSED, effects=(*HOLD_EFFECTS, PAUSE_FOR_DISPUTE), **HOLD
         ),
         Edge("dispute_hours", (S.ENDING,), S.ENDING, effects=HOLD_EFFECTS, **HOLD),
-        *_loops("settle_held_hours", (S.PAUSED, S.ENDING, S.ENDED), SYSTEM, **SETTLE),
+        *loops("settle_held_hours", (S.PAUSED, S.ENDING, S.ENDED), SYSTEM, **SETTLE),
         Edge(
             "settle_held_hours",
             (S.REFUNDED,),
@@ -117,7 +121,7 @@ def held_hours(net_ok: str, net_low: str) -> tuple[Edge[S], ...]:
 
 
 MILESTONE_DISPUTE: tuple[Edge[S], ...] = (
-    *_loops(
+    *loops(
         "dispute_milestone",
         (S.ACTIVE,),
         SUPPORT,
@@ -126,7 +130,7 @@ MILESTONE_DISPUTE: tuple[Edge[S], ...] = (
         effects=(Effect("MS-DSP-1", disputed.dispute_milestone),),
         summary="Support opens the freelancer side's dispute of a milestone not released.",
     ),
-    *_loops(
+    *loops(
         "settle_milestone_dispute",
         (S.ACTIVE,),
         SUPPORT,
@@ -143,7 +147,7 @@ MILESTONE_DISPUTE: tuple[Edge[S], ...] = (
         ),
         summary="The dispute's shares: release the freelancer's, keep the client's in escrow.",
     ),
-    *_loops(
+    *loops(
         "release_dormant_funds",
         (S.ACTIVE,),
         SYSTEM | SUPPORT,

@@ -31,7 +31,7 @@ Nothing leaves ``ending``, ``ended`` or ``refunded`` for ``active`` or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +55,7 @@ from statemachines.core.engine import (
 from statemachines.core.money import Money
 from statemachines.errors import InvalidPayload
 from statemachines.machines.contract import after, case_rows, escrow, hourly
+from statemachines.machines.contract.case_rows import FIXED, loops
 from statemachines.machines.contract.model import Contract, ContractState
 from statemachines.machines.contract.pauses import HOURLY, PAUSE_EDGES
 from statemachines.machines.contract.values import Balance
@@ -82,17 +83,11 @@ RUNNING = (S.ACTIVE, S.PAUSED)
 NET_OK = "net pay US$1.00 or more"
 NET_LOW = "net pay below US$1.00"
 
-FIXED = Guard("CTR-TYPE-D", escrow.fixed_only)
 HIDE = (
     Effect("REF-180-7", after.leave_work_history),
     Effect("FB-4", after.withdraw_feedback),
 )
 """What entering ``refunded`` does."""
-
-
-def _loops(event: str, states: Sequence[S], roles: frozenset[Role], **kw: Any) -> list[Edge[S]]:
-    # One self-loop per state: an event that changes data but not the state.
-    return [Edge(event, (state,), state, roles, **kw) for state in states]
 
 
 def _settles(
@@ -257,7 +252,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
     authorize=_authorize,
     edges=(
         # -- hourly: the diary and the weekly cycle
-        *_loops(
+        *loops(
             "log_time",
             (S.ACTIVE,),
             LOGGERS,
@@ -271,7 +266,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(MINUTES, ON),
             summary="The freelancer logs time into the week it was worked in (over the limit too).",
         ),
-        *_loops(
+        *loops(
             "delete_time",
             (S.ACTIVE,),
             LOGGERS,
@@ -286,7 +281,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(MINUTES, ON),
             summary="The freelancer deletes time not invoiced yet.",
         ),
-        *_loops(
+        *loops(
             "set_weekly_limit",
             RUNNING,
             CLIENT,
@@ -300,7 +295,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(Param("hours", (int,), None, "billable hours per week; default: no limit"),),
             summary="The client sets the weekly limit.",
         ),
-        *_loops(
+        *loops(
             "invoice",
             (S.ACTIVE, S.PAUSED, S.ENDING),
             SYSTEM,
@@ -315,7 +310,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
         *PAUSE_EDGES,
         *case_rows.held_hours(NET_OK, NET_LOW),  # HDSP-2
         # -- fixed-price: milestones in escrow
-        *_loops(
+        *loops(
             "add_milestone",
             (S.ACTIVE,),
             CLIENT,
@@ -325,7 +320,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(Param("amount", MONEY, doc="the milestone's amount"), TITLE, case_rows.DUE),
             summary="The client adds a milestone, not funded yet.",
         ),
-        *_loops(
+        *loops(
             "edit_milestone",
             (S.ACTIVE,),
             CLIENT,
@@ -344,7 +339,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             ),
             summary="The client edits a milestone not funded yet.",
         ),
-        *_loops(
+        *loops(
             "delete_milestone",
             (S.ACTIVE,),
             CLIENT,
@@ -358,7 +353,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(CHOSEN,),
             summary="The client deletes a milestone not funded yet.",
         ),
-        *_loops(
+        *loops(
             "fund_milestone",
             (S.ACTIVE,),
             CLIENT,
@@ -373,7 +368,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(CHOSEN,),
             summary="The client funds the milestone it chooses (the next one by default).",
         ),
-        *_loops(
+        *loops(
             "submit_work",
             (S.ACTIVE,),
             WORKERS,
@@ -387,7 +382,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(MESSAGE,),
             summary="The freelancer side submits (or resubmits) the live milestone.",
         ),
-        *_loops(
+        *loops(
             "request_changes",
             (S.ACTIVE,),
             CLIENT,
@@ -397,7 +392,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(MESSAGE,),
             summary="The client asks for changes; the review clock stops.",
         ),
-        *_loops(
+        *loops(
             "approve_milestone",
             (S.ACTIVE,),
             CLIENT,
@@ -414,7 +409,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(RELEASE,),
             summary="The client approves and pays the milestone in review.",
         ),
-        *_loops(
+        *loops(
             "release_milestone",
             (S.ACTIVE,),
             CLIENT,
@@ -431,7 +426,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             params=(RELEASE,),
             summary="The client pays a funded milestone without a submission.",
         ),
-        *_loops(
+        *loops(
             "milestone_review_lapse",
             (S.ACTIVE,),
             SYSTEM,
@@ -532,14 +527,14 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             summary="Support splits the disputed amount between the sides.",
         ),
         # -- money after the fact: refunds, bonuses, refund requests
-        *_loops(
+        *loops(
             "give_refund",
             RUNNING,
             DECIDERS,
             guards=(Guard("REF-180-1", after.payment_recent, uses=("payment",)), *REFUND_GUARDS),
             **REFUND,
         ),
-        *_loops(
+        *loops(
             "give_refund",
             (S.ENDING,),
             DECIDERS,
@@ -555,21 +550,21 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             guards=(Guard("CTR-END-7", after.payment_recent, uses=("payment",)), *REFUND_GUARDS),
             **REFUND,
         ),
-        *_loops(
+        *loops(
             "give_refund",
             (S.REFUNDED,),
             DECIDERS,
             guards=(Guard("CTR-END-7", after.payment_recent, uses=("payment",)), *REFUND_GUARDS),
             **REFUND,
         ),
-        *_loops(
+        *loops(
             "pay_bonus",
             (*RUNNING, S.ENDING),
             CLIENT,
             effects=(Effect("PAY-2", after.pay_bonus), BONUS_HOLD),
             **BONUS,
         ),
-        *_loops(
+        *loops(
             "pay_bonus",
             (S.ENDED,),
             CLIENT,
@@ -598,7 +593,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             effects=(Effect("CTR-END-8", after.pay_bonus), BONUS_HOLD),
             **BONUS,
         ),
-        *_loops(
+        *loops(
             "request_refund",
             (*RUNNING, *AFTER_END),
             CLIENT,
@@ -613,8 +608,8 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             summary="The client asks for a refund (support handles payments over 180 days old).",
         ),
         # -- feedback
-        *_loops("leave_feedback", AFTER_END, SIDES, **FEEDBACK),
-        *_loops(
+        *loops("leave_feedback", AFTER_END, SIDES, **FEEDBACK),
+        *loops(
             "allow_late_feedback",
             AFTER_END,
             SIDES,
@@ -623,7 +618,7 @@ CONTRACT: MachineSpec[ContractState, Contract] = MachineSpec(
             effects=(Effect("FB-3", after.allow_late),),
             summary="After the window, one side lets the other leave feedback late.",
         ),
-        *_loops(
+        *loops(
             "close_feedback",
             AFTER_END,
             SYSTEM,
