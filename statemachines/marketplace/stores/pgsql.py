@@ -58,6 +58,13 @@ def sequence(kind: str) -> str:
 HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536"
 """Events numbered below this are final: no transaction still running can add one."""
 
+FIRST_DUE = (
+    "SELECT due_us FROM aggregates WHERE due_us IS NOT NULL ORDER BY due_us, rank, key LIMIT 1"
+)
+"""When the first deadline falls due: the first entry of the due index. (Not ``min(due_us)``,
+which the planner may answer by reading every entry when its statistics predate the
+deadlines: a cost that grew with the deadlines set, ADR 0083.)"""
+
 EVENT_COLUMNS = "e.seq, e.kind, e.key, e.position, e.name, e.at, e.command_id, e.data"
 
 LOAD = (

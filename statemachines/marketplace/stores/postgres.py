@@ -59,6 +59,7 @@ from statemachines.marketplace.stores import schema
 from statemachines.marketplace.stores.base import Due
 from statemachines.marketplace.stores.pgsql import (
     EVENT_COLUMNS,
+    FIRST_DUE,
     HORIZON,
     LOAD,
     UPDATE_ANY,
@@ -283,10 +284,7 @@ class PostgresStore:
 
     def first_due(self) -> datetime | None:
         """When the first deadline falls due (parked ones aside), due or not."""
-        rows = self._run(
-            "SELECT due_us FROM aggregates WHERE due_us IS NOT NULL "
-            "ORDER BY due_us, rank, key LIMIT 1"
-        )
+        rows = self._run(FIRST_DUE)
         return from_micros(rows[0][0]) if rows else None
 
     def park(self, due: Due, error: str, at: datetime) -> None:
@@ -318,7 +316,7 @@ class PostgresStore:
         oldest), parked ones, and the newest event seq a consumer can read."""
         (due, oldest, parked, horizon) = self._run(
             "SELECT (SELECT count(*) FROM aggregates WHERE due_us IS NOT NULL AND due_us <= %s),"
-            " (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL),"
+            f" ({FIRST_DUE}),"
             " (SELECT count(*) FROM stuck),"
             f" ({HORIZON})",
             (micros(now),),
@@ -340,7 +338,7 @@ class PostgresStore:
         from it when nothing is due, without a round trip of its own (ADR 0081).
         """
         rows = self._run(
-            "SELECT (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL), "
+            f"SELECT ({FIRST_DUE}), "
             f"c.command_id, c.error, {EVENT_COLUMNS} FROM (SELECT 1) AS one "
             "LEFT JOIN commands c ON c.command_id = %s "
             "LEFT JOIN events e ON e.seq = ANY(c.events) ORDER BY e.seq",
