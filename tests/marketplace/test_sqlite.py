@@ -66,6 +66,7 @@ def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
     assert again.get("contract", "C-1").history[-1].event == "log_time"
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
         rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
     assert rows == [
         (1, "initial"),
@@ -96,6 +97,23 @@ def test_a_stored_row_is_the_aggregates_snapshot(tmp_path: Path, clock: ManualCl
     assert json.loads(data) == to_dict(contract)
     assert (state, revision) == (contract.state.value, 2)
     market.close()
+
+
+def test_a_file_made_with_other_pages_keeps_them(tmp_path: Path, clock: ManualClock) -> None:
+    # 8 KiB pages are for new files; a file made before (4 KiB, SQLite's default) opens
+    # and works as it is
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE before_us (x)")
+    market = _world(path, clock)
+    market.fire("contract", "C-1", "log_time", FL, minutes=30)
+    market.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (4096,)
+    again = Marketplace(clock=clock, store=path)
+    assert again.get("contract", "C-1").history[-1].payload == {"minutes": 30}
+    again.close()
 
 
 def test_a_file_of_an_older_schema_is_migrated_when_it_is_opened(tmp_path: Path) -> None:

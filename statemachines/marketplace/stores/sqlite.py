@@ -79,14 +79,16 @@ from statemachines.marketplace.stores.base import (
 __all__ = ["SqliteStore", "SqliteTransaction"]
 
 PRAGMAS = (
+    "PRAGMA page_size=8192",  # a new file only (ADR 0029): rows that grow split pages less
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-65536",  # 64 MiB of pages in this connection's cache
     "PRAGMA mmap_size=268435456",  # reads of the first 256 MiB through the page cache of the OS
-    "PRAGMA wal_autocheckpoint=10000",  # checkpoint (and sync the file) every ~40 MB of log
+    "PRAGMA wal_autocheckpoint=5000",  # checkpoint (and sync the file) every ~40 MB of log
 )
-"""How every connection is set up: write-ahead log, a sync at checkpoints only, a larger
-page cache, memory-mapped reads, and checkpoints ten times rarer than the default."""
+"""How every connection is set up: 8 KiB pages for a new file (an existing one keeps its
+own), write-ahead log, a sync at checkpoints only, a larger page cache, memory-mapped
+reads, and checkpoints rarer than the default (every 40 MB of log, not 4 MB)."""
 
 BUSY = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
