@@ -106,8 +106,10 @@ class Bounds:
     cross_check: float = 0.01
     """The share of the attempts the oracle says do not fire (illegal, not permitted,
     refused) that are fired anyway to check it (besides the first of each kind, always
-    fired), and of the attempts whose outcome is known from another state that are fired
-    again and compared; the others are taken as said or known. 1.0 fires them all."""
+    fired; where the plan of their aggregate is used again, a tenth of the share:
+    :data:`~statemachines.verify.search.REUSED_SHARE`), and of the attempts whose outcome
+    is known from another state that are fired again and compared; the others are taken
+    as said or known. 1.0 fires them all."""
     audit: bool = False
     """Check the abstraction: whenever a step reaches a key already seen, the table's
     verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`) must be the
