@@ -223,11 +223,11 @@ def _check(
             # only the deadlines of its aggregate that fell due first (ADR 0015)
             assert recorded[cid] == first["seqs"], cid
             assert len({seq >> 16 for seq in first["seqs"]}) == 1
-            events = [named[seq] for seq in first["seqs"]]
+            caused = [named[seq] for seq in first["seqs"]]
             own = (first["kind"], first["key"], first["event"])
-            assert own in events, (cid, events)
-            before = events[: events.index(own)]
-            assert all((k, key) == own[:2] for k, key, _ in before), (cid, events)
+            assert own in caused, (cid, caused)
+            before = caused[: caused.index(own)]
+            assert all((k, key) == own[:2] for k, key, _ in before), (cid, caused)
         else:
             assert cid not in recorded
         # (e) a lost race never reached the client: the retry helper resolved it
