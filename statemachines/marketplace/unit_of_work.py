@@ -40,6 +40,7 @@ from statemachines.marketplace.events import Change, NewEvent, StoredEvent
 from statemachines.marketplace.model import parties, record_party
 from statemachines.marketplace.stores.base import (
     Batch,
+    Check,
     Glimpse,
     Loaded,
     Record,
@@ -79,8 +80,10 @@ class _Tracked:
 class UnitOfWork:
     """One transaction on a store: indexed reads, in-place changes, one commit or none."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, check: Check | None = None) -> None:
         self.store = store
+        self.check = check
+        """What the transaction looks at first (a command's id, due deadlines: ADR 0030)."""
         self._txn: Transaction | None = None
         self._seen: dict[tuple[str, str], _Tracked] = {}
         self._added: dict[tuple[str, str], tuple[Any, int, int, datetime, dict[str, Any]]] = {}
@@ -94,7 +97,7 @@ class UnitOfWork:
         """The events the commit recorded, numbered (empty until then)."""
 
     def __enter__(self) -> UnitOfWork:
-        self._txn = self.store.begin()
+        self._txn = self.store.begin(self.check) if self.check else self.store.begin()
         return self
 
     def __exit__(

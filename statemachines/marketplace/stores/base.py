@@ -30,10 +30,12 @@ from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent
 
 __all__ = [
     "Batch",
+    "Check",
     "CommandSeen",
     "Due",
     "Glimpse",
     "Loaded",
+    "Preempted",
     "Record",
     "Store",
     "Transaction",
@@ -117,6 +119,25 @@ class Batch:
     all at commit uses them to say which one changed."""
 
 
+class Check(NamedTuple):
+    """What a command's transaction looks at first, with its first read (ADR 0030): whether
+    *command_id* was handled already, and whether a deadline falls due by *due_by*."""
+
+    command_id: str | None
+    due_by: datetime | None
+
+
+class Preempted(Exception):
+    """A :class:`Check` found that the command must not run in this transaction: it was
+    handled already (*outcome* is what it did), or a deadline is due first (*outcome* is
+    ``None``: fire the due deadlines, then run the command). The transaction was rolled
+    back; nothing was written."""
+
+    def __init__(self, outcome: Outcome | None) -> None:
+        super().__init__("handled already" if outcome is not None else "a deadline is due first")
+        self.outcome = outcome
+
+
 class CommandSeen(Exception):
     """The command id was committed by someone else while this unit of work ran."""
 
@@ -162,8 +183,10 @@ class Store(Protocol):
 
     url: str
 
-    def begin(self) -> Transaction:
-        """Start a unit of work's transaction."""
+    def begin(self, check: Check | None = None) -> Transaction:
+        """Start a unit of work's transaction; with *check*, look at it first (at the latest
+        with the first read): raise :class:`Preempted`, after rolling back, if the command
+        was handled already or a deadline is due by then."""
 
     def next_due(self, limit: datetime) -> Due | None:
         """The first deadline due at or before *limit* (time, then kind, then key)."""

@@ -38,10 +38,12 @@ from statemachines.marketplace.events import (
 from statemachines.marketplace.model import KINDS, RANK, due_of, parties, record_party
 from statemachines.marketplace.stores.base import (
     Batch,
+    Check,
     CommandSeen,
     Due,
     Glimpse,
     Loaded,
+    Preempted,
     glimpse_of,
 )
 
@@ -134,8 +136,8 @@ class MemoryStore:
 
     # ------------------------------------------------------------------ units of work
 
-    def begin(self) -> MemoryTransaction:
-        """Take the store for one unit of work."""
+    def begin(self, check: Check | None = None) -> MemoryTransaction:
+        """Take the store for one unit of work (after *check*: see :class:`Check`)."""
         me = threading.get_ident()
         if not self._lock.acquire(blocking=False):
             if self._holder == me:
@@ -143,7 +145,21 @@ class MemoryStore:
                 raise RuntimeError(msg)
             self._lock.acquire()
         self._holder = me
+        if check is not None:
+            try:
+                self._check(check)
+            except BaseException:
+                self._release()
+                raise
         return MemoryTransaction(self)
+
+    def _check(self, check: Check) -> None:
+        if check.command_id is not None:
+            outcome = self.outcome(check.command_id)
+            if outcome is not None:
+                raise Preempted(outcome)
+        if check.due_by is not None and self.next_due(check.due_by) is not None:
+            raise Preempted(None)
 
     def _release(self) -> None:
         self._holder = None

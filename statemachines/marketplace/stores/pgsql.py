@@ -17,9 +17,11 @@ from statemachines.errors import InvalidInput
 from statemachines.marketplace.events import (
     CREATED,
     NewEvent,
+    Outcome,
     StoredEvent,
     dump_decision,
     load_decision,
+    load_error,
 )
 from statemachines.marketplace.model import (
     RANK,
@@ -58,7 +60,22 @@ def sequence(kind: str) -> str:
 HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536"
 """Events numbered below this are final: no transaction still running can add one."""
 
+FIRST_DUE = (
+    "SELECT due_us FROM aggregates WHERE due_us IS NOT NULL ORDER BY due_us, rank, key LIMIT 1"
+)
+"""When the first deadline falls due: the first entry of the due index. (Not ``min(due_us)``,
+which the planner may answer by reading every entry when its statistics predate the
+deadlines: a cost that grew with the deadlines set, ADR 0083.)"""
+
 EVENT_COLUMNS = "e.seq, e.kind, e.key, e.position, e.name, e.at, e.command_id, e.data"
+
+CHECK = (
+    f"SELECT ({FIRST_DUE}), c.command_id, c.error, {EVENT_COLUMNS} FROM (SELECT 1) AS one "
+    "LEFT JOIN commands c ON c.command_id = %s "
+    "LEFT JOIN events e ON e.seq = ANY(c.events) ORDER BY e.seq"
+)
+"""A command's check (ADR 0030): when the first deadline falls due, and the command's stored
+outcome with its events if it was handled (rows of :func:`outcome_of`)."""
 
 LOAD = (
     "SELECT id, revision, CASE WHEN revision = %s THEN NULL ELSE data END "
@@ -177,6 +194,20 @@ def event(row: Sequence[Any]) -> StoredEvent:
         )
     decision = load_decision(kind, body)
     return StoredEvent(seq, kind, key, position, name, decision.at, decision, None, command_id)
+
+
+def outcome_of(rows: Sequence[Any], command_id: str | None) -> Outcome | None:
+    """The stored outcome in the rows of :data:`CHECK`, or ``None``."""
+    if command_id is None or not rows or rows[0][1] is None:
+        return None
+    error = rows[0][2]
+    events = tuple(event(row[3:]) for row in rows if row[3] is not None)
+    return Outcome(
+        events,
+        None if error is None else load_error(error),
+        command_id=command_id,
+        repeated=True,
+    )
 
 
 def stored(e: NewEvent, seq: int, command_id: str | None) -> StoredEvent:

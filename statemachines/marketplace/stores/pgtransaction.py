@@ -16,8 +16,17 @@ from psycopg.pq import TransactionStatus
 
 from statemachines.marketplace.events import StoredEvent
 from statemachines.marketplace.model import RANK, due_of, from_micros, load_record, micros
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Glimpse, Loaded
+from statemachines.marketplace.stores.base import (
+    Batch,
+    Check,
+    CommandSeen,
+    Due,
+    Glimpse,
+    Loaded,
+    Preempted,
+)
 from statemachines.marketplace.stores.pgsql import (
+    CHECK,
     CLAIM,
     INSERT_COMMAND,
     LOAD,
@@ -27,6 +36,7 @@ from statemachines.marketplace.stores.pgsql import (
     insert,
     insert_events,
     insert_record,
+    outcome_of,
     sequence,
     stored,
 )
@@ -74,11 +84,15 @@ class _Pending(NamedTuple):
 class PostgresTransaction:
     """One unit of work's reads on a :class:`PostgresStore`, and its commit."""
 
-    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self, store: PostgresStore, conn: psycopg.Connection[Any], check: Check | None = None
+    ) -> None:
         self.store = store
         self.conn = conn
         self.open = True
         self.begun = False
+        self.check = check
+        """What to look at with the first read (ADR 0030), ``None`` once looked at."""
         self.read: list[tuple[str, str, int]] = []
         """(kind, key, revision) of what was loaded: names the aggregate in a conflict."""
         self._claimed: _Pending | None = None
@@ -91,9 +105,13 @@ class PostgresTransaction:
             if self.begun:
                 return conn.execute(sql, params).fetchall()
             self.begun = True
-            with pipeline(conn):  # BEGIN and the first read: one round trip
+            check, self.check = self.check, None
+            with pipeline(conn):  # BEGIN, the check and the first read: one round trip
                 conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                checked = None if check is None else conn.execute(CHECK, (check.command_id,))
                 cur = conn.execute(sql, params)
+            if checked is not None and check is not None:
+                self._preempt(check, checked.fetchall())
             return cur.fetchall()
         except psycopg.Error as err:
             if conn.broken:
@@ -102,6 +120,16 @@ class PostgresTransaction:
                 conn.execute("ROLLBACK")
                 raise self.store._conflict(self.read, what, err) from None
             raise
+
+    def _preempt(self, check: Check, rows: list[Any]) -> None:
+        """Roll back and raise :class:`Preempted` if *check* found the command handled, or a
+        deadline due by its moment."""
+        seen = outcome_of(rows, check.command_id)
+        first = rows[0][0] if rows else None
+        due = check.due_by is not None and first is not None and first <= micros(check.due_by)
+        if seen is not None or due:
+            self._abandon()
+            raise Preempted(seen)
 
     def claim(self, limit: datetime) -> Due | None:
         """Take the first deadline due by *limit* that no other transaction holds, and hold
@@ -209,6 +237,8 @@ class PostgresTransaction:
         store = self.store
         fallback = (batch.writes[0].kind, batch.writes[0].key) if batch.writes else ("-", "-")
         try:
+            if self.check is not None:  # nothing was read: look first (a round trip of its own)
+                self._rows("SELECT 1", (), fallback)
             try:
                 seqs = self._send(self._statements(batch))
             except psycopg.Error as err:

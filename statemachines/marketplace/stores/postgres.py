@@ -46,7 +46,7 @@ from psycopg.pq import TransactionStatus
 from statemachines.core.snapshots import from_dict
 from statemachines.errors import StatemachinesError
 from statemachines.marketplace.errors import ConcurrentModification
-from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent, dump_error, load_error
+from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent, dump_error
 from statemachines.marketplace.model import (
     RANK,
     dump_record,
@@ -56,9 +56,11 @@ from statemachines.marketplace.model import (
     parties,
 )
 from statemachines.marketplace.stores import schema
-from statemachines.marketplace.stores.base import Due
+from statemachines.marketplace.stores.base import Check, Due
 from statemachines.marketplace.stores.pgsql import (
+    CHECK,
     EVENT_COLUMNS,
+    FIRST_DUE,
     HORIZON,
     LOAD,
     UPDATE_ANY,
@@ -69,6 +71,7 @@ from statemachines.marketplace.stores.pgsql import (
     insert_events,
     insert_record,
     json_text,
+    outcome_of,
     sequence,
 )
 from statemachines.marketplace.stores.pgtransaction import (
@@ -80,11 +83,6 @@ __all__ = ["DUE_CHANNEL", "ConnectionLost", "PostgresStore", "PostgresTransactio
 
 MIGRATING = 0x5EA7_0001
 """The advisory lock a process holds while it migrates (one migrates; the others wait)."""
-
-
-FRESH = 0.25
-"""Seconds for which :meth:`PostgresStore.next_due` may trust the first due time that
-:meth:`PostgresStore.outcome` read just before (a commit in between clears it)."""
 
 
 class ConnectionLost(StatemachinesError):
@@ -124,9 +122,6 @@ class PostgresStore:
         """Called after the writes of a commit reached the server, before ``COMMIT``, once
         per statement (for crash tests; the commit then takes two round trips)."""
         self._conn: psycopg.Connection[Any] | None = None
-        self._first_due: tuple[float, int | None] | None = None
-        """(when, what): the first deadline's due time read by :meth:`outcome`, for the
-        :meth:`next_due` that follows it (and only that one)."""
         conn = self.connection()
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATING,))
@@ -143,7 +138,6 @@ class PostgresStore:
 
     def connection(self) -> psycopg.Connection[Any]:
         """The store's connection (in autocommit mode), opened again if it broke."""
-        self._first_due = None  # any other use of the store: the next look at the due index
         conn = self._conn
         if conn is None or conn.closed or conn.broken:
             if conn is not None:
@@ -220,8 +214,9 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ units of work
 
-    def begin(self) -> PostgresTransaction:
-        """Start a unit of work's transaction (its ``BEGIN`` goes with its first read)."""
+    def begin(self, check: Check | None = None) -> PostgresTransaction:
+        """Start a unit of work's transaction (its ``BEGIN``, and *check*, go with its
+        first read: ADR 0030)."""
         self._lock.acquire()
         try:
             conn = self.connection()
@@ -230,7 +225,7 @@ class PostgresStore:
         except BaseException:
             self._lock.release()
             raise
-        return PostgresTransaction(self, conn)
+        return PostgresTransaction(self, conn, check)
 
     def _which(self, reads: Sequence[tuple[str, str, int]]) -> tuple[str, str, int, int] | None:
         """The first of *reads* (kind, key, revision) whose stored revision moved."""
@@ -265,11 +260,6 @@ class PostgresStore:
 
     def next_due(self, limit: datetime) -> Due | None:
         """The first deadline due at or before *limit* that no worker is firing now."""
-        seen = self._first_due
-        if seen is not None and time.monotonic() - seen[0] < FRESH:
-            first = seen[1]
-            if first is None or first > micros(limit):
-                return None  # what the command's outcome query just read: nothing due
         rows = self._run(
             "SELECT kind, key, due_us, revision FROM aggregates "
             "WHERE due_us IS NOT NULL AND due_us <= %s ORDER BY due_us, rank, key LIMIT 1 "
@@ -283,10 +273,7 @@ class PostgresStore:
 
     def first_due(self) -> datetime | None:
         """When the first deadline falls due (parked ones aside), due or not."""
-        rows = self._run(
-            "SELECT due_us FROM aggregates WHERE due_us IS NOT NULL "
-            "ORDER BY due_us, rank, key LIMIT 1"
-        )
+        rows = self._run(FIRST_DUE)
         return from_micros(rows[0][0]) if rows else None
 
     def park(self, due: Due, error: str, at: datetime) -> None:
@@ -318,7 +305,7 @@ class PostgresStore:
         oldest), parked ones, and the newest event seq a consumer can read."""
         (due, oldest, parked, horizon) = self._run(
             "SELECT (SELECT count(*) FROM aggregates WHERE due_us IS NOT NULL AND due_us <= %s),"
-            " (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL),"
+            f" ({FIRST_DUE}),"
             " (SELECT count(*) FROM stuck),"
             f" ({HORIZON})",
             (micros(now),),
@@ -333,30 +320,8 @@ class PostgresStore:
     # ------------------------------------------------------------------ commands, events
 
     def outcome(self, command_id: str) -> Outcome | None:
-        """The stored outcome of *command_id*, or ``None`` (one query).
-
-        The same query reads when the first deadline falls due: a :meth:`next_due` that
-        follows at once (a command checks its id, then looks for due deadlines) answers
-        from it when nothing is due, without a round trip of its own (ADR 0081).
-        """
-        rows = self._run(
-            "SELECT (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL), "
-            f"c.command_id, c.error, {EVENT_COLUMNS} FROM (SELECT 1) AS one "
-            "LEFT JOIN commands c ON c.command_id = %s "
-            "LEFT JOIN events e ON e.seq = ANY(c.events) ORDER BY e.seq",
-            (command_id,),
-        )
-        self._first_due = (time.monotonic(), rows[0][0])
-        if rows[0][1] is None:
-            return None
-        error = rows[0][2]
-        events = tuple(event(row[3:]) for row in rows if row[3] is not None)
-        return Outcome(
-            events,
-            None if error is None else load_error(error),
-            command_id=command_id,
-            repeated=True,
-        )
+        """The stored outcome of *command_id*, or ``None`` (one query)."""
+        return outcome_of(self._run(CHECK, (command_id,)), command_id)
 
     def save_refusal(self, command_id: str, error: StatemachinesError, at: datetime) -> None:
         """Remember that *command_id* was refused with *error* (its own transaction)."""

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -67,7 +66,15 @@ from statemachines.marketplace.model import (
     parties,
 )
 from statemachines.marketplace.stores import schema
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Glimpse, Loaded
+from statemachines.marketplace.stores.base import (
+    Batch,
+    Check,
+    CommandSeen,
+    Due,
+    Glimpse,
+    Loaded,
+    Preempted,
+)
 
 __all__ = ["SqliteStore", "SqliteTransaction"]
 
@@ -80,10 +87,6 @@ PRAGMAS = (
 )
 """How every connection is set up: write-ahead log, a sync at checkpoints only, a larger
 page cache, memory-mapped reads, and checkpoints ten times rarer than the default."""
-
-FRESH = 0.25
-"""Seconds for which :meth:`SqliteStore.next_due` may trust the first due time that
-:meth:`SqliteStore.outcome` read just before it (any other use of the store forgets it)."""
 
 BUSY = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
@@ -109,9 +112,6 @@ class SqliteStore:
         self._cache: dict[tuple[str, str], tuple[int, Any, bool]] = {}
         """(kind, key): (revision, aggregate, whether it passed every check)."""
         self._lock = threading.RLock()
-        self._first_due: tuple[float, int | None] | None = None
-        """(when, what): the first deadline's due time read by :meth:`outcome`, for the
-        :meth:`next_due` that follows it (and only that one)."""
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -155,16 +155,28 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ units of work
 
-    def begin(self) -> SqliteTransaction:
-        """Start a unit of work's (deferred) transaction."""
+    def begin(self, check: Check | None = None) -> SqliteTransaction:
+        """Start a unit of work's (deferred) transaction; with *check*, its first statement
+        reads whether the command was handled and when the first deadline falls due, in
+        the transaction's snapshot (ADR 0030)."""
         self._lock.acquire()
-        self._first_due = None
         try:
             self._conn.execute("BEGIN")
+            if check is not None:
+                self._check(check)
         except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             self._lock.release()
             raise
         return SqliteTransaction(self)
+
+    def _check(self, check: Check) -> None:
+        first, seen, seqs, error = self._conn.execute(_CHECK, (check.command_id,)).fetchone()
+        if seen is not None:
+            raise Preempted(self._outcome(seen, seqs, error))
+        if check.due_by is not None and first is not None and first <= micros(check.due_by):
+            raise Preempted(None)
 
     def _conflict(self, batch: Batch, err: Exception) -> ConcurrentModification:
         """Which aggregate another commit changed while this unit of work read it."""
@@ -187,11 +199,6 @@ class SqliteStore:
     def next_due(self, limit: datetime) -> Due | None:
         """The first deadline due at or before *limit*, from the due index."""
         with self._lock:
-            seen, self._first_due = self._first_due, None
-            if seen is not None and time.monotonic() - seen[0] < FRESH:
-                first = seen[1]
-                if first is None or first > micros(limit):
-                    return None  # what the command's outcome query just read: nothing due
             row = self._conn.execute(
                 "SELECT kind, key, due_us, revision FROM aggregates "
                 "WHERE due_us IS NOT NULL AND due_us <= ? ORDER BY due_us, rank, key LIMIT 1",
@@ -204,7 +211,6 @@ class SqliteStore:
     def park(self, due: Due, error: str, at: datetime) -> None:
         """Record the failed deadline and take it off the due index until its aggregate changes."""
         with self._lock:
-            self._first_due = None
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -233,26 +239,22 @@ class SqliteStore:
     # ------------------------------------------------------------------ commands, events
 
     def outcome(self, command_id: str) -> Outcome | None:
-        """The stored outcome of *command_id*, or ``None`` (one query).
-
-        The same query reads when the first deadline falls due: a :meth:`next_due` that
-        follows at once (a command checks its id, then looks for due deadlines) answers
-        from it when nothing is due, without a statement of its own (ADR 0029).
-        """
+        """The stored outcome of *command_id*, or ``None``."""
         with self._lock:
-            row = self._conn.execute(_OUTCOME, (command_id,)).fetchone()
-            self._first_due = (time.monotonic(), row[0])
-            if row[1] is None:
-                return None
-            _, _, seqs, error = row
-            events: tuple[StoredEvent, ...] = ()
-            if seqs:
-                wanted = json.loads(seqs)
-                marks = ",".join("?" * len(wanted))
-                rows = self._conn.execute(
-                    f"SELECT {_EVENT} FROM events WHERE seq IN ({marks}) ORDER BY seq", wanted
-                )
-                events = tuple(_event(r) for r in rows)
+            row = self._conn.execute(
+                "SELECT events, error FROM commands WHERE command_id = ?", (command_id,)
+            ).fetchone()
+            return None if row is None else self._outcome(command_id, *row)
+
+    def _outcome(self, command_id: str, seqs: str | None, error: str | None) -> Outcome:
+        events: tuple[StoredEvent, ...] = ()
+        if seqs:
+            wanted = json.loads(seqs)
+            marks = ",".join("?" * len(wanted))
+            rows = self._conn.execute(
+                f"SELECT {_EVENT} FROM events WHERE seq IN ({marks}) ORDER BY seq", wanted
+            )
+            events = tuple(_event(r) for r in rows)
         return Outcome(
             events,
             None if error is None else load_error(json.loads(error)),
@@ -367,7 +369,6 @@ class SqliteStore:
         identity map keeps for it.
         """
         with self._lock:
-            self._first_due = None
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -405,7 +406,6 @@ class SqliteStore:
         *chunk*: for benchmarks and imports. No events are recorded. Returns the count."""
         count = 0
         with self._lock:
-            self._first_due = None
             conn = self._conn
             batch: list[tuple[str, Any]] = []
             for item in items:
@@ -447,7 +447,7 @@ class SqliteStore:
 # --------------------------------------------------------------------------- SQL
 
 _EPOCH = from_micros(0)
-_OUTCOME = (
+_CHECK = (
     "SELECT (SELECT due_us FROM aggregates WHERE due_us IS NOT NULL "
     "ORDER BY due_us, rank, key LIMIT 1), c.command_id, c.events, c.error "
     "FROM (SELECT 1) LEFT JOIN commands c ON c.command_id = ?"
