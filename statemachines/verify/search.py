@@ -262,7 +262,7 @@ class _Search:
         cov = self.report.coverage
         pending = list(snap[1])
         while pending:
-            agg, _, history, kids, _ = pending.pop()
+            agg, _, history, kids, *_ = pending.pop()
             for captured in kids:
                 pending.extend(captured)
             if len(agg.history) == len(history):
