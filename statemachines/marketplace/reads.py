@@ -112,10 +112,25 @@ def account_of(uow: Reader, party: str) -> Account | None:
     return None
 
 
+_TEAM_ONLY = frozenset(t.value for t in AccountType if t.team_only)
+
+
 def account_states(uow: Reader, names: Iterable[str]) -> dict[str, str]:
-    """The state of each account or company in *names* (the last account that holds it)."""
+    """The state of each account or company in *names* (the last account that holds it).
+
+    Read from the accounts' stored states when the reader offers them (a unit of work's
+    ``glimpse``, ADR 0029), without loading the accounts; otherwise from the accounts.
+    """
     wanted = set(names)
     out: dict[str, str] = {}
+    glimpse = getattr(uow, "glimpse", None)
+    if glimpse is not None:
+        for g in glimpse("account", *wanted):
+            if g.key in wanted:
+                out[g.key] = g.state
+            if g.company in wanted and g.type not in _TEAM_ONLY:
+                out[g.company] = g.state
+        return out
     for acc in uow.related("account", *wanted):
         if acc.id in wanted:
             out[acc.id] = acc.state.value

@@ -38,7 +38,16 @@ from statemachines.core.snapshots import to_dict
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Change, NewEvent, StoredEvent
 from statemachines.marketplace.model import parties, record_party
-from statemachines.marketplace.stores.base import Batch, Loaded, Record, Store, Transaction, Write
+from statemachines.marketplace.stores.base import (
+    Batch,
+    Glimpse,
+    Loaded,
+    Record,
+    Store,
+    Transaction,
+    Write,
+    glimpse_of,
+)
 
 __all__ = ["UnitOfWork", "retry"]
 
@@ -79,6 +88,8 @@ class UnitOfWork:
         self._log: list[Change | tuple[str, str]] = []
         self._asked: set[tuple[str, str]] = set()
         """(kind, party) pairs whose every aggregate this unit of work has loaded."""
+        self._glanced: dict[tuple[str, str], list[Glimpse]] = {}
+        """(kind, party): the stored glimpse of every aggregate naming the party, as read."""
         self.events: tuple[StoredEvent, ...] = ()
         """The events the commit recorded, numbered (empty until then)."""
 
@@ -144,8 +155,21 @@ class UnitOfWork:
         wanted = [n for n in names if n is not None]
         if not wanted:
             return []
-        if all((kind, n) in self._asked for n in wanted):  # all loaded already (one snapshot)
+        asked = self._asked
+        if all((kind, n) in asked for n in wanted):  # all loaded already (one snapshot)
             found = self._here(kind, wanted, state, set(), loaded=True)
+        elif state is not None and all(
+            (kind, n) in asked or (kind, n) in self._glanced for n in wanted
+        ):  # the stored states are known: load only the aggregates stored in *state*
+            stored = {
+                g.key: g.seq
+                for n in wanted
+                for g in self._glanced.get((kind, n), ())
+                if g.state == state
+            }
+            found = [(seq, self.get(kind, key)) for key, seq in stored.items()]
+            listed = {id(agg) for _, agg in found}
+            found += self._here(kind, wanted, state, listed, loaded=True)
         else:
             seen = self._seen
             found = []
@@ -163,6 +187,36 @@ class UnitOfWork:
         if len(found) > 1:
             found.sort(key=_FIRST)
         return [agg for _, agg in found]
+
+    def glimpse(self, kind: str, *names: str | None) -> list[Glimpse]:
+        """The stored state of every aggregate of *kind* that names any of *names* (party
+        index), oldest first, without loading them (ADR 0029): for guards that need only
+        states. An aggregate this unit of work loaded or added answers from memory, as it
+        is now."""
+        wanted = [n for n in names if n is not None]
+        if not wanted:
+            return []
+        glanced = self._glanced
+        missing = [n for n in wanted if (kind, n) not in glanced and (kind, n) not in self._asked]
+        if missing:
+            for n in missing:
+                glanced[kind, n] = []
+            for party, g in (self._txn or self.txn).glimpse(kind, missing):
+                glanced[kind, party].append(g)
+        seen = self._seen
+        out: dict[str, Glimpse] = {}
+        for n in wanted:
+            for g in glanced.get((kind, n), ()):
+                if (kind, g.key) not in seen:
+                    out[g.key] = g
+        for seq, agg in self._here(kind, wanted, None, set(), loaded=True):
+            tracked = seen.get((kind, agg.id))
+            revision = 0 if tracked is None else tracked.revision
+            out[agg.id] = glimpse_of(seq, agg, revision)
+        found = list(out.values())
+        if len(found) > 1:
+            found.sort(key=_FIRST)
+        return found
 
     def _here(
         self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
@@ -267,8 +321,20 @@ class UnitOfWork:
             tuple(self._records.values()),
             tuple(events),
             command_id,
-            tuple((t.kind, t.key, t.revision) for t in self._seen.values()),
+            self._reads(),
         )
+
+    def _reads(self) -> tuple[tuple[str, str, int], ...]:
+        """(kind, key, revision) of every aggregate loaded or glimpsed, once each."""
+        reads = [(t.kind, t.key, t.revision) for t in self._seen.values()]
+        if self._glanced:
+            listed = set(self._seen)
+            for (kind, _), found in self._glanced.items():
+                for g in found:
+                    if (kind, g.key) not in listed:
+                        listed.add((kind, g.key))
+                        reads.append((kind, g.key, g.revision))
+        return tuple(reads)
 
     def commit(self, command_id: str | None = None) -> tuple[StoredEvent, ...]:
         """Write everything, together, with *command_id*'s outcome; or raise and write nothing."""

@@ -21,7 +21,7 @@ from statemachines.errors import InvalidInput, SnapshotError
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
 from statemachines.machines.job import Job
 from statemachines.marketplace.audit import describe, problems
-from statemachines.marketplace.commands import DraftJob
+from statemachines.marketplace.commands import DraftJob, Fire
 from statemachines.marketplace.market import KINDS, Marketplace
 from statemachines.marketplace.stores import open_store
 from statemachines.marketplace.stores.schema import SchemaTooNew
@@ -168,6 +168,64 @@ def test_two_connections_racing_on_one_contract_one_wins_the_other_changes_nothi
     assert first.get("contract", "C-1").history[-1].payload == {"minutes": 30}  # reloaded
     for m in (first, second, stored):
         m.close()
+
+
+def test_a_race_on_an_account_a_command_only_glimpsed_names_that_account(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # ADR 0029: posting a job reads its company's state without loading the account; if
+    # another connection suspends the account meanwhile, the post loses, and says why
+    path = tmp_path / "m.db"
+    first = _world(path, clock)
+    first.draft_job("J-1", "co-1")
+    second = Marketplace(clock=clock, store=path)
+    read = first.revision("account", "co-1")
+
+    with UnitOfWork(first.store) as uow:
+        token = first.flows.enter(uow)
+        try:
+            job = uow.get("job", "J-1")
+            second.fire("account", "co-1", "suspend", SUP, reason=SuspensionReason.BILLING)
+            uow.changing("job", "J-1")
+            decision = first.jobs.fire_at(job, "post", ANA, clock.now())
+        finally:
+            first.flows.leave(token)
+        uow.accepted("job", "J-1", decision)
+        with pytest.raises(ConcurrentModification) as info:
+            uow.commit()
+
+    err = info.value
+    assert (err.kind, err.key, err.expected, err.found) == ("account", "co-1", read, read + 1)
+    assert first.get("job", "J-1").state.value == "draft"
+    for m in (first, second):
+        m.close()
+
+
+def test_a_command_costs_eight_statements_with_begin_and_commit(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # post a job with a command id: (1) is the id new, and when is the first deadline
+    # due; (2) BEGIN; (3) the job by key; (4) its company's account state through the
+    # party index (ADR 0029); (5) the job's row; (6) its event; (7) the command's
+    # outcome; (8) COMMIT. The same-shape raw transaction of benchmarks/bench_service.py
+    # costs six.
+    market = _world(tmp_path / "m.db", clock)
+    market.draft_job("J-1", "co-1")
+    store = market.store
+    assert isinstance(store, SqliteStore)
+    sent: list[str] = []
+    store._conn.set_trace_callback(sent.append)
+    try:
+        market.handle(Fire("job", "J-1", "post", ANA, command_id="post-1")).result()
+    finally:
+        store._conn.set_trace_callback(None)
+
+    assert [s.split()[0] for s in sent] == [
+        "SELECT", "BEGIN", "SELECT", "SELECT", "UPDATE", "INSERT", "INSERT", "COMMIT"
+    ], sent  # fmt: skip
+    assert "json_extract" in sent[3]
+    assert market.get("job", "J-1").state.value == "open"
+    market.close()
 
 
 _WORKER = """

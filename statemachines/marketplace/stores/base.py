@@ -32,11 +32,13 @@ __all__ = [
     "Batch",
     "CommandSeen",
     "Due",
+    "Glimpse",
     "Loaded",
     "Record",
     "Store",
     "Transaction",
     "Write",
+    "glimpse_of",
 ]
 
 
@@ -46,6 +48,33 @@ class Loaded(NamedTuple):
     seq: int
     revision: int
     aggregate: Any
+
+
+class Glimpse(NamedTuple):
+    """An aggregate's stored state without its snapshot: what a guard that needs only the
+    state of other aggregates reads (ADR 0029). *company* and *type* are the snapshot's
+    top-level fields of those names (an account's company and type), ``None`` for kinds
+    without them."""
+
+    seq: int
+    key: str
+    revision: int
+    state: str
+    company: str | None
+    type: str | None
+
+
+def glimpse_of(seq: int, agg: Any, revision: int) -> Glimpse:
+    """An aggregate in memory seen as a :class:`Glimpse`."""
+    kind = getattr(agg, "type", None)
+    return Glimpse(
+        seq,
+        agg.id,
+        revision,
+        agg.state.value,
+        getattr(agg, "company", None),
+        None if kind is None else getattr(kind, "value", kind),
+    )
 
 
 class Write(NamedTuple):
@@ -103,6 +132,11 @@ class Transaction(Protocol):
     ) -> list[Loaded]:
         """Aggregates of *kind* that name any of *parties* (from the party index); only those
         stored in *state* when it is given."""
+
+    def glimpse(self, kind: str, parties: Sequence[str]) -> list[tuple[str, Glimpse]]:
+        """(party, glimpse) for every aggregate of *kind* that names any of *parties*, from
+        the party index, without reading or parsing snapshots (an aggregate naming two
+        of them comes twice)."""
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* were ever added."""

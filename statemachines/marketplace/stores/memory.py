@@ -36,7 +36,14 @@ from statemachines.marketplace.events import (
     load_error,
 )
 from statemachines.marketplace.model import KINDS, RANK, due_of, parties, record_party
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Loaded
+from statemachines.marketplace.stores.base import (
+    Batch,
+    CommandSeen,
+    Due,
+    Glimpse,
+    Loaded,
+    glimpse_of,
+)
 
 __all__ = ["MemoryStore", "MemoryTransaction"]
 
@@ -341,6 +348,21 @@ class MemoryTransaction:
                         k = (kind, key)
                         found[key] = Loaded(seqs[k], revs.get(k, 0), agg)
         return list(found.values())
+
+    def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
+        """(party, glimpse) of the aggregates of *kind* naming any of *names*."""
+        store = self.store
+        items = store._data.get(kind)
+        if not items:
+            return []
+        found = []
+        for party in names:
+            for key in store._parties.get((kind, party), ()):
+                agg = items.get(key)
+                if agg is not None:
+                    k = (kind, key)
+                    found.append((party, glimpse_of(store._seq[k], agg, store._rev.get(k, 0))))
+        return found
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* there are."""

@@ -16,7 +16,7 @@ from psycopg.pq import TransactionStatus
 
 from statemachines.marketplace.events import StoredEvent
 from statemachines.marketplace.model import RANK, due_of, from_micros, load_record, micros
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Loaded
+from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Glimpse, Loaded
 from statemachines.marketplace.stores.pgsql import (
     CLAIM,
     INSERT_COMMAND,
@@ -146,6 +146,24 @@ class PostgresTransaction:
         for row_id, key, revision, data in rows:
             self.read.append((kind, key, revision))
             found.append(Loaded(row_id, revision, aggregate(kind, key, revision, data)))
+        return found
+
+    def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
+        """(party, glimpse) of the aggregates of *kind* naming any of *names*: the state
+        column and two fields of the stored snapshot, no snapshot sent (ADR 0029)."""
+        rows = self._rows(
+            "SELECT p.party, a.id, a.key, a.revision, a.state, a.data->>'company', "
+            "a.data->>'type' FROM parties p JOIN aggregates a ON a.id = p.aggregate "
+            "WHERE p.kind = %s AND p.party = ANY(%s)",
+            (kind, list(names)),
+            (kind, names[0] if names else "-"),
+        )
+        read = self.read
+        found = []
+        for row in rows:
+            g = Glimpse._make(row[1:])
+            read.append((kind, g.key, g.revision))
+            found.append((row[0], g))
         return found
 
     def count(self, kind: str) -> int:
