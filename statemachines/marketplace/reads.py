@@ -281,11 +281,12 @@ def world(uow: Reader, agg: Any) -> World:
     if isinstance(agg, Proposal):
         job = uow.find("job", agg.job)
         jobs = {job.id: job.state.value} if job is not None else {}
-        wallet = uow.find("connects", agg.freelancer)
-        held = wallet.balance if wallet is not None and wallet.state.value == "open" else 0
-        return World(
-            account_states(uow, (agg.freelancer, agg.company)), jobs, {agg.freelancer: held}
-        )
+        held: dict[str, int] = {}
+        if agg.state is ProposalState.DRAFT:  # only sending it spends Connects (CONNECTS-D)
+            wallet = uow.find("connects", agg.freelancer)
+            open_ = wallet is not None and wallet.state.value == "open"
+            held[agg.freelancer] = wallet.balance if open_ else 0
+        return World(account_states(uow, (agg.freelancer, agg.company)), jobs, held)
     return World(account_states(uow, (agg.company,)), {})
 
 
