@@ -51,8 +51,10 @@ def open_wallet(cmd: c.OpenWallet, h: Handling) -> None:
             "(they pay for proposals)"
         )
         raise InvalidInput(msg)
-    wallet = ConnectsWallet(id=cmd.owner, owner=cmd.owner, agency=agency)
-    h.uow.add("connects", cmd.owner, wallet, h.now)
+    # keyed by the name its proposals give as their freelancer: the agency, or the account
+    owner = acc.company if agency and acc.company is not None else acc.id
+    wallet = ConnectsWallet(id=owner, owner=owner, agency=agency)
+    h.uow.add("connects", owner, wallet, h.now)
 
 
 COMMAND_HANDLERS: dict[type[c.Command], Callable[[Any, Handling], None]] = {
