@@ -76,10 +76,12 @@ class Reader(Protocol):
 
 @attrs.frozen
 class World:
-    """Facts for job and proposal guards: account states by account or company id, job states."""
+    """Facts for job and proposal guards: account states by account or company id, job
+    states, and the Connects a proposal's freelancer or agency holds (CONNECTS-D)."""
 
     accounts: Mapping[str, str]
     jobs: Mapping[str, str]
+    connects: Mapping[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -279,7 +281,12 @@ def world(uow: Reader, agg: Any) -> World:
     if isinstance(agg, Proposal):
         job = uow.find("job", agg.job)
         jobs = {job.id: job.state.value} if job is not None else {}
-        return World(account_states(uow, (agg.freelancer, agg.company)), jobs)
+        held: dict[str, int] = {}
+        if agg.state is ProposalState.DRAFT:  # only sending it spends Connects (CONNECTS-D)
+            wallet = uow.find("connects", agg.freelancer)
+            open_ = wallet is not None and wallet.state.value == "open"
+            held[agg.freelancer] = wallet.balance if open_ else 0
+        return World(account_states(uow, (agg.freelancer, agg.company)), jobs, held)
     return World(account_states(uow, (agg.company,)), {})
 
 

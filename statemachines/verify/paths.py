@@ -95,7 +95,7 @@ def _lengths(snap: Snapshot) -> dict[int, int]:
     out: dict[int, int] = {}
     pending = list(snap[1])
     while pending:
-        agg, _, history, kids, _ = pending.pop()
+        agg, _, history, kids, *_ = pending.pop()
         out[id(agg)] = len(history)
         for captured in kids:
             pending.extend(captured)
@@ -106,7 +106,7 @@ def _fired(snap: Snapshot, lengths: dict[int, int]) -> list[tuple[str, int]]:
     out = []
     pending = list(snap[1])
     while pending:
-        agg, _, _, kids, _ = pending.pop()
+        agg, _, _, kids, *_ = pending.pop()
         for captured in kids:
             pending.extend(captured)
         spec = SPECS_BY_MODEL[type(agg)]

@@ -55,7 +55,11 @@ from statemachines.verify.world import (
     same,
 )
 
-__all__ = ["BOOKKEEPING", "check"]
+__all__ = ["BOOKKEEPING", "REUSED_SHARE", "check"]
+
+REUSED_SHARE = 0.1
+"""Where a plan is used again, the share of its decided attempts fired anyway is this
+fraction of :attr:`Bounds.cross_check` (where it is made, the whole share)."""
 
 BOOKKEEPING = frozenset({"export_records"})
 """Events that only record that something was done (checked in every state, never expanded:
@@ -262,7 +266,7 @@ class _Search:
         cov = self.report.coverage
         pending = list(snap[1])
         while pending:
-            agg, _, history, kids, _ = pending.pop()
+            agg, _, history, kids, *_ = pending.pop()
             for captured in kids:
                 pending.extend(captured)
             if len(agg.history) == len(history):
@@ -308,9 +312,13 @@ class _Search:
                 report.attempts += n
             # The oracle's word is taken for the attempts it says do not fire (no edge, a
             # wrong actor, a refusing rule), except the first of each kind and a share of
-            # the others, which are fired anyway and must do what it says.
+            # the others, which are fired anyway and must do what it says: the share where
+            # the plan is made (the aggregate met in a new context), a tenth of it where it
+            # is used again (the same aggregate, facts and time: the same premise as the
+            # plan's own).
             first = {id(a) for a in plan.first} if made else set()
-            checks = [a for a in plan.decided if id(a) in first or (share and sample() < share)]
+            odds = share if made or share >= 1.0 else share * REUSED_SHARE
+            checks = [a for a in plan.decided if id(a) in first or (odds and sample() < odds)]
             report.decided += len(plan.decided) - len(checks)
             for attempt in checks:
                 self.attempt(attempt, snap, key, now)

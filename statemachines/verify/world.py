@@ -11,7 +11,7 @@ trace, and :func:`replay` runs a trace on a fresh world.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -106,8 +106,10 @@ class Bounds:
     cross_check: float = 0.01
     """The share of the attempts the oracle says do not fire (illegal, not permitted,
     refused) that are fired anyway to check it (besides the first of each kind, always
-    fired), and of the attempts whose outcome is known from another state that are fired
-    again and compared; the others are taken as said or known. 1.0 fires them all."""
+    fired; where the plan of their aggregate is used again, a tenth of the share:
+    :data:`~statemachines.verify.search.REUSED_SHARE`), and of the attempts whose outcome
+    is known from another state that are fired again and compared; the others are taken
+    as said or known. 1.0 fires them all."""
     audit: bool = False
     """Check the abstraction: whenever a step reaches a key already seen, the table's
     verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`) must be the
@@ -151,21 +153,42 @@ class Saved(NamedTuple):
     kids: tuple[tuple[Saved, ...], ...]
     """Per child collection of the machine (a contract's milestones): each child, saved."""
     version: int
-    """Changes whenever anything of the aggregate does (fields, history, children): a
-    snapshot taken after a step shares the entries of what the step left alone."""
+    """Changes whenever anything of the aggregate does (fields, history, children), and
+    only then: equal content gets the same entry and version (:func:`_save`). A snapshot
+    taken after a step shares the entries of what the step left alone."""
+    history_id: int = 0
+    """The content of :attr:`history` as a number (equal histories, equal numbers)."""
 
 
 _VERSIONS = itertools.count(1)
 
+KEEP = 300_000
+"""How many saved aggregates :func:`_save` keeps by content at most (all are forgotten when
+there are more: a state met again then gets a new version, which only costs the caches)."""
+
+_BY_CONTENT: dict[tuple[Any, ...], Saved] = {}
+"""Saved aggregates by their content (see :func:`_content`)."""
+_HISTORIES: dict[tuple[int, Any], int] = {}
+"""A history by its content: (the history without its last decision, that decision) -> id."""
+_HISTORY_IDS = itertools.count(1)
+
 
 def _save(agg: Any, base: Saved | None = None) -> Saved:
-    """*agg* as it is now; *base* itself when nothing changed since *base* was saved."""
+    """*agg* as it is now; *base* itself when nothing changed since *base* was saved.
+
+    Versions are given by content: an aggregate saved again with the same fields, history
+    and children (reached by another path, or by the same event fired from another state)
+    gets the saved entry, and so the version, it got the first time. So every cache keyed
+    by versions (plans, key parts, invariants passed) is shared by every state that holds
+    the aggregate as it is, not only by the states one step apart.
+    """
     spec = SPECS_BY_MODEL[type(agg)]
     values = spec._get(agg)
+    history = agg.history
     same = (
         base is not None
         and base.agg is agg
-        and len(agg.history) == len(base.history)
+        and len(history) == len(base.history)
         and base.values == values
     )
     kids: tuple[tuple[Saved, ...], ...] = ()
@@ -185,11 +208,69 @@ def _save(agg: Any, base: Saved | None = None) -> Saved:
     if same:
         assert base is not None
         return base
-    return Saved(agg, values, tuple(agg.history), kids, next(_VERSIONS))
+    hist = _history_id(history, base)
+    versions = tuple(tuple(k.version for k in group) for group in kids)
+    content = (id(agg), _hashable(spec, values), hist, versions)
+    found = _BY_CONTENT.get(content)
+    if found is not None and found.agg is agg:
+        return found
+    if len(_BY_CONTENT) >= KEEP:
+        _BY_CONTENT.clear()
+        _HISTORIES.clear()
+    saved = Saved(agg, values, tuple(history), kids, next(_VERSIONS), hist)
+    _BY_CONTENT[content] = saved
+    return saved
+
+
+_CHILD_FIELDS: dict[type, tuple[int, ...]] = {}
+
+
+def _hashable(spec: Any, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """*values* with each child collection (a contract's milestones, objects whose content
+    the children's versions hold) replaced by the children's identities."""
+    where = _CHILD_FIELDS.get(spec.model)
+    if where is None:
+        names = (*spec.fields, "state")
+        where = _CHILD_FIELDS[spec.model] = tuple(names.index(c) for c in spec.children)
+    if not where:
+        return values
+    out = list(values)
+    for i in where:
+        out[i] = tuple(map(id, out[i]))
+    return tuple(out)
+
+
+def _history_id(history: list[Any], base: Saved | None) -> int:
+    """An id for the content of *history* (equal histories get equal ids), extending
+    *base*'s when it is a prefix of *history* (histories only grow)."""
+    start, hist = 0, 0
+    if base is not None and base.history_id and len(base.history) <= len(history):
+        prefix = base.history
+        if all(a is b for a, b in zip(prefix, history, strict=False)):
+            start, hist = len(prefix), base.history_id
+    for d in history[start:]:
+        step = (hist, _decision(d))
+        found = _HISTORIES.get(step)
+        if found is None:
+            found = _HISTORIES[step] = next(_HISTORY_IDS)
+        hist = found
+    return hist
+
+
+def _decision(d: Decision) -> tuple[Any, ...]:
+    return (d.at, d.actor, d.event, d.source, d.target, _frozen(d.payload), d.deadline)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _load(saved: Saved) -> None:
-    agg, values, history, kids, _ = saved
+    agg, values, history, kids, *_ = saved
     spec = SPECS_BY_MODEL[type(agg)]
     for name, value in zip(_NAMES_OF[spec.name], values, strict=True):
         setattr(agg, name, value)

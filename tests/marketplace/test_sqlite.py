@@ -74,6 +74,7 @@ def test_a_file_is_created_in_wal_mode_migrated_once_and_survives_a_restart(
         (3, "consumers"),
         (4, "checked"),
         (5, "case_sequences"),
+        (7, "connects_and_assistance"),
     ]
     assert describe(again)["aggregates"] == {
         "account": {"active": 2},
@@ -125,7 +126,7 @@ def test_a_file_of_an_older_schema_is_migrated_when_it_is_opened(tmp_path: Path)
 
     store = SqliteStore(path)
 
-    assert store.schema_versions() == [1, 2, 3, 4, 5]
+    assert store.schema_versions() == [1, 2, 3, 4, 5, 7]
     with sqlite3.connect(path) as conn:
         indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     assert "events_aggregate" not in indexes

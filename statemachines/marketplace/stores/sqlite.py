@@ -26,7 +26,7 @@ any other row, or one whose snapshot changed outside the library, gets every che
 >>> folder = tempfile.mkdtemp()
 >>> store = SqliteStore(pathlib.Path(folder) / "market.db")
 >>> store.schema_versions()
-[1, 2, 3, 4, 5]
+[1, 2, 3, 4, 5, 7]
 >>> store.close()
 """
 

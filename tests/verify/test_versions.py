@@ -1,0 +1,144 @@
+"""Versions of saved aggregates are given by content (issue 18).
+
+The checker's caches (plans, key parts, invariants passed, outcomes put back) are keyed by
+the version of each aggregate a snapshot holds. A version is given by what the aggregate
+holds (fields, history, children) and which object it is, so the same aggregate reached by
+another path, or by the same event fired from another state, shares the caches of the
+first. These tests show that equal content gets one version, that any difference gets
+another, and that a search with content versions reaches exactly what one with a new
+version for every save reaches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from statemachines.core.actors import Actor, Role
+from statemachines.core.engine import SPECS_BY_MODEL
+from statemachines.machines.account.table import SuspensionReason
+from statemachines.verify import world as world_module
+from statemachines.verify.search import check
+from statemachines.verify.world import SECOND, Bounds, Saved, World, same
+
+SUPPORT = Actor("sup", Role.SUPPORT)
+
+
+def versions(world: World) -> dict[str, int]:
+    snap = world.snapshot()
+    return {entry.agg.id: entry.version for entry in snap[1]}
+
+
+def suspend(world: World, account: str = "fl-1") -> None:
+    world.market.fire("account", account, "suspend", SUPPORT, reason=SuspensionReason.TERMS)
+
+
+def test_the_same_event_fired_again_from_the_same_state_gives_the_same_versions() -> None:
+    world = World(Bounds(contracts=1, milestones=1, team=False))
+    start = versions(world)
+
+    suspend(world)
+    first = versions(world)
+    world.restore(world.initial)
+    suspend(world)  # a new decision object, with the same content
+    again = versions(world)
+
+    assert first == again
+    assert first["fl-1"] != start["fl-1"]
+    assert first["co-1"] == start["co-1"]
+
+
+def test_two_orders_of_the_same_events_meet_in_the_same_versions() -> None:
+    world = World(Bounds(contracts=1, milestones=1, team=False))
+    suspend(world, "fl-1")
+    suspend(world, "co-1")
+    one = versions(world)
+    world.restore(world.initial)
+    suspend(world, "co-1")
+    suspend(world, "fl-1")
+
+    assert versions(world) == one
+
+
+def test_any_difference_gets_another_version() -> None:
+    world = World(Bounds(contracts=1, milestones=1, team=False))
+    suspend(world)
+    suspended = versions(world)["fl-1"]
+
+    world.restore(world.initial)
+    world.clock.set(world.clock.now() + SECOND)  # the same fields, a history a second later
+    suspend(world)
+    later = versions(world)["fl-1"]
+
+    world.restore(world.initial)
+    world.market.fire(
+        "account", "fl-1", "suspend", SUPPORT, reason=SuspensionReason.BILLING
+    )  # another reason: another field value
+    other = versions(world)["fl-1"]
+
+    assert len({suspended, later, other}) == 3
+
+
+def test_a_version_met_again_holds_what_the_aggregate_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever the search saves, the entry it gets back (perhaps saved by another state)
+    holds exactly the aggregate's fields, history and children."""
+    save = world_module._save
+    shared = 0
+    seen: set[int] = set()
+
+    def checked(agg: Any, base: Saved | None = None) -> Saved:
+        nonlocal shared
+        got = save(agg, base)
+        fresh = Saved(agg, *_fresh(agg))
+        assert same(got, fresh), agg
+        if got is not base and got.version in seen:
+            shared += 1  # an entry saved before, from another state
+        seen.add(got.version)
+        return got
+
+    monkeypatch.setattr(world_module, "_save", checked)
+    report = check(Bounds(contracts=1, milestones=1, team=False, amounts=(500,), depth=4))
+    assert report.ok
+    assert shared > 0
+
+
+def _fresh(agg: Any) -> tuple[Any, ...]:
+    spec = SPECS_BY_MODEL[type(agg)]
+    kids = tuple(
+        tuple(Saved(kid, *_fresh(kid)) for kid in getattr(agg, name)) for name in spec.children
+    )
+    return spec._get(agg), tuple(agg.history), kids, 0
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        Bounds(contracts=1, milestones=1, team=False, amounts=(500,), depth=5),
+        Bounds(contracts=0, jobs=1, agency=True, team=False, focus=("job", "proposal")),
+    ],
+    ids=["milestone", "jobs"],
+)
+def test_content_versions_reach_what_a_new_version_per_save_reaches(
+    monkeypatch: pytest.MonkeyPatch, bounds: Bounds
+) -> None:
+    shared = check(bounds)
+
+    class Forgetful(dict[Any, Any]):
+        def __setitem__(self, key: Any, value: Any) -> None:
+            pass  # nothing is kept: every save gets a new version, as before issue 18
+
+    monkeypatch.setattr(world_module, "_BY_CONTENT", Forgetful())
+    apart = check(bounds)
+
+    assert shared.ok
+    assert apart.ok
+    assert (shared.states, shared.merged, shared.transitions) == (
+        apart.states,
+        apart.merged,
+        apart.transitions,
+    )
+    assert shared.coverage == apart.coverage
+    assert shared.fired == apart.fired
