@@ -15,7 +15,8 @@ the conflicts the retry helper resolved. A connection lost in between (a server
 restart) is waited out and the same command is sent again with the same id; so is a
 server that is not up yet when the process opens its store.
 
-A worker process fires deadlines until SIGTERM, then prints what it did as JSON.
+A worker process says it is ready for SIGTERM, fires deadlines until SIGTERM, then prints
+what it did as JSON.
 
 With *KILL* = ``n``, a command process kills itself with SIGKILL once the writes of its
 ``n``-th command reached the server (before ``COMMIT``), and a worker does so on its
@@ -199,7 +200,21 @@ def _die(note: dict[str, Any]) -> None:
 
 
 def work(url: str, clock: ScaledClock, kill: bool) -> None:
-    """Fire deadlines until SIGTERM; print what was done."""
+    """Fire deadlines until SIGTERM; print what was done.
+
+    The first line, ``{"ready": true}``, says SIGTERM stops the worker cleanly from now
+    on: a signal that comes before the worker runs stops it as soon as it starts.
+    """
+    early: list[Worker] = []
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped.append(signum)
+        for w in early:
+            w.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    _say({"ready": True})
     store = _open(url)
     taken: list[list[Any]] = []
 
@@ -214,6 +229,9 @@ def work(url: str, clock: ScaledClock, kill: bool) -> None:
             _die({"dying": None if claimed is None else [claimed.kind, claimed.key]})
 
         store.on_write = die
+    early.append(worker)
+    if stopped:
+        worker.stop()
     worker.run()
     summary = {
         "fired": worker.fired,

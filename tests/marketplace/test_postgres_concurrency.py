@@ -125,7 +125,13 @@ class Running:
         self.errors.close()
 
     def stop(self) -> dict[str, Any]:
-        """SIGTERM (a worker): it finishes the deadline in hand and says what it did."""
+        """SIGTERM (a worker): it finishes the deadline in hand and says what it did. Sent
+        once the worker said it is ready for it (before that, it would kill it)."""
+        end = time.monotonic() + WAIT
+        while not self.lines and self.process.poll() is None:
+            assert time.monotonic() < end, "the worker never said it was ready"
+            time.sleep(0.02)
+        assert self.lines[:1] == [{"ready": True}], (self.lines, self.stderr()[-3000:])
         self.process.send_signal(signal.SIGTERM)
         assert self.succeeded(), self.lines
         return self.lines[-1]
