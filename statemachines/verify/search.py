@@ -49,6 +49,7 @@ from statemachines.verify.world import (
     ACTING,
     SECOND,
     Bounds,
+    PremiseBroken,
     Snapshot,
     Step,
     World,
@@ -97,6 +98,7 @@ class _Search:
     ) -> None:
         self.bounds = bounds
         self.world = World(bounds)
+        self.world.tracking = True  # the search changes the world only through the market
         self.report = Report(bounds)
         self.first: dict[tuple[str, int], tuple[Any, Step]] = {}
         self.max_payments = (
@@ -241,10 +243,10 @@ class _Search:
                         report.complete = False
                         queue.clear()
                         break
-        except _Found as found:
-            report.violation = found.problem
-            last = () if found.step is None else (found.step,)
-            report.trace = _trace(parents, current) + last
+        except (_Found, PremiseBroken) as found:
+            report.violation = str(found)  # a premise of a cache found false, or a problem
+            last = found.step if isinstance(found, _Found) else None
+            report.trace = _trace(parents, current) + (() if last is None else (last,))
         report.paths = {
             edge: (*_trace(parents, node), step) for edge, (node, step) in self.first.items()
         }

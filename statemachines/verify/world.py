@@ -11,6 +11,7 @@ trace, and :func:`replay` runs a trace on a fresh world.
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -21,17 +22,22 @@ from statemachines.core.actors import SYSTEM, Actor, Role
 from statemachines.core.clock import UTC
 from statemachines.core.engine import SPECS_BY_MODEL, Decision
 from statemachines.core.money import Money
+from statemachines.machines.account.model import Obligations
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
 from statemachines.machines.contract.table import Contract
+from statemachines.marketplace.commands import Command
+from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.stores.memory import MemoryStore, MemoryTransaction
 
 __all__ = [
     "ACTING",
     "ACTORS",
+    "KEEP_OBLIGATIONS",
     "SECOND",
     "START",
     "Bounds",
+    "PremiseBroken",
     "Saved",
     "Snapshot",
     "Step",
@@ -381,7 +387,7 @@ class _Market(Marketplace):
         expected_revision: int | None = None,
         **payload: Any,
     ) -> Decision:
-        self._checker_world.pure = False
+        self._checker_world.changed()
         return super().fire(
             kind,
             key,
@@ -393,8 +399,46 @@ class _Market(Marketplace):
         )
 
     def advance(self, now: datetime | None = None) -> list[Decision]:
-        self._checker_world.pure = False
+        self._checker_world.changed()
         return super().advance(now)
+
+    def handle(self, command: Command) -> Outcome:
+        self._checker_world.changed()  # every command, fired events included
+        return super().handle(command)
+
+    def obligations(self, acc: Account, now: datetime) -> Obligations:
+        """The obligations of *acc* now, kept by what they read while the world is as a
+        snapshot holds it (see :meth:`World.reads_of`); a share
+        (:attr:`Bounds.cross_check`) of those kept is read again and compared."""
+        world = self._checker_world
+        memo = world.reads_of(acc, now)
+        if memo is None:
+            return super().obligations(acc, now)
+        kept = world.obligations.get(memo)
+        if kept is None:
+            if len(world.obligations) >= KEEP_OBLIGATIONS:
+                world.obligations.clear()
+            kept = world.obligations[memo] = super().obligations(acc, now)
+        elif world.sample.random() < world.bounds.cross_check:
+            fresh = super().obligations(acc, now)
+            if fresh != kept:
+                msg = (
+                    f"the obligations of {acc.id} read something other than the account, "
+                    f"the other accounts of its owner, the memberships, job posts, proposals "
+                    f"and contracts and the contact and past-due records: kept {kept}, "
+                    f"read again {fresh}"
+                )
+                raise PremiseBroken(msg)
+        return kept
+
+
+KEEP_OBLIGATIONS = 100_000
+"""How many obligations :meth:`_Market.obligations` keeps at most (all are dropped when
+there are more; a dropped one is read again)."""
+
+
+class PremiseBroken(Exception):
+    """Something the checker's caches rest on was found false (the search reports it)."""
 
 
 class World:
@@ -402,6 +446,22 @@ class World:
 
     def __init__(self, bounds: Bounds) -> None:
         self.bounds = bounds
+        self.tracking = False
+        """Whether every change of the world goes through the marketplace's ``fire`` and
+        ``advance`` (the search's world): :meth:`restore` then writes back only what differs
+        from what the world holds (:attr:`holds`). A world whose aggregates are also changed
+        by hand (a workflow fired directly) leaves it false, and every restore writes back
+        every aggregate."""
+        self.holds: dict[int, Saved] = {}
+        """By ``id`` of the aggregate: the saved entry it holds now, when known (set by
+        :meth:`snapshot`, :meth:`restore` and :meth:`apply`; forgotten whenever the
+        marketplace fires anything), so that :meth:`restore` writes back only what differs
+        (with :attr:`tracking`)."""
+        self.known = False
+        """Whether :attr:`holds` says what every aggregate holds (after :meth:`snapshot` or
+        :meth:`restore`, until the marketplace handles a command or fires a deadline)."""
+        self.obligations: dict[tuple[Any, ...], Obligations] = {}
+        self.sample = random.Random(1)
         self.clock = _Clock(START)
         self.market = _Market(self, clock=self.clock)
         m = self.market
@@ -453,6 +513,41 @@ class World:
         """True while nothing but :meth:`apply` changed the world since :meth:`restore`."""
         self.initial = self.snapshot()
 
+    def changed(self) -> None:
+        """The marketplace is about to change the world: what it holds is no longer known."""
+        self.pure = False
+        self.known = False
+        self.holds.clear()
+
+    def reads_of(self, acc: Account, now: datetime) -> tuple[Any, ...] | None:
+        """What the obligations of *acc* (:func:`statemachines.marketplace.reads.obligations`)
+        read, as versions, at *now*: the account, the other accounts of its owner (agencies
+        it owns), every membership, job post, proposal and contract, and the contact and
+        past-due records; None when the world is not known to be as a snapshot holds it
+        (while a command runs, or in a world changed by hand).
+
+        *Premise*: the obligations read nothing else (not the other accounts). *Checked*: a
+        share of the obligations kept is read again and compared (:class:`PremiseBroken`)."""
+        if not (self.tracking and self.known):
+            return None
+        mine = self.holds.get(id(acc))
+        if mine is None or mine.agg is not acc:
+            return None
+        owner = acc.owner
+        read = tuple(
+            [
+                e.version
+                for e in self.holds.values()
+                if not isinstance(e.agg, Account) or e.agg.owner == owner
+            ]
+        )
+        items = getattr(self.market.store, "_items", {})
+        records = (
+            tuple(items.get("contact", {}).items()),
+            tuple((k, repr(v)) for k, v in items.get("past_due", {}).items()),
+        )
+        return (mine.version, now, read, records)
+
     def aggregates(self) -> Iterator[Any]:
         """Every aggregate, in store order."""
         for kind in ACTING:
@@ -469,6 +564,8 @@ class World:
             # nothing but apply() changed the world since it was restored
             loaded = self.loaded
             entries = tuple(loaded.get(id(e.agg), e) for e in self.base[1])
+            self.holds = {id(e.agg): e for e in entries}
+            self.known = True
             return _Snapshot(self.clock.now(), entries, getattr(self.base, "items", None))
         store = self.market.store
         items = getattr(store, "_items", None)
@@ -481,6 +578,8 @@ class World:
                 old = None
             known = loaded.get(id(agg)) if loaded else None
             saved.append(_save(agg, old if known is None else known))
+        self.holds = {id(e.agg): e for e in saved}
+        self.known = True
         return _Snapshot(
             self.clock.now(),
             tuple(saved),
@@ -490,8 +589,10 @@ class World:
     def apply(self, saved: Saved) -> None:
         """Put one aggregate as *saved* holds it; the next snapshot shares *saved* (and its
         version) until the world is restored."""
-        _load(saved)
+        if not self.tracking or self.holds.get(id(saved.agg)) is not saved:
+            _load(saved)
         self.loaded[id(saved.agg)] = saved
+        self.holds[id(saved.agg)] = saved
 
     def undo(self, snap: Snapshot) -> None:
         """Put the world back as *snap* captured it, when *snap* was the last one restored and
@@ -499,9 +600,12 @@ class World:
         if not self.pure or self.base is not snap:
             self.restore(snap)
             return
+        holds = self.holds
         for entry in snap[1]:
             if id(entry.agg) in self.loaded:
-                _load(entry)
+                if not self.tracking or holds.get(id(entry.agg)) is not entry:
+                    _load(entry)
+                holds[id(entry.agg)] = entry
         self.loaded.clear()
         store = self.market.store
         if hasattr(store, "_items"):  # the store's deadline index is rebuilt when next read
@@ -514,8 +618,12 @@ class World:
         items = getattr(snap, "items", None)
         if items is not None:
             self.market.store._items = {k: dict(v) for k, v in items.items()}  # type: ignore[attr-defined]
+        holds = self.holds if self.tracking else {}
         for item in saved:
-            _load(item)
+            if holds.get(id(item.agg)) is not item:
+                _load(item)
+        self.holds = {id(item.agg): item for item in saved}
+        self.known = True
         self.base = snap
         self.loaded.clear()
         self.pure = True

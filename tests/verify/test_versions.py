@@ -1,4 +1,5 @@
-"""Versions of saved aggregates are given by content (issue 18).
+"""Versions of saved aggregates are given by content, and restoring writes back only what
+differs (issue 18).
 
 The checker's caches (plans, key parts, invariants passed, outcomes put back) are keyed by
 the version of each aggregate a snapshot holds. A version is given by what the aggregate
@@ -6,7 +7,9 @@ holds (fields, history, children) and which object it is, so the same aggregate 
 another path, or by the same event fired from another state, shares the caches of the
 first. These tests show that equal content gets one version, that any difference gets
 another, and that a search with content versions reaches exactly what one with a new
-version for every save reaches.
+version for every save reaches. The world also knows which entry each aggregate holds
+(until the marketplace fires anything), so restoring a snapshot writes back only the
+aggregates a step changed; a search that writes back everything reaches the same.
 """
 
 from __future__ import annotations
@@ -142,3 +145,61 @@ def test_content_versions_reach_what_a_new_version_per_save_reaches(
     )
     assert shared.coverage == apart.coverage
     assert shared.fired == apart.fired
+
+
+def test_restore_writes_back_what_a_step_changed_and_only_that(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World(Bounds(contracts=1, milestones=1, team=False))
+    world.tracking = True
+    start = world.snapshot()
+    suspend(world)
+    world.snapshot()
+    loads: list[str] = []
+    load = world_module._load
+
+    def counted(saved: Saved) -> None:
+        loads.append(saved.agg.id)
+        load(saved)
+
+    monkeypatch.setattr(world_module, "_load", counted)
+    world.restore(start)
+
+    assert loads == ["fl-1"]  # the suspended account alone is written back
+    assert world.market.get("account", "fl-1").state.value == "active"
+    assert world.snapshot()[1] == start[1]
+
+
+def test_a_world_changed_by_hand_is_written_back_whole() -> None:
+    world = World(Bounds(contracts=1, milestones=1, team=False))
+    start = world.snapshot()
+    account = world.market.get("account", "fl-1")
+    flow = world.market._flows["account"]
+    flow.fire(account, "suspend", SUPPORT, reason=SuspensionReason.TERMS)  # not the market's
+
+    world.restore(start)
+
+    assert account.state.value == "active"
+    assert not account.history
+
+
+def test_restoring_only_what_differs_reaches_what_restoring_everything_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bounds = Bounds(contracts=1, milestones=1, team=False, amounts=(500,), depth=5)
+    partly = check(bounds)
+    restore = World.restore
+
+    def everything(self: World, snap: Any) -> None:
+        self.holds.clear()  # as before issue 18: every field of every aggregate written
+        restore(self, snap)
+
+    monkeypatch.setattr(World, "restore", everything)
+    wholly = check(bounds)
+
+    assert (partly.states, partly.merged, partly.transitions) == (
+        wholly.states,
+        wholly.merged,
+        wholly.transitions,
+    )
+    assert partly.coverage == wholly.coverage
