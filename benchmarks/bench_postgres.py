@@ -26,7 +26,7 @@ on one server, and the script prints ratios beside the figures:
   time the workers take to fire all of it.
 
 ``BENCH_PREPARE=N`` has our clients prepare statements run N times (psycopg's
-``prepare_threshold``; by default the store prepares none, ADR 0081).
+``prepare_threshold``; the store's default is 0, ADR 0083), ``BENCH_PREPARE=none`` none.
 
 Each figure is the best of *rounds* (interleaved with the anchor's) of *seconds* each:
 on a machine shared with other work, the best round is the one least disturbed.
@@ -186,8 +186,12 @@ def anchor_client(task: Task, go: Any, out: Any) -> None:
 def command_client(task: Task, go: Any, out: Any) -> None:
     """Our commands: post each job, with a command id, through the marketplace."""
     url, n, jobs, seconds = task
-    prepare = os.environ.get("BENCH_PREPARE")  # psycopg's prepare_threshold (default: never)
-    store = PostgresStore(url, prepare_threshold=int(prepare) if prepare else None)
+    prepare = os.environ.get("BENCH_PREPARE")  # psycopg's prepare_threshold
+    if prepare:
+        threshold = None if prepare == "none" else int(prepare)
+        store = PostgresStore(url, prepare_threshold=threshold)
+    else:
+        store = PostgresStore(url)
     market = Marketplace(clock=ManualClock(START), store=store)
     conflicts = 0
 

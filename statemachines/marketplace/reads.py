@@ -36,6 +36,7 @@ from statemachines.machines.team import Membership, MembershipFacts, MembershipS
 
 __all__ = [
     "CURRENT",
+    "GLANCED",
     "Export",
     "Reader",
     "World",
@@ -274,6 +275,11 @@ def _owed(uow: Reader, acc: Account) -> Money:
 
 
 # --------------------------------------------------------------------------- other machines
+
+
+GLANCED: dict[str, tuple[str, ...]] = {"job": ("company",), "proposal": ("freelancer", "company")}
+"""The fields of a job post or proposal whose accounts' states :func:`world` reads: a unit
+of work glances at those accounts when it loads one (ADR 0029), in the same round trip."""
 
 
 def world(uow: Reader, agg: Any) -> World:

@@ -38,6 +38,7 @@ from statemachines.core.snapshots import to_dict
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Change, NewEvent, StoredEvent
 from statemachines.marketplace.model import parties, record_party
+from statemachines.marketplace.reads import GLANCED
 from statemachines.marketplace.stores.base import (
     Batch,
     Check,
@@ -134,11 +135,30 @@ class UnitOfWork:
         if added is not None:
             return added[0]
         txn = self._txn or self.txn
-        loaded = txn.load(kind, key)
+        fields = GLANCED.get(kind)
+        if fields is None:
+            loaded = txn.load(kind, key)
+        else:  # its guards read the states of the accounts it names: glance at them now
+            loaded, near = txn.load_glancing(kind, key, "account", fields)
+            if loaded is not None:
+                self._glanced_at(loaded.aggregate, fields, near)
         if loaded is None:
             return None
         tracked = self._seen[kind, key] = _Tracked(kind, key, loaded)
         return tracked.agg
+
+    def _glanced_at(self, agg: Any, fields: tuple[str, ...], near: list[Any]) -> None:
+        glanced = self._glanced
+        fresh = set()
+        for f in fields:
+            party = getattr(agg, f)
+            k = ("account", party)
+            if party is not None and k not in glanced and k not in self._asked:
+                glanced[k] = []
+                fresh.add(party)
+        for party, g in near:
+            if party in fresh:
+                glanced["account", party].append(g)
 
     def get(self, kind: str, key: str) -> Any:
         """The aggregate *key* of *kind*; raises ``KeyError`` when there is none."""
@@ -312,7 +332,9 @@ class UnitOfWork:
                 _, _, length, at, first = self._added[entry]
                 nxt.setdefault(entry, length)
                 events.append(NewEvent(*entry, length, at, None, first))
-        writes = [Write(t.kind, t.key, t.agg, t.revision) for t in self._seen.values() if t.changed]
+        writes = [
+            Write(t.kind, t.key, t.agg, t.revision, t.seq) for t in self._seen.values() if t.changed
+        ]
         writes.extend(Write(*k, added[0], 0) for k, added in self._added.items())
         for w in writes:  # a decision nobody reported still becomes an event
             history = w.aggregate.history

@@ -59,19 +59,19 @@ def _trips(wire: WireCounter, action: object) -> tuple[int, list[str]]:
     return wire.round_trips - start, [line[:90] for line in wire.log[logged:]]
 
 
-def test_a_command_that_reads_two_aggregates_costs_three_round_trips(
+def test_a_command_that_reads_two_aggregates_costs_two_round_trips(
     wire: WireCounter, clock: ManualClock
 ) -> None:
     # post a job, with a command id: (1) BEGIN, is the id new and is a deadline due
-    # (ADR 0030), and the job by key; (2) its company's account state through the party
-    # index (it needs the job's company first, ADR 0029); (3) the job, its event, the
-    # command's outcome and COMMIT, in one pipeline
+    # (ADR 0030), the job by key, and the state of its company's account, found through
+    # the party index from the company in the job's stored row (ADR 0029); (2) the job,
+    # its event, the command's outcome and COMMIT, in one pipeline
     market = _market(wire, clock)
     post = Fire("job", "J-1", "post", OWNER, command_id="post-1")
 
     trips, sent = _trips(wire, lambda: market.handle(post).result())
 
-    assert trips <= 3, sent
+    assert trips <= 2, sent
     assert sent[-2:] == ["COMMIT", "sync"]  # the commit rode with the writes
     assert market.get("job", "J-1").state.value == "open"
 
@@ -90,12 +90,12 @@ def test_a_command_sent_again_costs_two_round_trips(wire: WireCounter, clock: Ma
 
 
 def test_a_command_without_an_id_costs_no_more(wire: WireCounter, clock: ManualClock) -> None:
-    # (1) BEGIN, is any deadline due, and the job; (2) its account; (3) the commit
+    # (1) BEGIN, is any deadline due, the job and its account's state; (2) the commit
     market = _market(wire, clock)
 
     trips, sent = _trips(wire, lambda: market.fire("job", "J-2", "post", OWNER))
 
-    assert trips <= 3, sent
+    assert trips <= 2, sent
 
 
 def test_a_cold_cache_costs_no_extra_round_trip(wire: WireCounter, clock: ManualClock) -> None:
@@ -106,7 +106,7 @@ def test_a_cold_cache_costs_no_extra_round_trip(wire: WireCounter, clock: Manual
 
     trips, sent = _trips(wire, lambda: fresh.handle(post).result())
 
-    assert trips <= 3, sent
+    assert trips <= 2, sent
 
 
 def test_creating_an_aggregate_costs_two_round_trips(wire: WireCounter, clock: ManualClock) -> None:

@@ -345,7 +345,8 @@ print("committed", flush=True)
     ("when", "written"),
     [
         ("first", ["update"]),  # after the first write
-        ("commit", ["update"] * 3 + ["event"] * 3 + ["COMMIT"]),  # every write, not COMMIT
+        # every write (the three events in one statement), not COMMIT
+        ("commit", ["update"] * 3 + ["event", "COMMIT"]),
     ],
 )
 def test_a_process_killed_in_the_middle_of_a_command_leaves_nothing_of_it(

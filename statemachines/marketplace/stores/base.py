@@ -41,6 +41,7 @@ __all__ = [
     "Transaction",
     "Write",
     "glimpse_of",
+    "load_then_glance",
 ]
 
 
@@ -79,6 +80,19 @@ def glimpse_of(seq: int, agg: Any, revision: int) -> Glimpse:
     )
 
 
+def load_then_glance(
+    txn: Transaction, kind: str, key: str, glance: str, fields: Sequence[str]
+) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+    """:meth:`Transaction.load_glancing` as a load, then a glimpse (for a store in the same
+    process, where a statement more costs no round trip)."""
+    loaded = txn.load(kind, key)
+    if loaded is None:
+        return None, []
+    agg = loaded.aggregate
+    names = [v for f in fields if (v := getattr(agg, f)) is not None]
+    return loaded, txn.glimpse(glance, names) if names else []
+
+
 class Write(NamedTuple):
     """An aggregate to write: new (*expected* 0) or changed since revision *expected*."""
 
@@ -86,6 +100,8 @@ class Write(NamedTuple):
     key: str
     aggregate: Any
     expected: int
+    seq: int = 0
+    """Its creation order as loaded (the store's row id), 0 for a new one."""
 
 
 class Record(NamedTuple):
@@ -153,6 +169,12 @@ class Transaction(Protocol):
     ) -> list[Loaded]:
         """Aggregates of *kind* that name any of *parties* (from the party index); only those
         stored in *state* when it is given."""
+
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """:meth:`load`, and :meth:`glimpse` of the aggregates of *glance* naming the values
+        of the loaded aggregate's *fields*, together (one round trip where it matters)."""
 
     def glimpse(self, kind: str, parties: Sequence[str]) -> list[tuple[str, Glimpse]]:
         """(party, glimpse) for every aggregate of *kind* that names any of *parties*, from

@@ -45,6 +45,7 @@ from statemachines.marketplace.stores.base import (
     Loaded,
     Preempted,
     glimpse_of,
+    load_then_glance,
 )
 
 __all__ = ["MemoryStore", "MemoryTransaction"]
@@ -364,6 +365,12 @@ class MemoryTransaction:
                         k = (kind, key)
                         found[key] = Loaded(seqs[k], revs.get(k, 0), agg)
         return list(found.values())
+
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """The aggregate, then the glimpses of what its *fields* name."""
+        return load_then_glance(self, kind, key, glance, fields)
 
     def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
         """(party, glimpse) of the aggregates of *kind* naming any of *names*."""

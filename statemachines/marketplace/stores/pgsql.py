@@ -39,8 +39,19 @@ PLACES = 1 << 16
 plus its place (ADR 0080)."""
 
 
-def json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON text (one encoder made once: ``json.dumps`` with options makes one a call)."""
+
+
+def any_of(n: int) -> str:
+    """``IN (%s, ...)`` for *n* values (scalar parameters: psycopg adapts them faster than
+    an array), or ``= ANY(%s)`` for many."""
+    return f"IN ({', '.join(['%s'] * n)})" if 0 < n <= 8 else "= ANY(%s)"
+
+
+def values(names: Sequence[str]) -> tuple[Any, ...]:
+    """The parameters of :func:`any_of` for *names*."""
+    return tuple(names) if 0 < len(names) <= 8 else (list(names),)
 
 
 def columns(agg: Any) -> tuple[str, int | None, str]:
@@ -82,6 +93,25 @@ LOAD = (
     "FROM aggregates WHERE kind = %s AND key = %s"
 )
 """An aggregate by key; its snapshot only if the revision is not the one cached."""
+
+_GLANCES: dict[tuple[str, ...], str] = {}
+
+
+def glance_by(fields: Sequence[str]) -> str:
+    """Glimpses (party, id, key, revision, state, company, type) of the aggregates of a kind
+    (the first parameter) that name a value of *fields* of the aggregate of the kind and
+    key (the next two), read from its stored snapshot: for the same pipeline as its load."""
+    sql = _GLANCES.get(tuple(fields))
+    if sql is None:
+        names = ", ".join(f"j.data->>'{f}'" for f in fields)
+        sql = _GLANCES[tuple(fields)] = (
+            "SELECT p.party, a.id, a.key, a.revision, a.state, a.data->>'company', "
+            "a.data->>'type' FROM aggregates j "
+            f"JOIN parties p ON p.kind = %s AND p.party IN ({names}) "
+            "JOIN aggregates a ON a.id = p.aggregate WHERE j.kind = %s AND j.key = %s"
+        )
+    return sql
+
 
 CLAIM = (
     "SELECT id, kind, key, revision, due_us, data, ctid::text FROM aggregates "
@@ -163,6 +193,29 @@ def created(agg: Any) -> tuple[int, datetime, None, dict[str, Any]]:
     return len(history), at, None, to_dict(agg)
 
 
+_ROWS_AT_MOST = 64
+"""Events one ``INSERT ... VALUES`` statement takes row by row (scalar parameters, which
+psycopg adapts faster than arrays); more go through ``unnest`` of arrays."""
+
+_INSERT_ROWS: dict[int, str] = {}
+
+
+def _insert_rows(n: int) -> str:
+    """``INSERT INTO events ... VALUES`` for *n* events, each its place in the transaction."""
+    sql = _INSERT_ROWS.get(n)
+    if sql is None:
+        rows = ", ".join(
+            f"(pg_current_xact_id()::text::bigint * {PLACES} + {i}, "
+            "%s, %s, %s, %s, %s::timestamptz, %s, %s::jsonb)"
+            for i in range(n)
+        )
+        sql = _INSERT_ROWS[n] = (
+            "INSERT INTO events (seq, kind, key, position, name, at, command_id, data) "
+            f"VALUES {rows} RETURNING seq"
+        )
+    return sql
+
+
 def insert_events(
     events: Sequence[NewEvent], command_id: str | None
 ) -> tuple[str, tuple[Any, ...]]:
@@ -175,6 +228,11 @@ def insert_events(
         d = e.decision
         names.append(CREATED if d is None else d.event)
         data.append(json_text(e.snapshot if d is None else dump_decision(d)))
+    if len(events) <= _ROWS_AT_MOST:
+        params: list[Any] = []
+        for e, name, body in zip(events, names, data, strict=True):
+            params += (e.kind, e.key, e.position, name, e.at, command_id, body)
+        return _insert_rows(len(events)), tuple(params)
     return INSERT_EVENTS, (
         command_id,
         [e.kind for e in events],

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psycopg
+from psycopg import pq
 from psycopg.pq import TransactionStatus
 
 from statemachines.marketplace.events import StoredEvent
@@ -32,25 +33,41 @@ from statemachines.marketplace.stores.pgsql import (
     LOAD,
     UPDATE,
     UPDATE_CLAIMED,
+    any_of,
     columns,
+    glance_by,
     insert,
     insert_events,
     insert_record,
     outcome_of,
     sequence,
     stored,
+    values,
 )
 
 if TYPE_CHECKING:
     from statemachines.marketplace.stores.postgres import PostgresStore
 
-__all__ = ["CONFLICTS", "PostgresTransaction", "pipeline"]
+__all__ = ["CONFLICTS", "PostgresTransaction", "pipeline", "rollback"]
 
 DUE_CHANNEL = "statemachines_due"
 """The channel a commit notifies when it sets a deadline due soon (workers LISTEN on it)."""
 
 CONFLICTS = frozenset({"40001", "40P01"})
 """Serialization failure and deadlock: another transaction got there first."""
+
+
+def rollback(conn: psycopg.Connection[Any]) -> None:
+    """``ROLLBACK`` sent through libpq rather than psycopg's ``execute`` (ADR 0083).
+
+    psycopg forgets every statement it prepared when it sees a rollback and sends
+    ``DEALLOCATE ALL`` (a round trip), lest a rolled-back schema change leave a plan
+    pointing nowhere; the server keeps prepared statements across a rollback, and no
+    transaction of the store changes the schema, so they stay prepared.
+    """
+    result = conn.pgconn.exec_(b"ROLLBACK")
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 @contextlib.contextmanager
@@ -100,24 +117,32 @@ class PostgresTransaction:
     # ------------------------------------------------------------------ reading
 
     def _rows(self, sql: str, params: Sequence[Any], what: tuple[str, str]) -> list[Any]:
+        return self._many(((sql, params),), what)[0]
+
+    def _many(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], what: tuple[str, str]
+    ) -> list[list[Any]]:
+        """The rows of each of *statements*, sent in one pipeline (one round trip); the
+        first reads of the transaction go with its ``BEGIN`` and its check (ADR 0030)."""
         conn = self.conn
+        check = checked = None
         try:
-            if self.begun:
-                return conn.execute(sql, params).fetchall()
-            self.begun = True
-            check, self.check = self.check, None
-            with pipeline(conn):  # BEGIN, the check and the first read: one round trip
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
-                checked = None if check is None else conn.execute(CHECK, (check.command_id,))
-                cur = conn.execute(sql, params)
-            if checked is not None and check is not None:
+            with pipeline(conn):  # a statement prepared now costs no extra wait either
+                if not self.begun:
+                    self.begun = True
+                    check, self.check = self.check, None
+                    conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE", prepare=False)
+                    if check is not None:
+                        checked = conn.execute(CHECK, (check.command_id,))
+                cursors = [conn.execute(sql, params) for sql, params in statements]
+            if check is not None and checked is not None:
                 self._preempt(check, checked.fetchall())
-            return cur.fetchall()
+            return [cur.fetchall() for cur in cursors]
         except psycopg.Error as err:
             if conn.broken:
                 raise self.store._lost(err) from None
             if err.sqlstate in CONFLICTS:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise self.store._conflict(self.read, what, err) from None
             raise
 
@@ -157,6 +182,31 @@ class PostgresTransaction:
         self.read.append((kind, key, revision))
         return Loaded(row_id, revision, store._aggregate(kind, key, revision, data))
 
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """The aggregate *key* of *kind*, and the glimpses of the aggregates of *glance*
+        naming the values of its *fields*, in one round trip (ADR 0029)."""
+        claimed = self._claimed
+        if claimed is not None and (claimed.due.kind, claimed.due.key) == (kind, key):
+            agg = claimed.loaded.aggregate
+            names = [v for f in fields if (v := getattr(agg, f)) is not None]
+            return self.load(kind, key), self.glimpse(glance, names) if names else []
+        store = self.store
+        rows, near = self._many(
+            (
+                (LOAD, (store._cached(kind, key), kind, key)),
+                (glance_by(fields), (glance, kind, key)),
+            ),
+            (kind, key),
+        )
+        if not rows:
+            return None, []
+        row_id, revision, data = rows[0]
+        self.read.append((kind, key, revision))
+        loaded = Loaded(row_id, revision, store._aggregate(kind, key, revision, data))
+        return loaded, self._glimpses(glance, near)
+
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
     ) -> list[Loaded]:
@@ -164,9 +214,9 @@ class PostgresTransaction:
         only = "" if state is None else " AND a.state = %s"
         rows = self._rows(
             "SELECT a.id, a.key, a.revision, a.data FROM aggregates a WHERE a.id IN "
-            "(SELECT p.aggregate FROM parties p WHERE p.kind = %s AND p.party = ANY(%s))"
-            f"{only} ORDER BY a.id",
-            (kind, list(names)) if state is None else (kind, list(names), state),
+            "(SELECT p.aggregate FROM parties p WHERE p.kind = %s "
+            f"AND p.party {any_of(len(names))}){only} ORDER BY a.id",
+            (kind, *values(names)) if state is None else (kind, *values(names), state),
             (kind, names[0] if names else "-"),
         )
         aggregate = self.store._aggregate
@@ -182,10 +232,13 @@ class PostgresTransaction:
         rows = self._rows(
             "SELECT p.party, a.id, a.key, a.revision, a.state, a.data->>'company', "
             "a.data->>'type' FROM parties p JOIN aggregates a ON a.id = p.aggregate "
-            "WHERE p.kind = %s AND p.party = ANY(%s)",
-            (kind, list(names)),
+            f"WHERE p.kind = %s AND p.party {any_of(len(names))}",
+            (kind, *values(names)),
             (kind, names[0] if names else "-"),
         )
+        return self._glimpses(kind, rows)
+
+    def _glimpses(self, kind: str, rows: list[Any]) -> list[tuple[str, Glimpse]]:
         read = self.read
         found = []
         for row in rows:
@@ -263,17 +316,17 @@ class PostgresTransaction:
         events = None
         with pipeline(conn):
             if not self.begun:
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE", prepare=False)
             for what, sql, params in statements:
                 cur = conn.execute(sql, params)
                 if what == "event":
                     events = cur
             if hook is None:
-                conn.execute("COMMIT")
+                conn.execute("COMMIT", prepare=False)
         if hook is not None:  # the writes reached the server: now a crash test may strike
             for what, _, _ in statements:
                 hook(what)
-            conn.execute("COMMIT")
+            conn.execute("COMMIT", prepare=False)
         return sorted(row[0] for row in events.fetchall()) if events is not None else []
 
     def _abandon(self) -> None:
@@ -286,7 +339,7 @@ class PostgresTransaction:
         conn = self.conn
         if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             try:
-                conn.execute("ROLLBACK")
+                rollback(conn)
             except psycopg.Error as err:
                 lost = self.store._lost(err)  # ConnectionLost if the connection broke
                 if lost is err:

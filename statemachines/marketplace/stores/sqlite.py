@@ -36,7 +36,7 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ from statemachines.marketplace.stores.base import (
     Glimpse,
     Loaded,
     Preempted,
+    load_then_glance,
 )
 
 __all__ = ["SqliteStore", "SqliteTransaction"]
@@ -463,6 +464,10 @@ _UPDATE = (
     "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
     "checked = ? WHERE kind = ? AND key = ? AND revision = ?"
 )
+_UPDATE_ROW = (
+    "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
+    "checked = ? WHERE id = ? AND revision = ?"
+)
 _UPDATE_ANY = (
     "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
     "checked = ? WHERE kind = ? AND key = ?"
@@ -579,6 +584,12 @@ class SqliteTransaction:
             for i, key, rev, data, checked in rows
         ]
 
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """The aggregate, then the glimpses of what its *fields* name."""
+        return load_then_glance(self, kind, key, glance, fields)
+
     def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
         """(party, glimpse) of the aggregates of *kind* naming any of *names*: the state
         column, and the company and type read from the stored text by SQLite (ADR 0029)."""
@@ -627,13 +638,8 @@ class SqliteTransaction:
         try:
             try:
                 written = self._write(batch)
-                seqs = []
-                events = []
-                for e in batch.events:
-                    row, stored = _event_row(e, cid)
-                    seq = int(conn.execute(_INSERT_EVENT, row).lastrowid or 0)
-                    seqs.append(seq)
-                    events.append(stored(seq))
+                events = _insert_events(conn, batch.events, cid)
+                seqs = [e.seq for e in events]
                 if cid is not None:
                     conn.execute(
                         "INSERT INTO commands (command_id, at, events) VALUES (?, ?, ?)",
@@ -657,7 +663,7 @@ class SqliteTransaction:
                 raise
             for (kind, key), (revision, agg, ok) in written.items():
                 store._remember((kind, key), revision, agg, verified=ok)
-            return tuple(events)
+            return events
         finally:
             self._end()
 
@@ -672,7 +678,10 @@ class SqliteTransaction:
             else:  # loaded checked, changed by accepted transitions only (ADR 0028)
                 ok = verified(w.kind, w.key, w.expected, w.aggregate)
                 columns = _columns(w.kind, w.aggregate, verified=ok)
-                cursor = conn.execute(_UPDATE, (*columns, w.kind, w.key, w.expected))
+                if w.seq:  # by its row id: no look in the (kind, key) index
+                    cursor = conn.execute(_UPDATE_ROW, (*columns, w.seq, w.expected))
+                else:
+                    cursor = conn.execute(_UPDATE, (*columns, w.kind, w.key, w.expected))
                 if cursor.rowcount != 1:
                     found = conn.execute(
                         "SELECT revision FROM aggregates WHERE kind = ? AND key = ?",
@@ -704,19 +713,44 @@ def _now_of(batch: Batch) -> str:
     return batch.events[-1].at.isoformat() if batch.events else ""
 
 
-def _event_row(
-    e: NewEvent, command_id: str | None
-) -> tuple[tuple[Any, ...], Callable[[int], StoredEvent]]:
-    d = e.decision
-    if d is None:
-        data = _json(e.snapshot)
-        name = CREATED
-    else:
-        data = _json(dump_decision(d))
-        name = d.event
-    row = (e.kind, e.key, e.position, name, e.at.isoformat(), command_id, data)
+_EVENT_ROW = "(?, ?, ?, ?, ?, ?, ?)"
+_ROWS_AT_MOST = 100
+"""Events one ``INSERT`` statement takes (7 parameters each, well under SQLite's limit)."""
 
-    def stored(seq: int) -> StoredEvent:
-        return StoredEvent(seq, e.kind, e.key, e.position, name, e.at, d, e.snapshot, command_id)
 
-    return row, stored
+def _insert_events(
+    conn: sqlite3.Connection, events: Sequence[NewEvent], command_id: str | None
+) -> tuple[StoredEvent, ...]:
+    """Insert *events* (one statement for up to a hundred) and return them numbered.
+
+    A new row's ``seq`` is one more than the largest in the table, and this transaction is
+    the only writer: the rows of one statement are numbered in order, the last being the
+    cursor's ``lastrowid``.
+    """
+    out: list[StoredEvent] = []
+    for start in range(0, len(events), _ROWS_AT_MOST):
+        chunk = events[start : start + _ROWS_AT_MOST]
+        params: list[Any] = []
+        names = []
+        for e in chunk:
+            d = e.decision
+            if d is None:
+                name, data = CREATED, _json(e.snapshot)
+            else:
+                name, data = d.event, _json(dump_decision(d))
+            names.append(name)
+            params += (e.kind, e.key, e.position, name, e.at.isoformat(), command_id, data)
+        sql = _INSERT_EVENT if len(chunk) == 1 else _insert_many(len(chunk))
+        last = int(conn.execute(sql, params).lastrowid or 0)
+        first = last - len(chunk) + 1
+        out.extend(
+            StoredEvent(
+                seq, e.kind, e.key, e.position, name, e.at, e.decision, e.snapshot, command_id
+            )
+            for seq, e, name in zip(range(first, last + 1), chunk, names, strict=True)
+        )
+    return tuple(out)
+
+
+def _insert_many(n: int) -> str:
+    return _INSERT_EVENT + (", " + _EVENT_ROW) * (n - 1)
