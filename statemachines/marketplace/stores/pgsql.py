@@ -167,6 +167,26 @@ INSERT_COMMAND = (
 )
 
 
+JOINED = frozenset({"update", "event", "command"})
+"""The parts of a commit joined into one statement (:func:`joint`)."""
+
+
+def joint(parts: Sequence[tuple[str, str, tuple[Any, ...]]]) -> tuple[str, str, tuple[Any, ...]]:
+    """*parts* (what, SQL, parameters) as one statement of data-modifying ``WITH`` parts,
+    each run once to completion whether read or not; it returns the events' seqs. Its
+    *what* names the parts, joined by ``+``."""
+    ctes = []
+    params: list[Any] = []
+    tail = "SELECT NULL::bigint WHERE false"
+    for i, (what, sql, p) in enumerate(parts):
+        ctes.append(f"w{i} AS ({sql})")
+        params.extend(p)
+        if what == "event":
+            tail = f"SELECT seq FROM w{i}"
+    names = "+".join(what for what, _, _ in parts)
+    return names, f"WITH {', '.join(ctes)} {tail}", tuple(params)
+
+
 def insert(kind: str, key: str, agg: Any) -> tuple[str, tuple[Any, ...]]:
     state, due, data = columns(agg)
     return INSERT_AGGREGATE, (

@@ -30,6 +30,7 @@ from statemachines.marketplace.stores.pgsql import (
     CHECK,
     CLAIM,
     INSERT_COMMAND,
+    JOINED,
     LOAD,
     UPDATE,
     UPDATE_CLAIMED,
@@ -39,6 +40,7 @@ from statemachines.marketplace.stores.pgsql import (
     insert,
     insert_events,
     insert_record,
+    joint,
     outcome_of,
     sequence,
     stored,
@@ -319,13 +321,14 @@ class PostgresTransaction:
                 conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE", prepare=False)
             for what, sql, params in statements:
                 cur = conn.execute(sql, params)
-                if what == "event":
+                if "event" in what.split("+"):
                     events = cur
             if hook is None:
                 conn.execute("COMMIT", prepare=False)
         if hook is not None:  # the writes reached the server: now a crash test may strike
             for what, _, _ in statements:
-                hook(what)
+                for part in what.split("+"):
+                    hook(part)
             conn.execute("COMMIT", prepare=False)
         return sorted(row[0] for row in events.fetchall()) if events is not None else []
 
@@ -358,6 +361,20 @@ class PostgresTransaction:
         return err
 
     def _statements(self, batch: Batch) -> list[tuple[str, str, tuple[Any, ...]]]:
+        """The commit's statements: new rows and records each on their own (they are
+        ``WITH`` statements already), then the updates, the events and the command's
+        outcome joined in one statement of data-modifying ``WITH`` parts (ADR 0083), then
+        the wake-up for the workers."""
+        statements = self._parts(batch)
+        joined = [s for s in statements if s[0] in JOINED]
+        if len(joined) < 2:
+            return statements
+        rest = [s for s in statements if s[0] not in JOINED]
+        notify = [s for s in rest if s[0] == "notify"]
+        rest = [s for s in rest if s[0] != "notify"]
+        return [*rest, joint(joined), *notify]
+
+    def _parts(self, batch: Batch) -> list[tuple[str, str, tuple[Any, ...]]]:
         out: list[tuple[str, str, tuple[Any, ...]]] = []
         soon = False
         now = batch.events[-1].at if batch.events else None
