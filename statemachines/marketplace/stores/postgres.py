@@ -39,12 +39,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from statemachines.core.snapshots import from_dict
-from statemachines.errors import StatemachinesError
+from statemachines.errors import InvalidInput, StatemachinesError
 from statemachines.marketplace.errors import ConcurrentModification
 from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent, dump_error
 from statemachines.marketplace.model import (
@@ -87,6 +88,24 @@ MIGRATING = 0x5EA7_0001
 """The advisory lock a process holds while it migrates (one migrates; the others wait)."""
 
 
+def _prepare_in(url: str, default: int | None) -> tuple[str, int | None]:
+    """*url* without its ``prepare_threshold`` parameter (the store's, not libpq's), and
+    that threshold (``none``: prepare nothing), or *default* when it has none."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [v for k, v in query if k == "prepare_threshold"]
+    if not given:
+        return url, default
+    rest = urlencode([(k, v) for k, v in query if k != "prepare_threshold"], quote_via=quote)
+    value = given[-1].strip().lower()
+    try:
+        threshold = None if value in ("none", "off", "") else int(value)
+    except ValueError:
+        msg = f"prepare_threshold={given[-1]!r} in {url}: give a whole number or none"
+        raise InvalidInput(msg) from None
+    return urlunsplit(parts._replace(query=rest)), threshold
+
+
 class ConnectionLost(StatemachinesError):
     """The connection to PostgreSQL broke (a restart, a network failure).
 
@@ -110,6 +129,7 @@ class PostgresStore:
         self.url = url
         self.cache_size = cache
         self.connect_timeout = connect_timeout
+        self._conninfo, prepare_threshold = _prepare_in(url, prepare_threshold)
         self.prepare_threshold = prepare_threshold
         """psycopg prepares a statement it has sent this many times before (ADR 0083: a
         third less server CPU per command here). 0, the default, prepares each statement
@@ -149,7 +169,7 @@ class PostgresStore:
                 conn.close()
             try:
                 conn = psycopg.connect(
-                    self.url,
+                    self._conninfo,
                     autocommit=True,
                     connect_timeout=self.connect_timeout,
                     prepare_threshold=self.prepare_threshold,
