@@ -245,15 +245,20 @@ class UnitOfWork:
         self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
     ) -> list[tuple[int, Any]]:
         """Aggregates of this unit of work (loaded ones too, if *loaded*) that match."""
-        pool = [(t.seq, t.agg) for (k, _), t in self._seen.items() if k == kind] if loaded else []
-        pool += [(seq, agg) for (k, _), (agg, seq, *_) in self._added.items() if k == kind]
-        return [
-            (seq, agg)
-            for seq, agg in pool
-            if id(agg) not in skip
-            and (state is None or agg.state.value == state)
-            and not set(parties(kind, agg)).isdisjoint(wanted)
-        ]
+        out: list[tuple[int, Any]] = []
+        pools: list[Any] = [self._added.items()]
+        if loaded:
+            pools.insert(0, ((k, (t.agg, t.seq)) for k, t in self._seen.items()))
+        for pool in pools:
+            for (k, _), (agg, seq, *_) in pool:
+                if (
+                    k == kind
+                    and id(agg) not in skip
+                    and (state is None or agg.state.value == state)
+                    and any(p in wanted for p in parties(kind, agg))
+                ):
+                    out.append((seq, agg))
+        return out
 
     def revision(self, kind: str, key: str) -> int:
         """The revision *key* of *kind* was read at (0 for one added in this unit of work)."""
@@ -319,26 +324,35 @@ class UnitOfWork:
     # ------------------------------------------------------------------ ending
 
     def _batch(self, command_id: str | None) -> Batch:
-        nxt: dict[tuple[str, str], int] = {k: t.length for k, t in self._seen.items()}
+        seen = self._seen
+        added = self._added
+        nxt: dict[tuple[str, str], int] = {}  # the position of each aggregate's next event
         events: list[NewEvent] = []
         for entry in self._log:
             if isinstance(entry, Change):
+                d = entry.decision
                 k = (entry.kind, entry.key)
-                if k not in nxt:
-                    nxt[k] = self._added[k][2]
-                events.append(NewEvent(*k, nxt[k], entry.decision.at, entry.decision, None))
-                nxt[k] += 1
+                pos = nxt.get(k)
+                if pos is None:
+                    tracked = seen.get(k)
+                    pos = tracked.length if tracked is not None else added[k][2]
+                events.append(NewEvent(k[0], k[1], pos, d.at, d, None))
+                nxt[k] = pos + 1
             else:
-                _, _, length, at, first = self._added[entry]
+                _, _, length, at, first = added[entry]
                 nxt.setdefault(entry, length)
                 events.append(NewEvent(*entry, length, at, None, first))
         writes = [
-            Write(t.kind, t.key, t.agg, t.revision, t.seq) for t in self._seen.values() if t.changed
+            Write(t.kind, t.key, t.agg, t.revision, t.seq) for t in seen.values() if t.changed
         ]
-        writes.extend(Write(*k, added[0], 0) for k, added in self._added.items())
+        writes.extend(Write(*k, a[0], 0) for k, a in added.items())
         for w in writes:  # a decision nobody reported still becomes an event
             history = w.aggregate.history
-            for pos in range(nxt.get((w.kind, w.key), len(history)), len(history)):
+            start = nxt.get((w.kind, w.key))
+            if start is None:
+                tracked = seen.get((w.kind, w.key))
+                start = tracked.length if tracked is not None else len(history)
+            for pos in range(start, len(history)):
                 d = history[pos]
                 events.append(NewEvent(w.kind, w.key, pos, d.at, d, None))
         return Batch(
