@@ -1,4 +1,4 @@
-"""Round trips per command on PostgreSQL (issue 15, item 6; ADR 0081; docs/deploy.md).
+"""Round trips per command on PostgreSQL (issue 15, item 6; ADRs 0081, 0030, 0083; docs/deploy.md).
 
 Each test opens its marketplace through :class:`~tests.marketplace.postgres_wire.WireCounter`,
 a proxy that counts the times the client stopped to wait for the server, and pins how
