@@ -1,20 +1,19 @@
 """The invariants the search checks in every state, re-checked only where a step changed.
 
-A step changes one or two aggregates; the state it left was checked in full. Each invariant
+A step changes one or two aggregates; the state it left was checked. Each invariant
 reads some kinds of aggregate (and perhaps the time and the store's records), listed in
 :data:`READS`: when none of what it reads changed since a check it passed, it passes again,
 and :class:`Checks` does not run it. A contract's invariants read only the contract (its
 milestones and history included, as :mod:`statemachines.machines.invariants` promises), so
 they run again only for a contract that changed.
 
-Two things keep that honest. :data:`READS` is a premise, like the state key's: every state
-the search reaches for the first time, and a share of the others
-(:attr:`~statemachines.verify.world.Bounds.full_check`), is checked in full, so a read the
-table forgets is still caught there (``tests/verify/test_checks.py`` shows a broken guard
-caught with every read forgotten).
+Two things keep that honest. :data:`READS` is a premise, like the state key's: a share of the
+steps (:attr:`~statemachines.verify.world.Bounds.full_check`), new states and states seen
+before alike, is checked in full, so a read the table forgets is still caught there
+(``tests/verify/test_checks.py`` shows broken guards caught with every read forgotten).
 And what a check passed is remembered by the versions of what it read
-(:attr:`~statemachines.verify.world.Saved.version`), which change with any field, history
-entry or child.
+(:attr:`~statemachines.verify.world.Saved.version`), which are given by content: the same
+version is the same fields, history and children.
 """
 
 from __future__ import annotations

@@ -176,15 +176,19 @@ class _Search:
             raise _Found(step, "; ".join(problems))
 
     def full(self, key: Any) -> bool | None:
-        """Which invariants of the state a step reaching *key* gets checked: every one when
-        the key is new, and for a share :attr:`Bounds.full_check` of the others; else none
-        (None), the state first stored under the key having passed them all.
+        """Which invariants of the state a step reaching *key* gets checked: every one for a
+        share :attr:`Bounds.full_check` of the steps; for the others, those whose inputs
+        changed since a check they passed (False) when the key is new, and none (None) when
+        it was seen, the state first stored under the key having passed them.
 
-        *Premise*: the key keeps what the invariants of a state read (two states under one
-        key pass or fail them alike), as it keeps what the guards read. *Checked*: by the
-        share checked in full (``tests/verify/test_checks.py``)."""
-        if key not in self.parents or self.sample.random() < self.bounds.full_check:
+        *Premises*: :data:`~statemachines.verify.checks.READS` says what each invariant
+        reads; the key keeps what the invariants of a state read (two states under one key
+        pass or fail them alike), as it keeps what the guards read. *Checked*: by the share
+        checked in full (``tests/verify/test_checks.py``)."""
+        if self.sample.random() < self.bounds.full_check:
             return True
+        if key not in self.parents:
+            return False
         self.report.unchecked += 1
         return None
 
@@ -374,22 +378,28 @@ class _Search:
         report = self.report
         world.restore(snap)
         self.dirty = False
+        first_due = min((e.agg.deadlines[0].due for e in snap[1] if e.agg.deadlines), default=None)
         for at in _next_times(world, moments):
-            world.restore(snap)
-            world.clock.set(at)
             step = Step(at)
-            try:
-                fired = market.advance(at)
-            except StatemachinesError as err:
-                raise _Found(step, f"{step}: a deadline failed: {err}") from None
-            if market.stuck:
-                raise _Found(step, f"{step}: deadlines were refused: {market.stuck}")
-            report.transitions += len(fired)
-            step = attrs.evolve(step, result=", ".join(f"{d.event}" for d in fired))
-            self.record_new(snap, key, step)
-            if not self.in_bound():
-                continue
-            new_snap = world.snapshot()
+            if first_due is None or first_due > at:
+                # nothing is due by then: the marketplace would fire nothing, and the world
+                # is as *snap* holds it, later
+                new_snap = world.later(snap, at)
+            else:
+                world.restore(snap)
+                world.clock.set(at)
+                try:
+                    fired = market.advance(at)
+                except StatemachinesError as err:
+                    raise _Found(step, f"{step}: a deadline failed: {err}") from None
+                if market.stuck:
+                    raise _Found(step, f"{step}: deadlines were refused: {market.stuck}")
+                report.transitions += len(fired)
+                step = attrs.evolve(step, result=", ".join(f"{d.event}" for d in fired))
+                self.record_new(snap, key, step)
+                if not self.in_bound():
+                    continue
+                new_snap = world.snapshot()
             new = self.key(new_snap)
             self.invariants(step, before, None, new_snap, full=self.full(new[0]))
             yield (new, step), new_snap

@@ -105,10 +105,11 @@ class Bounds:
     """Try every illegal or unauthorised attempt in every state, not once per state name, and
     fire every attempt (none is decided by the oracle alone)."""
     full_check: float = 0.05
-    """The share of the steps that reach a state already seen whose invariants of a state
-    are all checked (a state seen for the first time always is; the others are left to the
-    first state stored under their key, which passed them). The invariants of the step are
-    checked on every step."""
+    """The share of the steps whose invariants of a state are all checked. In the others, a
+    state seen for the first time is checked where something an invariant reads changed
+    (:mod:`~statemachines.verify.checks`), and a state already seen is left to the first
+    state stored under its key, which passed them. The initial state is checked in full,
+    and the invariants of the step on every step."""
     cross_check: float = 0.01
     """The share of the attempts the oracle says do not fire (illegal, not permitted,
     refused) that are fired anyway to check it (besides the first of each kind, always
@@ -585,6 +586,13 @@ class World:
             tuple(saved),
             {k: dict(v) for k, v in items.items()} if items is not None else None,
         )
+
+    def later(self, snap: Snapshot, at: datetime) -> Snapshot:
+        """Put the world back as *snap* captured it, with the clock at *at*, and return that
+        as a snapshot (the same aggregates at another time)."""
+        self.restore(snap)
+        self.clock.set(at)
+        return _Snapshot(at, snap[1], getattr(snap, "items", None))
 
     def apply(self, saved: Saved) -> None:
         """Put one aggregate as *saved* holds it; the next snapshot shares *saved* (and its

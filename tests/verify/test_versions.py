@@ -203,3 +203,32 @@ def test_restoring_only_what_differs_reaches_what_restoring_everything_reaches(
         wholly.transitions,
     )
     assert partly.coverage == wholly.coverage
+
+
+def test_time_moved_where_nothing_is_due_reaches_what_the_marketplace_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Time moving to a moment before any deadline is due keeps the world as it is (the
+    # marketplace would fire nothing); moving it through the marketplace every time must
+    # reach the same states, and fire nothing there.
+    bounds = Bounds(contracts=1, milestones=0, team=False, amounts=(500,), depth=5)
+    shortcut = check(bounds)
+    fired: list[int] = []
+
+    def through_the_market(self: World, snap: Any, at: Any) -> Any:
+        self.restore(snap)
+        self.clock.set(at)
+        fired.append(len(self.market.advance(at)))
+        return self.snapshot()
+
+    monkeypatch.setattr(World, "later", through_the_market)
+    market = check(bounds)
+
+    assert fired
+    assert not any(fired)
+    assert (shortcut.states, shortcut.merged, shortcut.transitions) == (
+        market.states,
+        market.merged,
+        market.transitions,
+    )
+    assert shortcut.coverage == market.coverage
