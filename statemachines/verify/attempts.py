@@ -88,21 +88,28 @@ class Facts:
     fresh.
     """
 
-    def __init__(self, compute: Callable[[Account, datetime], Any]) -> None:
+    def __init__(
+        self,
+        compute: Callable[[Account, datetime], Any],
+        first: Callable[[Account, datetime], Any] | None = None,
+    ) -> None:
         self.compute = compute
+        self.first = first or compute
+        """How the first reading of an account event read (before anything changes)."""
         self.cache: dict[tuple[str, datetime], Any] = {}
         self.token: str | None = None
         self.reading = False
 
     def __call__(self, acc: Account, now: datetime) -> Any:
-        use = self.reading or self.token == acc.id
+        first = self.token == acc.id and not self.reading
+        use = self.reading or first
         self.token = None
         if not use:
             return self.compute(acc, now)
         key = (acc.id, now)
         value = self.cache.get(key)
         if value is None:
-            value = self.cache[key] = self.compute(acc, now)
+            value = self.cache[key] = (self.first if first else self.compute)(acc, now)
         return value
 
 
