@@ -12,11 +12,12 @@ on one server, and the script prints ratios beside the figures:
 * **Commands/s** with 1, 2 and 4 client processes at each size (100,000 and 1,000,000
   aggregates by default: a tenth client accounts, the rest their draft job posts,
   loaded with ``COPY``). A command posts a random draft job, with a command id, through
-  :meth:`Marketplace.handle` (four round trips: see ``docs/deploy.md``); each process
+  :meth:`Marketplace.handle` (two round trips: see ``docs/deploy.md``); each process
   posts its own jobs, so the processes do not race for one row.
 * **The anchor**, measured in the same run beside each figure: the raw psycopg
   transaction of the same shape, by as many processes: read one row by key, update it,
-  insert two rows, commit (psycopg's defaults: six round trips, ``READ COMMITTED``), on
+  insert two rows, commit (psycopg's defaults: six round trips, ``READ COMMITTED``,
+  statements prepared from their sixth use on), on
   a table of as many rows holding the same JSON snapshots. Goal: commands/s at least
   0.5x the anchor at each client count. Beside them, the CPU time each client process
   spent per transaction, and the server's (ours / the anchor's, milliseconds; the server's
@@ -26,7 +27,7 @@ on one server, and the script prints ratios beside the figures:
   time the workers take to fire all of it.
 
 ``BENCH_PREPARE=N`` has our clients prepare statements run N times (psycopg's
-``prepare_threshold``; by default the store prepares none, ADR 0081).
+``prepare_threshold``; the store's default is 0, ADR 0083), ``BENCH_PREPARE=none`` none.
 
 Each figure is the best of *rounds* (interleaved with the anchor's) of *seconds* each:
 on a machine shared with other work, the best round is the one least disturbed.
@@ -186,8 +187,12 @@ def anchor_client(task: Task, go: Any, out: Any) -> None:
 def command_client(task: Task, go: Any, out: Any) -> None:
     """Our commands: post each job, with a command id, through the marketplace."""
     url, n, jobs, seconds = task
-    prepare = os.environ.get("BENCH_PREPARE")  # psycopg's prepare_threshold (default: never)
-    store = PostgresStore(url, prepare_threshold=int(prepare) if prepare else None)
+    prepare = os.environ.get("BENCH_PREPARE")  # psycopg's prepare_threshold
+    if prepare:
+        threshold = None if prepare == "none" else int(prepare)
+        store = PostgresStore(url, prepare_threshold=threshold)
+    else:
+        store = PostgresStore(url)
     market = Marketplace(clock=ManualClock(START), store=store)
     conflicts = 0
 

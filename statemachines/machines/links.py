@@ -6,9 +6,10 @@ decisions are also decisions of the contract. This module holds both halves, so
 a marketplace (or a test) composes them the same way everywhere:
 
 * builders: :func:`hourly_dispute_for`, :func:`escrow_dispute_for`,
-  :func:`milestone_dispute_for`, :func:`refund_request_for` and
-  :func:`dormancy_report` read the contract's facts (an invoiced week, the
-  escrow-refund request, a milestone, a payment, what is held);
+  :func:`milestone_dispute_for`, :func:`refund_request_for`,
+  :func:`assistance_for` and :func:`dormancy_report` read the contract's facts
+  (an invoiced week, the escrow-refund request, a milestone, a payment, what is
+  held);
 * pairs: :func:`grant_refund` (the request's ``give_refund`` and the contract's,
   under the contract's REF-180 guards as well), :func:`dispute_escrow_refund`
   (the contract's ``dispute_refund``, ESC-4, and the fixed-price dispute's
@@ -32,8 +33,14 @@ from statemachines.core.clock import ensure_utc
 from statemachines.core.engine import Decision, Workflow
 from statemachines.core.money import Money
 from statemachines.errors import InvalidInput
+from statemachines.machines.assistance import MediationAssistance
 from statemachines.machines.contract.model import LIVE_MILESTONE, Contract
-from statemachines.machines.contract.values import ContractKind, RefundStatus, day_label
+from statemachines.machines.contract.values import (
+    ContractKind,
+    PaymentKind,
+    RefundStatus,
+    day_label,
+)
 from statemachines.machines.fixed_dispute import (
     DisputeCase,
     FixedDispute,
@@ -46,6 +53,7 @@ from statemachines.machines.refund_request import ClientRefundRequest, RefundReq
 
 __all__ = [
     "DISPUTE_DESK",
+    "assistance_for",
     "dispute_escrow_refund",
     "dormancy_report",
     "dormant_dispute_for",
@@ -159,6 +167,28 @@ def refund_request_for(contract: Contract, payment: str, key: str) -> ClientRefu
         paid_at=paid.paid_at,
         refundable=paid.left,
     )
+
+
+RELEASED_ESCROW = frozenset({PaymentKind.MILESTONE, PaymentKind.FINAL})
+"""Payments that released escrow: a milestone released (by the client or when its review
+lapsed) and a client's final payment on ending (MS-DSP-2, FPD-9)."""
+
+
+def assistance_for(contract: Contract, payment: str, key: str) -> MediationAssistance:
+    """A draft request for mediation assistance about *payment* of *contract*, escrow that
+    was released (FPD-9); its 30 days run from the release."""
+    paid = contract.payment(payment)
+    if paid is None:
+        msg = f"contract {contract.id} made no payment {payment!r}"
+        raise _refuse(msg)
+    if contract.kind is not ContractKind.FIXED or paid.kind not in RELEASED_ESCROW:
+        msg = (
+            f"{paid.describe()} ({paid.id}) did not release escrow of a fixed-price contract; "
+            "mediation assistance is about released escrow, and a refund request covers "
+            "other payments"
+        )
+        raise _refuse(msg)
+    return MediationAssistance(**_sides(contract, key), payment=paid.id, released_at=paid.paid_at)
 
 
 def milestone_due_dates(contract: Contract) -> dict[str, datetime]:

@@ -6,6 +6,10 @@ arrives (PROP-1); after that the offer is declined or accepted. Neither
 withdrawing nor declining costs anything (PROP-2). Accepting an offer is where
 the marketplace starts a contract.
 
+Submitting may cost Connects (its ``connects`` argument, 0 by default): the
+freelancer's or the agency's balance must hold them (CONNECTS-D, TEAM-8), and the
+marketplace spends them from the wallet in the same unit of work (ADR 0077).
+
 >>> from datetime import datetime
 >>> from statemachines import Actor, ManualClock, Role, UTC
 >>> clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -37,6 +41,7 @@ from statemachines.core.engine import (
     Forbidden,
     Guard,
     MachineSpec,
+    Param,
     Reason,
     fail,
 )
@@ -111,6 +116,29 @@ def _post_open(p: Proposal, ctx: Context) -> Reason | None:
     return fail(f"job post {p.job} is not open, so it takes no proposals", job=p.job)
 
 
+def _connects_held(p: Proposal, ctx: Context) -> Reason | None:
+    """CONNECTS-D: the Connects a proposal costs come from a balance that holds them.
+
+    The balances are facts (``facts.connects``: freelancer or agency -> Connects held);
+    without them (a machine used on its own) only the price itself is checked.
+    """
+    needed: int = ctx.payload["connects"]
+    if needed < 0:
+        return fail(f"a proposal costs 0 Connects or more, not {needed}", connects=needed)
+    balances = getattr(ctx.facts, "connects", None)
+    if needed == 0 or balances is None:
+        return None
+    held: int = balances.get(p.freelancer, 0)
+    if needed <= held:
+        return None
+    who = f"agency {p.freelancer}" if p.agency else p.freelancer
+    return fail(
+        f"proposal {p.id} needs {needed} Connects and {who} has {held or 'none'}",
+        needed=needed,
+        balance=held,
+    )
+
+
 def _offer_made(p: Proposal, ctx: Context) -> Reason:
     return fail(
         f"an offer was made on proposal {p.id}, so it can no longer be withdrawn; "
@@ -170,9 +198,14 @@ PROPOSAL: MachineSpec[ProposalState, Proposal] = MachineSpec(
             P.SUBMITTED,
             WRITERS,
             ("TEAM-8",),
-            guards=(*starts_nothing(_writer), Guard("JOB-1", _post_open)),
+            guards=(
+                *starts_nothing(_writer),
+                Guard("JOB-1", _post_open),
+                Guard("CONNECTS-D", _connects_held, uses=("connects",)),
+            ),
             effects=(Effect(None, _stamp_submitted),),
-            summary="Send the proposal to the client.",
+            params=(Param("connects", (int,), 0, "the Connects it costs, spent when it is sent"),),
+            summary="Send the proposal to the client; it spends the Connects it costs.",
         ),
         Edge(
             "withdraw",

@@ -27,6 +27,9 @@ work, so a case and its contract change together or not at all:
   the request opens a fixed-price dispute in mediation whose shares are then paid, and a
   watch that closes with nobody acting ends the contract as the platform, which returns
   what is held to the client;
+* ``RequestAssistance`` opens mediation assistance about escrow released up to 30 days
+  ago and requests it in one unit of work (FPD-9); support closes it with a note and no
+  money moves, since it rules on nothing (CTR-END-11);
 * a contract's payments and its end reach its mid-contract feedback (FB-5); confirmed
   circumvention suspends the account that took part (CIRC-3); an hourly dispute of an
   agency's contract is counted on the agency's standing, and support suspending the agency
@@ -49,6 +52,7 @@ from statemachines.machines.fixed_dispute import DisputeCase, FixedDisputeState
 from statemachines.machines.hourly_dispute import HourlyDispute, HourlyDisputeState
 from statemachines.machines.links import (
     DISPUTE_DESK,
+    assistance_for,
     dormancy_report,
     dormant_dispute_for,
     escrow_dispute_for,
@@ -145,9 +149,19 @@ def dispute_escrow_refund(cmd: c.DisputeEscrowRefund, h: Handling) -> None:
     _fire(h, "fixed_dispute", dispute, "file", cmd.actor)
 
 
+def request_assistance(cmd: c.RequestAssistance, h: Handling) -> None:
+    """FPD-9: a case of mediation assistance about released escrow, opened and requested in
+    one unit of work; after 30 days the request is refused and no case is left behind."""
+    contract: Contract = h.uow.get("contract", cmd.contract)
+    case = assistance_for(contract, cmd.payment, cmd.key)
+    h.uow.add("assistance", cmd.key, case, h.now)
+    _fire(h, "assistance", case, "request", cmd.actor, summary=cmd.summary)
+
+
 COMMAND_HANDLERS: dict[type[c.Command], Callable[[Any, Handling], None]] = {
     c.OpenCase: open_case,
     c.DisputeEscrowRefund: dispute_escrow_refund,
+    c.RequestAssistance: request_assistance,
 }
 
 

@@ -38,7 +38,9 @@ __all__ = [
     "Invite",
     "OpenAccount",
     "OpenCase",
+    "OpenWallet",
     "RecordPastDue",
+    "RequestAssistance",
 ]
 
 
@@ -155,3 +157,24 @@ class DisputeEscrowRefund(Command):
     contract: str
     key: str
     actor: Actor
+
+
+@attrs.frozen
+class OpenWallet(Command):
+    """Open the Connects wallet of *owner*, a freelancer's account or an agency, empty; its
+    ``add`` event fills it, and submitting a proposal spends from it (ADR 0077)."""
+
+    owner: str
+
+
+@attrs.frozen
+class RequestAssistance(Command):
+    """A side asks support for mediation assistance about *payment*, escrow released on
+    fixed-price *contract*: case *key* is opened and requested in one unit of work, or
+    neither (FPD-9, ADR 0078)."""
+
+    contract: str
+    payment: str
+    key: str
+    actor: Actor
+    summary: str = ""

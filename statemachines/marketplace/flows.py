@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from statemachines.core.clock import Clock
 from statemachines.core.engine import AuditSink, Workflow
 from statemachines.machines.account.table import Account, AccountLifecycle, Obligations
+from statemachines.machines.assistance import AssistanceDesk
+from statemachines.machines.connects import ConnectsLedger
 from statemachines.machines.contract.table import Contract, ContractLifecycle
 from statemachines.machines.contract.values import Balance
 from statemachines.machines.dormancy import DormancyWatch
@@ -60,6 +62,8 @@ class Flows:
         self.mid_feedback = MidFeedbackRequests(clock=clock, audit=audit)
         self.relationships = Relationships(clock=clock, audit=audit)
         self.standing = StandingDesk(clock=clock, audit=audit)
+        self.connects = ConnectsLedger(clock=clock, audit=audit)
+        self.assistance = AssistanceDesk(clock=clock, audit=audit)
         self.by_kind: dict[str, Workflow[Any, Any]] = {
             "account": self.accounts,
             "membership": self.teams,
@@ -73,6 +77,8 @@ class Flows:
             "mid_feedback": self.mid_feedback,
             "relationship": self.relationships,
             "standing": self.standing,
+            "connects": self.connects,
+            "assistance": self.assistance,
         }
 
     @contextmanager

@@ -16,6 +16,8 @@ none of it):
   (ACC-CLOSE-TM-1);
 * an offer accepted starts a contract, whose contact person is the member who
   sent the offer (TEAM-2);
+* a proposal sent spends its Connects, and a post removed before any hire returns
+  them (JOB-4, PROP-3; :mod:`statemachines.marketplace.connects`);
 * after every command, each closing account named by what changed is checked
   again and settles as soon as nothing blocks it (:func:`closing_accounts_settle`).
 """
@@ -41,7 +43,7 @@ from statemachines.machines.contract.values import PauseReason
 from statemachines.machines.milestone import MilestoneState
 from statemachines.machines.proposal import Proposal
 from statemachines.machines.team import invite, owner_membership
-from statemachines.marketplace import cases
+from statemachines.marketplace import cases, connects
 from statemachines.marketplace import commands as c
 from statemachines.marketplace.errors import ConcurrentModification
 from statemachines.marketplace.events import Change
@@ -298,6 +300,7 @@ COMMAND_HANDLERS: dict[type[c.Command], Callable[[Any, Handling], None]] = {
     c.AddContract: add_contract,
     c.RecordPastDue: record_past_due,
     **cases.COMMAND_HANDLERS,
+    **connects.COMMAND_HANDLERS,
 }
 
 
@@ -462,6 +465,7 @@ EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], 
     ("membership", None): (membership_changed,),
     ("proposal", "accept_offer"): (offer_accepted,),
     **cases.EVENT_HANDLERS,
+    **connects.EVENT_HANDLERS,
 }
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""
 

@@ -8,7 +8,10 @@ command with a ``command_id`` seen before gets its stored outcome back.
 
 Before a :class:`~statemachines.marketplace.commands.Fire`, every deadline due by
 now fires (:meth:`MessageBus.advance`), each in its own unit of work, so the
-command meets the world as it is now. A deadline that fails is parked with its
+command meets the world as it is now. The command's own transaction looks first
+(with its first read, ADR 0030): if its id was handled, the stored outcome is
+returned; if a deadline is due, it rolls back, the deadlines fire, and the command
+runs again. A deadline that fails is parked with its
 error (the store's ``stuck`` list) and the others go on.
 """
 
@@ -24,7 +27,7 @@ from statemachines.marketplace.errors import ConcurrentModification
 from statemachines.marketplace.events import Outcome
 from statemachines.marketplace.flows import Flows
 from statemachines.marketplace.handlers import Handling
-from statemachines.marketplace.stores.base import CommandSeen, Store
+from statemachines.marketplace.stores.base import Check, CommandSeen, Preempted, Store
 from statemachines.marketplace.unit_of_work import UnitOfWork
 
 __all__ = ["MessageBus"]
@@ -50,18 +53,21 @@ class MessageBus:
         ``KeyError`` for an aggregate that does not exist.
         """
         cid = command.command_id
-        if cid is not None:
-            stored = self.store.outcome(cid)
-            if stored is not None:
-                return stored
-        if isinstance(command, Fire):
-            self.advance()
+        fire = isinstance(command, Fire)
+        if cid is None and not fire:
+            return self._handle(command)
+        try:  # the command's transaction looks first: handled already? anything due?
+            return self._handle(command, Check(cid, self.clock.now() if fire else None))
+        except Preempted as first:
+            if first.outcome is not None:
+                return first.outcome
+        self.advance()
         return self._handle(command)
 
-    def _handle(self, command: Command) -> Outcome:
+    def _handle(self, command: Command, check: Check | None = None) -> Outcome:
         cid = command.command_id
         now = self.clock.now()
-        with UnitOfWork(self.store) as uow:
+        with UnitOfWork(self.store, check) as uow:
             token = self.flows.enter(uow)
             refusal: StatemachinesError | None = None
             try:

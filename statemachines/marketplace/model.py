@@ -59,9 +59,12 @@ CASES = (
     "mid_feedback",
     "relationship",
     "standing",
+    "connects",
+    "assistance",
 )
-"""Kinds of aggregate opened around a contract by an explicit command (``OpenCase``,
-``DisputeEscrowRefund``; :mod:`statemachines.marketplace.cases`); stored and fired like the
+"""Kinds of aggregate opened by an explicit command around a contract (``OpenCase``,
+``DisputeEscrowRefund``, ``RequestAssistance``) or beside an account (``OpenWallet``: its
+Connects); :mod:`statemachines.marketplace.cases`. Stored and fired like the
 others, after them when deadlines tie. Kept apart from :data:`KINDS`, which the checker's
 and the testing kit's worlds are made of: no command of theirs opens a case."""
 
@@ -102,6 +105,8 @@ _PARTY_FIELDS: dict[str, tuple[str, ...]] = {
     "mid_feedback": ("contract", "client", "freelancer"),
     "relationship": ("client", "freelancer"),
     "standing": ("id",),
+    "connects": ("owner",),
+    "assistance": ("contract", "client", "freelancer"),
 }
 """The fields of each kind that name an account, company, agency or person (and, for the
 cases around a contract, the contract, so that a contract's cases are a lookup too)."""

@@ -36,6 +36,7 @@ from statemachines.machines.team import Membership, MembershipFacts, MembershipS
 
 __all__ = [
     "CURRENT",
+    "GLANCED",
     "Export",
     "Reader",
     "World",
@@ -76,10 +77,12 @@ class Reader(Protocol):
 
 @attrs.frozen
 class World:
-    """Facts for job and proposal guards: account states by account or company id, job states."""
+    """Facts for job and proposal guards: account states by account or company id, job
+    states, and the Connects a proposal's freelancer or agency holds (CONNECTS-D)."""
 
     accounts: Mapping[str, str]
     jobs: Mapping[str, str]
+    connects: Mapping[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -110,10 +113,25 @@ def account_of(uow: Reader, party: str) -> Account | None:
     return None
 
 
+_TEAM_ONLY = frozenset(t.value for t in AccountType if t.team_only)
+
+
 def account_states(uow: Reader, names: Iterable[str]) -> dict[str, str]:
-    """The state of each account or company in *names* (the last account that holds it)."""
+    """The state of each account or company in *names* (the last account that holds it).
+
+    Read from the accounts' stored states when the reader offers them (a unit of work's
+    ``glimpse``, ADR 0029), without loading the accounts; otherwise from the accounts.
+    """
     wanted = set(names)
     out: dict[str, str] = {}
+    glimpse = getattr(uow, "glimpse", None)
+    if glimpse is not None:
+        for g in glimpse("account", *wanted):
+            if g.key in wanted:
+                out[g.key] = g.state
+            if g.company in wanted and g.type not in _TEAM_ONLY:
+                out[g.company] = g.state
+        return out
     for acc in uow.related("account", *wanted):
         if acc.id in wanted:
             out[acc.id] = acc.state.value
@@ -259,12 +277,22 @@ def _owed(uow: Reader, acc: Account) -> Money:
 # --------------------------------------------------------------------------- other machines
 
 
+GLANCED: dict[str, tuple[str, ...]] = {"job": ("company",), "proposal": ("freelancer", "company")}
+"""The fields of a job post or proposal whose accounts' states :func:`world` reads: a unit
+of work glances at those accounts when it loads one (ADR 0029), in the same round trip."""
+
+
 def world(uow: Reader, agg: Any) -> World:
     """The account and job states a job post or proposal's guards read."""
     if isinstance(agg, Proposal):
         job = uow.find("job", agg.job)
         jobs = {job.id: job.state.value} if job is not None else {}
-        return World(account_states(uow, (agg.freelancer, agg.company)), jobs)
+        held: dict[str, int] = {}
+        if agg.state is ProposalState.DRAFT:  # only sending it spends Connects (CONNECTS-D)
+            wallet = uow.find("connects", agg.freelancer)
+            open_ = wallet is not None and wallet.state.value == "open"
+            held[agg.freelancer] = wallet.balance if open_ else 0
+        return World(account_states(uow, (agg.freelancer, agg.company)), jobs, held)
     return World(account_states(uow, (agg.company,)), {})
 
 

@@ -38,7 +38,18 @@ from statemachines.core.snapshots import to_dict
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Change, NewEvent, StoredEvent
 from statemachines.marketplace.model import parties, record_party
-from statemachines.marketplace.stores.base import Batch, Loaded, Record, Store, Transaction, Write
+from statemachines.marketplace.reads import GLANCED
+from statemachines.marketplace.stores.base import (
+    Batch,
+    Check,
+    Glimpse,
+    Loaded,
+    Record,
+    Store,
+    Transaction,
+    Write,
+    glimpse_of,
+)
 
 __all__ = ["UnitOfWork", "retry"]
 
@@ -70,8 +81,10 @@ class _Tracked:
 class UnitOfWork:
     """One transaction on a store: indexed reads, in-place changes, one commit or none."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, check: Check | None = None) -> None:
         self.store = store
+        self.check = check
+        """What the transaction looks at first (a command's id, due deadlines: ADR 0030)."""
         self._txn: Transaction | None = None
         self._seen: dict[tuple[str, str], _Tracked] = {}
         self._added: dict[tuple[str, str], tuple[Any, int, int, datetime, dict[str, Any]]] = {}
@@ -79,11 +92,13 @@ class UnitOfWork:
         self._log: list[Change | tuple[str, str]] = []
         self._asked: set[tuple[str, str]] = set()
         """(kind, party) pairs whose every aggregate this unit of work has loaded."""
+        self._glanced: dict[tuple[str, str], list[Glimpse]] = {}
+        """(kind, party): the stored glimpse of every aggregate naming the party, as read."""
         self.events: tuple[StoredEvent, ...] = ()
         """The events the commit recorded, numbered (empty until then)."""
 
     def __enter__(self) -> UnitOfWork:
-        self._txn = self.store.begin()
+        self._txn = self.store.begin(self.check) if self.check else self.store.begin()
         return self
 
     def __exit__(
@@ -120,11 +135,30 @@ class UnitOfWork:
         if added is not None:
             return added[0]
         txn = self._txn or self.txn
-        loaded = txn.load(kind, key)
+        fields = GLANCED.get(kind)
+        if fields is None:
+            loaded = txn.load(kind, key)
+        else:  # its guards read the states of the accounts it names: glance at them now
+            loaded, near = txn.load_glancing(kind, key, "account", fields)
+            if loaded is not None:
+                self._glanced_at(loaded.aggregate, fields, near)
         if loaded is None:
             return None
         tracked = self._seen[kind, key] = _Tracked(kind, key, loaded)
         return tracked.agg
+
+    def _glanced_at(self, agg: Any, fields: tuple[str, ...], near: list[Any]) -> None:
+        glanced = self._glanced
+        fresh = set()
+        for f in fields:
+            party = getattr(agg, f)
+            k = ("account", party)
+            if party is not None and k not in glanced and k not in self._asked:
+                glanced[k] = []
+                fresh.add(party)
+        for party, g in near:
+            if party in fresh:
+                glanced["account", party].append(g)
 
     def get(self, kind: str, key: str) -> Any:
         """The aggregate *key* of *kind*; raises ``KeyError`` when there is none."""
@@ -144,8 +178,21 @@ class UnitOfWork:
         wanted = [n for n in names if n is not None]
         if not wanted:
             return []
-        if all((kind, n) in self._asked for n in wanted):  # all loaded already (one snapshot)
+        asked = self._asked
+        if all((kind, n) in asked for n in wanted):  # all loaded already (one snapshot)
             found = self._here(kind, wanted, state, set(), loaded=True)
+        elif state is not None and all(
+            (kind, n) in asked or (kind, n) in self._glanced for n in wanted
+        ):  # the stored states are known: load only the aggregates stored in *state*
+            stored = {
+                g.key: g.seq
+                for n in wanted
+                for g in self._glanced.get((kind, n), ())
+                if g.state == state
+            }
+            found = [(seq, self.get(kind, key)) for key, seq in stored.items()]
+            listed = {id(agg) for _, agg in found}
+            found += self._here(kind, wanted, state, listed, loaded=True)
         else:
             seen = self._seen
             found = []
@@ -164,19 +211,54 @@ class UnitOfWork:
             found.sort(key=_FIRST)
         return [agg for _, agg in found]
 
+    def glimpse(self, kind: str, *names: str | None) -> list[Glimpse]:
+        """The stored state of every aggregate of *kind* that names any of *names* (party
+        index), oldest first, without loading them (ADR 0029): for guards that need only
+        states. An aggregate this unit of work loaded or added answers from memory, as it
+        is now."""
+        wanted = [n for n in names if n is not None]
+        if not wanted:
+            return []
+        glanced = self._glanced
+        missing = [n for n in wanted if (kind, n) not in glanced and (kind, n) not in self._asked]
+        if missing:
+            for n in missing:
+                glanced[kind, n] = []
+            for party, g in (self._txn or self.txn).glimpse(kind, missing):
+                glanced[kind, party].append(g)
+        seen = self._seen
+        out: dict[str, Glimpse] = {}
+        for n in wanted:
+            for g in glanced.get((kind, n), ()):
+                if (kind, g.key) not in seen:
+                    out[g.key] = g
+        for seq, agg in self._here(kind, wanted, None, set(), loaded=True):
+            tracked = seen.get((kind, agg.id))
+            revision = 0 if tracked is None else tracked.revision
+            out[agg.id] = glimpse_of(seq, agg, revision)
+        found = list(out.values())
+        if len(found) > 1:
+            found.sort(key=_FIRST)
+        return found
+
     def _here(
         self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
     ) -> list[tuple[int, Any]]:
         """Aggregates of this unit of work (loaded ones too, if *loaded*) that match."""
-        pool = [(t.seq, t.agg) for (k, _), t in self._seen.items() if k == kind] if loaded else []
-        pool += [(seq, agg) for (k, _), (agg, seq, *_) in self._added.items() if k == kind]
-        return [
-            (seq, agg)
-            for seq, agg in pool
-            if id(agg) not in skip
-            and (state is None or agg.state.value == state)
-            and not set(parties(kind, agg)).isdisjoint(wanted)
-        ]
+        out: list[tuple[int, Any]] = []
+        pools: list[Any] = [self._added.items()]
+        if loaded:
+            pools.insert(0, ((k, (t.agg, t.seq)) for k, t in self._seen.items()))
+        for pool in pools:
+            for (k, _), (agg, seq, *_) in pool:
+                if (
+                    k == kind
+                    and id(agg) not in skip
+                    and (state is None or agg.state.value == state)
+                    and any(p in wanted for p in parties(kind, agg))
+                ):
+                    out.append((seq, agg))
+        return out
 
     def revision(self, kind: str, key: str) -> int:
         """The revision *key* of *kind* was read at (0 for one added in this unit of work)."""
@@ -242,24 +324,35 @@ class UnitOfWork:
     # ------------------------------------------------------------------ ending
 
     def _batch(self, command_id: str | None) -> Batch:
-        nxt: dict[tuple[str, str], int] = {k: t.length for k, t in self._seen.items()}
+        seen = self._seen
+        added = self._added
+        nxt: dict[tuple[str, str], int] = {}  # the position of each aggregate's next event
         events: list[NewEvent] = []
         for entry in self._log:
             if isinstance(entry, Change):
+                d = entry.decision
                 k = (entry.kind, entry.key)
-                if k not in nxt:
-                    nxt[k] = self._added[k][2]
-                events.append(NewEvent(*k, nxt[k], entry.decision.at, entry.decision, None))
-                nxt[k] += 1
+                pos = nxt.get(k)
+                if pos is None:
+                    tracked = seen.get(k)
+                    pos = tracked.length if tracked is not None else added[k][2]
+                events.append(NewEvent(k[0], k[1], pos, d.at, d, None))
+                nxt[k] = pos + 1
             else:
-                _, _, length, at, first = self._added[entry]
+                _, _, length, at, first = added[entry]
                 nxt.setdefault(entry, length)
                 events.append(NewEvent(*entry, length, at, None, first))
-        writes = [Write(t.kind, t.key, t.agg, t.revision) for t in self._seen.values() if t.changed]
-        writes.extend(Write(*k, added[0], 0) for k, added in self._added.items())
+        writes = [
+            Write(t.kind, t.key, t.agg, t.revision, t.seq) for t in seen.values() if t.changed
+        ]
+        writes.extend(Write(*k, a[0], 0) for k, a in added.items())
         for w in writes:  # a decision nobody reported still becomes an event
             history = w.aggregate.history
-            for pos in range(nxt.get((w.kind, w.key), len(history)), len(history)):
+            start = nxt.get((w.kind, w.key))
+            if start is None:
+                tracked = seen.get((w.kind, w.key))
+                start = tracked.length if tracked is not None else len(history)
+            for pos in range(start, len(history)):
                 d = history[pos]
                 events.append(NewEvent(w.kind, w.key, pos, d.at, d, None))
         return Batch(
@@ -267,8 +360,20 @@ class UnitOfWork:
             tuple(self._records.values()),
             tuple(events),
             command_id,
-            tuple((t.kind, t.key, t.revision) for t in self._seen.values()),
+            self._reads(),
         )
+
+    def _reads(self) -> tuple[tuple[str, str, int], ...]:
+        """(kind, key, revision) of every aggregate loaded or glimpsed, once each."""
+        reads = [(t.kind, t.key, t.revision) for t in self._seen.values()]
+        if self._glanced:
+            listed = set(self._seen)
+            for (kind, _), found in self._glanced.items():
+                for g in found:
+                    if (kind, g.key) not in listed:
+                        listed.add((kind, g.key))
+                        reads.append((kind, g.key, g.revision))
+        return tuple(reads)
 
     def commit(self, command_id: str | None = None) -> tuple[StoredEvent, ...]:
         """Write everything, together, with *command_id*'s outcome; or raise and write nothing."""

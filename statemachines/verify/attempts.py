@@ -127,7 +127,11 @@ def _hashable(facts: Any) -> Any:
     """*facts* as a value a dictionary can key: the job and proposal machines' view of the
     marketplace holds mappings, which become sorted pairs; the others are frozen records."""
     if isinstance(facts, MarketView):
-        return (tuple(sorted(facts.accounts.items())), tuple(sorted(facts.jobs.items())))
+        return (
+            tuple(sorted(facts.accounts.items())),
+            tuple(sorted(facts.jobs.items())),
+            tuple(sorted(facts.connects.items())),  # CONNECTS-D: a proposal's balance
+        )
     return facts
 
 

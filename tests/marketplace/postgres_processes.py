@@ -12,9 +12,11 @@ A command process sends *COUNT* random commands (seeded by *SEED*) at the shared
 some bonuses are sent twice with the same id (a client retrying). It prints one JSON
 line per command: its id, what it asked, whether it was accepted, the seqs of its events,
 the conflicts the retry helper resolved. A connection lost in between (a server
-restart) is waited out and the same command is sent again with the same id.
+restart) is waited out and the same command is sent again with the same id; so is a
+server that is not up yet when the process opens its store.
 
-A worker process fires deadlines until SIGTERM, then prints what it did as JSON.
+A worker process says it is ready for SIGTERM, fires deadlines until SIGTERM, then prints
+what it did as JSON.
 
 With *KILL* = ``n``, a command process kills itself with SIGKILL once the writes of its
 ``n``-th command reached the server (before ``COMMIT``), and a worker does so on its
@@ -149,9 +151,20 @@ def _send(market: Marketplace, command: Fire, conflicts: list[int]) -> Outcome:
     raise RuntimeError(msg)
 
 
+def _open(url: str) -> PostgresStore:
+    """The store at *url*, waiting out a server that is restarting."""
+    for _ in range(600):
+        try:
+            return PostgresStore(url)
+        except ConnectionLost:
+            time.sleep(0.1)
+    msg = "the server did not come back"
+    raise RuntimeError(msg)
+
+
 def send_commands(url: str, seed: int, count: int, clock: ScaledClock, kill: int | None) -> None:
     """Send *count* random commands and print what became of each."""
-    store = PostgresStore(url)
+    store = _open(url)
     market = Marketplace(clock=clock, store=store)
     rng = random.Random(seed)
     bonuses: list[Fire] = []
@@ -187,8 +200,22 @@ def _die(note: dict[str, Any]) -> None:
 
 
 def work(url: str, clock: ScaledClock, kill: bool) -> None:
-    """Fire deadlines until SIGTERM; print what was done."""
-    store = PostgresStore(url)
+    """Fire deadlines until SIGTERM; print what was done.
+
+    The first line, ``{"ready": true}``, says SIGTERM stops the worker cleanly from now
+    on: a signal that comes before the worker runs stops it as soon as it starts.
+    """
+    early: list[Worker] = []
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped.append(signum)
+        for w in early:
+            w.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    _say({"ready": True})
+    store = _open(url)
     taken: list[list[Any]] = []
 
     def note(due: Due, what: str) -> None:
@@ -202,6 +229,9 @@ def work(url: str, clock: ScaledClock, kill: bool) -> None:
             _die({"dying": None if claimed is None else [claimed.kind, claimed.key]})
 
         store.on_write = die
+    early.append(worker)
+    if stopped:
+        worker.stop()
     worker.run()
     summary = {
         "fired": worker.fired,

@@ -28,6 +28,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -65,23 +66,30 @@ WAIT = 300.0
 @pytest.fixture
 def url() -> Iterator[str]:
     """A URL on a new, empty schema (dropped after the test)."""
-    yield postgres_db.new_database()
-    postgres_db.drop_all()
+    try:
+        yield postgres_db.new_database()
+    finally:
+        while RUNNING:
+            RUNNING.pop().end()
+        postgres_db.drop_all()
 
 
 class Running:
     """A process of ``postgres_processes`` whose output lines are collected as they come."""
 
     def __init__(self, *args: str) -> None:
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115  (closed by end())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.marketplace.postgres_processes", *args],
             stdout=subprocess.PIPE,
+            stderr=self.errors,
             text=True,
             cwd=ROOT,
         )
         self.lines: list[dict[str, Any]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        RUNNING.append(self)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -95,11 +103,42 @@ class Running:
         self.process.stdout.close()
         return code
 
+    def stderr(self) -> str:
+        """What the process wrote to its standard error (a traceback, if it failed)."""
+        self.errors.seek(0)
+        return self.errors.read()
+
+    def succeeded(self) -> bool:
+        """Wait for the end; report (by failing the test) what made it exit non-zero."""
+        code = self.wait()
+        assert code == 0, f"exit {code}: {self.stderr()[-3000:]}"
+        return True
+
+    def end(self) -> None:
+        """Kill the process if it still runs (a test that failed), and free its pipes."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=WAIT)
+        self.reader.join(timeout=WAIT)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.errors.close()
+
     def stop(self) -> dict[str, Any]:
-        """SIGTERM (a worker): it finishes the deadline in hand and says what it did."""
+        """SIGTERM (a worker): it finishes the deadline in hand and says what it did. Sent
+        once the worker said it is ready for it (before that, it would kill it)."""
+        end = time.monotonic() + WAIT
+        while not self.lines and self.process.poll() is None:
+            assert time.monotonic() < end, "the worker never said it was ready"
+            time.sleep(0.02)
+        assert self.lines[:1] == [{"ready": True}], (self.lines, self.stderr()[-3000:])
         self.process.send_signal(signal.SIGTERM)
-        assert self.wait() == 0, self.lines
+        assert self.succeeded(), self.lines
         return self.lines[-1]
+
+
+RUNNING: list[Running] = []
+"""The processes a test started: :func:`url` ends every one of them, even if it failed."""
 
 
 def _commands(url: str, k: int, epoch: datetime, kill: int | None = None) -> list[Running]:
@@ -160,7 +199,7 @@ def _check(
         outcomes: dict[str, bool] = dict(
             conn.execute("SELECT command_id, error IS NULL FROM commands").fetchall()
         )
-        firsts = {
+        named = {
             seq: (kind, key, name)
             for seq, kind, key, name in conn.execute(
                 "SELECT seq, kind, key, name FROM events WHERE command_id IS NOT NULL"
@@ -186,10 +225,15 @@ def _check(
             assert not first["repeated"], reports
         assert outcomes.get(cid) is first["ok"], cid  # stored once, as it turned out
         if first["ok"]:
-            # (a) its events, once, in one transaction, the first being its own decision
+            # (a) its events, once, in one transaction, with its own decision; before it
+            # only the deadlines of its aggregate that fell due first (ADR 0015)
             assert recorded[cid] == first["seqs"], cid
             assert len({seq >> 16 for seq in first["seqs"]}) == 1
-            assert firsts[first["seqs"][0]] == (first["kind"], first["key"], first["event"])
+            caused = [named[seq] for seq in first["seqs"]]
+            own = (first["kind"], first["key"], first["event"])
+            assert own in caused, (cid, caused)
+            before = caused[: caused.index(own)]
+            assert all((k, key) == own[:2] for k, key, _ in before), (cid, caused)
         else:
             assert cid not in recorded
         # (e) a lost race never reached the client: the retry helper resolved it
@@ -234,7 +278,7 @@ def test_k_command_processes_and_two_workers_on_shared_aggregates(
     workers = _workers(url, epoch)
     senders = _commands(url, k, epoch)
 
-    assert [s.wait() for s in senders] == [0] * k
+    assert all(s.succeeded() for s in senders)
     store = PostgresStore(url)
     _drained(store, ScaledClock(epoch, SPEED).now())
     # The commands fire what is due before they decide (ADR 0015), so on a busy machine
@@ -268,7 +312,7 @@ def test_a_command_process_killed_in_the_middle_of_a_transaction_leaves_nothing_
     workers[0].stop()
     store.close()
 
-    assert codes == [-signal.SIGKILL, 0]
+    assert codes == [-signal.SIGKILL, 0], senders[1].stderr()[-3000:]
     dying = senders[0].lines[-1]["dying"]
     assert dying == "p1-20"
     with psycopg.connect(url) as conn:
@@ -322,7 +366,7 @@ def test_a_server_restarted_in_the_middle_of_a_run_loses_nothing_committed(url: 
 
     _restart_server()
 
-    assert [s.wait() for s in senders] == [0, 0]
+    assert all(s.succeeded() for s in senders)
     store = PostgresStore(url)
     _drained(store, ScaledClock(epoch, SPEED).now())
     summary = workers[0].stop()

@@ -1,4 +1,4 @@
-"""Round trips per command on PostgreSQL (issue 15, item 6; ADR 0081; docs/deploy.md).
+"""Round trips per command on PostgreSQL (issue 15, item 6; ADRs 0081, 0030, 0083; docs/deploy.md).
 
 Each test opens its marketplace through :class:`~tests.marketplace.postgres_wire.WireCounter`,
 a proxy that counts the times the client stopped to wait for the server, and pins how
@@ -59,41 +59,43 @@ def _trips(wire: WireCounter, action: object) -> tuple[int, list[str]]:
     return wire.round_trips - start, [line[:90] for line in wire.log[logged:]]
 
 
-def test_a_command_that_reads_two_aggregates_costs_four_round_trips(
+def test_a_command_that_reads_two_aggregates_costs_two_round_trips(
     wire: WireCounter, clock: ManualClock
 ) -> None:
-    # post a job, with a command id: (1) is the id new, and when is the first deadline
-    # due; (2) BEGIN with the job by key; (3) its company's account through the party
-    # index (it needs the job's company first); (4) the job, its event, the command's
-    # outcome and COMMIT, in one pipeline
+    # post a job, with a command id: (1) BEGIN, is the id new and is a deadline due
+    # (ADR 0030), the job by key, and the state of its company's account, found through
+    # the party index from the company in the job's stored row (ADR 0029); (2) the job,
+    # its event, the command's outcome and COMMIT, in one pipeline
     market = _market(wire, clock)
     post = Fire("job", "J-1", "post", OWNER, command_id="post-1")
 
     trips, sent = _trips(wire, lambda: market.handle(post).result())
 
-    assert trips <= 4, sent
+    assert trips <= 2, sent
     assert sent[-2:] == ["COMMIT", "sync"]  # the commit rode with the writes
     assert market.get("job", "J-1").state.value == "open"
 
 
-def test_a_command_sent_again_costs_one_round_trip(wire: WireCounter, clock: ManualClock) -> None:
+def test_a_command_sent_again_costs_two_round_trips(wire: WireCounter, clock: ManualClock) -> None:
+    # (1) BEGIN, the check (the stored outcome, with its events) and the first read;
+    # (2) ROLLBACK: the check rides with the first read, so a repeat pays one more
     market = _market(wire, clock)
     post = Fire("job", "J-1", "post", OWNER, command_id="post-1")
     first = market.handle(post)
 
     trips, sent = _trips(wire, lambda: market.handle(post))
 
-    assert trips <= 1, sent
+    assert trips <= 2, sent
     assert market.handle(post).events == first.events
 
 
 def test_a_command_without_an_id_costs_no_more(wire: WireCounter, clock: ManualClock) -> None:
-    # (1) is any deadline due; (2) BEGIN with the job; (3) its account; (4) the commit
+    # (1) BEGIN, is any deadline due, the job and its account's state; (2) the commit
     market = _market(wire, clock)
 
     trips, sent = _trips(wire, lambda: market.fire("job", "J-2", "post", OWNER))
 
-    assert trips <= 4, sent
+    assert trips <= 2, sent
 
 
 def test_a_cold_cache_costs_no_extra_round_trip(wire: WireCounter, clock: ManualClock) -> None:
@@ -104,7 +106,7 @@ def test_a_cold_cache_costs_no_extra_round_trip(wire: WireCounter, clock: Manual
 
     trips, sent = _trips(wire, lambda: fresh.handle(post).result())
 
-    assert trips <= 4, sent
+    assert trips <= 2, sent
 
 
 def test_creating_an_aggregate_costs_two_round_trips(wire: WireCounter, clock: ManualClock) -> None:

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from statemachines import ConcurrentModification, Contract, ManualClock, Money, to_dict
+from statemachines.errors import InvalidInput
 from statemachines.machines.account.table import Account, AccountType, SuspensionReason
 from statemachines.marketplace.audit import problems
 from statemachines.marketplace.commands import Fire
@@ -76,7 +77,7 @@ def test_a_database_is_migrated_once_by_processes_opening_it_together(url: str) 
     ]
     outputs = [child.communicate(timeout=120)[0].strip() for child in children]
 
-    assert outputs == ["[1, 2, 3, 4, 5]"] * 3
+    assert outputs == ["[1, 2, 3, 4, 5, 7]"] * 3
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
     assert rows == [
@@ -85,6 +86,7 @@ def test_a_database_is_migrated_once_by_processes_opening_it_together(url: str) 
         (3, "consumers"),
         (4, "checked"),
         (5, "case_sequences"),
+        (7, "connects_and_assistance"),
     ]
 
 
@@ -398,3 +400,43 @@ def test_the_describe_counts_events_not_their_numbers(url: str, clock: ManualClo
     assert facts["events"] == len(market.events()) == 6
     assert json.dumps(facts)  # plain data
     market.close()
+
+
+# --------------------------------------------------------------------------- prepared statements
+
+
+def test_a_command_s_statements_are_prepared_and_kept_through_a_rollback(
+    url: str, clock: ManualClock
+) -> None:
+    # ADR 0083: prepared on first use; a rolled-back command (a refusal) keeps them
+    market = _world(url, clock)
+    store = market.store
+    assert isinstance(store, PostgresStore)
+    market.fire("job", "J-1", "post", ANA, command_id="post-1")
+    conn = store.connection()
+    prepared = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert prepared is not None
+    assert prepared[0] > 0
+    refused = market.handle(Fire("job", "J-1", "post", ANA, command_id="post-again"))
+    assert refused.error is not None  # already open: refused, rolled back
+    again = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert again is not None
+    assert again[0] >= prepared[0]
+    market.close()
+
+
+def test_a_url_can_say_to_prepare_nothing(url: str, clock: ManualClock) -> None:
+    # behind a PgBouncer older than 1.21 in transaction mode
+    glue = "&" if "?" in url else "?"
+    store = PostgresStore(f"{url}{glue}prepare_threshold=none")
+    assert store.prepare_threshold is None
+    assert store.connection().prepare_threshold is None
+    market = Marketplace(clock=clock, store=store)
+    market.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    market.draft_job("J-1", "co-1")
+    market.fire("job", "J-1", "post", ANA, command_id="post-1")
+    prepared = store.connection().execute("SELECT count(*) FROM pg_prepared_statements")
+    assert prepared.fetchone() == (0,)
+    market.close()
+    with pytest.raises(InvalidInput, match="prepare_threshold"):
+        PostgresStore(f"{url}{glue}prepare_threshold=often")

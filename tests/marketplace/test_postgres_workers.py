@@ -63,6 +63,10 @@ def _until(condition: Any, what: str) -> None:
 
 
 def _stop(worker: subprocess.Popen[str]) -> dict[str, Any]:
+    """SIGTERM, once the worker handles it (a signal before that would kill it)."""
+    assert worker.stdout is not None
+    ready = worker.stdout.readline()
+    assert json.loads(ready) == {"ready": True}, ready
     worker.send_signal(signal.SIGTERM)
     out = worker.communicate(timeout=WAIT)[0]
     assert worker.returncode == 0, out

@@ -27,6 +27,7 @@ from statemachines.marketplace import handlers
 from statemachines.marketplace.commands import DraftJob, Fire, FireDeadline
 from statemachines.marketplace.handlers import Handling
 from statemachines.marketplace.market import KINDS, Marketplace, Terms
+from statemachines.marketplace.unit_of_work import UnitOfWork
 from tests.conftest import START
 from tests.machines.account.conftest import ANA, FL, HAL, SUP
 from tests.marketplace.conftest import MakeMarket
@@ -329,6 +330,39 @@ def test_no_command_reads_every_aggregate(
     monkeypatch.undo()
 
     assert market.account("co-1").state.value == "deactivated"
+
+
+@pytest.mark.rule("ACC-FREEZE-D")
+def test_a_glimpse_reads_stored_states_and_sees_what_the_unit_of_work_changed(
+    market: Marketplace,
+) -> None:
+    # ADR 0029: the facts a job's guards read are account states, read without loading
+    # the accounts; an account this unit of work changed answers as it is now
+    with UnitOfWork(market.store) as uow:
+        token = market.flows.enter(uow)
+        try:
+            seen = uow.glimpse("account", "co-1", "fl-1", None)
+            assert [(g.key, g.state, g.company, g.type) for g in seen] == [
+                ("co-1", "active", "co-1", "client"),
+                ("fl-1", "active", None, "freelancer"),
+            ]
+            assert [g.revision for g in seen] == [
+                market.revision("account", "co-1"),
+                market.revision("account", "fl-1"),
+            ]
+            h = Handling(uow, market.flows, START, market.audit)
+            h.fire("account", uow.get("account", "co-1"), "suspend", SUP, at=START, payload=BILLING)
+            assert [(g.key, g.state) for g in uow.glimpse("account", "co-1")] == [
+                ("co-1", "suspended")
+            ]
+            job = uow.get("job", "J-1")
+            with pytest.raises(TransitionRefused) as refused:  # the guard read the new state
+                h.fire("job", job, "post", ANA, at=START)
+            assert "ACC-FREEZE-D" in refused.value.rule_ids
+        finally:
+            market.flows.leave(token)
+    assert market.account("co-1").state.value == "active"
+    assert market.get("job", "J-1").state.value == "draft"
 
 
 # --------------------------------------------------------------------------- the outbox

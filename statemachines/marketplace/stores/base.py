@@ -30,13 +30,18 @@ from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent
 
 __all__ = [
     "Batch",
+    "Check",
     "CommandSeen",
     "Due",
+    "Glimpse",
     "Loaded",
+    "Preempted",
     "Record",
     "Store",
     "Transaction",
     "Write",
+    "glimpse_of",
+    "load_then_glance",
 ]
 
 
@@ -48,6 +53,46 @@ class Loaded(NamedTuple):
     aggregate: Any
 
 
+class Glimpse(NamedTuple):
+    """An aggregate's stored state without its snapshot: what a guard that needs only the
+    state of other aggregates reads (ADR 0029). *company* and *type* are the snapshot's
+    top-level fields of those names (an account's company and type), ``None`` for kinds
+    without them."""
+
+    seq: int
+    key: str
+    revision: int
+    state: str
+    company: str | None
+    type: str | None
+
+
+def glimpse_of(seq: int, agg: Any, revision: int) -> Glimpse:
+    """An aggregate in memory seen as a :class:`Glimpse`."""
+    kind = getattr(agg, "type", None)
+    return Glimpse(
+        seq,
+        agg.id,
+        revision,
+        agg.state.value,
+        getattr(agg, "company", None),
+        None if kind is None else getattr(kind, "value", kind),
+    )
+
+
+def load_then_glance(
+    txn: Transaction, kind: str, key: str, glance: str, fields: Sequence[str]
+) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+    """:meth:`Transaction.load_glancing` as a load, then a glimpse (for a store in the same
+    process, where a statement more costs no round trip)."""
+    loaded = txn.load(kind, key)
+    if loaded is None:
+        return None, []
+    agg = loaded.aggregate
+    names = [v for f in fields if (v := getattr(agg, f)) is not None]
+    return loaded, txn.glimpse(glance, names) if names else []
+
+
 class Write(NamedTuple):
     """An aggregate to write: new (*expected* 0) or changed since revision *expected*."""
 
@@ -55,6 +100,8 @@ class Write(NamedTuple):
     key: str
     aggregate: Any
     expected: int
+    seq: int = 0
+    """Its creation order as loaded (the store's row id), 0 for a new one."""
 
 
 class Record(NamedTuple):
@@ -88,6 +135,25 @@ class Batch:
     all at commit uses them to say which one changed."""
 
 
+class Check(NamedTuple):
+    """What a command's transaction looks at first, with its first read (ADR 0030): whether
+    *command_id* was handled already, and whether a deadline falls due by *due_by*."""
+
+    command_id: str | None
+    due_by: datetime | None
+
+
+class Preempted(Exception):
+    """A :class:`Check` found that the command must not run in this transaction: it was
+    handled already (*outcome* is what it did), or a deadline is due first (*outcome* is
+    ``None``: fire the due deadlines, then run the command). The transaction was rolled
+    back; nothing was written."""
+
+    def __init__(self, outcome: Outcome | None) -> None:
+        super().__init__("handled already" if outcome is not None else "a deadline is due first")
+        self.outcome = outcome
+
+
 class CommandSeen(Exception):
     """The command id was committed by someone else while this unit of work ran."""
 
@@ -103,6 +169,17 @@ class Transaction(Protocol):
     ) -> list[Loaded]:
         """Aggregates of *kind* that name any of *parties* (from the party index); only those
         stored in *state* when it is given."""
+
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """:meth:`load`, and :meth:`glimpse` of the aggregates of *glance* naming the values
+        of the loaded aggregate's *fields*, together (one round trip where it matters)."""
+
+    def glimpse(self, kind: str, parties: Sequence[str]) -> list[tuple[str, Glimpse]]:
+        """(party, glimpse) for every aggregate of *kind* that names any of *parties*, from
+        the party index, without reading or parsing snapshots (an aggregate naming two
+        of them comes twice)."""
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* were ever added."""
@@ -128,8 +205,10 @@ class Store(Protocol):
 
     url: str
 
-    def begin(self) -> Transaction:
-        """Start a unit of work's transaction."""
+    def begin(self, check: Check | None = None) -> Transaction:
+        """Start a unit of work's transaction; with *check*, look at it first (at the latest
+        with the first read): raise :class:`Preempted`, after rolling back, if the command
+        was handled already or a deadline is due by then."""
 
     def next_due(self, limit: datetime) -> Due | None:
         """The first deadline due at or before *limit* (time, then kind, then key)."""

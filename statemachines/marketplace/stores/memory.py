@@ -36,7 +36,17 @@ from statemachines.marketplace.events import (
     load_error,
 )
 from statemachines.marketplace.model import KINDS, RANK, due_of, parties, record_party
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Loaded
+from statemachines.marketplace.stores.base import (
+    Batch,
+    Check,
+    CommandSeen,
+    Due,
+    Glimpse,
+    Loaded,
+    Preempted,
+    glimpse_of,
+    load_then_glance,
+)
 
 __all__ = ["MemoryStore", "MemoryTransaction"]
 
@@ -127,8 +137,8 @@ class MemoryStore:
 
     # ------------------------------------------------------------------ units of work
 
-    def begin(self) -> MemoryTransaction:
-        """Take the store for one unit of work."""
+    def begin(self, check: Check | None = None) -> MemoryTransaction:
+        """Take the store for one unit of work (after *check*: see :class:`Check`)."""
         me = threading.get_ident()
         if not self._lock.acquire(blocking=False):
             if self._holder == me:
@@ -136,7 +146,21 @@ class MemoryStore:
                 raise RuntimeError(msg)
             self._lock.acquire()
         self._holder = me
+        if check is not None:
+            try:
+                self._check(check)
+            except BaseException:
+                self._release()
+                raise
         return MemoryTransaction(self)
+
+    def _check(self, check: Check) -> None:
+        if check.command_id is not None:
+            outcome = self.outcome(check.command_id)
+            if outcome is not None:
+                raise Preempted(outcome)
+        if check.due_by is not None and self.next_due(check.due_by) is not None:
+            raise Preempted(None)
 
     def _release(self) -> None:
         self._holder = None
@@ -341,6 +365,27 @@ class MemoryTransaction:
                         k = (kind, key)
                         found[key] = Loaded(seqs[k], revs.get(k, 0), agg)
         return list(found.values())
+
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """The aggregate, then the glimpses of what its *fields* name."""
+        return load_then_glance(self, kind, key, glance, fields)
+
+    def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
+        """(party, glimpse) of the aggregates of *kind* naming any of *names*."""
+        store = self.store
+        items = store._data.get(kind)
+        if not items:
+            return []
+        found = []
+        for party in names:
+            for key in store._parties.get((kind, party), ()):
+                agg = items.get(key)
+                if agg is not None:
+                    k = (kind, key)
+                    found.append((party, glimpse_of(store._seq[k], agg, store._rev.get(k, 0))))
+        return found
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* there are."""

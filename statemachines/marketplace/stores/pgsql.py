@@ -17,9 +17,11 @@ from statemachines.errors import InvalidInput
 from statemachines.marketplace.events import (
     CREATED,
     NewEvent,
+    Outcome,
     StoredEvent,
     dump_decision,
     load_decision,
+    load_error,
 )
 from statemachines.marketplace.model import (
     RANK,
@@ -37,8 +39,19 @@ PLACES = 1 << 16
 plus its place (ADR 0080)."""
 
 
-def json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+"""Compact JSON text (one encoder made once: ``json.dumps`` with options makes one a call)."""
+
+
+def any_of(n: int) -> str:
+    """``IN (%s, ...)`` for *n* values (scalar parameters: psycopg adapts them faster than
+    an array), or ``= ANY(%s)`` for many."""
+    return f"IN ({', '.join(['%s'] * n)})" if 0 < n <= 8 else "= ANY(%s)"
+
+
+def values(names: Sequence[str]) -> tuple[Any, ...]:
+    """The parameters of :func:`any_of` for *names*."""
+    return tuple(names) if 0 < len(names) <= 8 else (list(names),)
 
 
 def columns(agg: Any) -> tuple[str, int | None, str]:
@@ -58,13 +71,47 @@ def sequence(kind: str) -> str:
 HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536"
 """Events numbered below this are final: no transaction still running can add one."""
 
+FIRST_DUE = (
+    "SELECT due_us FROM aggregates WHERE due_us IS NOT NULL ORDER BY due_us, rank, key LIMIT 1"
+)
+"""When the first deadline falls due: the first entry of the due index. (Not ``min(due_us)``,
+which the planner may answer by reading every entry when its statistics predate the
+deadlines: a cost that grew with the deadlines set, ADR 0083.)"""
+
 EVENT_COLUMNS = "e.seq, e.kind, e.key, e.position, e.name, e.at, e.command_id, e.data"
+
+CHECK = (
+    f"SELECT ({FIRST_DUE}), c.command_id, c.error, {EVENT_COLUMNS} FROM (SELECT 1) AS one "
+    "LEFT JOIN commands c ON c.command_id = %s "
+    "LEFT JOIN events e ON e.seq = ANY(c.events) ORDER BY e.seq"
+)
+"""A command's check (ADR 0030): when the first deadline falls due, and the command's stored
+outcome with its events if it was handled (rows of :func:`outcome_of`)."""
 
 LOAD = (
     "SELECT id, revision, CASE WHEN revision = %s THEN NULL ELSE data END "
     "FROM aggregates WHERE kind = %s AND key = %s"
 )
 """An aggregate by key; its snapshot only if the revision is not the one cached."""
+
+_GLANCES: dict[tuple[str, ...], str] = {}
+
+
+def glance_by(fields: Sequence[str]) -> str:
+    """Glimpses (party, id, key, revision, state, company, type) of the aggregates of a kind
+    (the first parameter) that name a value of *fields* of the aggregate of the kind and
+    key (the next two), read from its stored snapshot: for the same pipeline as its load."""
+    sql = _GLANCES.get(tuple(fields))
+    if sql is None:
+        names = ", ".join(f"j.data->>'{f}'" for f in fields)
+        sql = _GLANCES[tuple(fields)] = (
+            "SELECT p.party, a.id, a.key, a.revision, a.state, a.data->>'company', "
+            "a.data->>'type' FROM aggregates j "
+            f"JOIN parties p ON p.kind = %s AND p.party IN ({names}) "
+            "JOIN aggregates a ON a.id = p.aggregate WHERE j.kind = %s AND j.key = %s"
+        )
+    return sql
+
 
 CLAIM = (
     "SELECT id, kind, key, revision, due_us, data, ctid::text FROM aggregates "
@@ -120,6 +167,26 @@ INSERT_COMMAND = (
 )
 
 
+JOINED = frozenset({"update", "event", "command"})
+"""The parts of a commit joined into one statement (:func:`joint`)."""
+
+
+def joint(parts: Sequence[tuple[str, str, tuple[Any, ...]]]) -> tuple[str, str, tuple[Any, ...]]:
+    """*parts* (what, SQL, parameters) as one statement of data-modifying ``WITH`` parts,
+    each run once to completion whether read or not; it returns the events' seqs. Its
+    *what* names the parts, joined by ``+``."""
+    ctes = []
+    params: list[Any] = []
+    tail = "SELECT NULL::bigint WHERE false"
+    for i, (what, sql, p) in enumerate(parts):
+        ctes.append(f"w{i} AS ({sql})")
+        params.extend(p)
+        if what == "event":
+            tail = f"SELECT seq FROM w{i}"
+    names = "+".join(what for what, _, _ in parts)
+    return names, f"WITH {', '.join(ctes)} {tail}", tuple(params)
+
+
 def insert(kind: str, key: str, agg: Any) -> tuple[str, tuple[Any, ...]]:
     state, due, data = columns(agg)
     return INSERT_AGGREGATE, (
@@ -146,6 +213,29 @@ def created(agg: Any) -> tuple[int, datetime, None, dict[str, Any]]:
     return len(history), at, None, to_dict(agg)
 
 
+_ROWS_AT_MOST = 64
+"""Events one ``INSERT ... VALUES`` statement takes row by row (scalar parameters, which
+psycopg adapts faster than arrays); more go through ``unnest`` of arrays."""
+
+_INSERT_ROWS: dict[int, str] = {}
+
+
+def _insert_rows(n: int) -> str:
+    """``INSERT INTO events ... VALUES`` for *n* events, each its place in the transaction."""
+    sql = _INSERT_ROWS.get(n)
+    if sql is None:
+        rows = ", ".join(
+            f"(pg_current_xact_id()::text::bigint * {PLACES} + {i}, "
+            "%s, %s, %s, %s, %s::timestamptz, %s, %s::jsonb)"
+            for i in range(n)
+        )
+        sql = _INSERT_ROWS[n] = (
+            "INSERT INTO events (seq, kind, key, position, name, at, command_id, data) "
+            f"VALUES {rows} RETURNING seq"
+        )
+    return sql
+
+
 def insert_events(
     events: Sequence[NewEvent], command_id: str | None
 ) -> tuple[str, tuple[Any, ...]]:
@@ -158,6 +248,11 @@ def insert_events(
         d = e.decision
         names.append(CREATED if d is None else d.event)
         data.append(json_text(e.snapshot if d is None else dump_decision(d)))
+    if len(events) <= _ROWS_AT_MOST:
+        params: list[Any] = []
+        for e, name, body in zip(events, names, data, strict=True):
+            params += (e.kind, e.key, e.position, name, e.at, command_id, body)
+        return _insert_rows(len(events)), tuple(params)
     return INSERT_EVENTS, (
         command_id,
         [e.kind for e in events],
@@ -177,6 +272,20 @@ def event(row: Sequence[Any]) -> StoredEvent:
         )
     decision = load_decision(kind, body)
     return StoredEvent(seq, kind, key, position, name, decision.at, decision, None, command_id)
+
+
+def outcome_of(rows: Sequence[Any], command_id: str | None) -> Outcome | None:
+    """The stored outcome in the rows of :data:`CHECK`, or ``None``."""
+    if command_id is None or not rows or rows[0][1] is None:
+        return None
+    error = rows[0][2]
+    events = tuple(event(row[3:]) for row in rows if row[3] is not None)
+    return Outcome(
+        events,
+        None if error is None else load_error(error),
+        command_id=command_id,
+        repeated=True,
+    )
 
 
 def stored(e: NewEvent, seq: int, command_id: str | None) -> StoredEvent:

@@ -12,35 +12,64 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import psycopg
+from psycopg import pq
 from psycopg.pq import TransactionStatus
 
 from statemachines.marketplace.events import StoredEvent
 from statemachines.marketplace.model import RANK, due_of, from_micros, load_record, micros
-from statemachines.marketplace.stores.base import Batch, CommandSeen, Due, Loaded
+from statemachines.marketplace.stores.base import (
+    Batch,
+    Check,
+    CommandSeen,
+    Due,
+    Glimpse,
+    Loaded,
+    Preempted,
+)
 from statemachines.marketplace.stores.pgsql import (
+    CHECK,
     CLAIM,
     INSERT_COMMAND,
+    JOINED,
     LOAD,
     UPDATE,
     UPDATE_CLAIMED,
+    any_of,
     columns,
+    glance_by,
     insert,
     insert_events,
     insert_record,
+    joint,
+    outcome_of,
     sequence,
     stored,
+    values,
 )
 
 if TYPE_CHECKING:
     from statemachines.marketplace.stores.postgres import PostgresStore
 
-__all__ = ["CONFLICTS", "PostgresTransaction", "pipeline"]
+__all__ = ["CONFLICTS", "PostgresTransaction", "pipeline", "rollback"]
 
 DUE_CHANNEL = "statemachines_due"
 """The channel a commit notifies when it sets a deadline due soon (workers LISTEN on it)."""
 
 CONFLICTS = frozenset({"40001", "40P01"})
 """Serialization failure and deadlock: another transaction got there first."""
+
+
+def rollback(conn: psycopg.Connection[Any]) -> None:
+    """``ROLLBACK`` sent through libpq rather than psycopg's ``execute`` (ADR 0083).
+
+    psycopg forgets every statement it prepared when it sees a rollback and sends
+    ``DEALLOCATE ALL`` (a round trip), lest a rolled-back schema change leave a plan
+    pointing nowhere; the server keeps prepared statements across a rollback, and no
+    transaction of the store changes the schema, so they stay prepared.
+    """
+    result = conn.pgconn.exec_(b"ROLLBACK")
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
 
 
 @contextlib.contextmanager
@@ -74,11 +103,15 @@ class _Pending(NamedTuple):
 class PostgresTransaction:
     """One unit of work's reads on a :class:`PostgresStore`, and its commit."""
 
-    def __init__(self, store: PostgresStore, conn: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self, store: PostgresStore, conn: psycopg.Connection[Any], check: Check | None = None
+    ) -> None:
         self.store = store
         self.conn = conn
         self.open = True
         self.begun = False
+        self.check = check
+        """What to look at with the first read (ADR 0030), ``None`` once looked at."""
         self.read: list[tuple[str, str, int]] = []
         """(kind, key, revision) of what was loaded: names the aggregate in a conflict."""
         self._claimed: _Pending | None = None
@@ -86,22 +119,44 @@ class PostgresTransaction:
     # ------------------------------------------------------------------ reading
 
     def _rows(self, sql: str, params: Sequence[Any], what: tuple[str, str]) -> list[Any]:
+        return self._many(((sql, params),), what)[0]
+
+    def _many(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], what: tuple[str, str]
+    ) -> list[list[Any]]:
+        """The rows of each of *statements*, sent in one pipeline (one round trip); the
+        first reads of the transaction go with its ``BEGIN`` and its check (ADR 0030)."""
         conn = self.conn
+        check = checked = None
         try:
-            if self.begun:
-                return conn.execute(sql, params).fetchall()
-            self.begun = True
-            with pipeline(conn):  # BEGIN and the first read: one round trip
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
-                cur = conn.execute(sql, params)
-            return cur.fetchall()
+            with pipeline(conn):  # a statement prepared now costs no extra wait either
+                if not self.begun:
+                    self.begun = True
+                    check, self.check = self.check, None
+                    conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE", prepare=False)
+                    if check is not None:
+                        checked = conn.execute(CHECK, (check.command_id,))
+                cursors = [conn.execute(sql, params) for sql, params in statements]
+            if check is not None and checked is not None:
+                self._preempt(check, checked.fetchall())
+            return [cur.fetchall() for cur in cursors]
         except psycopg.Error as err:
             if conn.broken:
                 raise self.store._lost(err) from None
             if err.sqlstate in CONFLICTS:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise self.store._conflict(self.read, what, err) from None
             raise
+
+    def _preempt(self, check: Check, rows: list[Any]) -> None:
+        """Roll back and raise :class:`Preempted` if *check* found the command handled, or a
+        deadline due by its moment."""
+        seen = outcome_of(rows, check.command_id)
+        first = rows[0][0] if rows else None
+        due = check.due_by is not None and first is not None and first <= micros(check.due_by)
+        if seen is not None or due:
+            self._abandon()
+            raise Preempted(seen)
 
     def claim(self, limit: datetime) -> Due | None:
         """Take the first deadline due by *limit* that no other transaction holds, and hold
@@ -129,6 +184,31 @@ class PostgresTransaction:
         self.read.append((kind, key, revision))
         return Loaded(row_id, revision, store._aggregate(kind, key, revision, data))
 
+    def load_glancing(
+        self, kind: str, key: str, glance: str, fields: Sequence[str]
+    ) -> tuple[Loaded | None, list[tuple[str, Glimpse]]]:
+        """The aggregate *key* of *kind*, and the glimpses of the aggregates of *glance*
+        naming the values of its *fields*, in one round trip (ADR 0029)."""
+        claimed = self._claimed
+        if claimed is not None and (claimed.due.kind, claimed.due.key) == (kind, key):
+            agg = claimed.loaded.aggregate
+            names = [v for f in fields if (v := getattr(agg, f)) is not None]
+            return self.load(kind, key), self.glimpse(glance, names) if names else []
+        store = self.store
+        rows, near = self._many(
+            (
+                (LOAD, (store._cached(kind, key), kind, key)),
+                (glance_by(fields), (glance, kind, key)),
+            ),
+            (kind, key),
+        )
+        if not rows:
+            return None, []
+        row_id, revision, data = rows[0]
+        self.read.append((kind, key, revision))
+        loaded = Loaded(row_id, revision, store._aggregate(kind, key, revision, data))
+        return loaded, self._glimpses(glance, near)
+
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
     ) -> list[Loaded]:
@@ -136,9 +216,9 @@ class PostgresTransaction:
         only = "" if state is None else " AND a.state = %s"
         rows = self._rows(
             "SELECT a.id, a.key, a.revision, a.data FROM aggregates a WHERE a.id IN "
-            "(SELECT p.aggregate FROM parties p WHERE p.kind = %s AND p.party = ANY(%s))"
-            f"{only} ORDER BY a.id",
-            (kind, list(names)) if state is None else (kind, list(names), state),
+            "(SELECT p.aggregate FROM parties p WHERE p.kind = %s "
+            f"AND p.party {any_of(len(names))}){only} ORDER BY a.id",
+            (kind, *values(names)) if state is None else (kind, *values(names), state),
             (kind, names[0] if names else "-"),
         )
         aggregate = self.store._aggregate
@@ -146,6 +226,27 @@ class PostgresTransaction:
         for row_id, key, revision, data in rows:
             self.read.append((kind, key, revision))
             found.append(Loaded(row_id, revision, aggregate(kind, key, revision, data)))
+        return found
+
+    def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
+        """(party, glimpse) of the aggregates of *kind* naming any of *names*: the state
+        column and two fields of the stored snapshot, no snapshot sent (ADR 0029)."""
+        rows = self._rows(
+            "SELECT p.party, a.id, a.key, a.revision, a.state, a.data->>'company', "
+            "a.data->>'type' FROM parties p JOIN aggregates a ON a.id = p.aggregate "
+            f"WHERE p.kind = %s AND p.party {any_of(len(names))}",
+            (kind, *values(names)),
+            (kind, names[0] if names else "-"),
+        )
+        return self._glimpses(kind, rows)
+
+    def _glimpses(self, kind: str, rows: list[Any]) -> list[tuple[str, Glimpse]]:
+        read = self.read
+        found = []
+        for row in rows:
+            g = Glimpse._make(row[1:])
+            read.append((kind, g.key, g.revision))
+            found.append((row[0], g))
         return found
 
     def count(self, kind: str) -> int:
@@ -191,6 +292,8 @@ class PostgresTransaction:
         store = self.store
         fallback = (batch.writes[0].kind, batch.writes[0].key) if batch.writes else ("-", "-")
         try:
+            if self.check is not None:  # nothing was read: look first (a round trip of its own)
+                self._rows("SELECT 1", (), fallback)
             try:
                 seqs = self._send(self._statements(batch))
             except psycopg.Error as err:
@@ -215,17 +318,18 @@ class PostgresTransaction:
         events = None
         with pipeline(conn):
             if not self.begun:
-                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE", prepare=False)
             for what, sql, params in statements:
                 cur = conn.execute(sql, params)
-                if what == "event":
+                if "event" in what.split("+"):
                     events = cur
             if hook is None:
-                conn.execute("COMMIT")
+                conn.execute("COMMIT", prepare=False)
         if hook is not None:  # the writes reached the server: now a crash test may strike
             for what, _, _ in statements:
-                hook(what)
-            conn.execute("COMMIT")
+                for part in what.split("+"):
+                    hook(part)
+            conn.execute("COMMIT", prepare=False)
         return sorted(row[0] for row in events.fetchall()) if events is not None else []
 
     def _abandon(self) -> None:
@@ -238,7 +342,7 @@ class PostgresTransaction:
         conn = self.conn
         if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             try:
-                conn.execute("ROLLBACK")
+                rollback(conn)
             except psycopg.Error as err:
                 lost = self.store._lost(err)  # ConnectionLost if the connection broke
                 if lost is err:
@@ -257,6 +361,20 @@ class PostgresTransaction:
         return err
 
     def _statements(self, batch: Batch) -> list[tuple[str, str, tuple[Any, ...]]]:
+        """The commit's statements: new rows and records each on their own (they are
+        ``WITH`` statements already), then the updates, the events and the command's
+        outcome joined in one statement of data-modifying ``WITH`` parts (ADR 0083), then
+        the wake-up for the workers."""
+        statements = self._parts(batch)
+        joined = [s for s in statements if s[0] in JOINED]
+        if len(joined) < 2:
+            return statements
+        rest = [s for s in statements if s[0] not in JOINED]
+        notify = [s for s in rest if s[0] == "notify"]
+        rest = [s for s in rest if s[0] != "notify"]
+        return [*rest, joint(joined), *notify]
+
+    def _parts(self, batch: Batch) -> list[tuple[str, str, tuple[Any, ...]]]:
         out: list[tuple[str, str, tuple[Any, ...]]] = []
         soon = False
         now = batch.events[-1].at if batch.events else None

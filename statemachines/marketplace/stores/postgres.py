@@ -39,14 +39,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from statemachines.core.snapshots import from_dict
-from statemachines.errors import StatemachinesError
+from statemachines.errors import InvalidInput, StatemachinesError
 from statemachines.marketplace.errors import ConcurrentModification
-from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent, dump_error, load_error
+from statemachines.marketplace.events import NewEvent, Outcome, StoredEvent, dump_error
 from statemachines.marketplace.model import (
     RANK,
     dump_record,
@@ -56,9 +57,11 @@ from statemachines.marketplace.model import (
     parties,
 )
 from statemachines.marketplace.stores import schema
-from statemachines.marketplace.stores.base import Due
+from statemachines.marketplace.stores.base import Check, Due
 from statemachines.marketplace.stores.pgsql import (
+    CHECK,
     EVENT_COLUMNS,
+    FIRST_DUE,
     HORIZON,
     LOAD,
     UPDATE_ANY,
@@ -69,11 +72,14 @@ from statemachines.marketplace.stores.pgsql import (
     insert_events,
     insert_record,
     json_text,
+    outcome_of,
     sequence,
 )
 from statemachines.marketplace.stores.pgtransaction import (
     DUE_CHANNEL,
     PostgresTransaction,
+    pipeline,
+    rollback,
 )
 
 __all__ = ["DUE_CHANNEL", "ConnectionLost", "PostgresStore", "PostgresTransaction"]
@@ -82,9 +88,22 @@ MIGRATING = 0x5EA7_0001
 """The advisory lock a process holds while it migrates (one migrates; the others wait)."""
 
 
-FRESH = 0.25
-"""Seconds for which :meth:`PostgresStore.next_due` may trust the first due time that
-:meth:`PostgresStore.outcome` read just before (a commit in between clears it)."""
+def _prepare_in(url: str, default: int | None) -> tuple[str, int | None]:
+    """*url* without its ``prepare_threshold`` parameter (the store's, not libpq's), and
+    that threshold (``none``: prepare nothing), or *default* when it has none."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    given = [v for k, v in query if k == "prepare_threshold"]
+    if not given:
+        return url, default
+    rest = urlencode([(k, v) for k, v in query if k != "prepare_threshold"], quote_via=quote)
+    value = given[-1].strip().lower()
+    try:
+        threshold = None if value in ("none", "off", "") else int(value)
+    except ValueError:
+        msg = f"prepare_threshold={given[-1]!r} in {url}: give a whole number or none"
+        raise InvalidInput(msg) from None
+    return urlunsplit(parts._replace(query=rest)), threshold
 
 
 class ConnectionLost(StatemachinesError):
@@ -105,15 +124,19 @@ class PostgresStore:
         *,
         cache: int = 20_000,
         connect_timeout: int = 10,
-        prepare_threshold: int | None = None,
+        prepare_threshold: int | None = 0,
     ) -> None:
         self.url = url
         self.cache_size = cache
         self.connect_timeout = connect_timeout
+        self._conninfo, prepare_threshold = _prepare_in(url, prepare_threshold)
         self.prepare_threshold = prepare_threshold
-        """psycopg prepares a statement run this many times; by default never (ADR 0081:
-        no gain measured here; works behind any PgBouncer in transaction mode; and psycopg
-        3.3 may think a statement prepared whose ``Parse`` an aborted pipeline skipped)."""
+        """psycopg prepares a statement it has sent this many times before (ADR 0083: a
+        third less server CPU per command here). 0, the default, prepares each statement
+        the first time, which psycopg 3.3 checks (a later preparation riding in a pipeline
+        that fails before it is not checked, and leaves psycopg believing in a statement
+        the server never made). ``None`` prepares none: behind a PgBouncer older than 1.21
+        in transaction mode."""
         self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
         self._lock = threading.RLock()
         self.notify_within = timedelta(seconds=1)
@@ -124,9 +147,6 @@ class PostgresStore:
         """Called after the writes of a commit reached the server, before ``COMMIT``, once
         per statement (for crash tests; the commit then takes two round trips)."""
         self._conn: psycopg.Connection[Any] | None = None
-        self._first_due: tuple[float, int | None] | None = None
-        """(when, what): the first deadline's due time read by :meth:`outcome`, for the
-        :meth:`next_due` that follows it (and only that one)."""
         conn = self.connection()
         try:
             conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATING,))
@@ -143,14 +163,13 @@ class PostgresStore:
 
     def connection(self) -> psycopg.Connection[Any]:
         """The store's connection (in autocommit mode), opened again if it broke."""
-        self._first_due = None  # any other use of the store: the next look at the due index
         conn = self._conn
         if conn is None or conn.closed or conn.broken:
             if conn is not None:
                 conn.close()
             try:
                 conn = psycopg.connect(
-                    self.url,
+                    self._conninfo,
                     autocommit=True,
                     connect_timeout=self.connect_timeout,
                     prepare_threshold=self.prepare_threshold,
@@ -177,7 +196,9 @@ class PostgresStore:
         """One statement in autocommit mode: its rows (empty for a write)."""
         with self._lock:
             try:
-                cur = self.connection().execute(sql, params)
+                conn = self.connection()
+                with pipeline(conn):  # a statement prepared now costs no extra wait
+                    cur = conn.execute(sql, params)
                 return cur.fetchall() if cur.description is not None else []
             except psycopg.Error as err:
                 raise self._lost(err) from None
@@ -220,17 +241,18 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ units of work
 
-    def begin(self) -> PostgresTransaction:
-        """Start a unit of work's transaction (its ``BEGIN`` goes with its first read)."""
+    def begin(self, check: Check | None = None) -> PostgresTransaction:
+        """Start a unit of work's transaction (its ``BEGIN``, and *check*, go with its
+        first read: ADR 0030)."""
         self._lock.acquire()
         try:
             conn = self.connection()
             if conn.info.transaction_status != TransactionStatus.IDLE:  # pragma: no cover
-                conn.execute("ROLLBACK")
+                rollback(conn)
         except BaseException:
             self._lock.release()
             raise
-        return PostgresTransaction(self, conn)
+        return PostgresTransaction(self, conn, check)
 
     def _which(self, reads: Sequence[tuple[str, str, int]]) -> tuple[str, str, int, int] | None:
         """The first of *reads* (kind, key, revision) whose stored revision moved."""
@@ -265,11 +287,6 @@ class PostgresStore:
 
     def next_due(self, limit: datetime) -> Due | None:
         """The first deadline due at or before *limit* that no worker is firing now."""
-        seen = self._first_due
-        if seen is not None and time.monotonic() - seen[0] < FRESH:
-            first = seen[1]
-            if first is None or first > micros(limit):
-                return None  # what the command's outcome query just read: nothing due
         rows = self._run(
             "SELECT kind, key, due_us, revision FROM aggregates "
             "WHERE due_us IS NOT NULL AND due_us <= %s ORDER BY due_us, rank, key LIMIT 1 "
@@ -283,10 +300,7 @@ class PostgresStore:
 
     def first_due(self) -> datetime | None:
         """When the first deadline falls due (parked ones aside), due or not."""
-        rows = self._run(
-            "SELECT due_us FROM aggregates WHERE due_us IS NOT NULL "
-            "ORDER BY due_us, rank, key LIMIT 1"
-        )
+        rows = self._run(FIRST_DUE)
         return from_micros(rows[0][0]) if rows else None
 
     def park(self, due: Due, error: str, at: datetime) -> None:
@@ -318,7 +332,7 @@ class PostgresStore:
         oldest), parked ones, and the newest event seq a consumer can read."""
         (due, oldest, parked, horizon) = self._run(
             "SELECT (SELECT count(*) FROM aggregates WHERE due_us IS NOT NULL AND due_us <= %s),"
-            " (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL),"
+            f" ({FIRST_DUE}),"
             " (SELECT count(*) FROM stuck),"
             f" ({HORIZON})",
             (micros(now),),
@@ -333,30 +347,8 @@ class PostgresStore:
     # ------------------------------------------------------------------ commands, events
 
     def outcome(self, command_id: str) -> Outcome | None:
-        """The stored outcome of *command_id*, or ``None`` (one query).
-
-        The same query reads when the first deadline falls due: a :meth:`next_due` that
-        follows at once (a command checks its id, then looks for due deadlines) answers
-        from it when nothing is due, without a round trip of its own (ADR 0081).
-        """
-        rows = self._run(
-            "SELECT (SELECT min(due_us) FROM aggregates WHERE due_us IS NOT NULL), "
-            f"c.command_id, c.error, {EVENT_COLUMNS} FROM (SELECT 1) AS one "
-            "LEFT JOIN commands c ON c.command_id = %s "
-            "LEFT JOIN events e ON e.seq = ANY(c.events) ORDER BY e.seq",
-            (command_id,),
-        )
-        self._first_due = (time.monotonic(), rows[0][0])
-        if rows[0][1] is None:
-            return None
-        error = rows[0][2]
-        events = tuple(event(row[3:]) for row in rows if row[3] is not None)
-        return Outcome(
-            events,
-            None if error is None else load_error(error),
-            command_id=command_id,
-            repeated=True,
-        )
+        """The stored outcome of *command_id*, or ``None`` (one query)."""
+        return outcome_of(self._run(CHECK, (command_id,)), command_id)
 
     def save_refusal(self, command_id: str, error: StatemachinesError, at: datetime) -> None:
         """Remember that *command_id* was refused with *error* (its own transaction)."""

@@ -7,7 +7,7 @@ transaction, every file whose number is not yet in ``schema_migrations``, and
 refuses a database that a newer version of the library migrated further.
 
 >>> [m.version for m in migrations("sqlite")]
-[1, 2, 3, 4, 5]
+[1, 2, 3, 4, 5, 7]
 """
 
 from __future__ import annotations

@@ -105,6 +105,19 @@ class StepResult:
         return not self.problems
 
 
+def _held(market: Any, *, cases: bool) -> tuple[str, ...]:
+    """The kinds of aggregate the marketplace module *market* holds; with *cases*, also the
+    cases it opens beside them (Connects wallets, disputes, ...), which a world holds only
+    when it asks for the marketplace (``engine: marketplace``): on their own, their
+    machines run one workflow each, with nothing crossing to a contract."""
+    if market is None:
+        return ()
+    kinds = tuple(getattr(market, "KINDS", ()))
+    if not cases:
+        return kinds
+    return (*kinds, *importlib.import_module("statemachines.marketplace.model").CASES)
+
+
 class _World:
     """The aggregates of a scenario and what moves them.
 
@@ -140,7 +153,7 @@ class _World:
             market: Any = importlib.import_module("statemachines.marketplace.market")
         except ImportError:  # not built yet: every aggregate gets its own workflow
             market = None
-        kinds: tuple[str, ...] = tuple(getattr(market, "KINDS", ()))
+        kinds: tuple[str, ...] = _held(market, cases=engine is Engine.MARKETPLACE)
         others = sorted({spec_of(a).name for a in self.aggregates.values()} - set(kinds))
         if market is None or others:
             if engine is Engine.MARKETPLACE:
@@ -170,8 +183,7 @@ class _World:
         if self.market is None:
             return dict(self.aggregates)
         found: dict[str, Any] = {}
-        kinds = importlib.import_module("statemachines.marketplace.market").KINDS
-        for kind in kinds:
+        for kind in _held(importlib.import_module("statemachines.marketplace.market"), cases=True):
             for aggregate in self.market.all(kind):
                 found.setdefault(aggregate.id, aggregate)
         return {**self.aggregates, **found}
