@@ -167,6 +167,12 @@ INSERT_COMMAND = (
 )
 
 
+COMMAND_OF = (
+    "INSERT INTO commands (command_id, at, events) "
+    "SELECT %s, %s, array_agg(seq ORDER BY seq) FROM {events}"
+)
+"""A command's outcome whose events are the rows of the ``WITH`` part named *events*."""
+
 JOINED = frozenset({"update", "event", "command"})
 """The parts of a commit joined into one statement (:func:`joint`)."""
 
@@ -178,10 +184,17 @@ def joint(parts: Sequence[tuple[str, str, tuple[Any, ...]]]) -> tuple[str, str, 
     ctes = []
     params: list[Any] = []
     tail = "SELECT NULL::bigint WHERE false"
-    for i, (what, sql, p) in enumerate(parts):
+    events = None
+    for i, (what, statement, given) in enumerate(parts):
+        sql, p = statement, given
+        if what == "command" and events is not None:
+            # the seqs from the events' part: a plan the server can keep (ADR 0083), where
+            # generate_series(0, $n) made it plan the statement again at every use
+            sql, p = COMMAND_OF.format(events=events), given[:2]
         ctes.append(f"w{i} AS ({sql})")
         params.extend(p)
         if what == "event":
+            events = f"w{i}"
             tail = f"SELECT seq FROM w{i}"
     names = "+".join(what for what, _, _ in parts)
     return names, f"WITH {', '.join(ctes)} {tail}", tuple(params)
