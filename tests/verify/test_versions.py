@@ -18,15 +18,13 @@ from typing import Any
 
 import pytest
 
-from statemachines.core.actors import Actor, Role
 from statemachines.core.engine import SPECS_BY_MODEL
 from statemachines.machines.account.table import SuspensionReason
 from statemachines.marketplace.market import Marketplace
+from statemachines.testing.cast import SUP as SUPPORT
 from statemachines.verify import world as world_module
 from statemachines.verify.search import check
 from statemachines.verify.world import SECOND, Bounds, Saved, World, same
-
-SUPPORT = Actor("sup", Role.SUPPORT)
 
 
 def versions(world: World) -> dict[str, int]:
