@@ -97,18 +97,23 @@ LOAD = (
 _GLANCES: dict[tuple[str, ...], str] = {}
 
 
-def glance_by(fields: Sequence[str]) -> str:
-    """Glimpses (party, id, key, revision, state, company, type) of the aggregates of a kind
-    (the first parameter) that name a value of *fields* of the aggregate of the kind and
-    key (the next two), read from its stored snapshot: for the same pipeline as its load."""
+def load_glancing_sql(fields: Sequence[str]) -> str:
+    """:data:`LOAD` (its parameters: the cached revision, then the kind and key, after the
+    kind to glance at), each row with a glimpse (party, id, key, revision, state, company,
+    type) of an aggregate of the kind to glance at that names a value of *fields* of the
+    loaded one, read from its stored snapshot; one row with NULL glimpse columns when none
+    does, none when there is no such aggregate (ADR 0083: one statement for both)."""
     sql = _GLANCES.get(tuple(fields))
     if sql is None:
-        names = ", ".join(f"j.data->>'{f}'" for f in fields)
+        names = ", ".join(f"l.data->>'{f}'" for f in fields)
         sql = _GLANCES[tuple(fields)] = (
-            "SELECT p.party, a.id, a.key, a.revision, a.state, a.data->>'company', "
-            "a.data->>'type' FROM aggregates j "
-            f"JOIN parties p ON p.kind = %s AND p.party IN ({names}) "
-            "JOIN aggregates a ON a.id = p.aggregate WHERE j.kind = %s AND j.key = %s"
+            "SELECT l.id, l.revision, CASE WHEN l.revision = %s THEN NULL ELSE l.data END, "
+            "g.party, g.id, g.key, g.revision, g.state, g.company, g.type "
+            "FROM aggregates l LEFT JOIN LATERAL (SELECT p.party, a.id, a.key, a.revision, "
+            "a.state, a.data->>'company' AS company, a.data->>'type' AS type "
+            "FROM parties p JOIN aggregates a ON a.id = p.aggregate "
+            f"WHERE p.kind = %s AND p.party IN ({names})) g ON true "
+            "WHERE l.kind = %s AND l.key = %s"
         )
     return sql
 

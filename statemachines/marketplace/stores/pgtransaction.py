@@ -36,11 +36,11 @@ from statemachines.marketplace.stores.pgsql import (
     UPDATE_CLAIMED,
     any_of,
     columns,
-    glance_by,
     insert,
     insert_events,
     insert_record,
     joint,
+    load_glancing_sql,
     outcome_of,
     sequence,
     stored,
@@ -195,19 +195,15 @@ class PostgresTransaction:
             names = [v for f in fields if (v := getattr(agg, f)) is not None]
             return self.load(kind, key), self.glimpse(glance, names) if names else []
         store = self.store
-        rows, near = self._many(
-            (
-                (LOAD, (store._cached(kind, key), kind, key)),
-                (glance_by(fields), (glance, kind, key)),
-            ),
-            (kind, key),
+        rows = self._rows(
+            load_glancing_sql(fields), (store._cached(kind, key), glance, kind, key), (kind, key)
         )
         if not rows:
             return None, []
-        row_id, revision, data = rows[0]
+        row_id, revision, data = rows[0][:3]
         self.read.append((kind, key, revision))
         loaded = Loaded(row_id, revision, store._aggregate(kind, key, revision, data))
-        return loaded, self._glimpses(glance, near)
+        return loaded, self._glimpses(glance, [row[3:] for row in rows if row[3] is not None])
 
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
