@@ -22,9 +22,9 @@ from statemachines.__main__ import main as console_main
 from statemachines.cli import Out, main, summary
 from statemachines.publish import diagrams
 from statemachines.publish.render import check, render
+from statemachines.testing.cast import ANA as OWNER
 
 ROOT = Path(__file__).resolve().parents[1]
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 FREELANCER = Actor("fl-1", Role.FREELANCER)
 
 

@@ -33,9 +33,10 @@ from statemachines.verify.world import ACTORS, Saved, World, payloads
 __all__ = ["Attempt", "Facts", "Outcome", "Plan", "Planner", "reusable"]
 
 
-KEEP = 20_000
+KEEP = 10_000
 """How many plans are kept at most: when there are more, the older half is dropped (a plan
-holds every attempt on its aggregate, about 25 KB; a dropped one is made again)."""
+holds every attempt on its aggregate, about 12 KB with its arguments, outcomes and tallies
+shared with other plans; a dropped one is made again)."""
 
 
 class Attempt(NamedTuple):
@@ -88,21 +89,28 @@ class Facts:
     fresh.
     """
 
-    def __init__(self, compute: Callable[[Account, datetime], Any]) -> None:
+    def __init__(
+        self,
+        compute: Callable[[Account, datetime], Any],
+        first: Callable[[Account, datetime], Any] | None = None,
+    ) -> None:
         self.compute = compute
+        self.first = first or compute
+        """How the first reading of an account event read (before anything changes)."""
         self.cache: dict[tuple[str, datetime], Any] = {}
         self.token: str | None = None
         self.reading = False
 
     def __call__(self, acc: Account, now: datetime) -> Any:
-        use = self.reading or self.token == acc.id
+        first = self.token == acc.id and not self.reading
+        use = self.reading or first
         self.token = None
         if not use:
             return self.compute(acc, now)
         key = (acc.id, now)
         value = self.cache.get(key)
         if value is None:
-            value = self.cache[key] = self.compute(acc, now)
+            value = self.cache[key] = (self.first if first else self.compute)(acc, now)
         return value
 
 
@@ -229,9 +237,9 @@ class Planner:
                 for actor in allowed if seen_all else ACTORS:
                     if self._skip(spec.name, state, parties, event, actor, roles, seen_all):
                         continue
-                    tally = (kind, event, actor.role.value)
+                    tally = _shared(_TALLIES, (kind, event, actor.role.value))
                     if options is None:
-                        options = payloads(self.world, kind, agg, event)
+                        options = [_payload(p) for p in payloads(self.world, kind, agg, event)]
                     for payload in options:
                         tallies[tally] = tallies.get(tally, 0) + 1
                         expected = frozen or predict(
@@ -253,8 +261,33 @@ class Planner:
             self.facts.reading = False
         self.exhausted.add(place)
         return Plan(
-            tuple(fire), tuple(decided), tuple(tallies.items()), tuple(first), [None] * len(fire)
+            tuple(fire),
+            tuple(decided),
+            _shared(_TALLIES, tuple(tallies.items())),
+            tuple(first),
+            [None] * len(fire),
         )
+
+
+_TALLIES: dict[Any, Any] = {}
+_PAYLOADS: dict[Any, dict[str, Any]] = {}
+
+
+def _shared(table: dict[Any, Any], value: Any) -> Any:
+    """*value*, or an equal one made before (plans hold many of each)."""
+    return table.setdefault(value, value)
+
+
+def _payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """*payload*, or an equal one made before: plans keep about a hundred attempts each,
+    most with the same few arguments, and an attempt's arguments are only read (a dict
+    shared by many attempts is never changed)."""
+    try:
+        key = tuple(sorted(payload.items()))
+        hash(key)
+    except TypeError:
+        return payload
+    return _PAYLOADS.setdefault(key, payload)
 
 
 _EFFECTS = {

@@ -72,7 +72,7 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
             spec.authorize is not None and spec.authorize(agg, actor, None) is not None
         ):
             return _NOT_PERMITTED
-        return Expected("refused", refusing=(row.rule_id,))
+        return _refused(None, (row.rule_id,))
     matching = [e for e in edges if e.branch is None or e.branch.test(agg, ctx)]
     if len(matching) != 1:
         return Expected("ambiguous")
@@ -93,7 +93,7 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
         if not ok:
             refusing.append(guard.rule_id)
     if refusing:
-        return Expected("refused", edge, tuple(dict.fromkeys(refusing)))
+        return _refused(edge, tuple(dict.fromkeys(refusing)))
     return _by_edge("fires", edge)
 
 
@@ -108,6 +108,18 @@ def _by_edge(outcome: str, edge: Edge[Any]) -> Expected:
     found = _BY_EDGE.get((outcome, id(edge)))
     if found is None or found[0] is not edge:
         found = _BY_EDGE[outcome, id(edge)] = (edge, Expected(outcome, edge))
+    return found[1]
+
+
+_REFUSED: dict[tuple[int, tuple[str, ...]], tuple[Edge[Any] | None, Expected]] = {}
+
+
+def _refused(edge: Edge[Any] | None, refusing: tuple[str, ...]) -> Expected:
+    """``Expected("refused", edge, refusing)``, made once per edge and rules (the checker's
+    plans hold many)."""
+    found = _REFUSED.get((id(edge), refusing))
+    if found is None or found[0] is not edge:
+        found = _REFUSED[id(edge), refusing] = (edge, Expected("refused", edge, refusing))
     return found[1]
 
 

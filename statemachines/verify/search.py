@@ -105,7 +105,7 @@ class _Search:
             bounds.payments if bounds.payments is not None else bounds.milestones + 2
         )
         market = self.world.market
-        self.facts = Facts(market.obligations)
+        self.facts = Facts(market.obligations, self.world.obligations_before)
         market.accounts.obligations = self.facts
         self.world.on_restore = self.facts.cache.clear
         self.progress = progress
@@ -424,11 +424,13 @@ class _Search:
         """
         world = self.world
         report = self.report
-        if self.dirty:
-            world.undo(snap)
-            self.dirty = False
         known = memo[index] if memo is not None else None
-        if known is not None and self.sample.random() >= self.bounds.cross_check:
+        recall = known is not None and self.sample.random() >= self.bounds.cross_check
+        if self.dirty:
+            # the aggregate an outcome is put back into is written whole by apply()
+            world.undo(snap, keep=known.saved.agg if known is not None and recall else None)
+            self.dirty = False
+        if known is not None and recall:
             world.apply(known.saved)
             self.dirty = True
             self.facts.cache.clear()
@@ -479,6 +481,11 @@ class _Search:
         except StatemachinesError as err:
             changed = spec._get(agg) != saved or len(agg.history) != length
             _check_failure(err, attempt, now, changed=changed)
+            others = self.world.after_failure()
+            if others:
+                step = Step(now, kind, target, event, actor, tuple(payload.items()), "failed")
+                problem = f"{step}: it failed, but it changed {', '.join(others)}"
+                raise _Found(step, problem) from None
             return None
         self.dirty = True
         self.facts.cache.clear()

@@ -276,6 +276,17 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+def _holds(saved: Saved) -> bool:
+    """Whether the aggregate still holds the fields, history length and children *saved*
+    has."""
+    agg = saved.agg
+    if len(agg.history) != len(saved.history):
+        return False
+    if SPECS_BY_MODEL[type(agg)]._get(agg) != saved.values:
+        return False
+    return all(_holds(kid) for group in saved.kids for kid in group)
+
+
 def _load(saved: Saved) -> None:
     agg, values, history, kids, *_ = saved
     spec = SPECS_BY_MODEL[type(agg)]
@@ -376,29 +387,6 @@ class _Market(Marketplace):
 
         flows.read = read  # type: ignore[method-assign]
 
-    def fire(
-        self,
-        kind: str,
-        key: str,
-        event: str,
-        actor: Actor,
-        /,
-        *,
-        command_id: str | None = None,
-        expected_revision: int | None = None,
-        **payload: Any,
-    ) -> Decision:
-        self._checker_world.changed()
-        return super().fire(
-            kind,
-            key,
-            event,
-            actor,
-            command_id=command_id,
-            expected_revision=expected_revision,
-            **payload,
-        )
-
     def advance(self, now: datetime | None = None) -> list[Decision]:
         self._checker_world.changed()
         return super().advance(now)
@@ -409,28 +397,12 @@ class _Market(Marketplace):
 
     def obligations(self, acc: Account, now: datetime) -> Obligations:
         """The obligations of *acc* now, kept by what they read while the world is as a
-        snapshot holds it (see :meth:`World.reads_of`); a share
-        (:attr:`Bounds.cross_check`) of those kept is read again and compared."""
+        snapshot holds it (see :meth:`World.reads_of`)."""
         world = self._checker_world
-        memo = world.reads_of(acc, now)
+        memo = world.reads_of(acc, now, world.holds if world.known else None)
         if memo is None:
             return super().obligations(acc, now)
-        kept = world.obligations.get(memo)
-        if kept is None:
-            if len(world.obligations) >= KEEP_OBLIGATIONS:
-                world.obligations.clear()
-            kept = world.obligations[memo] = super().obligations(acc, now)
-        elif world.sample.random() < world.bounds.cross_check:
-            fresh = super().obligations(acc, now)
-            if fresh != kept:
-                msg = (
-                    f"the obligations of {acc.id} read something other than the account, "
-                    f"the other accounts of its owner, the memberships, job posts, proposals "
-                    f"and contracts and the contact and past-due records: kept {kept}, "
-                    f"read again {fresh}"
-                )
-                raise PremiseBroken(msg)
-        return kept
+        return world.kept(memo, acc, now)
 
 
 KEEP_OBLIGATIONS = 100_000
@@ -458,6 +430,8 @@ class World:
         :meth:`snapshot`, :meth:`restore` and :meth:`apply`; forgotten whenever the
         marketplace fires anything), so that :meth:`restore` writes back only what differs
         (with :attr:`tracking`)."""
+        self.pending: dict[int, Saved] | None = None
+        """What the world held when the marketplace began its last command, if known."""
         self.known = False
         """Whether :attr:`holds` says what every aggregate holds (after :meth:`snapshot` or
         :meth:`restore`, until the marketplace handles a command or fires a deadline)."""
@@ -515,30 +489,77 @@ class World:
         self.initial = self.snapshot()
 
     def changed(self) -> None:
-        """The marketplace is about to change the world: what it holds is no longer known."""
+        """The marketplace is about to change the world: what it holds is no longer known
+        (what it held when the command began is kept in :attr:`pending`)."""
+        self.pending = self.holds if self.known else None
         self.pure = False
         self.known = False
-        self.holds.clear()
+        self.holds = {}
 
-    def reads_of(self, acc: Account, now: datetime) -> tuple[Any, ...] | None:
+    def after_failure(self) -> list[str]:
+        """After a command that failed: the aggregates it changed all the same (none, when
+        the marketplace keeps its word that a refused command changes nothing). When none
+        changed, the world holds again what it held when the command began."""
+        held = self.pending
+        if held is None:
+            return []
+        changed = [e.agg.id for e in held.values() if not _holds(e)]
+        if not changed:
+            self.holds = held
+            self.known = True
+        return changed
+
+    def obligations_before(self, acc: Account, now: datetime) -> Obligations:
+        """The obligations of *acc* as a command reads them first, before it changes
+        anything (the checker's :class:`~statemachines.verify.attempts.Facts` knows when):
+        kept by what they read when the command began."""
+        memo = None if self.pending is None else self.reads_of(acc, now, self.pending)
+        if memo is None:
+            return self.market.obligations(acc, now)
+        return self.kept(memo, acc, now)
+
+    def kept(self, memo: tuple[Any, ...], acc: Account, now: datetime) -> Obligations:
+        """The obligations kept under *memo* (read now when not kept yet); a share
+        (:attr:`Bounds.cross_check`) of those kept is read again and compared."""
+        kept = self.obligations.get(memo)
+        if kept is None:
+            if len(self.obligations) >= KEEP_OBLIGATIONS:
+                self.obligations.clear()
+            kept = self.obligations[memo] = Marketplace.obligations(self.market, acc, now)
+        elif self.sample.random() < self.bounds.cross_check:
+            fresh = Marketplace.obligations(self.market, acc, now)
+            if fresh != kept:
+                msg = (
+                    f"the obligations of {acc.id} read something other than the account, "
+                    f"the other accounts of its owner, the memberships, job posts, proposals "
+                    f"and contracts and the contact and past-due records: kept {kept}, "
+                    f"read again {fresh}"
+                )
+                raise PremiseBroken(msg)
+        return kept
+
+    def reads_of(
+        self, acc: Account, now: datetime, holds: Mapping[int, Saved] | None
+    ) -> tuple[Any, ...] | None:
         """What the obligations of *acc* (:func:`statemachines.marketplace.reads.obligations`)
-        read, as versions, at *now*: the account, the other accounts of its owner (agencies
-        it owns), every membership, job post, proposal and contract, and the contact and
-        past-due records; None when the world is not known to be as a snapshot holds it
-        (while a command runs, or in a world changed by hand).
+        read, as versions, at *now*, in a world that holds *holds* (entries by ``id`` of
+        the aggregate): the account, the other accounts of its owner (agencies it owns),
+        every membership, job post, proposal and contract, and the contact and past-due
+        records; None when what the world holds is not known (*holds* None: while a command
+        runs, or in a world changed by hand).
 
         *Premise*: the obligations read nothing else (not the other accounts). *Checked*: a
         share of the obligations kept is read again and compared (:class:`PremiseBroken`)."""
-        if not (self.tracking and self.known):
+        if not self.tracking or holds is None:
             return None
-        mine = self.holds.get(id(acc))
+        mine = holds.get(id(acc))
         if mine is None or mine.agg is not acc:
             return None
         owner = acc.owner
         read = tuple(
             [
                 e.version
-                for e in self.holds.values()
+                for e in holds.values()
                 if not isinstance(e.agg, Account) or e.agg.owner == owner
             ]
         )
@@ -602,14 +623,18 @@ class World:
         self.loaded[id(saved.agg)] = saved
         self.holds[id(saved.agg)] = saved
 
-    def undo(self, snap: Snapshot) -> None:
+    def undo(self, snap: Snapshot, keep: Any = None) -> None:
         """Put the world back as *snap* captured it, when *snap* was the last one restored and
-        nothing but :meth:`apply` changed the world since (else as :meth:`restore`)."""
+        nothing but :meth:`apply` changed the world since (else as :meth:`restore`); with
+        *keep*, an aggregate the caller writes whole next (with :meth:`apply`) is left as it
+        is."""
         if not self.pure or self.base is not snap:
             self.restore(snap)
             return
         holds = self.holds
         for entry in snap[1]:
+            if entry.agg is keep and self.tracking:
+                continue
             if id(entry.agg) in self.loaded:
                 if not self.tracking or holds.get(id(entry.agg)) is not entry:
                     _load(entry)

@@ -40,10 +40,10 @@ from statemachines.core.engine import (
     fail,
     observe,
 )
+from statemachines.testing.cast import SUP
 from tests.conftest import START
 
 FL = Actor("fl-1", Role.FREELANCER)
-SUP = Actor("sup", Role.SUPPORT)
 ANY = frozenset({Role.FREELANCER, Role.SUPPORT})
 WHO = ("CTR-GEN-1",)
 """The rule that says who may fire an edge (every edge names one)."""

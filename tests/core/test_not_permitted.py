@@ -25,12 +25,9 @@ from statemachines import (
 )
 from statemachines.core.actors import CLIENT_DECIDERS, one_of
 from statemachines.core.engine import Deadline, Decision, Edge, Forbidden, MachineSpec, fail
+from statemachines.testing.cast import AM, ANA, FL, OZ
 
-ANA = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 SAM = Actor("sam", Role.SOURCING_MEMBER, party="co-1")
-OZ = Actor("oz", Role.CLIENT_OWNER, party="co-2")
-AM = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
-FL = Actor("fl-1", Role.FREELANCER, party="fl-1")
 
 
 class Door(enum.Enum):

@@ -23,12 +23,12 @@ from statemachines.machines.account.table import Account, AccountType
 from statemachines.marketplace.commands import OpenCase, RequestAssistance
 from statemachines.marketplace.market import Marketplace
 from statemachines.rules.fixed_dispute import MEDIATION_ASSIST_WINDOW
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
 
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
 STRANGER = Actor("cy", Role.CLIENT_OWNER, party="co-2")
-SUPPORT = Actor("sue", Role.SUPPORT)
 SECOND = timedelta(seconds=1)
 
 

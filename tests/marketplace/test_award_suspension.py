@@ -7,12 +7,10 @@ from __future__ import annotations
 import pytest
 
 from statemachines import (
-    Actor,
     Contract,
     IllegalTransition,
     ManualClock,
     Money,
-    Role,
 )
 from statemachines.machines.account.table import (
     Account,
@@ -23,12 +21,11 @@ from statemachines.machines.account.table import (
 from statemachines.machines.contract.values import Side
 from statemachines.marketplace.commands import DisputeEscrowRefund
 from statemachines.marketplace.market import Marketplace
+from statemachines.testing.cast import AM as MEMBER
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import AO as AGENCY_OWNER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
-
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-AGENCY_OWNER = Actor("ao", Role.AGENCY_OWNER, party="ag-1")
-MEMBER = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 
 
 def _awarded(make_market: MakeMarket, clock: ManualClock) -> Marketplace:

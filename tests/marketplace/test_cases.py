@@ -9,13 +9,11 @@ import pytest
 
 from statemachines import (
     SYSTEM,
-    Actor,
     Contract,
     ContractState,
     InvalidInput,
     ManualClock,
     Money,
-    Role,
     TransitionRefused,
     to_dict,
 )
@@ -25,11 +23,11 @@ from statemachines.marketplace.audit import history_problems
 from statemachines.marketplace.commands import DisputeEscrowRefund, Fire, OpenCase
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.model import CASES
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
 
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 DAY = timedelta(days=1)
 
 

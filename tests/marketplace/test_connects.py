@@ -21,13 +21,12 @@ from statemachines.machines.account.table import Account, AccountType
 from statemachines.marketplace.commands import Fire, OpenWallet
 from statemachines.marketplace.market import Marketplace
 from statemachines.rules.account import JOB_POST_TTL
+from statemachines.testing.cast import AM as MEMBER
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import OTHER_FL as OTHER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
-
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-OTHER = Actor("fl-2", Role.FREELANCER, party="fl-2")
-MEMBER = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 
 
 def _market(make_market: MakeMarket, clock: ManualClock) -> Marketplace:

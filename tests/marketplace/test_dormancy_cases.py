@@ -9,12 +9,10 @@ from datetime import timedelta
 import pytest
 
 from statemachines import (
-    Actor,
     Contract,
     ContractState,
     ManualClock,
     Money,
-    Role,
     TransitionRefused,
     to_dict,
 )
@@ -24,11 +22,11 @@ from statemachines.machines.links import milestone_due_dates
 from statemachines.machines.milestone import MilestoneState
 from statemachines.marketplace.commands import Fire, OpenCase
 from statemachines.marketplace.market import Marketplace
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
 
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 DAY = timedelta(days=1)
 
 

@@ -14,12 +14,10 @@ import pytest
 
 from statemachines import (
     UTC,
-    Actor,
     Contract,
     ContractState,
     ManualClock,
     Money,
-    Role,
     TransitionRefused,
     to_dict,
 )
@@ -27,11 +25,11 @@ from statemachines.machines.account.table import Account, AccountType
 from statemachines.machines.contract.values import PauseReason
 from statemachines.marketplace.commands import Fire, OpenCase
 from statemachines.marketplace.market import Marketplace
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
 
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 WEEK = datetime(2026, 3, 2, tzinfo=UTC)
 """The billed week: 10 hours at US$30.00, invoiced on Monday 2026-03-09 at 12:00 UTC."""
 

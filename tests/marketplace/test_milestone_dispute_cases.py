@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 
 from statemachines import (
-    Actor,
     Contract,
     ManualClock,
     Money,
-    Role,
     TransitionRefused,
     to_dict,
 )
@@ -19,11 +17,10 @@ from statemachines.machines.account.table import Account, AccountType
 from statemachines.machines.milestone import MilestoneState
 from statemachines.marketplace.commands import Fire, OpenCase
 from statemachines.marketplace.market import Marketplace
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
-
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 
 
 def _delivered(make_market: MakeMarket, clock: ManualClock, *, submit: bool = True) -> Marketplace:

@@ -26,6 +26,7 @@ from statemachines.machines.proposal import PROPOSAL, ProposalState
 from statemachines.machines.team import MembershipState
 from statemachines.marketplace.invariants import check_accounts
 from statemachines.marketplace.market import Marketplace, Terms
+from statemachines.testing.cast import TOM
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds
 from tests.conftest import START
@@ -33,7 +34,6 @@ from tests.machines.account.conftest import ANA, FL, SUP
 from tests.marketplace.conftest import MakeMarket
 
 S = AccountState
-TOM = Actor("tom", Role.TEAM_MEMBER, party="co-1")
 BO = Actor("bo", Role.CLIENT_OWNER, party="co-2")
 HOURLY = Terms(hourly=True, rate=Money(2_500))
 

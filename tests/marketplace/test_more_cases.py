@@ -10,11 +10,9 @@ import pytest
 from statemachines import (
     SYSTEM,
     UTC,
-    Actor,
     Contract,
     ManualClock,
     Money,
-    Role,
     TransitionRefused,
 )
 from statemachines.machines.account.table import (
@@ -27,13 +25,12 @@ from statemachines.machines.contract.values import Side
 from statemachines.marketplace.commands import OpenCase
 from statemachines.marketplace.market import Marketplace
 from statemachines.rules.standing import EXCESSIVE_DISPUTES
+from statemachines.testing.cast import AM as MEMBER
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.marketplace.conftest import MakeMarket
 
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-AGENCY_OWNER = Actor("ao", Role.AGENCY_OWNER, party="ag-1")
-MEMBER = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

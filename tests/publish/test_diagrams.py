@@ -43,11 +43,11 @@ from statemachines.publish.diagrams import (
 )
 from statemachines.publish.scenarios import workflow_for
 from statemachines.publish.views import ANY_USER, authorised_roles, role_codes
+from statemachines.testing.cast import ANA as OWNER
 from tests.conftest import START
 
 pytest.importorskip("graphviz")  # drawing needs the optional graphviz package (the diagrams extra)
 
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 FREELANCER = Actor("fl-1", Role.FREELANCER)
 
 

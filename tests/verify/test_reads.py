@@ -31,7 +31,7 @@ def test_obligations_kept_reach_what_obligations_read_every_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     kept = check(BOUNDS)
-    monkeypatch.setattr(World, "reads_of", lambda self, acc, now: None)  # never kept
+    monkeypatch.setattr(World, "reads_of", lambda self, acc, now, holds: None)  # never kept
     read = check(BOUNDS)
 
     assert kept.ok
@@ -57,9 +57,9 @@ def test_most_obligations_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     keyed = unkeyed = 0
     reads_of = World.reads_of
 
-    def asking(self: World, acc: Any, now: datetime) -> Any:
+    def asking(self: World, acc: Any, now: datetime, holds: Any) -> Any:
         nonlocal keyed, unkeyed
-        memo = reads_of(self, acc, now)
+        memo = reads_of(self, acc, now, holds)
         if memo is None:
             unkeyed += 1  # while a command runs: read
         else:

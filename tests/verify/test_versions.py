@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
-from statemachines.core.actors import Actor, Role
 from statemachines.core.engine import SPECS_BY_MODEL
 from statemachines.machines.account.table import SuspensionReason
+from statemachines.marketplace.market import Marketplace
+from statemachines.testing.cast import SUP as SUPPORT
 from statemachines.verify import world as world_module
 from statemachines.verify.search import check
 from statemachines.verify.world import SECOND, Bounds, Saved, World, same
-
-SUPPORT = Actor("sup", Role.SUPPORT)
 
 
 def versions(world: World) -> dict[str, int]:
@@ -232,3 +231,25 @@ def test_time_moved_where_nothing_is_due_reaches_what_the_marketplace_reaches(
         market.transitions,
     )
     assert shortcut.coverage == market.coverage
+
+
+def test_a_refused_command_that_changes_another_aggregate_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A refused command changes nothing, on any aggregate: after each failure the search
+    # compares every aggregate with what it held when the command began (and, when nothing
+    # changed, knows again what the world holds).
+    handle = Marketplace.handle
+
+    def leaky(self: Marketplace, command: Any) -> Any:
+        outcome = handle(self, command)
+        if outcome.error is not None and getattr(command, "event", "") == "request_close":
+            client = self.store.get("account", "co-1")
+            client.visible = not client.visible  # a change the refusal left behind
+        return outcome
+
+    monkeypatch.setattr(Marketplace, "handle", leaky)
+    report = check(Bounds(contracts=1, milestones=0, team=False, amounts=(500,), depth=2))
+
+    assert not report.ok
+    assert "it failed, but it changed co-1" in (report.violation or "")

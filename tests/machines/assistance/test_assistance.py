@@ -8,21 +8,21 @@ from typing import ClassVar
 import pytest
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
-from statemachines import SYSTEM, Actor, ManualClock, NotPermitted, Role, TransitionRefused, to_dict
+from statemachines import SYSTEM, Actor, ManualClock, NotPermitted, TransitionRefused, to_dict
 from statemachines.machines.assistance import (
     ASSISTANCE,
     AssistanceDesk,
     AssistanceState,
     MediationAssistance,
 )
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import OZ as OTHER_CLIENT
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.conftest import START
 from tests.machines import tables
 
 A = AssistanceState
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-OTHER_CLIENT = Actor("oz", Role.CLIENT_OWNER, party="co-2")
-SUPPORT = Actor("sue", Role.SUPPORT)
 SECOND = timedelta(seconds=1)
 
 

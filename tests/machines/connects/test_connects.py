@@ -16,14 +16,14 @@ from statemachines.machines.connects import (
     ConnectsWallet,
     ReturnReason,
 )
+from statemachines.testing.cast import AM as MEMBER
+from statemachines.testing.cast import ANA as CLIENT
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import OTHER_FL as OTHER
 from tests.machines import tables
 
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-OTHER = Actor("fl-2", Role.FREELANCER, party="fl-2")
-MEMBER = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
 MANAGER = Actor("bm", Role.BUSINESS_MANAGER, party="ag-1")
 OUTSIDER = Actor("xm", Role.AGENCY_MEMBER, party="ag-2")
-CLIENT = Actor("ana", Role.CLIENT_OWNER, party="co-1")
 R = ReturnReason
 
 

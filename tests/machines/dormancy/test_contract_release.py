@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from statemachines import SYSTEM, Actor, ManualClock, Money, Role, TransitionRefused
+from statemachines import SYSTEM, ManualClock, Money, TransitionRefused
 from statemachines.machines.contract.table import Contract, ContractLifecycle
 from statemachines.machines.invariants import check_contract
 from statemachines.machines.milestone import MilestoneState
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.conftest import START
 
 M = MilestoneState
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-SUPPORT = Actor("sue", Role.SUPPORT)
 
 
 @pytest.fixture

@@ -15,17 +15,17 @@ from statemachines.machines.mid_feedback import (
     MidFeedbackRequests,
     MidFeedbackState,
 )
+from statemachines.testing.cast import AM as MEMBER
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import OTHER_FL as OTHER
 from tests.conftest import START
 from tests.machines import tables
 
 M = MidFeedbackState
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-MEMBER = Actor("am", Role.AGENCY_MEMBER, party="ag-1")
 MANAGER = Actor("bm", Role.BUSINESS_MANAGER, party="ag-1")
-OTHER = Actor("fl-2", Role.FREELANCER, party="fl-2")
 
 
 def make(started_ago: timedelta = 40 * DAY, *, agency: bool = False) -> MidFeedback:

@@ -16,7 +16,6 @@ from statemachines import (
     ManualClock,
     Money,
     NotPermitted,
-    Role,
     TransitionRefused,
     to_dict,
 )
@@ -29,15 +28,15 @@ from statemachines.machines.relationship import (
     RelationshipState,
     add_months,
 )
+from statemachines.testing.cast import ANA as OWNER
+from statemachines.testing.cast import FL as FREELANCER
+from statemachines.testing.cast import OZ as OTHER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.conftest import START
 from tests.machines import tables
 
 R = RelationshipState
 SECOND = timedelta(seconds=1)
-OWNER = Actor("ana", Role.CLIENT_OWNER, party="co-1")
-FREELANCER = Actor("fl-1", Role.FREELANCER, party="fl-1")
-OTHER = Actor("oz", Role.CLIENT_OWNER, party="co-2")
-SUPPORT = Actor("sue", Role.SUPPORT)
 TWO_YEARS = datetime(2028, 3, 2, 9, 0, tzinfo=UTC)
 
 

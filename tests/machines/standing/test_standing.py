@@ -8,14 +8,14 @@ from typing import ClassVar
 import pytest
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
-from statemachines import SYSTEM, Actor, ManualClock, NotPermitted, Role, TransitionRefused, to_dict
+from statemachines import SYSTEM, ManualClock, NotPermitted, TransitionRefused, to_dict
 from statemachines.machines.standing import STANDING, Standing, StandingDesk, StandingState
 from statemachines.rules.standing import EXCESSIVE_DISPUTES
+from statemachines.testing.cast import AO as OWNER
+from statemachines.testing.cast import SUP as SUPPORT
 from tests.machines import tables
 
 S = StandingState
-SUPPORT = Actor("sue", Role.SUPPORT)
-OWNER = Actor("ao", Role.AGENCY_OWNER, party="ag-1")
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 
