@@ -151,6 +151,10 @@ def _send(market: Marketplace, command: Fire, conflicts: list[int]) -> Outcome:
     raise RuntimeError(msg)
 
 
+HOLD = 0.003
+"""Seconds a command process holds each transaction open between its writes and COMMIT."""
+
+
 def _open(url: str) -> PostgresStore:
     """The store at *url*, waiting out a server that is restarting."""
     for _ in range(600):
@@ -165,6 +169,10 @@ def _open(url: str) -> PostgresStore:
 def send_commands(url: str, seed: int, count: int, clock: ScaledClock, kill: int | None) -> None:
     """Send *count* random commands and print what became of each."""
     store = _open(url)
+    # Each transaction stays open a moment after its writes reached the server, so that
+    # processes on one contract overlap and race even on an idle machine (a command alone
+    # takes about a millisecond).
+    store.on_write = lambda what: time.sleep(HOLD) if what == "event" else None
     market = Marketplace(clock=clock, store=store)
     rng = random.Random(seed)
     bonuses: list[Fire] = []
