@@ -27,6 +27,7 @@ from statemachines.machines.account.table import (
     Obligations,
     Side,
 )
+from statemachines.machines.connects import ConnectsState
 from statemachines.machines.contract.table import Contract
 from statemachines.machines.contract.values import Balance, RefundStatus
 from statemachines.machines.job import JobState
@@ -290,7 +291,7 @@ def world(uow: Reader, agg: Any) -> World:
         held: dict[str, int] = {}
         if agg.state is ProposalState.DRAFT:  # only sending it spends Connects (CONNECTS-D)
             wallet = uow.find("connects", agg.freelancer)
-            open_ = wallet is not None and wallet.state.value == "open"
+            open_ = wallet is not None and wallet.state is ConnectsState.OPEN
             held[agg.freelancer] = wallet.balance if open_ else 0
         return World(account_states(uow, (agg.freelancer, agg.company)), jobs, held)
     return World(account_states(uow, (agg.company,)), {})
