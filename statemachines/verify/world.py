@@ -121,6 +121,12 @@ class Bounds:
     """Check the abstraction: whenever a step reaches a key already seen, the table's
     verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`) must be the
     same as in the state first stored under that key (a soundness test; slower)."""
+    audit_successors: int = 0
+    """Check the abstraction further: draw this many merged pairs (a step reaching a key
+    already seen, and the state first stored under it) from the whole search and, at its
+    end, compare their successors attempt by attempt and move of time by move of time (the
+    same verdicts, the same attempts firing, the same keys reached; see
+    :mod:`~statemachines.verify.reduction`). 0: no such audit."""
     agency_contracts: int = 0
     """How many of the contracts (the last ones) agency ``ag-1`` holds, worked by its member
     ``am`` (implies the agency; with the team, ``am`` is a member of ``ag-1``). The agency's
@@ -129,6 +135,23 @@ class Bounds:
     """Draft job posts of ``co-1`` (``J-1`` ...), each with a draft proposal by ``fl-1``
     (``P-1`` ...) and, when the agency is in the world, one by ``ag-1`` written by ``am``
     (``P-1-ag`` ...); accepting an offer starts a contract through the marketplace."""
+
+    hours_per_week: int | None = None
+    """Most hours logged in one week of an hourly contract's diary that are expanded (None:
+    no limit). The diary takes any number of hours in a week (the weekly limit caps what is
+    billed, not what is logged), so without it one hourly contract has no end."""
+    diary_weeks: int | None = None
+    """Most weeks with time in an hourly contract's diary that are expanded (None: no
+    limit)."""
+
+    def diary_within(self, c: Contract) -> bool:
+        """Whether contract *c*'s work diary is within :attr:`hours_per_week` and
+        :attr:`diary_weeks` (a state beyond them is checked, not expanded, as a payment
+        beyond :attr:`payments` is)."""
+        if self.diary_weeks is not None and len(c.weeks) > self.diary_weeks:
+            return False
+        limit = self.hours_per_week
+        return limit is None or all(w.logged <= limit * 60 for w in c.weeks)
 
     @property
     def has_agency(self) -> bool:
