@@ -72,7 +72,7 @@ def add_parser(sub: Any) -> None:
         default=None,
         metavar="H",
         help="most hours logged in a week of an hourly contract's diary that are expanded "
-        "(default: no limit at a depth; 1 with --depth 0)",
+        "(default: no limit at a depth; 2 with --depth 0)",
     )
     p.add_argument(
         "--diary-weeks",
@@ -80,7 +80,7 @@ def add_parser(sub: Any) -> None:
         default=None,
         metavar="W",
         help="most weeks with time in an hourly contract's diary that are expanded "
-        "(default: no limit at a depth; 1 with --depth 0)",
+        "(default: no limit at a depth; 2 with --depth 0)",
     )
     p.add_argument("--audit", action="store_true", help="compare verdicts of merged states")
     p.add_argument(
@@ -168,20 +168,11 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
         thorough=args.thorough,
         audit=args.audit,
         payments=args.payments,
-        hours_per_week=_diary(args.hours_per_week, args),
-        diary_weeks=_diary(args.diary_weeks, args),
+        hours_per_week=args.hours_per_week,
+        diary_weeks=args.diary_weeks,
         audit_successors=args.audit_successors,
         focus=tuple(k.strip() for k in str(args.focus).split(",") if k.strip()),
     )
-
-
-def _diary(given: int | None, args: argparse.Namespace) -> int | None:
-    """A bound of the work diary: as given; else none at a depth (a step logs one hour at
-    most, so the depth bounds it), and 1 with --depth 0 for an hourly contract (the diary
-    takes any number of hours, so the search would have no end)."""
-    if given is not None or args.depth or not args.hourly:
-        return given
-    return 1
 
 
 def _stored(path: Path) -> int:
