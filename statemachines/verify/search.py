@@ -28,7 +28,15 @@ from statemachines.marketplace.invariants import (
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
-from statemachines.verify.attempts import Attempt, Facts, Outcome, Planner, reusable
+from statemachines.verify.attempts import (
+    Attempt,
+    Facts,
+    Outcome,
+    Plan,
+    Planner,
+    context,
+    reusable,
+)
 from statemachines.verify.checks import Checks
 from statemachines.verify.coverage import _EDGE_INDEX, _edge_index
 from statemachines.verify.invariants import (
@@ -138,6 +146,9 @@ class _Search:
         self.checks = Checks(jobs=bounds.jobs, initial_contracts=bounds.contracts)
         self.parents: dict[Any, tuple[Any, Step | None]] = {}
         self.parts: dict[int, StepPart] = {}
+        self.uses: dict[int, list[Any]] = {}
+        """By ``id`` of a plan's tallies (shared, never dropped): the tallies and how many
+        times a plan with them was used."""
         self.sample = random.Random(0)
 
     def key(self, snap: Snapshot) -> tuple[Any, list[datetime]]:
@@ -271,14 +282,21 @@ class _Search:
             ]
         else:
             parts = before.parts
-            problems = step_problems([parts[i] for i in moved], [self.part(new[i]) for i in moved])
+            was: list[StepPart] = []
+            now: list[StepPart] = []
             changed = []
             lengths = {}
             for i in moved:
-                agg = new[i].agg
-                if isinstance(agg, Account) and len(new[i].history) != len(old[i].history):
+                entry = new[i]
+                part = self.part(entry)
+                if part != parts[i]:  # an aggregate whose part is unchanged passes them
+                    was.append(parts[i])
+                    now.append(part)
+                agg = entry.agg
+                if isinstance(agg, Account) and len(entry.history) != len(old[i].history):
                     changed.append(agg)
                     lengths[agg.id] = len(old[i].history)
+            problems = step_problems(was, now) if was else []
         for acc in changed:
             if any(d.event == "settle" for d in acc.history[lengths[acc.id] :]):
                 problems += inv_acc_3_settled_with_nothing_left(market, acc)
@@ -335,12 +353,25 @@ class _Search:
             report.violation = str(found)  # a premise of a cache found false, or a problem
             last = found.step if isinstance(found, _Found) else None
             report.trace = _trace(parents, current) + (() if last is None else (last,))
+        self.count()
         report.paths = {
             edge: (*_trace(parents, node), step) for edge, (node, step) in self.first.items()
         }
         report.seconds = time.process_time() - started
         report.reused = self.checks.reused
         return report
+
+    def count(self) -> None:
+        """Add the attempts of every plan used, as many times as it was used, to the
+        report's tallies (:attr:`Report.tried`, :attr:`Report.attempts`)."""
+        tried = self.report.tried
+        total = 0
+        for tallies, times in self.uses.values():
+            for tally, n in tallies:
+                tried[tally] = tried.get(tally, 0) + n * times
+                total += n * times
+        self.report.attempts += total
+        self.uses.clear()
 
     def audit(self, seen: dict[Any, tuple[Any, ...]], key: Any, step: Step) -> None:
         """Compare the verdicts of the state a step reached (the world now) with those of
@@ -392,14 +423,18 @@ class _Search:
             for kind in kinds
             for agg in market.store.values(kind)
         ]
-        tried = report.tried
         quiet = _quiet(world)
         share = 1.0 if self.bounds.thorough else self.bounds.cross_check
         sample = self.sample.random
+        uses = self.uses
         for plan, made in plans:
-            for tally, n in plan.tallies:
-                tried[tally] = tried.get(tally, 0) + n
-                report.attempts += n
+            # the attempts a plan stands for are counted when the search ends (_count)
+            tallies = plan.tallies
+            use = uses.get(id(tallies))
+            if use is None:
+                uses[id(tallies)] = [tallies, 1]
+            else:
+                use[1] += 1
             # The oracle's word is taken for the attempts it says do not fire (no edge, a
             # wrong actor, a refusing rule), except the first of each kind and a share of
             # the others, which are fired anyway and must do what it says: the share where
@@ -407,20 +442,14 @@ class _Search:
             # is used again (the same aggregate, facts and time: the same premise as the
             # plan's own).
             odds = share if made or share >= 1.0 else share * REUSED_SHARE
-            decided = plan.decided
-            drawn = _drawn(sample, len(decided), odds)
-            if made and plan.first:
-                first = {id(a) for a in plan.first}
-                chosen = set(drawn)
-                checks = [a for i, a in enumerate(decided) if i in chosen or id(a) in first]
-            else:
-                checks = [decided[i] for i in drawn]
+            checks = _checked(plan, made, _drawn(sample, len(plan.decided), odds))
             report.decided += len(plan.decided) - len(checks)
             for attempt in checks:
                 self.attempt(attempt, snap, key, now)
             for i, attempt in enumerate(plan.fire):
-                memo = plan.outcomes if quiet and reusable(attempt) else None
-                decision, new_snap = self.attempt(attempt, snap, key, now, memo, i)
+                slot = _slot(attempt, i, snap) if quiet else None
+                memo = None if slot is None else plan.outcomes
+                decision, new_snap = self.attempt(attempt, snap, key, now, memo, slot)
                 if decision is None:
                     continue
                 step = Step(
@@ -500,8 +529,8 @@ class _Search:
         snap: Snapshot,
         key: Any,
         now: datetime,
-        memo: list[Outcome | None] | None = None,
-        index: int = 0,
+        memo: dict[Any, Outcome] | None = None,
+        index: Any = 0,
     ) -> tuple[Any, Snapshot | None]:
         """Fire *attempt* on the world as *snap* holds it and check the outcome against the
         oracle's: the decision when it fired (the world is then changed), else None; and the
@@ -514,7 +543,7 @@ class _Search:
         """
         world = self.world
         report = self.report
-        known = memo[index] if memo is not None else None
+        known = memo.get(index) if memo is not None else None
         recall = known is not None and self.sample.random() >= self.bounds.cross_check
         if self.dirty:
             # the aggregate an outcome is put back into is written whole by apply()
@@ -597,6 +626,28 @@ class _Search:
         report.transitions += 1
         report.fired[tally] = report.fired.get(tally, 0) + 1
         return decision
+
+
+def _checked(plan: Plan, made: bool, drawn: list[int]) -> list[Attempt]:
+    """The decided attempts of *plan* fired to check the oracle: those *drawn* (by index),
+    and where the plan was just *made*, the first of each kind."""
+    decided = plan.decided
+    if made and plan.first:
+        first = {id(a) for a in plan.first}
+        chosen = set(drawn)
+        return [a for i, a in enumerate(decided) if i in chosen or id(a) in first]
+    return [decided[i] for i in drawn]
+
+
+def _slot(attempt: Attempt, index: int, snap: Snapshot) -> Any:
+    """Where a plan keeps the outcome of its *index*-th attempt in a quiet state (see
+    :attr:`~statemachines.verify.attempts.Plan.outcomes`): the index for an event without
+    effects on other machines, the index and what its effects read for one with them, None
+    for an event whose outcome is not kept."""
+    if reusable(attempt):
+        return index
+    read = context(attempt, snap[1])
+    return None if read is None else (index, read)
 
 
 def _drawn(sample: Callable[[], float], n: int, odds: float) -> list[int]:
