@@ -149,6 +149,10 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
     # that no week is invoiced twice, which compares labels with each other: keyed as set
     # or not here, and the contract key adds which payments share a label
     ("Payment", "source"): (),
+    # BILL-1: time is logged only for a moment of the contract's life (``at <
+    # c.started_at`` refuses it), and the checker logs it at now: read only as whether
+    # now has reached the start
+    ("Contract", "started_at"): (0,),
     # moments compared with now only: due or not, available or not
     ("Payment", "available_at"): (0,),
     ("Milestone", "available_at"): (0,),
@@ -175,6 +179,8 @@ COMPARED: dict[tuple[str, str], str] = {
     ("Contract", "ended_at"): ">",
     # REF-180, REF-REQ: refused once more than 180 or 365 days have passed
     ("Payment", "paid_at"): ">",
+    # BILL-1: time can be logged from the start on (refused while now < started_at)
+    ("Contract", "started_at"): ">=",
     # available from that moment on (now >= available_at)
     ("Payment", "available_at"): ">=",
     ("Milestone", "available_at"): ">=",
@@ -523,7 +529,11 @@ def _assemble(
         keyer = _Keyer(now)
         parts.append(_part(tuple(("past_due", k, keyer(v)) for k, v in past_due)))
     week = 0
-    if any(c.is_hourly for c in contracts_all):
+    if any(c.is_hourly and c.ended_at is None for c in contracts_all):
+        # the calendar position is read through week_of(now) by logging and deleting time
+        # (which week of the diary, BILL-1), which an ended contract's locked diary refuses
+        # (CTR-END-2); what else reads a week (its invoice, its review, a dispute of its
+        # hours) reads a diary week, keyed by its own times
         week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
         week += now.weekday() * 86_400
     moments = sorted({m for p in parts for m in p.moments})
@@ -562,8 +572,7 @@ def _contract_part(c: Contract, now: datetime, symmetry: bool, contact: Any) -> 
     fields: list[Any] = [contact]
     for name in _fields(Contract):
         value = getattr(c, name)
-        if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
-            # started_at: only logging time reads it (hourly contracts)
+        if name in _CONTRACT_ONLY_SET:
             fields.append(value is not None)
         elif name == "late_feedback":
             # read only by membership tests (``side in c.late_feedback``), and a side is

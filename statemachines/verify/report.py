@@ -66,6 +66,10 @@ class Report:
     """Attempts made, by kind of aggregate, event and role."""
     fired: dict[tuple[str, str, str], int] = attrs.Factory(dict)
     """Attempts that fired, by kind of aggregate, event and role (deadlines not counted)."""
+    audited: tuple[int, int, int] = (0, 0, 0)
+    """The successor audit (``Bounds.audit_successors``): merged pairs compared, their
+    successors compared, and of those the ones whose keys differ only in the ranks of
+    their moments (:mod:`~statemachines.verify.reduction`)."""
 
     def by(
         self, counts: Mapping[tuple[str, str, str], int], *, kind: str = "", role: str = ""
@@ -139,6 +143,12 @@ class Report:
                     f"{self.by(self.tried, role=r.value):,}"
                     for r in _AGENCY_ROLES
                 )
+            )
+        if self.audited[0]:
+            pairs, successors, ranks = self.audited
+            lines.append(
+                f"successors compared: {successors:,} of {pairs:,} merged pairs, all with the "
+                f"same keys ({ranks:,} of them up to the order of later moments)"
             )
         if self.violation is None:
             lines.append("no violation found")

@@ -56,6 +56,7 @@ from statemachines.verify.oracle import (
     _outcome,
     verdicts,
 )
+from statemachines.verify.reduction import SuccessorAudit
 from statemachines.verify.report import Progress, Report, _trace
 from statemachines.verify.world import (
     ACTING,
@@ -150,6 +151,8 @@ class _Search:
         """By ``id`` of a plan's tallies (shared, never dropped): the tallies and how many
         times a plan with them was used."""
         self.sample = random.Random(0)
+        self.pairs = SuccessorAudit(bounds.audit_successors) if bounds.audit_successors else None
+        """finish: the merged pairs whose successors are compared at the end."""
 
     def key(self, snap: Snapshot) -> tuple[Any, list[datetime]]:
         """The key of the world as *snap* (just taken) holds it."""
@@ -160,6 +163,8 @@ class _Search:
             if len(c.milestones) > self.bounds.milestones or len(c.payments) > self.max_payments:
                 return False
             if len(c.refund_requests) > 1:
+                return False
+            if c.weeks and not self.bounds.diary_within(c):  # finish: the diary's bounds
                 return False
         return True
 
@@ -337,6 +342,7 @@ class _Search:
                         self.audit(audit, new_key, step[1])
                     if new_key in parents:
                         report.merged += 1
+                        self.merge(current, step[1], new_key)  # finish: the successor audit
                         continue
                     parents[new_key] = (current, step[1])
                     depth_of[new_key] = depth + 1
@@ -353,13 +359,18 @@ class _Search:
             report.violation = str(found)  # a premise of a cache found false, or a problem
             last = found.step if isinstance(found, _Found) else None
             report.trace = _trace(parents, current) + (() if last is None else (last,))
-        self.count()
+        self.end()
         report.paths = {
             edge: (*_trace(parents, node), step) for edge, (node, step) in self.first.items()
         }
         report.seconds = time.process_time() - started
         report.reused = self.checks.reused
         return report
+
+    def end(self) -> None:
+        """What the search does once it stops: count the attempts, audit the successors."""
+        self.count()
+        self.compare_successors()  # finish: the successor audit
 
     def count(self) -> None:
         """Add the attempts of every plan used, as many times as it was used, to the
@@ -372,6 +383,20 @@ class _Search:
                 total += n * times
         self.report.attempts += total
         self.uses.clear()
+
+    def merge(self, current: Any, step: Step, key: Any) -> None:
+        """A step from the state stored under *current* reached *key*, already stored: a
+        merged pair the successor audit may draw (:mod:`~statemachines.verify.reduction`)."""
+        if self.pairs is not None:
+            self.pairs.note(self.parents, current, step, key)
+
+    def compare_successors(self) -> None:
+        """At the end of a search that found nothing: compare the successors of the merged
+        pairs drawn (a difference is reported as a violation)."""
+        if self.pairs is not None and self.report.ok:
+            self.report.violation = self.pairs.run(self.bounds)
+            pairs = self.pairs
+            self.report.audited = (pairs.compared, pairs.successors, pairs.ranks)
 
     def audit(self, seen: dict[Any, tuple[Any, ...]], key: Any, step: Step) -> None:
         """Compare the verdicts of the state a step reached (the world now) with those of
