@@ -44,6 +44,7 @@ from statemachines.core.convert import (
     Invalid,
     enum_hook,
     fields_message,
+    iso,
     make_converter,
     problems,
     read_datetime,
@@ -95,8 +96,8 @@ def to_dict(aggregate: Any) -> JSON:
 def _dump_history(history: list[Decision]) -> list[JSON]:
     return [
         {
-            "at": d.at.isoformat(),
-            "actor": d.actor.to_dict(),
+            "at": iso(d.at),
+            "actor": {"id": d.actor.id, "role": d.actor.role._value_, "party": d.actor.party},
             "event": d.event,
             "source": d.source._value_,
             "target": d.target._value_,

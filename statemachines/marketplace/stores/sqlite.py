@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from statemachines.core.clock import UTC
+from statemachines.core.convert import iso
 from statemachines.core.engine import SPECS
 from statemachines.core.snapshots import broken_invariants, from_dict, has_invariants, to_dict
 from statemachines.errors import StatemachinesError
@@ -643,7 +644,7 @@ class SqliteTransaction:
                 if cid is not None:
                     conn.execute(
                         "INSERT INTO commands (command_id, at, events) VALUES (?, ?, ?)",
-                        (cid, _now_of(batch), _json(seqs)),
+                        (cid, _now_of(batch), f"[{','.join(map(str, seqs))}]"),
                     )
                 conn.execute("COMMIT")
             except sqlite3.IntegrityError as err:
@@ -710,7 +711,7 @@ class SqliteTransaction:
 
 
 def _now_of(batch: Batch) -> str:
-    return batch.events[-1].at.isoformat() if batch.events else ""
+    return iso(batch.events[-1].at) if batch.events else ""
 
 
 _EVENT_ROW = "(?, ?, ?, ?, ?, ?, ?)"
@@ -739,7 +740,7 @@ def _insert_events(
             else:
                 name, data = d.event, _json(dump_decision(d))
             names.append(name)
-            params += (e.kind, e.key, e.position, name, e.at.isoformat(), command_id, data)
+            params += (e.kind, e.key, e.position, name, iso(e.at), command_id, data)
         sql = _INSERT_EVENT if len(chunk) == 1 else _insert_many(len(chunk))
         last = int(conn.execute(sql, params).lastrowid or 0)
         first = last - len(chunk) + 1
