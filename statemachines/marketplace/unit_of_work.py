@@ -190,6 +190,8 @@ class UnitOfWork:
                 for g in self._glanced.get((kind, n), ())
                 if g.state == state
             }
+            if not stored and not self._holds(kind):  # the common case: nothing to load
+                return []
             found = [(seq, self.get(kind, key)) for key, seq in stored.items()]
             listed = {id(agg) for _, agg in found}
             found += self._here(kind, wanted, state, listed, loaded=True)
@@ -241,23 +243,22 @@ class UnitOfWork:
             found.sort(key=_FIRST)
         return found
 
+    def _holds(self, kind: str) -> bool:
+        """True when this unit of work loaded or added an aggregate of *kind*."""
+        return any(k == kind for k, _ in self._seen) or any(k == kind for k, _ in self._added)
+
     def _here(
         self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
     ) -> list[tuple[int, Any]]:
         """Aggregates of this unit of work (loaded ones too, if *loaded*) that match."""
         out: list[tuple[int, Any]] = []
-        pools: list[Any] = [self._added.items()]
         if loaded:
-            pools.insert(0, ((k, (t.agg, t.seq)) for k, t in self._seen.items()))
-        for pool in pools:
-            for (k, _), (agg, seq, *_) in pool:
-                if (
-                    k == kind
-                    and id(agg) not in skip
-                    and (state is None or agg.state.value == state)
-                    and any(p in wanted for p in parties(kind, agg))
-                ):
-                    out.append((seq, agg))
+            for (k, _), t in self._seen.items():
+                if k == kind and _matches(kind, t.agg, wanted, state, skip):
+                    out.append((t.seq, t.agg))
+        for (k, _), (agg, seq, *_) in self._added.items():
+            if k == kind and _matches(kind, agg, wanted, state, skip):
+                out.append((seq, agg))
         return out
 
     def revision(self, kind: str, key: str) -> int:
@@ -410,6 +411,14 @@ class UnitOfWork:
         if lost:  # pragma: no cover
             msg = f"changed without `UnitOfWork.changing`, so not put back: {', '.join(lost)}"
             raise RuntimeError(msg)
+
+
+def _matches(kind: str, agg: Any, wanted: list[str], state: str | None, skip: set[int]) -> bool:
+    return (
+        id(agg) not in skip
+        and (state is None or agg.state._value_ == state)
+        and any(p in wanted for p in parties(kind, agg))
+    )
 
 
 def retry(

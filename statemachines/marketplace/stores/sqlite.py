@@ -62,6 +62,7 @@ from statemachines.marketplace.model import (
     due_of,
     dump_record,
     from_micros,
+    json_text,
     load_record,
     micros,
     parties,
@@ -96,8 +97,7 @@ BUSY = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
 
 
-_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-"""Compact JSON text (one encoder made once: ``json.dumps`` with options makes one a call)."""
+_json = json_text
 
 
 class SqliteStore:
