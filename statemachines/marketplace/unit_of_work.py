@@ -56,6 +56,8 @@ __all__ = ["UnitOfWork", "retry"]
 T = TypeVar("T")
 
 _FIRST = operator.itemgetter(0)
+_new = tuple.__new__
+"""Named tuples built on the hot path skip their generated (Python) ``__new__``."""
 
 _NEW = 1 << 62
 """Creation order given to aggregates added in this unit of work (after every stored one)."""
@@ -330,21 +332,23 @@ class UnitOfWork:
         nxt: dict[tuple[str, str], int] = {}  # the position of each aggregate's next event
         events: list[NewEvent] = []
         for entry in self._log:
-            if isinstance(entry, Change):
-                d = entry.decision
-                k = (entry.kind, entry.key)
+            if type(entry) is Change:
+                kind, key, d = entry
+                k = (kind, key)
                 pos = nxt.get(k)
                 if pos is None:
                     tracked = seen.get(k)
                     pos = tracked.length if tracked is not None else added[k][2]
-                events.append(NewEvent(k[0], k[1], pos, d.at, d, None))
+                events.append(_new(NewEvent, (kind, key, pos, d.at, d, None)))
                 nxt[k] = pos + 1
             else:
                 _, _, length, at, first = added[entry]
                 nxt.setdefault(entry, length)
                 events.append(NewEvent(*entry, length, at, None, first))
         writes = [
-            Write(t.kind, t.key, t.agg, t.revision, t.seq) for t in seen.values() if t.changed
+            _new(Write, (t.kind, t.key, t.agg, t.revision, t.seq))
+            for t in seen.values()
+            if len(t.agg.history) > t.length
         ]
         writes.extend(Write(*k, a[0], 0) for k, a in added.items())
         for w in writes:  # a decision nobody reported still becomes an event

@@ -36,6 +36,7 @@ import json
 import sqlite3
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -113,7 +114,7 @@ class SqliteStore:
         for pragma in PRAGMAS:
             self._conn.execute(pragma)
         schema.apply(self._conn, "sqlite")
-        self._cache: dict[tuple[str, str], tuple[int, Any, bool]] = {}
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Any, bool]] = OrderedDict()
         """(kind, key): (revision, aggregate, whether it passed every check)."""
         self._lock = threading.RLock()
 
@@ -149,7 +150,7 @@ class SqliteStore:
         cache.pop(k, None)
         cache[k] = (revision, agg, verified)
         if len(cache) > self.cache_size:
-            del cache[next(iter(cache))]
+            cache.popitem(last=False)  # the oldest: O(1), where a dict's first key is not
 
     def _verified(self, kind: str, key: str, revision: int, agg: Any) -> bool:
         """True when *agg*, read at *revision*, passed every check (it was loaded, or
@@ -508,7 +509,7 @@ def _columns(kind: str, agg: Any, *, verified: bool) -> tuple[str, int | None, s
     due = due_of(agg)
     data = _json(to_dict(agg))
     checked = _crc(data) if verified and _checkable(kind) else None
-    return agg.state.value, None if due is None else micros(due), data, checked
+    return agg.state._value_, None if due is None else micros(due), data, checked
 
 
 def _insert(conn: sqlite3.Connection, kind: str, key: str, agg: Any, *, verified: bool) -> int:
@@ -733,23 +734,18 @@ def _insert_events(
         chunk = events[start : start + _ROWS_AT_MOST]
         params: list[Any] = []
         names = []
-        for e in chunk:
-            d = e.decision
+        for kind, key, position, at, d, snapshot in chunk:
             if d is None:
-                name, data = CREATED, _json(e.snapshot)
+                name, data = CREATED, _json(snapshot)
             else:
                 name, data = d.event, _json(dump_decision(d))
             names.append(name)
-            params += (e.kind, e.key, e.position, name, iso(e.at), command_id, data)
+            params += (kind, key, position, name, iso(at), command_id, data)
         sql = _INSERT_EVENT if len(chunk) == 1 else _insert_many(len(chunk))
-        last = int(conn.execute(sql, params).lastrowid or 0)
-        first = last - len(chunk) + 1
-        out.extend(
-            StoredEvent(
-                seq, e.kind, e.key, e.position, name, e.at, e.decision, e.snapshot, command_id
-            )
-            for seq, e, name in zip(range(first, last + 1), chunk, names, strict=True)
-        )
+        seq = int(conn.execute(sql, params).lastrowid or 0) - len(chunk)
+        for (kind, key, position, at, d, snapshot), name in zip(chunk, names, strict=True):
+            seq += 1
+            out.append(StoredEvent(seq, kind, key, position, name, at, d, snapshot, command_id))
     return tuple(out)
 
 
