@@ -332,7 +332,7 @@ class UnitOfWork:
         nxt: dict[tuple[str, str], int] = {}  # the position of each aggregate's next event
         events: list[NewEvent] = []
         for entry in self._log:
-            if type(entry) is Change:
+            if isinstance(entry, Change):
                 kind, key, d = entry
                 k = (kind, key)
                 pos = nxt.get(k)
