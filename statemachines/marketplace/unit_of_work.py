@@ -181,11 +181,18 @@ class UnitOfWork:
         if not wanted:
             return []
         asked = self._asked
-        if all((kind, n) in asked for n in wanted):  # all loaded already (one snapshot)
+        glanced = self._glanced
+        loaded_all = known = True
+        for n in wanted:
+            if (kind, n) not in asked:
+                loaded_all = False
+                if (kind, n) not in glanced:
+                    known = False
+                    break
+        if loaded_all:  # all loaded already (one snapshot)
             found = self._here(kind, wanted, state, set(), loaded=True)
-        elif state is not None and all(
-            (kind, n) in asked or (kind, n) in self._glanced for n in wanted
-        ):  # the stored states are known: load only the aggregates stored in *state*
+        elif state is not None and known:
+            # the stored states are known: load only the aggregates stored in *state*
             stored = {
                 g.key: g.seq
                 for n in wanted
