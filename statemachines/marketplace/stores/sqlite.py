@@ -485,6 +485,23 @@ _INSERT_EVENT = (
 )
 
 
+_new = tuple.__new__
+"""Named tuples built on the hot path skip their generated (Python) ``__new__``."""
+
+
+def _glimpse_sql(n: int) -> str:
+    return (
+        "SELECT p.party, a.id, a.key, a.revision, a.state, "
+        "json_extract(a.data, '$.company'), json_extract(a.data, '$.type') "
+        "FROM parties p JOIN aggregates a ON a.id = p.aggregate "
+        f"WHERE p.kind = ? AND p.party IN ({','.join('?' * n)})"
+    )
+
+
+_GLIMPSE = [_glimpse_sql(n) for n in range(8)]
+"""The glimpse's statement for 0 to 7 parties, made once (the same text finds the same
+prepared statement in the connection's cache without being built again)."""
+
 _CHECKABLE: dict[str, bool] = {}
 
 
@@ -566,7 +583,8 @@ class SqliteTransaction:
         if row is None:
             return None
         row_id, revision, data, checked = row
-        return Loaded(row_id, revision, self.store._aggregate(kind, key, revision, data, checked))
+        aggregate = self.store._aggregate(kind, key, revision, data, checked)
+        return _new(Loaded, (row_id, revision, aggregate))
 
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
@@ -595,15 +613,10 @@ class SqliteTransaction:
     def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
         """(party, glimpse) of the aggregates of *kind* naming any of *names*: the state
         column, and the company and type read from the stored text by SQLite (ADR 0029)."""
-        marks = ",".join("?" * len(names))
-        rows = self.conn.execute(
-            "SELECT p.party, a.id, a.key, a.revision, a.state, "
-            "json_extract(a.data, '$.company'), json_extract(a.data, '$.type') "
-            "FROM parties p JOIN aggregates a ON a.id = p.aggregate "
-            f"WHERE p.kind = ? AND p.party IN ({marks})",
-            (kind, *names),
-        ).fetchall()
-        return [(row[0], Glimpse._make(row[1:])) for row in rows]
+        n = len(names)
+        sql = _GLIMPSE[n] if n < len(_GLIMPSE) else _glimpse_sql(n)
+        rows = self.conn.execute(sql, (kind, *names)).fetchall()
+        return [(row[0], _new(Glimpse, row[1:])) for row in rows]
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* were ever added."""
