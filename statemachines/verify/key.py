@@ -489,7 +489,10 @@ def _fresh(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
 
 
 def _assemble(
-    world: World, symmetry: bool, part_of: Callable[[str, Any, Callable[[], _Part]], _Part]
+    world: World,
+    symmetry: bool,
+    part_of: Callable[[str, Any, Callable[[], _Part]], _Part],
+    unit_of: Callable[[Any, list[Any], Callable[[], _Part]], _Part] | None = None,
 ) -> tuple[Any, list[datetime]]:
     now = world.clock.now()
     store = world.market.store
@@ -521,7 +524,7 @@ def _assemble(
     if symmetry:
         units.sort(key=_ORDER)
     parts.extend(units)
-    jobs = _job_units(world, now, symmetry)
+    jobs = _job_units(world, now, symmetry, unit_of)
     parts.extend(jobs)
     past_due = _items(store, "past_due")
     if past_due:
@@ -609,7 +612,12 @@ def _contract_part(c: Contract, now: datetime, symmetry: bool, contact: Any) -> 
     return _part(raw)
 
 
-def _job_units(world: World, now: datetime, symmetry: bool) -> list[_Part]:
+def _job_units(
+    world: World,
+    now: datetime,
+    symmetry: bool,
+    unit_of: Callable[[Any, list[Any], Callable[[], _Part]], _Part] | None = None,
+) -> list[_Part]:
     """Each job post with the proposals on it (and their terms), as one unit.
 
     With *symmetry*, a job and its proposals are keyed without their ids and the units
@@ -617,28 +625,47 @@ def _job_units(world: World, now: datetime, symmetry: bool) -> list[_Part]:
     give a proposal its own job's state), and a contract an offer starts does not refer
     to its proposal, so swapping two jobs together with their proposals changes nothing
     any guard reads.
+
+    *unit_of*, when given, is asked for the part of a job with its proposals (in store
+    order), with a function that computes it (:class:`KeyCache` keeps them by version).
     """
     store = world.market.store
     terms = dict(_items(store, "terms"))
-    keyer = _Keyer(now)
-    proposals: dict[str, list[Any]] = {}
+    by_job: dict[str, list[Any]] = {}
     for p in store.values("proposal"):
-        keyer.own = p.job if symmetry else ""
-        proposals.setdefault(p.job, []).append(
-            (p.state.value, keyer(p), keyer(terms.get(p.id)))
-            if symmetry
-            else (p.id, p.state.value, keyer(p), keyer(terms.get(p.id)))
-        )
+        by_job.setdefault(p.job, []).append(p)
     units = []
     for job in store.values("job"):
-        keyer.own = job.id if symmetry else ""
-        unit = (job.state.value, keyer(job), tuple(proposals.pop(job.id, ())))
-        units.append(unit if symmetry else (job.id, *unit))
-    keyer.own = ""
-    units.extend(("no-job", k, tuple(v)) for k, v in proposals.items())
+        mine = by_job.pop(job.id, [])
+        compute = partial(_job_unit, job, mine, terms, now, symmetry)
+        units.append(compute() if unit_of is None else unit_of(job, mine, compute))
+    if by_job:
+        keyer = _Keyer(now)
+        rest = [
+            ("no-job", k, tuple(_proposal_unit(keyer, p, terms, symmetry) for p in v))
+            for k, v in by_job.items()
+        ]
+        units.extend(_part(unit) for unit in rest)
     if symmetry:
-        units.sort(key=repr)
-    return [_part(unit) for unit in units]
+        units.sort(key=_ORDER)
+    return units
+
+
+def _proposal_unit(keyer: _Keyer, p: Any, terms: Mapping[str, Any], symmetry: bool) -> Any:
+    keyer.own = p.job if symmetry else ""
+    unit = (p.state.value, keyer(p), keyer(terms.get(p.id)))
+    keyer.own = ""
+    return unit if symmetry else (p.id, *unit)
+
+
+def _job_unit(
+    job: Any, proposals: list[Any], terms: Mapping[str, Any], now: datetime, symmetry: bool
+) -> _Part:
+    keyer = _Keyer(now)
+    mine = tuple(_proposal_unit(keyer, p, terms, symmetry) for p in proposals)
+    keyer.own = job.id if symmetry else ""
+    unit = (job.state.value, keyer(job), mine)
+    return _part(unit if symmetry else (job.id, *unit))
 
 
 _KEEP_PARTS = 200_000
@@ -679,7 +706,24 @@ class KeyCache:
                 found = self.parts[memo] = _Part(template, computed.moments, computed.order)
             return found
 
-        return _assemble(world, self.symmetry, part_of)
+        terms = world.market.store._items.get("terms", {})  # type: ignore[attr-defined]
+
+        def unit_of(job: Any, proposals: list[Any], compute: Callable[[], _Part]) -> _Part:
+            # a job's unit reads the job, its proposals (in store order) and their terms
+            memo = (
+                "job",
+                versions[id(job)],
+                now,
+                tuple([(versions[id(p)], terms.get(p.id)) for p in proposals]),
+            )
+            found = self.parts.get(memo)
+            if found is None:
+                if len(self.parts) >= _KEEP_PARTS:
+                    self.parts.clear()
+                found = self.parts[memo] = compute()
+            return found
+
+        return _assemble(world, self.symmetry, part_of, unit_of)
 
 
 _DRAFT = MilestoneState.DRAFT

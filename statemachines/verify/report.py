@@ -53,6 +53,9 @@ class Report:
     unchecked: int = 0
     """Steps that reached a key already seen whose state invariants were not checked again
     (the state first stored under the key passed them; see :attr:`Bounds.full_check`)."""
+    left_to_key: int = 0
+    """System events (which start no state of their own) whose state invariants were not
+    checked: they reach a key already stored, whose first state passed them."""
     recalled: int = 0
     """Transitions not fired again: the attempt's outcome in the same aggregate, facts and
     time was known from another state (see :attr:`Bounds.cross_check`)."""
