@@ -372,7 +372,7 @@ class UnitOfWork:
             tuple(self._records.values()),
             tuple(events),
             command_id,
-            self._reads(),
+            self._reads,
         )
 
     def _reads(self) -> tuple[tuple[str, str, int], ...]:
