@@ -23,14 +23,17 @@ from typing import Any, NamedTuple
 
 from statemachines.core.actors import Actor
 from statemachines.core.engine import Decision, MachineSpec
+from statemachines.machines.account.model import Obligations
 from statemachines.machines.account.table import Account
+from statemachines.machines.contract.table import Contract
+from statemachines.machines.team import Membership
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.market import World as MarketView
 from statemachines.verify.coverage import Coverage
 from statemachines.verify.oracle import Expected, _frozen_client, _roles_for, predict
 from statemachines.verify.world import ACTORS, Saved, World, payloads
 
-__all__ = ["Attempt", "Facts", "Outcome", "Plan", "Planner", "reusable"]
+__all__ = ["Attempt", "Facts", "Outcome", "Plan", "Planner", "context", "reusable"]
 
 
 KEEP = 10_000
@@ -71,12 +74,14 @@ class Plan(NamedTuple):
     """How many attempts of each (kind, event, role) the plan stands for."""
     first: tuple[Attempt, ...]
     """Decided attempts the first of their kind when the plan was made (fired then)."""
-    outcomes: list[Outcome | None]
-    """Per attempt of :attr:`fire`: what firing it did, in a quiet state (no account
-    closing, no deadline due) when it changed nothing but its aggregate. The engine reads
-    only the aggregate, its facts, the time, the actor and the arguments, and in a quiet
-    state the marketplace adds nothing to an event without effects on other machines
-    (:func:`reusable`), so the outcome is the same wherever the plan is used again."""
+    outcomes: dict[Any, Outcome]
+    """What firing an attempt of :attr:`fire` did, in a quiet state (no account closing, no
+    deadline due) when it changed nothing but its aggregate: by the attempt's index for an
+    event without effects on other machines (:func:`reusable`), by the index and what the
+    effects read (:func:`context`) for one with effects. The engine reads only the
+    aggregate, its facts, the time, the actor and the arguments, and in a quiet state the
+    marketplace adds nothing to an event but its effects, so the outcome is the same
+    wherever the plan is used again (with the same context)."""
 
 
 class Facts:
@@ -135,6 +140,39 @@ def _hashable(facts: Any) -> Any:
     return facts
 
 
+_FACT_NUMBERS: dict[Any, int] = {}
+"""Facts (as :func:`_hashable` makes them) -> a number, drawn once per value."""
+_FACTS_SEEN: dict[int, tuple[Any, int]] = {}
+"""By ``id``: an account's obligations met before (kept with them), and their number."""
+_NUMBERS = itertools.count()
+KEEP_FACTS = 100_000
+"""How many facts are numbered at most (all are forgotten when there are more: a value
+met again then gets a new number, which only costs a plan)."""
+
+
+def _fact_number(facts: Any) -> int:
+    """A number for *facts*: equal facts, equal numbers. An account's obligations are kept
+    and met again as the same object (frozen), so they are looked up by identity first,
+    without hashing their contracts and amounts again."""
+    frozen = type(facts) is Obligations
+    if frozen:
+        seen = _FACTS_SEEN.get(id(facts))
+        if seen is not None and seen[0] is facts:
+            return seen[1]
+    value = _hashable(facts)
+    number = _FACT_NUMBERS.get(value)
+    if number is None:
+        if len(_FACT_NUMBERS) >= KEEP_FACTS:
+            _FACT_NUMBERS.clear()
+            _FACTS_SEEN.clear()
+        number = _FACT_NUMBERS[value] = next(_NUMBERS)
+    if frozen:
+        if len(_FACTS_SEEN) >= KEEP_FACTS:
+            _FACTS_SEEN.clear()
+        _FACTS_SEEN[id(facts)] = (facts, number)
+    return number
+
+
 _EventRoles = tuple[str, frozenset[Any], tuple[Actor, ...]]
 """An event, the roles some row lets fire it in a state, and the actors with one of them."""
 
@@ -166,7 +204,7 @@ class Planner:
             frozen = _frozen_client(market, kind, agg, "fund_milestone")
         finally:
             self.facts.reading = False
-        memo = (kind, version, _hashable(facts), now, frozen is None)
+        memo = (kind, version, _fact_number(facts), now, frozen is None)
         plan = self.plans.get(memo)
         if plan is not None:
             return plan, False
@@ -265,7 +303,7 @@ class Planner:
             tuple(decided),
             _shared(_TALLIES, tuple(tallies.items())),
             tuple(first),
-            [None] * len(fire),
+            {},
         )
 
 
@@ -305,3 +343,57 @@ def reusable(attempt: Attempt) -> bool:
     return attempt.kind != "membership" and attempt.event not in _EFFECTS.get(
         attempt.kind, frozenset()
     )
+
+
+_CONTRACTS_READ = frozenset({"suspend", "reinstate", "permanent_close"})
+"""Account events whose effects read the contracts of the account (pause, restart or end
+them: :func:`statemachines.marketplace.handlers.account_suspended` and the like)."""
+
+
+def context(attempt: Attempt, entries: tuple[Saved, ...]) -> tuple[int, ...] | None:
+    """What the marketplace's effects of *attempt* read, as versions of the aggregates the
+    world holds (*entries*), when they change nothing but the attempt's aggregate: None
+    for an event whose outcome is not kept (see :attr:`Plan.outcomes`).
+
+    - ``suspend``, ``reinstate``, ``permanent_close`` of an account: the contracts on which
+      the account or its company is client or freelancer (a contract paused, restarted or
+      ended is another aggregate changed: then the outcome is not kept, and whatever else
+      the effect read does not matter);
+    - any event of a membership: the person's account and every membership of the person
+      (ACC-CLOSE-TM-1 deactivates a team-only account left without a team).
+
+    *Premise*: the effects read nothing else when they change nothing else. *Checked*: a
+    share :attr:`~statemachines.verify.world.Bounds.cross_check` of the outcomes put back
+    is fired again and compared (``tests/verify/test_effects_kept.py``).
+    """
+    kind = attempt.kind
+    if kind == "account":
+        if attempt.event not in _CONTRACTS_READ:
+            return None
+        acc = next(
+            e.agg for e in entries if isinstance(e.agg, Account) and e.agg.id == attempt.target
+        )
+        names = {acc.id, acc.company} - {None}
+        return tuple(
+            [
+                e.version
+                for e in entries
+                if isinstance(e.agg, Contract)
+                and (e.agg.client in names or e.agg.freelancer in names)
+            ]
+        )
+    if kind == "membership":
+        person = next(
+            e.agg.person
+            for e in entries
+            if isinstance(e.agg, Membership) and e.agg.id == attempt.target
+        )
+        return tuple(
+            [
+                e.version
+                for e in entries
+                if (isinstance(e.agg, Account) and e.agg.id == person)
+                or (isinstance(e.agg, Membership) and e.agg.person == person)
+            ]
+        )
+    return None

@@ -66,7 +66,30 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--no-symmetry", action="store_true", help="store every ordering apart")
     p.add_argument("--payments", type=_count, default=None, help="payments per contract expanded")
+    p.add_argument(
+        "--hours-per-week",
+        type=_count,
+        default=None,
+        metavar="H",
+        help="most hours logged in a week of an hourly contract's diary that are expanded "
+        "(default: no limit at a depth; 2 with --depth 0)",
+    )
+    p.add_argument(
+        "--diary-weeks",
+        type=_count,
+        default=None,
+        metavar="W",
+        help="most weeks with time in an hourly contract's diary that are expanded "
+        "(default: no limit at a depth; 2 with --depth 0)",
+    )
     p.add_argument("--audit", action="store_true", help="compare verdicts of merged states")
+    p.add_argument(
+        "--audit-successors",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="compare the successors of N merged pairs drawn from the whole search",
+    )
     p.add_argument("--thorough", action="store_true", help="retry refusals known by state name")
     p.add_argument("--trace", type=Path, help="write a counterexample scenario here")
     p.add_argument(
@@ -115,6 +138,15 @@ def problems(bounds: Bounds) -> list[str]:
     ]
     if not bounds.amounts:
         out.append("--amounts: no amount")
+    for flag, n in (("hours-per-week", bounds.hours_per_week), ("diary-weeks", bounds.diary_weeks)):
+        if n is None:
+            continue
+        if not bounds.hourly:
+            out.append(
+                f"--{flag} {n}: it bounds an hourly contract's diary, and there is none (--hourly)"
+            )
+        elif n == 0:
+            out.append(f"--{flag} 0 would leave no time logged to explore: give 1 or more")
     return out
 
 
@@ -136,6 +168,9 @@ def bounds_from(args: argparse.Namespace) -> Bounds:
         thorough=args.thorough,
         audit=args.audit,
         payments=args.payments,
+        hours_per_week=args.hours_per_week,
+        diary_weeks=args.diary_weeks,
+        audit_successors=args.audit_successors,
         focus=tuple(k.strip() for k in str(args.focus).split(",") if k.strip()),
     )
 

@@ -9,20 +9,26 @@ it (:func:`offers_start_contracts`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
+from statemachines.machines.account.table import Account
 from statemachines.machines.contract.table import Contract
 from statemachines.machines.proposal import ProposalState
+from statemachines.machines.team import Membership
 from statemachines.marketplace.market import Marketplace
 
 __all__ = [
     "STEP_INVARIANTS",
+    "StepPart",
     "moneys_of",
     "offers_start_contracts",
     "states_of",
     "step_closed_stays_closed",
     "step_money_never_shrinks",
     "step_no_way_back",
+    "step_part",
+    "step_problems",
 ]
 
 _KINDS = ("account", "membership", "contract")
@@ -126,3 +132,43 @@ def moneys_of(market: Marketplace) -> dict[str, tuple[int, int]]:
         c.id: (c.escrow_released.cents, c.refunds_total.cents)
         for c in market.store.values("contract")
     }
+
+
+class StepPart(NamedTuple):
+    """What the step invariants read of one aggregate (see :func:`step_part`)."""
+
+    states: tuple[tuple[str, str], ...]
+    """(id, state) of the aggregate and of its milestones; empty for the kinds
+    :func:`states_of` leaves out."""
+    money: tuple[str, tuple[int, int]] | None
+    """A contract's (id, (cents released, cents refunded)); None for the other kinds."""
+
+
+_NO_PART = StepPart((), None)
+
+
+def step_part(agg: Any) -> StepPart:
+    """What :func:`states_of` and :func:`moneys_of` read of *agg* alone (the step invariants
+    of a step that changed only some aggregates compare only theirs)."""
+    if isinstance(agg, Contract):
+        states = ((agg.id, agg.state.value), *((ms.id, ms.state.value) for ms in agg.milestones))
+        return StepPart(states, (agg.id, (agg.escrow_released.cents, agg.refunds_total.cents)))
+    if isinstance(agg, Account | Membership):
+        return StepPart(((agg.id, agg.state.value),), None)
+    return _NO_PART
+
+
+def step_problems(before: Iterable[StepPart], after: Iterable[StepPart]) -> list[str]:
+    """The :data:`STEP_INVARIANTS` of a step, read from the parts of the aggregates it may
+    have changed, before and after it (an aggregate it left alone passes them: its state
+    and its money are what they were)."""
+    states_before = {k: v for part in before for k, v in part.states}
+    moneys_before = dict(part.money for part in before if part.money is not None)
+    after = list(after)
+    states_after = {k: v for part in after for k, v in part.states}
+    moneys_after = dict(part.money for part in after if part.money is not None)
+    return [
+        *step_closed_stays_closed(states_before, states_after),
+        *step_no_way_back(states_before, states_after),
+        *step_money_never_shrinks(moneys_before, moneys_after),
+    ]

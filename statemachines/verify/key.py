@@ -45,6 +45,7 @@ __all__ = [
     "ONLY_SET",
     "PAST_ONLY",
     "READ_ONLY_WHILE",
+    "STARTED",
     "THRESHOLDS",
     "WRITE_ONLY",
     "KeyCache",
@@ -200,6 +201,13 @@ PAST_ONLY: tuple[tuple[str, str], ...] = (
 out 0 (no guard tells "just now" from "a second ago"), so a payment made now and one made
 earlier fall in one bucket until 180 days have passed. :func:`key_premises` checks in
 every state that none of them is in the future."""
+
+
+STARTED: tuple[tuple[str, str], ...] = (("Contract", "started_at"),)
+"""Moments never ahead of now that are keyed as set or not: the only comparison that
+reads a contract's start is BILL-1's ``at < c.started_at`` for time logged at *at*, and the
+checker logs time at now. :func:`key_premises` checks in every state that none of them is
+in the future, so that comparison is false in every state the checker reaches."""
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -481,7 +489,10 @@ def _fresh(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
 
 
 def _assemble(
-    world: World, symmetry: bool, part_of: Callable[[str, Any, Callable[[], _Part]], _Part]
+    world: World,
+    symmetry: bool,
+    part_of: Callable[[str, Any, Callable[[], _Part]], _Part],
+    unit_of: Callable[[Any, list[Any], Callable[[], _Part]], _Part] | None = None,
 ) -> tuple[Any, list[datetime]]:
     now = world.clock.now()
     store = world.market.store
@@ -513,14 +524,18 @@ def _assemble(
     if symmetry:
         units.sort(key=_ORDER)
     parts.extend(units)
-    jobs = _job_units(world, now, symmetry)
+    jobs = _job_units(world, now, symmetry, unit_of)
     parts.extend(jobs)
     past_due = _items(store, "past_due")
     if past_due:
         keyer = _Keyer(now)
         parts.append(_part(tuple(("past_due", k, keyer(v)) for k, v in past_due)))
     week = 0
-    if any(c.is_hourly for c in contracts_all):
+    if any(c.is_hourly and c.ended_at is None for c in contracts_all):
+        # the calendar position is read through week_of(now) by logging and deleting time
+        # (which week of the diary, BILL-1), which an ended contract's locked diary refuses
+        # (CTR-END-2); what else reads a week (its invoice, its review, a dispute of its
+        # hours) reads a diary week, keyed by its own times
         week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
         week += now.weekday() * 86_400
     moments = sorted({m for p in parts for m in p.moments})
@@ -559,8 +574,10 @@ def _contract_part(c: Contract, now: datetime, symmetry: bool, contact: Any) -> 
     fields: list[Any] = [contact]
     for name in _fields(Contract):
         value = getattr(c, name)
-        if name in _CONTRACT_ONLY_SET or (name == "started_at" and not c.is_hourly):
-            # started_at: only logging time reads it (hourly contracts)
+        if name in _CONTRACT_ONLY_SET or name == "started_at":
+            # started_at: read only by BILL-1's ``at < c.started_at`` (time logged before
+            # the start is refused), and the checker logs time at now (no ``on``), which
+            # is never before the start (STARTED, checked by key_premises)
             fields.append(value is not None)
         elif name == "late_feedback":
             # read only by membership tests (``side in c.late_feedback``), and a side is
@@ -595,7 +612,12 @@ def _contract_part(c: Contract, now: datetime, symmetry: bool, contact: Any) -> 
     return _part(raw)
 
 
-def _job_units(world: World, now: datetime, symmetry: bool) -> list[_Part]:
+def _job_units(
+    world: World,
+    now: datetime,
+    symmetry: bool,
+    unit_of: Callable[[Any, list[Any], Callable[[], _Part]], _Part] | None = None,
+) -> list[_Part]:
     """Each job post with the proposals on it (and their terms), as one unit.
 
     With *symmetry*, a job and its proposals are keyed without their ids and the units
@@ -603,28 +625,47 @@ def _job_units(world: World, now: datetime, symmetry: bool) -> list[_Part]:
     give a proposal its own job's state), and a contract an offer starts does not refer
     to its proposal, so swapping two jobs together with their proposals changes nothing
     any guard reads.
+
+    *unit_of*, when given, is asked for the part of a job with its proposals (in store
+    order), with a function that computes it (:class:`KeyCache` keeps them by version).
     """
     store = world.market.store
     terms = dict(_items(store, "terms"))
-    keyer = _Keyer(now)
-    proposals: dict[str, list[Any]] = {}
+    by_job: dict[str, list[Any]] = {}
     for p in store.values("proposal"):
-        keyer.own = p.job if symmetry else ""
-        proposals.setdefault(p.job, []).append(
-            (p.state.value, keyer(p), keyer(terms.get(p.id)))
-            if symmetry
-            else (p.id, p.state.value, keyer(p), keyer(terms.get(p.id)))
-        )
+        by_job.setdefault(p.job, []).append(p)
     units = []
     for job in store.values("job"):
-        keyer.own = job.id if symmetry else ""
-        unit = (job.state.value, keyer(job), tuple(proposals.pop(job.id, ())))
-        units.append(unit if symmetry else (job.id, *unit))
-    keyer.own = ""
-    units.extend(("no-job", k, tuple(v)) for k, v in proposals.items())
+        mine = by_job.pop(job.id, [])
+        compute = partial(_job_unit, job, mine, terms, now, symmetry)
+        units.append(compute() if unit_of is None else unit_of(job, mine, compute))
+    if by_job:
+        keyer = _Keyer(now)
+        rest = [
+            ("no-job", k, tuple(_proposal_unit(keyer, p, terms, symmetry) for p in v))
+            for k, v in by_job.items()
+        ]
+        units.extend(_part(unit) for unit in rest)
     if symmetry:
-        units.sort(key=repr)
-    return [_part(unit) for unit in units]
+        units.sort(key=_ORDER)
+    return units
+
+
+def _proposal_unit(keyer: _Keyer, p: Any, terms: Mapping[str, Any], symmetry: bool) -> Any:
+    keyer.own = p.job if symmetry else ""
+    unit = (p.state.value, keyer(p), keyer(terms.get(p.id)))
+    keyer.own = ""
+    return unit if symmetry else (p.id, *unit)
+
+
+def _job_unit(
+    job: Any, proposals: list[Any], terms: Mapping[str, Any], now: datetime, symmetry: bool
+) -> _Part:
+    keyer = _Keyer(now)
+    mine = tuple(_proposal_unit(keyer, p, terms, symmetry) for p in proposals)
+    keyer.own = job.id if symmetry else ""
+    unit = (job.state.value, keyer(job), mine)
+    return _part(unit if symmetry else (job.id, *unit))
 
 
 _KEEP_PARTS = 200_000
@@ -665,7 +706,24 @@ class KeyCache:
                 found = self.parts[memo] = _Part(template, computed.moments, computed.order)
             return found
 
-        return _assemble(world, self.symmetry, part_of)
+        terms = world.market.store._items.get("terms", {})  # type: ignore[attr-defined]
+
+        def unit_of(job: Any, proposals: list[Any], compute: Callable[[], _Part]) -> _Part:
+            # a job's unit reads the job, its proposals (in store order) and their terms
+            memo = (
+                "job",
+                versions[id(job)],
+                now,
+                tuple([(versions[id(p)], terms.get(p.id)) for p in proposals]),
+            )
+            found = self.parts.get(memo)
+            if found is None:
+                if len(self.parts) >= _KEEP_PARTS:
+                    self.parts.clear()
+                found = self.parts[memo] = compute()
+            return found
+
+        return _assemble(world, self.symmetry, part_of, unit_of)
 
 
 _DRAFT = MilestoneState.DRAFT
@@ -682,14 +740,14 @@ def _items(store: Any, kind: str) -> list[tuple[str, Any]]:
 def key_premises(market: Marketplace, now: datetime) -> list[str]:
     """What the state key assumes of every state: a field read only in one state is set
     whenever the aggregate is in it (:data:`READ_ONLY_WHILE`), and no moment of
-    :data:`PAST_ONLY` is ahead of *now*."""
+    :data:`PAST_ONLY` or :data:`STARTED` is ahead of *now*."""
     problems = []
     for (cls_name, name), state in READ_ONLY_WHILE.items():
         kind = cls_name.lower()
         for agg in market.store.values(kind):
             if agg.state.value == state and getattr(agg, name) is None:
                 problems.append(f"{kind} {agg.id} is {state} but its {name} is not set")
-    for cls_name, name in PAST_ONLY:
+    for cls_name, name in (*PAST_ONLY, *STARTED):
         for record in _records(market, cls_name):
             at = getattr(record, name)
             if at is not None and at > now:

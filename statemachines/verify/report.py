@@ -53,6 +53,9 @@ class Report:
     unchecked: int = 0
     """Steps that reached a key already seen whose state invariants were not checked again
     (the state first stored under the key passed them; see :attr:`Bounds.full_check`)."""
+    left_to_key: int = 0
+    """System events (which start no state of their own) whose state invariants were not
+    checked: they reach a key already stored, whose first state passed them."""
     recalled: int = 0
     """Transitions not fired again: the attempt's outcome in the same aggregate, facts and
     time was known from another state (see :attr:`Bounds.cross_check`)."""
@@ -63,6 +66,10 @@ class Report:
     """Attempts made, by kind of aggregate, event and role."""
     fired: dict[tuple[str, str, str], int] = attrs.Factory(dict)
     """Attempts that fired, by kind of aggregate, event and role (deadlines not counted)."""
+    audited: tuple[int, int, int] = (0, 0, 0)
+    """The successor audit (``Bounds.audit_successors``): merged pairs compared, their
+    successors compared, and of those the ones whose keys differ only in the ranks of
+    their moments (:mod:`~statemachines.verify.reduction`)."""
 
     def by(
         self, counts: Mapping[tuple[str, str, str], int], *, kind: str = "", role: str = ""
@@ -136,6 +143,12 @@ class Report:
                     f"{self.by(self.tried, role=r.value):,}"
                     for r in _AGENCY_ROLES
                 )
+            )
+        if self.audited[0]:
+            pairs, successors, ranks = self.audited
+            lines.append(
+                f"successors compared: {successors:,} of {pairs:,} merged pairs, all with the "
+                f"same keys ({ranks:,} of them up to the order of later moments)"
             )
         if self.violation is None:
             lines.append("no violation found")

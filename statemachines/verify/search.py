@@ -9,12 +9,13 @@ checks the invariants in every new state, and stores the states under their key
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -27,15 +28,26 @@ from statemachines.marketplace.invariants import (
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
-from statemachines.verify.attempts import Attempt, Facts, Outcome, Planner, reusable
+from statemachines.verify.attempts import (
+    Attempt,
+    Facts,
+    Outcome,
+    Plan,
+    Planner,
+    context,
+    reusable,
+)
 from statemachines.verify.checks import Checks
 from statemachines.verify.coverage import _EDGE_INDEX, _edge_index
 from statemachines.verify.invariants import (
+    StepPart,
     moneys_of,
     states_of,
     step_closed_stays_closed,
     step_money_never_shrinks,
     step_no_way_back,
+    step_part,
+    step_problems,
 )
 from statemachines.verify.key import KeyCache
 from statemachines.verify.oracle import (
@@ -44,12 +56,14 @@ from statemachines.verify.oracle import (
     _outcome,
     verdicts,
 )
+from statemachines.verify.reduction import SuccessorAudit
 from statemachines.verify.report import Progress, Report, _trace
 from statemachines.verify.world import (
     ACTING,
     SECOND,
     Bounds,
     PremiseBroken,
+    Saved,
     Snapshot,
     Step,
     World,
@@ -65,6 +79,21 @@ fraction of :attr:`Bounds.cross_check` (where it is made, the whole share)."""
 BOOKKEEPING = frozenset({"export_records"})
 """Events that only record that something was done (checked in every state, never expanded:
 no guard of v0.1 reads what they write)."""
+
+
+KEEP_PARTS = 200_000
+"""How many aggregates' :class:`~statemachines.verify.invariants.StepPart` are kept at most
+(all are dropped when there are more, and read again)."""
+
+
+class _Before(NamedTuple):
+    """What the step invariants read of a state before its steps."""
+
+    entries: tuple[Saved, ...]
+    parts: list[StepPart]
+    """Per entry, what the step invariants read of it."""
+    accounts: dict[str, AccountState]
+    """Each account's state by its id and by its company (INV-ACC-9)."""
 
 
 class _Found(Exception):
@@ -117,7 +146,13 @@ class _Search:
         self.keys = KeyCache(bounds.symmetry)
         self.checks = Checks(jobs=bounds.jobs, initial_contracts=bounds.contracts)
         self.parents: dict[Any, tuple[Any, Step | None]] = {}
+        self.parts: dict[int, StepPart] = {}
+        self.uses: dict[int, list[Any]] = {}
+        """By ``id`` of a plan's tallies (shared, never dropped): the tallies and how many
+        times a plan with them was used."""
         self.sample = random.Random(0)
+        self.pairs = SuccessorAudit(bounds.audit_successors) if bounds.audit_successors else None
+        """finish: the merged pairs whose successors are compared at the end."""
 
     def key(self, snap: Snapshot) -> tuple[Any, list[datetime]]:
         """The key of the world as *snap* (just taken) holds it."""
@@ -129,12 +164,14 @@ class _Search:
                 return False
             if len(c.refund_requests) > 1:
                 return False
+            if c.weeks and not self.bounds.diary_within(c):  # finish: the diary's bounds
+                return False
         return True
 
     def invariants(
         self,
         step: Step | None,
-        before: tuple[Any, ...] | None,
+        before: _Before | None,
         decision: Any,
         snap: Snapshot,
         *,
@@ -153,22 +190,12 @@ class _Search:
         problems = [] if full is None else checks.state(market, now, versions, full=full)
         count = checks.run - ran
         if before is not None:
-            states_before, moneys_before, accounts_before, lengths = before
-            after = states_of(market)
-            problems += step_closed_stays_closed(states_before, after)
-            problems += step_no_way_back(states_before, after)
-            problems += step_money_never_shrinks(moneys_before, moneys_of(market))
+            problems += self.step_invariants(before, snap, full=bool(full))
             count += 3
-            for acc in market.store.values("account"):
-                if len(acc.history) != lengths[acc.id] and any(
-                    d.event == "settle" for d in acc.history[lengths[acc.id] :]
-                ):
-                    problems += inv_acc_3_settled_with_nothing_left(market, acc)
-                    count += 1
             if decision is not None and step is not None:
                 agg = market.get(step.kind, step.target)
                 problems += inv_acc_9_no_activity_while_frozen(
-                    accounts_before, step.kind, agg, decision
+                    before.accounts, step.kind, agg, decision
                 )
                 count += 1
         self.report.invariants += count
@@ -192,14 +219,94 @@ class _Search:
         self.report.unchecked += 1
         return None
 
-    def before(self) -> tuple[Any, ...]:
+    def system(self, snap: Snapshot) -> bool | None:
+        """Which invariants of the state a system event leads to (the world as *snap*, just
+        taken, holds it) get checked: as :meth:`full` says for a step, except that the state
+        is not stored: every one for a share :attr:`Bounds.full_check`; none (None) when its
+        key is a state's already stored, which passed them; else those whose inputs changed.
+
+        *Premise*: the key keeps what the invariants of a state read, as for :meth:`full`.
+        *Checked*: by the share checked in full (``tests/verify/test_step_parts.py``)."""
+        if self.sample.random() < self.bounds.full_check:
+            return True
+        if self.key(snap)[0] in self.parents:
+            self.report.left_to_key += 1
+            return None
+        return False
+
+    def before(self, snap: Snapshot) -> _Before:
+        """What the step invariants read of the world as *snap* (just restored) holds it."""
         accounts: dict[str, AccountState] = {}
         for acc in self.world.market.store.values("account"):
             accounts[acc.id] = acc.state
             if acc.company is not None:
                 accounts[acc.company] = acc.state
-        lengths = {acc.id: len(acc.history) for acc in self.world.market.store.values("account")}
-        return states_of(self.world.market), moneys_of(self.world.market), accounts, lengths
+        entries = snap[1]
+        return _Before(entries, [self.part(e) for e in entries], accounts)
+
+    def part(self, entry: Saved) -> StepPart:
+        """What the step invariants read of the aggregate *entry* holds (the world holds it
+        now), kept by the entry's version (equal versions, equal content)."""
+        part = self.parts.get(entry.version)
+        if part is None:
+            if len(self.parts) >= KEEP_PARTS:
+                self.parts.clear()
+            part = self.parts[entry.version] = step_part(entry.agg)
+        return part
+
+    def step_invariants(self, before: _Before, snap: Snapshot, *, full: bool) -> list[str]:
+        """The invariants of the step from the state *before* reads to the world as *snap*
+        (just taken) holds it: with *full*, read from every aggregate; else from those whose
+        entry the step changed (the others hold the same state and money: an entry's version
+        changes with any field, history entry or child).
+
+        *Premise*: an aggregate whose entry is the one it held before the step is unchanged
+        (:func:`~statemachines.verify.world._save` gives a new entry to any change).
+        *Checked*: the share of steps checked in full (:meth:`full`) reads every aggregate
+        (``tests/verify/test_step_parts.py``)."""
+        market = self.world.market
+        old = before.entries
+        new = snap[1]
+        moved: list[int] | None = None
+        if not full and len(new) == len(old):
+            moved = [i for i, entry in enumerate(new) if entry is not old[i]]
+            if not moved:
+                return []
+            if any(new[i].agg is not old[i].agg for i in moved):
+                moved = None
+        if moved is None:
+            states = {k: v for part in before.parts for k, v in part.states}
+            moneys = dict(part.money for part in before.parts if part.money is not None)
+            after = states_of(market)
+            problems = step_closed_stays_closed(states, after)
+            problems += step_no_way_back(states, after)
+            problems += step_money_never_shrinks(moneys, moneys_of(market))
+            lengths = {e.agg.id: len(e.history) for e in old if isinstance(e.agg, Account)}
+            changed = [
+                acc for acc in market.store.values("account") if len(acc.history) != lengths[acc.id]
+            ]
+        else:
+            parts = before.parts
+            was: list[StepPart] = []
+            now: list[StepPart] = []
+            changed = []
+            lengths = {}
+            for i in moved:
+                entry = new[i]
+                part = self.part(entry)
+                if part != parts[i]:  # an aggregate whose part is unchanged passes them
+                    was.append(parts[i])
+                    now.append(part)
+                agg = entry.agg
+                if isinstance(agg, Account) and len(entry.history) != len(old[i].history):
+                    changed.append(agg)
+                    lengths[agg.id] = len(old[i].history)
+            problems = step_problems(was, now) if was else []
+        for acc in changed:
+            if any(d.event == "settle" for d in acc.history[lengths[acc.id] :]):
+                problems += inv_acc_3_settled_with_nothing_left(market, acc)
+                self.report.invariants += 1
+        return problems
 
     def run(self) -> Report:
         report = self.report
@@ -235,6 +342,7 @@ class _Search:
                         self.audit(audit, new_key, step[1])
                     if new_key in parents:
                         report.merged += 1
+                        self.merge(current, step[1], new_key)  # finish: the successor audit
                         continue
                     parents[new_key] = (current, step[1])
                     depth_of[new_key] = depth + 1
@@ -251,12 +359,44 @@ class _Search:
             report.violation = str(found)  # a premise of a cache found false, or a problem
             last = found.step if isinstance(found, _Found) else None
             report.trace = _trace(parents, current) + (() if last is None else (last,))
+        self.end()
         report.paths = {
             edge: (*_trace(parents, node), step) for edge, (node, step) in self.first.items()
         }
         report.seconds = time.process_time() - started
         report.reused = self.checks.reused
         return report
+
+    def end(self) -> None:
+        """What the search does once it stops: count the attempts, audit the successors."""
+        self.count()
+        self.compare_successors()  # finish: the successor audit
+
+    def count(self) -> None:
+        """Add the attempts of every plan used, as many times as it was used, to the
+        report's tallies (:attr:`Report.tried`, :attr:`Report.attempts`)."""
+        tried = self.report.tried
+        total = 0
+        for tallies, times in self.uses.values():
+            for tally, n in tallies:
+                tried[tally] = tried.get(tally, 0) + n * times
+                total += n * times
+        self.report.attempts += total
+        self.uses.clear()
+
+    def merge(self, current: Any, step: Step, key: Any) -> None:
+        """A step from the state stored under *current* reached *key*, already stored: a
+        merged pair the successor audit may draw (:mod:`~statemachines.verify.reduction`)."""
+        if self.pairs is not None:
+            self.pairs.note(self.parents, current, step, key)
+
+    def compare_successors(self) -> None:
+        """At the end of a search that found nothing: compare the successors of the merged
+        pairs drawn (a difference is reported as a violation)."""
+        if self.pairs is not None and self.report.ok:
+            self.report.violation = self.pairs.run(self.bounds)
+            pairs = self.pairs
+            self.report.audited = (pairs.compared, pairs.successors, pairs.ranks)
 
     def audit(self, seen: dict[Any, tuple[Any, ...]], key: Any, step: Step) -> None:
         """Compare the verdicts of the state a step reached (the world now) with those of
@@ -297,7 +437,7 @@ class _Search:
         report = self.report
         world.restore(snap)
         now = world.clock.now()
-        before = self.before()
+        before = self.before(snap)
         self.reached()
         kinds = self.bounds.focus or ACTING
         versions = snap.versions  # type: ignore[attr-defined]
@@ -308,29 +448,33 @@ class _Search:
             for kind in kinds
             for agg in market.store.values(kind)
         ]
-        tried = report.tried
         quiet = _quiet(world)
         share = 1.0 if self.bounds.thorough else self.bounds.cross_check
         sample = self.sample.random
+        uses = self.uses
         for plan, made in plans:
-            for tally, n in plan.tallies:
-                tried[tally] = tried.get(tally, 0) + n
-                report.attempts += n
+            # the attempts a plan stands for are counted when the search ends (_count)
+            tallies = plan.tallies
+            use = uses.get(id(tallies))
+            if use is None:
+                uses[id(tallies)] = [tallies, 1]
+            else:
+                use[1] += 1
             # The oracle's word is taken for the attempts it says do not fire (no edge, a
             # wrong actor, a refusing rule), except the first of each kind and a share of
             # the others, which are fired anyway and must do what it says: the share where
             # the plan is made (the aggregate met in a new context), a tenth of it where it
             # is used again (the same aggregate, facts and time: the same premise as the
             # plan's own).
-            first = {id(a) for a in plan.first} if made else set()
             odds = share if made or share >= 1.0 else share * REUSED_SHARE
-            checks = [a for a in plan.decided if id(a) in first or (odds and sample() < odds)]
+            checks = _checked(plan, made, _drawn(sample, len(plan.decided), odds))
             report.decided += len(plan.decided) - len(checks)
             for attempt in checks:
                 self.attempt(attempt, snap, key, now)
             for i, attempt in enumerate(plan.fire):
-                memo = plan.outcomes if quiet and reusable(attempt) else None
-                decision, new_snap = self.attempt(attempt, snap, key, now, memo, i)
+                slot = _slot(attempt, i, snap) if quiet else None
+                memo = None if slot is None else plan.outcomes
+                decision, new_snap = self.attempt(attempt, snap, key, now, memo, slot)
                 if decision is None:
                     continue
                 step = Step(
@@ -346,7 +490,7 @@ class _Search:
                 # checked against the table and the invariants here, but start no new states.
                 if attempt.actor.role is Role.SYSTEM:
                     new_snap = new_snap or world.snapshot()
-                    self.invariants(step, before, decision, new_snap, full=False)
+                    self.invariants(step, before, decision, new_snap, full=self.system(new_snap))
                     continue
                 if attempt.event in BOOKKEEPING or not expand or not self.in_bound():
                     continue
@@ -369,7 +513,7 @@ class _Search:
                     cov.states.add(("milestone", ms.state._name_))
 
     def time_moves(
-        self, key: Any, snap: Snapshot, moments: list[datetime], before: tuple[Any, ...]
+        self, key: Any, snap: Snapshot, moments: list[datetime], before: _Before
     ) -> Iterator[tuple[tuple[tuple[Any, list[datetime]], Step], Snapshot]]:
         """The states time reaches from *snap*: the next moment that matters, and a second
         before it, with the deadlines due by then fired."""
@@ -410,8 +554,8 @@ class _Search:
         snap: Snapshot,
         key: Any,
         now: datetime,
-        memo: list[Outcome | None] | None = None,
-        index: int = 0,
+        memo: dict[Any, Outcome] | None = None,
+        index: Any = 0,
     ) -> tuple[Any, Snapshot | None]:
         """Fire *attempt* on the world as *snap* holds it and check the outcome against the
         oracle's: the decision when it fired (the world is then changed), else None; and the
@@ -424,7 +568,7 @@ class _Search:
         """
         world = self.world
         report = self.report
-        known = memo[index] if memo is not None else None
+        known = memo.get(index) if memo is not None else None
         recall = known is not None and self.sample.random() >= self.bounds.cross_check
         if self.dirty:
             # the aggregate an outcome is put back into is written whole by apply()
@@ -507,6 +651,46 @@ class _Search:
         report.transitions += 1
         report.fired[tally] = report.fired.get(tally, 0) + 1
         return decision
+
+
+def _checked(plan: Plan, made: bool, drawn: list[int]) -> list[Attempt]:
+    """The decided attempts of *plan* fired to check the oracle: those *drawn* (by index),
+    and where the plan was just *made*, the first of each kind."""
+    decided = plan.decided
+    if made and plan.first:
+        first = {id(a) for a in plan.first}
+        chosen = set(drawn)
+        return [a for i, a in enumerate(decided) if i in chosen or id(a) in first]
+    return [decided[i] for i in drawn]
+
+
+def _slot(attempt: Attempt, index: int, snap: Snapshot) -> Any:
+    """Where a plan keeps the outcome of its *index*-th attempt in a quiet state (see
+    :attr:`~statemachines.verify.attempts.Plan.outcomes`): the index for an event without
+    effects on other machines, the index and what its effects read for one with them, None
+    for an event whose outcome is not kept."""
+    if reusable(attempt):
+        return index
+    read = context(attempt, snap[1])
+    return None if read is None else (index, read)
+
+
+def _drawn(sample: Callable[[], float], n: int, odds: float) -> list[int]:
+    """Which of *n* attempts are drawn, each with probability *odds*: the gaps between
+    those drawn are geometric, so a draw costs one random number per attempt drawn, not
+    one per attempt."""
+    if odds <= 0.0 or n == 0:
+        return []
+    if odds >= 1.0:
+        return list(range(n))
+    out: list[int] = []
+    scale = 1.0 / math.log1p(-odds)
+    i = -1
+    while True:
+        i += 1 + int(math.log(1.0 - sample()) * scale)
+        if i >= n:
+            return out
+        out.append(i)
 
 
 def _quiet(world: World) -> bool:

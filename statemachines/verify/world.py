@@ -33,6 +33,7 @@ from statemachines.marketplace.stores.memory import MemoryStore, MemoryTransacti
 __all__ = [
     "ACTING",
     "ACTORS",
+    "DIARY_DEFAULT",
     "KEEP_OBLIGATIONS",
     "SECOND",
     "START",
@@ -121,6 +122,12 @@ class Bounds:
     """Check the abstraction: whenever a step reaches a key already seen, the table's
     verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`) must be the
     same as in the state first stored under that key (a soundness test; slower)."""
+    audit_successors: int = 0
+    """Check the abstraction further: draw this many merged pairs (a step reaching a key
+    already seen, and the state first stored under it) from the whole search and, at its
+    end, compare their successors attempt by attempt and move of time by move of time (the
+    same verdicts, the same attempts firing, the same keys reached; see
+    :mod:`~statemachines.verify.reduction`). 0: no such audit."""
     agency_contracts: int = 0
     """How many of the contracts (the last ones) agency ``ag-1`` holds, worked by its member
     ``am`` (implies the agency; with the team, ``am`` is a member of ``ag-1``). The agency's
@@ -130,10 +137,43 @@ class Bounds:
     (``P-1`` ...) and, when the agency is in the world, one by ``ag-1`` written by ``am``
     (``P-1-ag`` ...); accepting an offer starts a contract through the marketplace."""
 
+    hours_per_week: int | None = None
+    """Most hours logged in one week of an hourly contract's diary that are expanded
+    (default: :data:`DIARY_DEFAULT` without a depth, no limit at a depth, where the depth
+    bounds them: a step logs one hour). The diary takes any number of hours in a week (the
+    weekly limit caps what is billed, not what is logged), so without a bound one hourly
+    contract has no end."""
+    diary_weeks: int | None = None
+    """Most weeks with time in an hourly contract's diary that are expanded (default as
+    :attr:`hours_per_week`)."""
+
+    def diary_within(self, c: Contract) -> bool:
+        """Whether contract *c*'s work diary is within :attr:`hours_per_week` and
+        :attr:`diary_weeks` (a state beyond them is checked, not expanded, as a payment
+        beyond :attr:`payments` is)."""
+        weeks = _diary_bound(self.diary_weeks, self.depth)
+        if weeks is not None and len(c.weeks) > weeks:
+            return False
+        hours = _diary_bound(self.hours_per_week, self.depth)
+        return hours is None or all(w.logged <= hours * 60 for w in c.weeks)
+
     @property
     def has_agency(self) -> bool:
         """True when agency ``ag-1`` is in the world."""
         return self.agency or self.agency_contracts > 0
+
+
+DIARY_DEFAULT = 2
+"""Hours per week and weeks of an hourly contract's diary expanded by a search with no depth,
+unless :attr:`Bounds.hours_per_week` and :attr:`Bounds.diary_weeks` say otherwise: two
+hours (logging again, deleting one), two weeks (the week just closed, open for edits until
+its invoice on Monday 12:00 UTC, beside the new one)."""
+
+
+def _diary_bound(given: int | None, depth: int | None) -> int | None:
+    if given is not None or depth is not None:
+        return given
+    return DIARY_DEFAULT
 
 
 class _Clock:

@@ -263,4 +263,5 @@ def test_the_cached_key_tells_states_apart_exactly_as_the_fresh_one(
     report = check(bounds)
 
     assert report.ok, report.summary()
-    assert len(cached_to_fresh) == report.states
+    # every state stored, and those system events reach (keyed, not stored: ADR 0090)
+    assert len(cached_to_fresh) >= report.states
