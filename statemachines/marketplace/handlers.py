@@ -100,8 +100,7 @@ class Handling:
 
     def accepted(self, kind: str, agg: Any, decision: Decision) -> None:
         """Record *decision* on *agg* as an event of this command."""
-        self.uow.accepted(kind, agg.id, decision)
-        self.queue.append(Change(kind, agg.id, decision))
+        self.queue.append(self.uow.accepted(kind, agg.id, decision))
         for party in parties(kind, agg):
             self.touched[party] = None
 
