@@ -54,6 +54,7 @@ __all__ = [
     "Invalid",
     "enum_hook",
     "fields_message",
+    "iso",
     "make_converter",
     "problems",
     "read_datetime",
@@ -172,11 +173,46 @@ def _money(value: Any, _: Any) -> Money:
     return money
 
 
+_TEXTS: dict[datetime, str] = {}
+_MOMENTS: dict[str, datetime] = {}
+_KEPT = 4_096
+"""How many texts and moments each cache keeps (emptied when full: the same few recur)."""
+
+
+def iso(moment: datetime) -> str:
+    """``moment.isoformat()``, remembered for UTC moments: a command writes the same moment
+    several times (its decision, the fields it stamps, the deadlines it sets, its event),
+    and a datetime keeps its hash once computed, so a look-up costs a tenth of formatting."""
+    if moment.tzinfo is not UTC:  # equal instants in other offsets have other texts
+        return moment.isoformat()
+    text = _TEXTS.get(moment)
+    if text is None:
+        if len(_TEXTS) >= _KEPT:
+            _TEXTS.clear()
+        text = _TEXTS[moment] = moment.isoformat()
+    return text
+
+
 def read_datetime(value: Any) -> datetime:
-    """An ISO-8601 text with a UTC offset, as an aware UTC datetime; else :class:`Invalid`."""
+    """An ISO-8601 text with a UTC offset, as an aware UTC datetime; else :class:`Invalid`.
+
+    A text read before gives the same (immutable) datetime back, whose hash :func:`iso`
+    finds computed when the aggregate is written again.
+    """
     if type(value) is not str:
         msg = f"expected an ISO-8601 timestamp with a UTC offset, got {_got(value)}"
         raise Invalid(msg)
+    known = _MOMENTS.get(value)
+    if known is not None:
+        return known
+    parsed = _parse_datetime(value)
+    if len(_MOMENTS) >= _KEPT:
+        _MOMENTS.clear()
+    _MOMENTS[value] = parsed
+    return parsed
+
+
+def _parse_datetime(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -268,7 +304,7 @@ def _deadline(value: Any, _: Any) -> Deadline:
 
 
 def _dump_deadline(d: Deadline) -> dict[str, Any]:
-    return {"key": d.key, "event": d.event, "due": d.due.isoformat()}
+    return {"key": d.key, "event": d.event, "due": iso(d.due)}
 
 
 # --------------------------------------------------------------------------- shapes
@@ -401,7 +437,7 @@ def make_converter(*, counts: bool = False) -> cattrs.Converter:
     conv.register_structure_hook(Money, _money)
     conv.register_unstructure_hook(Money, Money.to_dict)
     conv.register_structure_hook(datetime, _datetime)
-    conv.register_unstructure_hook(datetime, datetime.isoformat)
+    conv.register_unstructure_hook(datetime, iso)
     conv.register_structure_hook(Deadline, _deadline)
     conv.register_unstructure_hook(Deadline, _dump_deadline)
     conv.register_structure_hook(Actor, _actor)

@@ -44,6 +44,7 @@ from statemachines.core.convert import (
     Invalid,
     enum_hook,
     fields_message,
+    iso,
     make_converter,
     problems,
     read_datetime,
@@ -68,6 +69,8 @@ Invariant = Callable[[Any], list[str]]
 """A check of one aggregate: the problems it finds, as sentences (none: it holds)."""
 
 _CONVERTER = make_converter(counts=True)
+_LOADERS: dict[type, Callable[[Any, Any], Any]] = {}
+"""Each model's structure hook, looked up once (``structure`` dispatches on every call)."""
 _INVARIANTS: dict[type, tuple[Invariant, ...]] = {}
 
 
@@ -95,8 +98,8 @@ def to_dict(aggregate: Any) -> JSON:
 def _dump_history(history: list[Decision]) -> list[JSON]:
     return [
         {
-            "at": d.at.isoformat(),
-            "actor": d.actor.to_dict(),
+            "at": iso(d.at),
+            "actor": {"id": d.actor.id, "role": d.actor.role._value_, "party": d.actor.party},
             "event": d.event,
             "source": d.source._value_,
             "target": d.target._value_,
@@ -142,9 +145,13 @@ def from_dict(data: Any, *, invariants: bool = True) -> Any:
         known = ", ".join(sorted(PREFIX + n for n in SPECS))
         msg = f"unknown snapshot schema {schema!r}; expected one of {known}"
         raise SnapshotError(msg)
+    model = spec.model
+    load = _LOADERS.get(model)
+    if load is None:
+        load = _LOADERS[model] = _CONVERTER.get_structure_hook(model)
     token = LOADER_CHECKED.set(True)  # every field is read by a strict hook: see _loader
     try:
-        aggregate = _CONVERTER.structure(data, spec.model)
+        aggregate = load(data, model)
     except (BaseValidationError, TypeError, ValueError) as err:
         found = problems(err)
         pieces = [f"field {path!r}: {text}" if path else text for path, text in found]

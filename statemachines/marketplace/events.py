@@ -30,6 +30,7 @@ import attrs
 from statemachines import errors
 from statemachines.core.actors import Actor, Role
 from statemachines.core.clock import UTC
+from statemachines.core.convert import iso
 from statemachines.core.engine import EMPTY, SPECS, Decision
 from statemachines.errors import (
     NotPermitted,
@@ -152,12 +153,13 @@ class Outcome:
 
 def dump_decision(d: Decision) -> dict[str, Any]:
     """A decision as JSON-safe data, in the snapshot format of a history entry."""
+    actor = d.actor
     return {
-        "at": d.at.isoformat(),
-        "actor": d.actor.to_dict(),
+        "at": iso(d.at),
+        "actor": {"id": actor.id, "role": actor.role._value_, "party": actor.party},
         "event": d.event,
-        "source": d.source.value,
-        "target": d.target.value,
+        "source": d.source._value_,
+        "target": d.target._value_,
         "payload": dict(d.payload),
         "deadline": d.deadline,
     }

@@ -56,6 +56,8 @@ __all__ = ["UnitOfWork", "retry"]
 T = TypeVar("T")
 
 _FIRST = operator.itemgetter(0)
+_new = tuple.__new__
+"""Named tuples built on the hot path skip their generated (Python) ``__new__``."""
 
 _NEW = 1 << 62
 """Creation order given to aggregates added in this unit of work (after every stored one)."""
@@ -179,17 +181,26 @@ class UnitOfWork:
         if not wanted:
             return []
         asked = self._asked
-        if all((kind, n) in asked for n in wanted):  # all loaded already (one snapshot)
+        glanced = self._glanced
+        loaded_all = known = True
+        for n in wanted:
+            if (kind, n) not in asked:
+                loaded_all = False
+                if (kind, n) not in glanced:
+                    known = False
+                    break
+        if loaded_all:  # all loaded already (one snapshot)
             found = self._here(kind, wanted, state, set(), loaded=True)
-        elif state is not None and all(
-            (kind, n) in asked or (kind, n) in self._glanced for n in wanted
-        ):  # the stored states are known: load only the aggregates stored in *state*
+        elif state is not None and known:
+            # the stored states are known: load only the aggregates stored in *state*
             stored = {
                 g.key: g.seq
                 for n in wanted
                 for g in self._glanced.get((kind, n), ())
                 if g.state == state
             }
+            if not stored and not self._holds(kind):  # the common case: nothing to load
+                return []
             found = [(seq, self.get(kind, key)) for key, seq in stored.items()]
             listed = {id(agg) for _, agg in found}
             found += self._here(kind, wanted, state, listed, loaded=True)
@@ -241,23 +252,22 @@ class UnitOfWork:
             found.sort(key=_FIRST)
         return found
 
+    def _holds(self, kind: str) -> bool:
+        """True when this unit of work loaded or added an aggregate of *kind*."""
+        return any(k == kind for k, _ in self._seen) or any(k == kind for k, _ in self._added)
+
     def _here(
         self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
     ) -> list[tuple[int, Any]]:
         """Aggregates of this unit of work (loaded ones too, if *loaded*) that match."""
         out: list[tuple[int, Any]] = []
-        pools: list[Any] = [self._added.items()]
         if loaded:
-            pools.insert(0, ((k, (t.agg, t.seq)) for k, t in self._seen.items()))
-        for pool in pools:
-            for (k, _), (agg, seq, *_) in pool:
-                if (
-                    k == kind
-                    and id(agg) not in skip
-                    and (state is None or agg.state.value == state)
-                    and any(p in wanted for p in parties(kind, agg))
-                ):
-                    out.append((seq, agg))
+            for (k, _), t in self._seen.items():
+                if k == kind and _matches(kind, t.agg, wanted, state, skip):
+                    out.append((t.seq, t.agg))
+        for (k, _), (agg, seq, *_) in self._added.items():
+            if k == kind and _matches(kind, agg, wanted, state, skip):
+                out.append((seq, agg))
         return out
 
     def revision(self, kind: str, key: str) -> int:
@@ -330,20 +340,22 @@ class UnitOfWork:
         events: list[NewEvent] = []
         for entry in self._log:
             if isinstance(entry, Change):
-                d = entry.decision
-                k = (entry.kind, entry.key)
+                kind, key, d = entry
+                k = (kind, key)
                 pos = nxt.get(k)
                 if pos is None:
                     tracked = seen.get(k)
                     pos = tracked.length if tracked is not None else added[k][2]
-                events.append(NewEvent(k[0], k[1], pos, d.at, d, None))
+                events.append(_new(NewEvent, (kind, key, pos, d.at, d, None)))
                 nxt[k] = pos + 1
             else:
                 _, _, length, at, first = added[entry]
                 nxt.setdefault(entry, length)
                 events.append(NewEvent(*entry, length, at, None, first))
         writes = [
-            Write(t.kind, t.key, t.agg, t.revision, t.seq) for t in seen.values() if t.changed
+            _new(Write, (t.kind, t.key, t.agg, t.revision, t.seq))
+            for t in seen.values()
+            if len(t.agg.history) > t.length
         ]
         writes.extend(Write(*k, a[0], 0) for k, a in added.items())
         for w in writes:  # a decision nobody reported still becomes an event
@@ -410,6 +422,14 @@ class UnitOfWork:
         if lost:  # pragma: no cover
             msg = f"changed without `UnitOfWork.changing`, so not put back: {', '.join(lost)}"
             raise RuntimeError(msg)
+
+
+def _matches(kind: str, agg: Any, wanted: list[str], state: str | None, skip: set[int]) -> bool:
+    return (
+        id(agg) not in skip
+        and (state is None or agg.state._value_ == state)
+        and any(p in wanted for p in parties(kind, agg))
+    )
 
 
 def retry(

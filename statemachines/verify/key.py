@@ -45,6 +45,7 @@ __all__ = [
     "ONLY_SET",
     "PAST_ONLY",
     "READ_ONLY_WHILE",
+    "STARTED",
     "THRESHOLDS",
     "WRITE_ONLY",
     "KeyCache",
@@ -149,10 +150,6 @@ FIELD_SPANS: dict[tuple[str, str], tuple[int, ...]] = {
     # that no week is invoiced twice, which compares labels with each other: keyed as set
     # or not here, and the contract key adds which payments share a label
     ("Payment", "source"): (),
-    # BILL-1: time is logged only for a moment of the contract's life (``at <
-    # c.started_at`` refuses it), and the checker logs it at now: read only as whether
-    # now has reached the start
-    ("Contract", "started_at"): (0,),
     # moments compared with now only: due or not, available or not
     ("Payment", "available_at"): (0,),
     ("Milestone", "available_at"): (0,),
@@ -179,8 +176,6 @@ COMPARED: dict[tuple[str, str], str] = {
     ("Contract", "ended_at"): ">",
     # REF-180, REF-REQ: refused once more than 180 or 365 days have passed
     ("Payment", "paid_at"): ">",
-    # BILL-1: time can be logged from the start on (refused while now < started_at)
-    ("Contract", "started_at"): ">=",
     # available from that moment on (now >= available_at)
     ("Payment", "available_at"): ">=",
     ("Milestone", "available_at"): ">=",
@@ -206,6 +201,13 @@ PAST_ONLY: tuple[tuple[str, str], ...] = (
 out 0 (no guard tells "just now" from "a second ago"), so a payment made now and one made
 earlier fall in one bucket until 180 days have passed. :func:`key_premises` checks in
 every state that none of them is in the future."""
+
+
+STARTED: tuple[tuple[str, str], ...] = (("Contract", "started_at"),)
+"""Moments never ahead of now that are keyed as set or not: the only comparison that
+reads a contract's start is BILL-1's ``at < c.started_at`` for time logged at *at*, and the
+checker logs time at now. :func:`key_premises` checks in every state that none of them is
+in the future, so that comparison is false in every state the checker reaches."""
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -572,7 +574,10 @@ def _contract_part(c: Contract, now: datetime, symmetry: bool, contact: Any) -> 
     fields: list[Any] = [contact]
     for name in _fields(Contract):
         value = getattr(c, name)
-        if name in _CONTRACT_ONLY_SET:
+        if name in _CONTRACT_ONLY_SET or name == "started_at":
+            # started_at: read only by BILL-1's ``at < c.started_at`` (time logged before
+            # the start is refused), and the checker logs time at now (no ``on``), which
+            # is never before the start (STARTED, checked by key_premises)
             fields.append(value is not None)
         elif name == "late_feedback":
             # read only by membership tests (``side in c.late_feedback``), and a side is
@@ -735,14 +740,14 @@ def _items(store: Any, kind: str) -> list[tuple[str, Any]]:
 def key_premises(market: Marketplace, now: datetime) -> list[str]:
     """What the state key assumes of every state: a field read only in one state is set
     whenever the aggregate is in it (:data:`READ_ONLY_WHILE`), and no moment of
-    :data:`PAST_ONLY` is ahead of *now*."""
+    :data:`PAST_ONLY` or :data:`STARTED` is ahead of *now*."""
     problems = []
     for (cls_name, name), state in READ_ONLY_WHILE.items():
         kind = cls_name.lower()
         for agg in market.store.values(kind):
             if agg.state.value == state and getattr(agg, name) is None:
                 problems.append(f"{kind} {agg.id} is {state} but its {name} is not set")
-    for cls_name, name in PAST_ONLY:
+    for cls_name, name in (*PAST_ONLY, *STARTED):
         for record in _records(market, cls_name):
             at = getattr(record, name)
             if at is not None and at > now:

@@ -27,7 +27,7 @@ from statemachines.core.engine.rows import Edge, Effect, Forbidden, Param
 from statemachines.errors import DefinitionError, Violation
 from statemachines.rules import rule
 
-__all__ = ["SPECS", "SPECS_BY_MODEL", "Authorize", "MachineSpec", "Who"]
+__all__ = ["SPECS", "SPECS_BY_MODEL", "Authorize", "MachineSpec", "RunEffects", "Who"]
 
 S = TypeVar("S", bound=enum.Enum)
 A = TypeVar("A", bound=Aggregate)
@@ -41,13 +41,27 @@ Who = Callable[[Any, frozenset[Role]], "str | None"]
 """Who among the roles may act on the aggregate, in words (``None``: the engine's wording)."""
 
 
-def _run_effects(effects: tuple[Effect, ...]) -> Callable[[Any], None]:
-    def before(event: Any) -> None:
+class RunEffects:
+    """An edge's effects as one ``transitions`` ``before`` callback (``send_event=True``).
+
+    The workflow applies an unbranched edge's :attr:`effects` itself, in the same order
+    (ADR 0042); ``tests/core/test_direct_dispatch.py`` checks that ``transitions`` would
+    do nothing else on such an edge.
+    """
+
+    __slots__ = ("effects",)
+
+    def __init__(self, effects: tuple[Effect, ...]) -> None:
+        self.effects = effects
+
+    def __call__(self, event: Any) -> None:
         ctx = event.kwargs["ctx"]
-        for effect in effects:
+        for effect in self.effects:
             effect.apply(event.model, ctx)
 
-    return before
+
+_run_effects = RunEffects
+"""The name ``tests/verify`` builds its own machines with."""
 
 
 SPECS: dict[str, MachineSpec[Any, Any]] = {}
@@ -146,7 +160,7 @@ class MachineSpec(Generic[S, A]):
         if edge.branch is not None:
             spec["conditions"] = [edge.branch]
         if edge.effects:
-            spec["before"] = [_run_effects(edge.effects)]
+            spec["before"] = [RunEffects(edge.effects)]
         return spec
 
     def _reject(self, text: str) -> NoReturn:

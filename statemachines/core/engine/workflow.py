@@ -236,7 +236,14 @@ class Workflow(Generic[S, A]):
         try:
             if deadline is not None:
                 aggregate.deadlines = Deadline.drop(aggregate.deadlines, deadline.key)
-            if not spec._triggers[event](aggregate, ctx=ctx):
+            if edge.branch is None:
+                # The only edge of (state, event), without conditions: what `transitions`
+                # would do, done here (its `before` callbacks in order, then the state):
+                # ADR 0042. Branched edges go through `transitions`, which tests them.
+                for effect in edge.effects:
+                    effect.apply(aggregate, ctx)
+                aggregate.state = edge.target
+            elif not spec._triggers[event](aggregate, ctx=ctx):
                 msg = f"{spec.name}: no branch of {event!r} matched in state {source.name}"
                 raise DefinitionError(msg)
         except BaseException as err:

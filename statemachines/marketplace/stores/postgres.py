@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -137,7 +138,7 @@ class PostgresStore:
         that fails before it is not checked, and leaves psycopg believing in a statement
         the server never made). ``None`` prepares none: behind a PgBouncer older than 1.21
         in transaction mode."""
-        self._cache: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Any]] = OrderedDict()
         self._lock = threading.RLock()
         self.notify_within = timedelta(seconds=1)
         """A commit that sets a deadline due this soon after its moment notifies the
@@ -237,7 +238,7 @@ class PostgresStore:
         cache.pop(k, None)
         cache[k] = (revision, agg)
         if len(cache) > self.cache_size:
-            del cache[next(iter(cache))]
+            cache.popitem(last=False)  # the oldest: O(1), where a dict's first key is not
 
     # ------------------------------------------------------------------ units of work
 

@@ -36,12 +36,14 @@ import json
 import sqlite3
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from statemachines.core.clock import UTC
+from statemachines.core.convert import iso
 from statemachines.core.engine import SPECS
 from statemachines.core.snapshots import broken_invariants, from_dict, has_invariants, to_dict
 from statemachines.errors import StatemachinesError
@@ -61,6 +63,7 @@ from statemachines.marketplace.model import (
     due_of,
     dump_record,
     from_micros,
+    json_text,
     load_record,
     micros,
     parties,
@@ -95,8 +98,7 @@ BUSY = frozenset({5, 6, 517})
 """SQLITE_BUSY, SQLITE_LOCKED and SQLITE_BUSY_SNAPSHOT: another connection got there first."""
 
 
-_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-"""Compact JSON text (one encoder made once: ``json.dumps`` with options makes one a call)."""
+_json = json_text
 
 
 class SqliteStore:
@@ -112,7 +114,7 @@ class SqliteStore:
         for pragma in PRAGMAS:
             self._conn.execute(pragma)
         schema.apply(self._conn, "sqlite")
-        self._cache: dict[tuple[str, str], tuple[int, Any, bool]] = {}
+        self._cache: OrderedDict[tuple[str, str], tuple[int, Any, bool]] = OrderedDict()
         """(kind, key): (revision, aggregate, whether it passed every check)."""
         self._lock = threading.RLock()
 
@@ -148,7 +150,7 @@ class SqliteStore:
         cache.pop(k, None)
         cache[k] = (revision, agg, verified)
         if len(cache) > self.cache_size:
-            del cache[next(iter(cache))]
+            cache.popitem(last=False)  # the oldest: O(1), where a dict's first key is not
 
     def _verified(self, kind: str, key: str, revision: int, agg: Any) -> bool:
         """True when *agg*, read at *revision*, passed every check (it was loaded, or
@@ -483,6 +485,23 @@ _INSERT_EVENT = (
 )
 
 
+_new = tuple.__new__
+"""Named tuples built on the hot path skip their generated (Python) ``__new__``."""
+
+
+def _glimpse_sql(n: int) -> str:
+    return (
+        "SELECT p.party, a.id, a.key, a.revision, a.state, "
+        "json_extract(a.data, '$.company'), json_extract(a.data, '$.type') "
+        "FROM parties p JOIN aggregates a ON a.id = p.aggregate "
+        f"WHERE p.kind = ? AND p.party IN ({','.join('?' * n)})"
+    )
+
+
+_GLIMPSE = [_glimpse_sql(n) for n in range(8)]
+"""The glimpse's statement for 0 to 7 parties, made once (the same text finds the same
+prepared statement in the connection's cache without being built again)."""
+
 _CHECKABLE: dict[str, bool] = {}
 
 
@@ -507,7 +526,7 @@ def _columns(kind: str, agg: Any, *, verified: bool) -> tuple[str, int | None, s
     due = due_of(agg)
     data = _json(to_dict(agg))
     checked = _crc(data) if verified and _checkable(kind) else None
-    return agg.state.value, None if due is None else micros(due), data, checked
+    return agg.state._value_, None if due is None else micros(due), data, checked
 
 
 def _insert(conn: sqlite3.Connection, kind: str, key: str, agg: Any, *, verified: bool) -> int:
@@ -564,7 +583,8 @@ class SqliteTransaction:
         if row is None:
             return None
         row_id, revision, data, checked = row
-        return Loaded(row_id, revision, self.store._aggregate(kind, key, revision, data, checked))
+        aggregate = self.store._aggregate(kind, key, revision, data, checked)
+        return _new(Loaded, (row_id, revision, aggregate))
 
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
@@ -593,15 +613,10 @@ class SqliteTransaction:
     def glimpse(self, kind: str, names: Sequence[str]) -> list[tuple[str, Glimpse]]:
         """(party, glimpse) of the aggregates of *kind* naming any of *names*: the state
         column, and the company and type read from the stored text by SQLite (ADR 0029)."""
-        marks = ",".join("?" * len(names))
-        rows = self.conn.execute(
-            "SELECT p.party, a.id, a.key, a.revision, a.state, "
-            "json_extract(a.data, '$.company'), json_extract(a.data, '$.type') "
-            "FROM parties p JOIN aggregates a ON a.id = p.aggregate "
-            f"WHERE p.kind = ? AND p.party IN ({marks})",
-            (kind, *names),
-        ).fetchall()
-        return [(row[0], Glimpse._make(row[1:])) for row in rows]
+        n = len(names)
+        sql = _GLIMPSE[n] if n < len(_GLIMPSE) else _glimpse_sql(n)
+        rows = self.conn.execute(sql, (kind, *names)).fetchall()
+        return [(row[0], _new(Glimpse, row[1:])) for row in rows]
 
     def count(self, kind: str) -> int:
         """How many aggregates or records of *kind* were ever added."""
@@ -643,7 +658,7 @@ class SqliteTransaction:
                 if cid is not None:
                     conn.execute(
                         "INSERT INTO commands (command_id, at, events) VALUES (?, ?, ?)",
-                        (cid, _now_of(batch), _json(seqs)),
+                        (cid, _now_of(batch), f"[{','.join(map(str, seqs))}]"),
                     )
                 conn.execute("COMMIT")
             except sqlite3.IntegrityError as err:
@@ -710,7 +725,7 @@ class SqliteTransaction:
 
 
 def _now_of(batch: Batch) -> str:
-    return batch.events[-1].at.isoformat() if batch.events else ""
+    return iso(batch.events[-1].at) if batch.events else ""
 
 
 _EVENT_ROW = "(?, ?, ?, ?, ?, ?, ?)"
@@ -732,23 +747,18 @@ def _insert_events(
         chunk = events[start : start + _ROWS_AT_MOST]
         params: list[Any] = []
         names = []
-        for e in chunk:
-            d = e.decision
+        for kind, key, position, at, d, snapshot in chunk:
             if d is None:
-                name, data = CREATED, _json(e.snapshot)
+                name, data = CREATED, _json(snapshot)
             else:
                 name, data = d.event, _json(dump_decision(d))
             names.append(name)
-            params += (e.kind, e.key, e.position, name, e.at.isoformat(), command_id, data)
+            params += (kind, key, position, name, iso(at), command_id, data)
         sql = _INSERT_EVENT if len(chunk) == 1 else _insert_many(len(chunk))
-        last = int(conn.execute(sql, params).lastrowid or 0)
-        first = last - len(chunk) + 1
-        out.extend(
-            StoredEvent(
-                seq, e.kind, e.key, e.position, name, e.at, e.decision, e.snapshot, command_id
-            )
-            for seq, e, name in zip(range(first, last + 1), chunk, names, strict=True)
-        )
+        seq = int(conn.execute(sql, params).lastrowid or 0) - len(chunk)
+        for (kind, key, position, at, d, snapshot), name in zip(chunk, names, strict=True):
+            seq += 1
+            out.append(StoredEvent(seq, kind, key, position, name, at, d, snapshot, command_id))
     return tuple(out)
 
 
