@@ -650,9 +650,17 @@ def _job_units(
     return units
 
 
+def _offer_sender(p: Any) -> str | None:
+    """Who sent the proposal's first offer: read from its history by the marketplace, which
+    makes that member the contact person of the contract the offer starts (TEAM-2,
+    ``handlers.offer_accepted``). Found by the successor audit: two states that differed
+    only in the sender had the same verdicts, but accepting started other contracts."""
+    return next((d.actor.id for d in p.history if d.event == "send_offer"), None)
+
+
 def _proposal_unit(keyer: _Keyer, p: Any, terms: Mapping[str, Any], symmetry: bool) -> Any:
     keyer.own = p.job if symmetry else ""
-    unit = (p.state.value, keyer(p), keyer(terms.get(p.id)))
+    unit = (p.state.value, keyer(p), keyer(terms.get(p.id)), _offer_sender(p))
     keyer.own = ""
     return unit if symmetry else (p.id, *unit)
 

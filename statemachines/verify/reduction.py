@@ -7,6 +7,8 @@ checks what the search goes on to explore: from a sample of merged pairs (the st
 reached, and the state first stored under the same key) it computes every successor of both,
 attempt by attempt and move of time by move of time, and requires
 
+* every invariant of a state holding in both (the search checks a merged state's only on a
+  sample, leaving them to the state first stored under its key),
 * the same verdict on every attempt (:func:`~statemachines.verify.oracle.verdicts`), and
 * the same successors: each attempt that fires in one fires in the other, and reaches a state
   with the same key; each move of time reaches a state with the same key.
@@ -65,6 +67,9 @@ def successors_of(search: _Search, snap: Snapshot) -> tuple[Any, tuple[Any, ...]
     successors (:data:`Successors`)."""
     key, moments = search.key(snap)
     search.world.restore(snap)
+    # every invariant of the state, in full: the search left them to the state first stored
+    # under the key (a problem raises, and the audit reports it)
+    search.invariants(None, None, None, snap, full=True)
     said = verdicts(search.world)
     out: Successors = {}
     seen: dict[tuple[Any, ...], int] = {}
@@ -152,12 +157,15 @@ class SuccessorAudit:
     def run(self, bounds: Bounds) -> str | None:
         """Compare the successors of every pair held, each state rebuilt on a world of its
         own; the first difference, in words (None: every pair had the same successors)."""
-        from statemachines.verify.search import _Search  # noqa: PLC0415  (search imports us)
+        from statemachines.verify.search import _Found, _Search  # noqa: PLC0415  (search imports us)
 
         twin = _Search(attrs.evolve(bounds, audit=False, audit_successors=0, max_states=None))
         for first_path, merged_path in self.held:
-            first = successors_of(twin, replay_state(twin, first_path))
-            merged = successors_of(twin, replay_state(twin, merged_path))
+            try:
+                first = successors_of(twin, replay_state(twin, first_path))
+                merged = successors_of(twin, replay_state(twin, merged_path))
+            except _Found as found:
+                return f"a merged pair ({_path(merged_path)}): {found.problem}"
             self.compared += 1
             self.successors += len(first[2]) + len(merged[2])
             if first[0] != merged[0]:

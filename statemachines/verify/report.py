@@ -146,8 +146,8 @@ class Report:
         if self.audited[0]:
             pairs, successors, ranks = self.audited
             lines.append(
-                f"successors compared: {successors:,} of {pairs:,} merged pairs, all with the "
-                f"same keys ({ranks:,} of them up to the order of later moments)"
+                f"successors compared: {successors:,} of {pairs:,} merged pairs, each reaching "
+                f"the same key from both ({ranks:,} up to the order of later moments)"
             )
         if self.violation is None:
             lines.append("no violation found")

@@ -130,3 +130,19 @@ def test_the_bounded_diary_still_catches_an_engine_that_deletes_time_never_logge
     assert "BILL-2" in (report.violation or "")
     assert "delete_time" in (report.violation or "")
     assert len(report.trace) <= 2
+
+
+@pytest.mark.rule("FB-1", "CTR-END-2")
+def test_an_engine_that_ignores_the_feedback_window_is_caught_after_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # After the end the week's position is no longer keyed: the ended contract's states are
+    # still tried, and an engine that closes the feedback window early is caught there.
+    engine_ignores(monkeypatch, "FB-1")
+
+    report = check(attrs.evolve(HOURLY, depth=None, hours_per_week=1, diary_weeks=1))
+
+    assert not report.ok
+    assert "FB-1" in (report.violation or "")
+    assert report.trace[0].event == "end_contract"
+    assert len(report.trace) <= 3

@@ -14,10 +14,11 @@ from typing import Any
 import attrs
 import pytest
 
+from statemachines.core.actors import Role
 from statemachines.verify import key
 from statemachines.verify.reduction import SuccessorAudit, _differences
 from statemachines.verify.search import check
-from statemachines.verify.world import Bounds, World
+from statemachines.verify.world import ACTORS, Bounds, World
 from tests.verify.test_bounds import HOURLY
 
 SMALLEST = Bounds(contracts=1, milestones=0, payments=0, amounts=(500,), team=False)
@@ -44,19 +45,20 @@ def test_the_audit_catches_a_key_that_forgets_the_weeks_position(
     # time logged then goes into a week with other times to come: the successors differ.
     assemble = key._assemble
 
-    def no_week(world: World, symmetry: bool, part_of: Any) -> tuple[Any, Any]:
-        found, moments = assemble(world, symmetry, part_of)
-        return (*found[:3], 0, *found[4:]), moments
+    def no_week(*args: Any) -> tuple[Any, Any]:
+        found, moments = assemble(*args)
+        return (*found[:3], 0, *found[4:]), moments  # (parts, ranks, extra, week, shape)
 
     monkeypatch.setattr(key, "_assemble", no_week)
     bounds = attrs.evolve(HOURLY, depth=None, hours_per_week=1, diary_weeks=1)
     report = check(attrs.evolve(bounds, audit_successors=500))
 
     assert not report.ok
+    # the pair's verdicts agreed (the audit compares them first, and says so when they do
+    # not): only their successors tell them apart
     assert "the key merges states with other successors" in (report.violation or "")
+    assert "other verdicts" not in (report.violation or "")
     assert "log_time" in (report.violation or "")
-    # the verdict audit alone does not see it: the merged states' verdicts agree
-    assert check(attrs.evolve(bounds, audit=True)).ok
 
 
 def test_a_successor_a_state_lacks_is_the_state_itself() -> None:
@@ -83,3 +85,27 @@ def test_the_audit_draws_its_pairs_from_the_whole_search() -> None:
     # reservoir sampling: not simply the first three merges
     drawn: list[Any] = [merged[-1] for _, merged in audit.held]
     assert drawn != ["to 1", "to 2", "to 3"]
+
+
+@pytest.mark.rule("TEAM-2")
+def test_the_key_holds_who_sent_the_offer_which_names_the_contracts_contact() -> None:
+    # Found by the successor audit on the job bound: the marketplace reads the first offer's
+    # sender from the proposal's history and makes that member the contact person of the
+    # contract the offer starts, so offers sent by ana and by hal must not merge.
+    def offered_by(role: Role) -> Any:
+        world = World(Bounds(contracts=0, jobs=1, team=False))
+        market = world.market
+        sender = next(a for a in ACTORS if a.role is role)
+        owner = next(a for a in ACTORS if a.role is Role.CLIENT_OWNER)
+        freelancer = next(a for a in ACTORS if a.role is Role.FREELANCER)
+        market.fire("job", "J-1", "post", owner)
+        market.fire("proposal", "P-1", "submit", freelancer)
+        market.fire("proposal", "P-1", "send_offer", sender)
+        return key.world_key(world)[0], world
+
+    by_owner, _ = offered_by(Role.CLIENT_OWNER)
+    by_manager, world = offered_by(Role.HIRING_MANAGER)
+    assert by_owner != by_manager
+    freelancer = next(a for a in ACTORS if a.role is Role.FREELANCER)
+    world.market.fire("proposal", "P-1", "accept_offer", freelancer)
+    assert key._items(world.market.store, "contact") == [("C-1", "hal")]
