@@ -144,8 +144,10 @@ class Outcome:
         """The command's own decision (the first); raises the refusal if there was one."""
         if self.error is not None:
             raise self.error
-        decisions = self.decisions
-        return decisions[0] if decisions else None
+        for e in self.events:
+            if e.decision is not None:
+                return e.decision
+        return None
 
 
 # --------------------------------------------------------------------------- decisions

@@ -119,4 +119,7 @@ class Flows:
         )
 
     def _world(self, agg: Any, now: datetime) -> World:
+        reader = self._reader.get()  # every job post and proposal: no closure to build
+        if reader is not None:
+            return reads.world(reader, agg)
         return self.read(lambda r: reads.world(r, agg))

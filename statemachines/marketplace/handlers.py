@@ -100,8 +100,7 @@ class Handling:
 
     def accepted(self, kind: str, agg: Any, decision: Decision) -> None:
         """Record *decision* on *agg* as an event of this command."""
-        self.uow.accepted(kind, agg.id, decision)
-        self.queue.append(Change(kind, agg.id, decision))
+        self.queue.append(self.uow.accepted(kind, agg.id, decision))
         for party in parties(kind, agg):
             self.touched[party] = None
 
@@ -470,6 +469,9 @@ EVENT_HANDLERS: dict[tuple[str, str | None], tuple[Callable[[Change, Handling], 
 """(kind, event) -> handlers; (kind, None) reacts to every decision of that kind."""
 
 
+_CLOSING = AccountState.CLOSING.value
+
+
 def closing_accounts_settle(h: Handling) -> None:
     """Each closing account named by what the command changed settles if nothing blocks it.
 
@@ -479,7 +481,7 @@ def closing_accounts_settle(h: Handling) -> None:
     while h.touched:
         settled = False
         # candidates read closing from the store; one of them may have moved on since
-        for acc in h.uow.related("account", *h.touched, state=AccountState.CLOSING.value):
+        for acc in h.uow.related("account", *h.touched, state=_CLOSING):
             if acc.state is not AccountState.CLOSING:
                 continue
             h.uow.changing("account", acc.id)

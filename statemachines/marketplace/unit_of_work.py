@@ -254,7 +254,13 @@ class UnitOfWork:
 
     def _holds(self, kind: str) -> bool:
         """True when this unit of work loaded or added an aggregate of *kind*."""
-        return any(k == kind for k, _ in self._seen) or any(k == kind for k, _ in self._added)
+        for k, _ in self._seen:
+            if k == kind:
+                return True
+        for k, _ in self._added:  # noqa: SIM110  (a loop: no generator on the hot path)
+            if k == kind:
+                return True
+        return False
 
     def _here(
         self, kind: str, wanted: list[str], state: str | None, skip: set[int], *, loaded: bool
@@ -327,9 +333,11 @@ class UnitOfWork:
             spec = SPECS_BY_MODEL[type(tracked.agg)]
             tracked.saved = (spec, spec.save(tracked.agg))
 
-    def accepted(self, kind: str, key: str, decision: Decision) -> None:
+    def accepted(self, kind: str, key: str, decision: Decision) -> Change:
         """Note an accepted decision: it becomes a domain event, in this order."""
-        self._log.append(Change(kind, key, decision))
+        change = _new(Change, (kind, key, decision))
+        self._log.append(change)
+        return change
 
     # ------------------------------------------------------------------ ending
 
@@ -372,7 +380,7 @@ class UnitOfWork:
             tuple(self._records.values()),
             tuple(events),
             command_id,
-            self._reads(),
+            self._reads,
         )
 
     def _reads(self) -> tuple[tuple[str, str, int], ...]:

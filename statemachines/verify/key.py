@@ -489,12 +489,11 @@ def _fresh(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
 
 
 def _assemble(
-    world: World,
-    symmetry: bool,
-    part_of: Callable[[str, Any, Callable[[], _Part]], _Part],
-    unit_of: Callable[[Any, list[Any], Callable[[], _Part]], _Part] | None = None,
+    world: World, symmetry: bool, part_of: Callable[[str, Any, Callable[[], _Part]], _Part]
 ) -> tuple[Any, list[datetime]]:
     now = world.clock.now()
+    # a part_of that keeps parts may keep a job's unit too (KeyCache's _Kept.unit)
+    unit_of = getattr(part_of, "unit", None)
     store = world.market.store
     contracts_all = list(store.values("contract"))
     parts: list[_Part] = []
@@ -700,38 +699,53 @@ class KeyCache:
 
     def key(self, world: World, versions: Mapping[int, int]) -> tuple[Any, list[datetime]]:
         """The key of *world*, whose aggregates have *versions* (by ``id`` of the aggregate)."""
-        now = world.clock.now()
-        contacts = world.market.store._items.get("contact", {})  # type: ignore[attr-defined]
+        return _assemble(world, self.symmetry, _Kept(self, world, versions))
 
-        def part_of(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
-            memo = (versions[id(agg)], now, contacts.get(agg.id) if kind == "contract" else None)
-            found = self.parts.get(memo)
-            if found is None:
-                if len(self.parts) >= _KEEP_PARTS:
-                    self.parts.clear()  # the interned templates stay: keys keep comparing
-                computed = compute()
-                template = self.ids.setdefault(computed.template, len(self.ids))
-                found = self.parts[memo] = _Part(template, computed.moments, computed.order)
-            return found
 
-        terms = world.market.store._items.get("terms", {})  # type: ignore[attr-defined]
+class _Kept:
+    """A :class:`KeyCache`'s parts for one state: what ``part_of`` of :func:`_assemble` is,
+    and (:meth:`unit`) a job's unit with its proposals, kept by version too."""
 
-        def unit_of(job: Any, proposals: list[Any], compute: Callable[[], _Part]) -> _Part:
-            # a job's unit reads the job, its proposals (in store order) and their terms
-            memo = (
-                "job",
-                versions[id(job)],
-                now,
-                tuple([(versions[id(p)], terms.get(p.id)) for p in proposals]),
-            )
-            found = self.parts.get(memo)
-            if found is None:
-                if len(self.parts) >= _KEEP_PARTS:
-                    self.parts.clear()
-                found = self.parts[memo] = compute()
-            return found
+    __slots__ = ("cache", "contacts", "now", "terms", "versions")
 
-        return _assemble(world, self.symmetry, part_of, unit_of)
+    def __init__(self, cache: KeyCache, world: World, versions: Mapping[int, int]) -> None:
+        self.cache = cache
+        self.versions = versions
+        self.now = world.clock.now()
+        items = world.market.store._items  # type: ignore[attr-defined]
+        self.contacts = items.get("contact", {})
+        self.terms = items.get("terms", {})
+
+    def __call__(self, kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
+        contact = self.contacts.get(agg.id) if kind == "contract" else None
+        memo = (self.versions[id(agg)], self.now, contact)
+        cache = self.cache
+        found = cache.parts.get(memo)
+        if found is None:
+            if len(cache.parts) >= _KEEP_PARTS:
+                cache.parts.clear()  # the interned templates stay: keys keep comparing
+            computed = compute()
+            template = cache.ids.setdefault(computed.template, len(cache.ids))
+            found = cache.parts[memo] = _Part(template, computed.moments, computed.order)
+        return found
+
+    def unit(self, job: Any, proposals: list[Any], compute: Callable[[], _Part]) -> _Part:
+        """A job's unit: it reads the job, its proposals (in store order) and their terms."""
+        versions = self.versions
+        terms = self.terms
+        memo = (
+            "job",
+            versions[id(job)],
+            self.now,
+            tuple([(versions[id(p)], terms.get(p.id)) for p in proposals]),
+        )
+        cache = self.cache
+        found = cache.parts.get(memo)
+        if found is None:
+            if len(cache.parts) >= _KEEP_PARTS:
+                cache.parts.clear()
+            found = cache.parts[memo] = compute()
+        return found
 
 
 _DRAFT = MilestoneState.DRAFT

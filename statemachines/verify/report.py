@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
-import yaml
 
 from statemachines.core.actors import Role
 from statemachines.core.clock import UTC
@@ -265,4 +264,7 @@ def scenario_yaml(report: Report, title: str | None = None) -> str:
         "# Written by `python -m statemachines check`: the shortest trace to a violation.\n"
         f"# {report.violation}\n"
     )
+    # YAML is needed only for a counterexample: the checker's import does not load it
+    import yaml  # noqa: PLC0415
+
     return header + yaml.safe_dump(doc, sort_keys=False, width=100)

@@ -219,16 +219,21 @@ class _Search:
         self.report.unchecked += 1
         return None
 
-    def system(self, snap: Snapshot) -> bool | None:
+    def system(self, snap: Snapshot, *, expand: bool = True) -> bool | None:
         """Which invariants of the state a system event leads to (the world as *snap*, just
         taken, holds it) get checked: as :meth:`full` says for a step, except that the state
         is not stored: every one for a share :attr:`Bounds.full_check`; none (None) when its
-        key is a state's already stored, which passed them; else those whose inputs changed.
+        key is a state's already stored, which passed them; else (and from a state at the
+        depth searched, *expand* false, without keying it) those whose inputs changed.
 
         *Premise*: the key keeps what the invariants of a state read, as for :meth:`full`.
         *Checked*: by the share checked in full (``tests/verify/test_step_parts.py``)."""
         if self.sample.random() < self.bounds.full_check:
             return True
+        if not expand:
+            # from a state at the depth searched: what it reaches lies past that depth,
+            # where nothing is stored (keying it would find nothing to leave it to)
+            return False
         if self.key(snap)[0] in self.parents:
             self.report.left_to_key += 1
             return None
@@ -490,7 +495,8 @@ class _Search:
                 # checked against the table and the invariants here, but start no new states.
                 if attempt.actor.role is Role.SYSTEM:
                     new_snap = new_snap or world.snapshot()
-                    self.invariants(step, before, decision, new_snap, full=self.system(new_snap))
+                    full = self.system(new_snap, expand=expand)
+                    self.invariants(step, before, decision, new_snap, full=full)
                     continue
                 if attempt.event in BOOKKEEPING or not expand or not self.in_bound():
                     continue

@@ -247,6 +247,39 @@ def test_a_command_costs_eight_statements_with_begin_and_commit(
     market.close()
 
 
+def test_a_write_that_keeps_the_next_due_moment_leaves_the_due_index_alone(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # ADR 0044: rewriting an indexed column with the value it has still rewrites its index
+    # entry (one more page to the log), so the row's due_us is written only when it changed
+    market = _world(tmp_path / "m.db", clock)
+    market.draft_job("J-1", "co-1")
+    market.fire("contract", "C-1", "log_time", FL, minutes=30)  # sets the week's invoice
+    store = market.store
+    assert isinstance(store, SqliteStore)
+    due_before = store._conn.execute(
+        "SELECT due_us FROM aggregates WHERE kind = 'contract' AND key = 'C-1'"
+    ).fetchone()[0]
+    sent: list[str] = []
+    store._conn.set_trace_callback(sent.append)
+    try:
+        market.fire("contract", "C-1", "log_time", FL, minutes=30)  # the invoice stays
+        market.fire("job", "J-1", "post", ANA)  # a posted job gets its first deadlines
+    finally:
+        store._conn.set_trace_callback(None)
+
+    contract, job = [s for s in sent if s.startswith("UPDATE aggregates")]
+    assert "due_us" not in contract
+    assert "due_us" in job
+    assert market.get("contract", "C-1").deadlines  # it has a next due moment, unchanged
+    rows = dict(store._conn.execute("SELECT key, due_us FROM aggregates WHERE due_us IS NOT NULL"))
+    assert rows["C-1"] == due_before is not None
+    assert rows["J-1"] is not None
+    due = store.next_due(market.get("job", "J-1").deadlines[0].due)
+    assert due is not None
+    market.close()
+
+
 _WORKER = """
 import sys
 from datetime import datetime

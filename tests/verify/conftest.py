@@ -8,6 +8,8 @@ import attrs
 import pytest
 
 from statemachines.core.engine import Edge, MachineSpec, _run_effects
+from statemachines.machines.account.table import ACCOUNT, AccountState
+from statemachines.machines.contract import escrow as contract_escrow
 
 
 def drop_guard(monkeypatch: pytest.MonkeyPatch, spec: MachineSpec[Any, Any], rule_id: str) -> None:
@@ -41,3 +43,25 @@ def add_edge(
             spec.machine.remove_transition(edge.event, source, edge.target)
 
     request.addfinalizer(undo)
+
+
+def release_escrow_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every release of escrow pay the freelancer twice, for the current test."""
+    paid_out = contract_escrow._paid_out
+
+    def twice(*args: object) -> None:
+        paid_out(*args)  # type: ignore[arg-type]
+        paid_out(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(contract_escrow, "_paid_out", twice)
+
+
+def reopen_closed_accounts(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Let support reactivate a closed account with no guard, for the current test."""
+    reactivate = next(e for e in ACCOUNT.edges if e.event == "support_reactivate")
+    add_edge(
+        monkeypatch,
+        request,
+        ACCOUNT,
+        attrs.evolve(reactivate, sources=(AccountState.CLOSED,), guards=()),
+    )

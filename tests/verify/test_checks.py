@@ -14,12 +14,11 @@ import attrs
 import pytest
 
 from statemachines.machines.account.table import ACCOUNT
-from statemachines.machines.contract import escrow as contract_escrow
 from statemachines.marketplace.invariants import ACCOUNT_INVARIANTS
 from statemachines.verify import checks
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds
-from tests.verify.conftest import drop_guard
+from tests.verify.conftest import drop_guard, release_escrow_twice
 
 
 def forget_every_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,13 +71,7 @@ def test_escrow_released_twice_is_caught_with_every_read_forgotten(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     forget_every_read(monkeypatch)
-    paid_out = contract_escrow._paid_out
-
-    def twice(*args: object) -> None:
-        paid_out(*args)  # type: ignore[arg-type]
-        paid_out(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(contract_escrow, "_paid_out", twice)
+    release_escrow_twice(monkeypatch)
 
     report = check(Bounds(contracts=1, milestones=1, team=False, depth=4, full_check=0.0))
 

@@ -16,14 +16,14 @@ import pytest
 
 from statemachines.core.engine.workflow import Workflow
 from statemachines.machines import milestone
-from statemachines.machines.account.table import ACCOUNT, AccountState
+from statemachines.machines.account.table import ACCOUNT
 from statemachines.machines.contract import escrow as contract_escrow
 from statemachines.publish.scenarios import load, run
 from statemachines.verify.report import Report, scenario_yaml
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds
 from tests.verify import runs
-from tests.verify.conftest import add_edge, drop_guard
+from tests.verify.conftest import drop_guard, release_escrow_twice, reopen_closed_accounts
 
 
 def replays(report: Report, tmp_path: Path) -> bool:
@@ -59,13 +59,7 @@ def test_drop_acc_close_cl_3_lets_a_company_close_with_a_live_contract(
 def test_a_closed_account_that_reopens_is_caught(
     monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    reactivate = next(e for e in ACCOUNT.edges if e.event == "support_reactivate")
-    add_edge(
-        monkeypatch,
-        request,
-        ACCOUNT,
-        attrs.evolve(reactivate, sources=(AccountState.CLOSED,), guards=()),
-    )
+    reopen_closed_accounts(monkeypatch, request)
 
     report = check(Bounds(contracts=0, team=False, depth=5))
 
@@ -76,13 +70,7 @@ def test_a_closed_account_that_reopens_is_caught(
 
 
 def test_releasing_escrow_twice_is_caught(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    paid_out = contract_escrow._paid_out
-
-    def twice(*args: object) -> None:
-        paid_out(*args)  # type: ignore[arg-type]
-        paid_out(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(contract_escrow, "_paid_out", twice)
+    release_escrow_twice(monkeypatch)
 
     report = check(Bounds(contracts=1, milestones=1, team=False, depth=4))
 

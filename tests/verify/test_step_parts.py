@@ -16,24 +16,16 @@ from typing import Any
 import attrs
 import pytest
 
-from statemachines.machines.account.table import ACCOUNT, AccountState
-from statemachines.machines.contract import escrow as contract_escrow
 from statemachines.verify import search
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds, Snapshot
-from tests.verify.conftest import add_edge
+from tests.verify.conftest import release_escrow_twice, reopen_closed_accounts
 
 
 def test_a_closed_account_that_reopens_is_caught_from_the_changed_aggregates_alone(
     monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    reactivate = next(e for e in ACCOUNT.edges if e.event == "support_reactivate")
-    add_edge(
-        monkeypatch,
-        request,
-        ACCOUNT,
-        attrs.evolve(reactivate, sources=(AccountState.CLOSED,), guards=()),
-    )
+    reopen_closed_accounts(monkeypatch, request)
 
     report = check(Bounds(contracts=0, team=False, depth=5, full_check=0.0))
 
@@ -44,13 +36,7 @@ def test_a_closed_account_that_reopens_is_caught_from_the_changed_aggregates_alo
 def test_escrow_released_twice_is_caught_from_the_changed_aggregates_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    paid_out = contract_escrow._paid_out
-
-    def twice(*args: object) -> None:
-        paid_out(*args)  # type: ignore[arg-type]
-        paid_out(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(contract_escrow, "_paid_out", twice)
+    release_escrow_twice(monkeypatch)
 
     report = check(Bounds(contracts=1, milestones=1, team=False, depth=4, full_check=0.0))
 

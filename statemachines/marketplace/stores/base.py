@@ -19,7 +19,7 @@ always matches the revision it is kept at.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
@@ -130,9 +130,14 @@ class Batch:
     records: tuple[Record, ...] = ()
     events: tuple[NewEvent, ...] = ()
     command_id: str | None = None
-    reads: tuple[tuple[str, str, int], ...] = ()
-    """(kind, key, revision) of every aggregate read: a store that cannot check them
-    all at commit uses them to say which one changed."""
+    read: Callable[[], tuple[tuple[str, str, int], ...]] = tuple
+    """Lists what :attr:`reads` returns, when it is asked (on a conflict only)."""
+
+    @property
+    def reads(self) -> tuple[tuple[str, str, int], ...]:
+        """(kind, key, revision) of every aggregate read: a store that cannot check them
+        all at commit uses them to say which one changed."""
+        return self.read()
 
 
 class Check(NamedTuple):

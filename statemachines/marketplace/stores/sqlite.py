@@ -470,6 +470,12 @@ _UPDATE_ROW = (
     "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
     "checked = ? WHERE id = ? AND revision = ?"
 )
+_UPDATE_SAME_DUE = (
+    "UPDATE aggregates SET revision = revision + 1, state = ?, data = ?, checked = ? "
+    "WHERE id = ? AND revision = ?"
+)
+_UNREAD = object()
+"""A row whose ``due_us`` this transaction did not read."""
 _UPDATE_ANY = (
     "UPDATE aggregates SET revision = revision + 1, state = ?, due_us = ?, data = ?, "
     "checked = ? WHERE kind = ? AND key = ?"
@@ -573,16 +579,19 @@ class SqliteTransaction:
         self.store = store
         self.conn = store._conn
         self.open = True
+        self.dues: dict[int, int | None] = {}
+        """The stored ``due_us`` of each row read (by row id), in this transaction's
+        snapshot: a write that leaves it unchanged does not touch the due index (ADR 0044)."""
 
     def load(self, kind: str, key: str) -> Loaded | None:
         """The aggregate *key* of *kind*, or ``None``."""
         row = self.conn.execute(
-            "SELECT id, revision, data, checked FROM aggregates WHERE kind = ? AND key = ?",
+            "SELECT id, revision, data, checked, due_us FROM aggregates WHERE kind = ? AND key = ?",
             (kind, key),
         ).fetchone()
         if row is None:
             return None
-        row_id, revision, data, checked = row
+        row_id, revision, data, checked, self.dues[row_id] = row
         aggregate = self.store._aggregate(kind, key, revision, data, checked)
         return _new(Loaded, (row_id, revision, aggregate))
 
@@ -593,16 +602,18 @@ class SqliteTransaction:
         marks = ",".join("?" * len(names))
         only = "" if state is None else " AND a.state = ?"
         rows = self.conn.execute(
-            "SELECT DISTINCT a.id, a.key, a.revision, a.data, a.checked FROM parties p "
+            "SELECT DISTINCT a.id, a.key, a.revision, a.data, a.checked, a.due_us FROM parties p "
             "JOIN aggregates a ON a.id = p.aggregate "
             f"WHERE p.kind = ? AND p.party IN ({marks}){only}",
             (kind, *names) if state is None else (kind, *names, state),
         ).fetchall()
         aggregate = self.store._aggregate
-        return [
-            Loaded(i, rev, aggregate(kind, key, rev, data, checked))
-            for i, key, rev, data, checked in rows
-        ]
+        dues = self.dues
+        out = []
+        for i, key, rev, data, checked, due in rows:
+            dues[i] = due
+            out.append(Loaded(i, rev, aggregate(kind, key, rev, data, checked)))
+        return out
 
     def load_glancing(
         self, kind: str, key: str, glance: str, fields: Sequence[str]
@@ -686,6 +697,7 @@ class SqliteTransaction:
         conn = self.conn
         written: dict[tuple[str, str], tuple[int, Any, bool]] = {}
         verified = self.store._verified
+        dues = self.dues
         for w in batch.writes:
             if w.expected == 0:  # new: its invariants are checked here, once
                 ok = _holds(w.kind, w.aggregate)
@@ -693,7 +705,13 @@ class SqliteTransaction:
             else:  # loaded checked, changed by accepted transitions only (ADR 0028)
                 ok = verified(w.kind, w.key, w.expected, w.aggregate)
                 columns = _columns(w.kind, w.aggregate, verified=ok)
-                if w.seq:  # by its row id: no look in the (kind, key) index
+                if w.seq and dues.get(w.seq, _UNREAD) == columns[1]:
+                    # its next due moment is the one stored: the due index stays as it is
+                    state, _, data, checked = columns
+                    cursor = conn.execute(
+                        _UPDATE_SAME_DUE, (state, data, checked, w.seq, w.expected)
+                    )
+                elif w.seq:  # by its row id: no look in the (kind, key) index
                     cursor = conn.execute(_UPDATE_ROW, (*columns, w.seq, w.expected))
                 else:
                     cursor = conn.execute(_UPDATE, (*columns, w.kind, w.key, w.expected))
@@ -742,6 +760,15 @@ def _insert_events(
     the only writer: the rows of one statement are numbered in order, the last being the
     cursor's ``lastrowid``.
     """
+    if len(events) == 1:  # most commands: one decision, one row, no list to build
+        kind, key, position, at, d, snapshot = events[0]
+        if d is None:
+            name, data = CREATED, _json(snapshot)
+        else:
+            name, data = d.event, _json(dump_decision(d))
+        row = (kind, key, position, name, iso(at), command_id, data)
+        seq = int(conn.execute(_INSERT_EVENT, row).lastrowid or 0)
+        return (StoredEvent(seq, kind, key, position, name, at, d, snapshot, command_id),)
     out: list[StoredEvent] = []
     for start in range(0, len(events), _ROWS_AT_MOST):
         chunk = events[start : start + _ROWS_AT_MOST]
