@@ -12,6 +12,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -126,6 +127,26 @@ def test_a_database_migrated_by_a_newer_library_is_refused(url: str) -> None:
 def test_a_server_that_cannot_be_reached_is_named_in_one_clear_error() -> None:
     with pytest.raises(ConnectionLost, match="cannot connect to PostgreSQL at postgresql://"):
         open_store("postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+
+
+def test_a_server_that_goes_away_while_the_store_opens_is_connection_lost(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a process opening its store while the server restarts hears ConnectionLost, the
+    # error every other operation raises, and can open it again
+    connect = PostgresStore.connection
+
+    def connect_then_lose(store: PostgresStore) -> psycopg.Connection[Any]:
+        conn = connect(store)
+        with psycopg.connect(url, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        return conn
+
+    monkeypatch.setattr(PostgresStore, "connection", connect_then_lose)
+    with pytest.raises(ConnectionLost, match="broke while the store opened"):
+        PostgresStore(url)
+    monkeypatch.undo()
+    PostgresStore(url).close()
 
 
 def test_a_connection_lost_while_a_refused_commit_rolls_back_says_so(

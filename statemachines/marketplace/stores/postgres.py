@@ -155,6 +155,13 @@ class PostgresStore:
                 schema.apply(conn, "postgresql", placeholder="%s")
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATING,))
+        except psycopg.Error as err:
+            broken = conn.broken or conn.closed
+            conn.close()
+            if not broken:
+                raise
+            msg = f"the connection to PostgreSQL at {self.url} broke while the store opened: {err}"
+            raise ConnectionLost(msg.strip()) from err
         except BaseException:
             conn.close()
             raise
