@@ -33,7 +33,7 @@ import attrs
 
 from statemachines.verify.oracle import verdicts
 from statemachines.verify.report import _trace
-from statemachines.verify.world import Bounds, Snapshot, Step
+from statemachines.verify.world import Bounds, Snapshot, Step, play
 
 if TYPE_CHECKING:
     from statemachines.verify.search import _Search
@@ -51,14 +51,8 @@ def replay_state(search: _Search, steps: tuple[Step, ...]) -> Snapshot:
     fired through the marketplace, time moved with what falls due fired) and snapshot it."""
     world = search.world
     world.restore(world.initial)
-    market = world.market
     for step in steps:
-        world.clock.set(step.at)
-        if step.event:
-            assert step.actor is not None
-            market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
-        else:
-            market.advance(step.at)
+        play(world, step)
     return world.snapshot()
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "Step",
     "World",
     "payloads",
+    "play",
     "replay",
 ]
 
@@ -800,18 +801,23 @@ def payloads(world: World, kind: str, agg: Any, event: str) -> list[dict[str, An
 def replay(bounds: Bounds, steps: Iterable[Step]) -> tuple[World, list[Decision]]:
     """Run *steps* on a fresh world of *bounds*; returns it and the last step's decisions."""
     world = World(bounds)
-    market = world.market
     last: list[Decision] = []
     for step in steps:
         before = {id(a): len(a.history) for a in _all_aggregates(world)}
-        world.clock.set(step.at)
-        if step.event:
-            assert step.actor is not None
-            market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
-        else:
-            market.advance(step.at)
+        play(world, step)
         last = [d for a in _all_aggregates(world) for d in a.history[before.get(id(a), 0) :]]
     return world, last
+
+
+def play(world: World, step: Step) -> None:
+    """Take *step* in *world*: its attempt fired through the marketplace at its moment, or
+    time moved to that moment with what falls due fired."""
+    world.clock.set(step.at)
+    if step.event:
+        assert step.actor is not None
+        world.market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
+    else:
+        world.market.advance(step.at)
 
 
 def _all_aggregates(world: World) -> Iterator[Any]:
