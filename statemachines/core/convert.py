@@ -31,7 +31,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -52,6 +52,7 @@ from statemachines.errors import InvalidInput
 
 __all__ = [
     "Invalid",
+    "Remembered",
     "enum_hook",
     "fields_message",
     "iso",
@@ -173,10 +174,36 @@ def _money(value: Any, _: Any) -> Money:
     return money
 
 
-_TEXTS: dict[datetime, str] = {}
-_MOMENTS: dict[str, datetime] = {}
-_KEPT = 4_096
-"""How many texts and moments each cache keeps (emptied when full: the same few recur)."""
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Remembered(dict[K, V]):
+    """A dict that computes a missing value with *compute* and keeps it, emptied when it
+    holds *size* values: for the few moments and texts a process keeps meeting. A hit is a
+    plain dict look-up (``__missing__`` runs only on a miss); a *compute* that raises
+    keeps nothing.
+
+    >>> lengths = Remembered(len, size=2)
+    >>> lengths["ab"], lengths["abc"], len(lengths)
+    (2, 3, 2)
+    >>> lengths["a"], len(lengths)
+    (1, 1)
+    """
+
+    __slots__ = ("compute", "size")
+
+    def __init__(self, compute: Callable[[K], V], size: int = 4_096) -> None:
+        super().__init__()
+        self.compute = compute
+        self.size = size
+
+    def __missing__(self, key: K) -> V:
+        value = self.compute(key)
+        if len(self) >= self.size:
+            self.clear()
+        self[key] = value
+        return value
 
 
 def iso(moment: datetime) -> str:
@@ -185,12 +212,7 @@ def iso(moment: datetime) -> str:
     and a datetime keeps its hash once computed, so a look-up costs a tenth of formatting."""
     if moment.tzinfo is not UTC:  # equal instants in other offsets have other texts
         return moment.isoformat()
-    text = _TEXTS.get(moment)
-    if text is None:
-        if len(_TEXTS) >= _KEPT:
-            _TEXTS.clear()
-        text = _TEXTS[moment] = moment.isoformat()
-    return text
+    return _TEXTS[moment]
 
 
 def read_datetime(value: Any) -> datetime:
@@ -202,14 +224,7 @@ def read_datetime(value: Any) -> datetime:
     if type(value) is not str:
         msg = f"expected an ISO-8601 timestamp with a UTC offset, got {_got(value)}"
         raise Invalid(msg)
-    known = _MOMENTS.get(value)
-    if known is not None:
-        return known
-    parsed = _parse_datetime(value)
-    if len(_MOMENTS) >= _KEPT:
-        _MOMENTS.clear()
-    _MOMENTS[value] = parsed
-    return parsed
+    return _MOMENTS[value]
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -224,6 +239,10 @@ def _parse_datetime(value: str) -> datetime:
         msg = f"timestamp {value!r} has no UTC offset; naive times are not accepted"
         raise Invalid(msg)
     return parsed.astimezone(UTC)
+
+
+_TEXTS = Remembered(datetime.isoformat)
+_MOMENTS = Remembered(_parse_datetime)
 
 
 def _datetime(value: Any, _: Any) -> datetime:

@@ -8,6 +8,7 @@ by party, so "the contracts of co-1" is a lookup, never a scan:
 
 >>> from statemachines.machines.contract.table import Contract
 >>> from statemachines.core.clock import UTC
+from statemachines.core.convert import Remembered
 >>> from datetime import datetime
 >>> c = Contract.fixed("C-1", client="co-1", freelancer="fl-1",
 ...                    started_at=datetime(2026, 3, 2, tzinfo=UTC))
@@ -31,6 +32,7 @@ from typing import Any
 import attrs
 
 from statemachines.core.clock import UTC
+from statemachines.core.convert import Remembered
 from statemachines.core.money import Money
 from statemachines.errors import SnapshotError
 
@@ -160,22 +162,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
 
 
-_MICROS: dict[datetime, int] = {}
-
-
 def micros(moment: datetime) -> int:
     """*moment* as whole microseconds since 1970 (exact; the stores' time column).
 
     Remembered for the few moments a process keeps meeting (equal instants have equal
     values whatever their offset, so the datetime itself is the key).
     """
-    known = _MICROS.get(moment)
-    if known is None:
-        known = (moment - _EPOCH) // _MICRO
-        if len(_MICROS) >= 4_096:
-            _MICROS.clear()
-        _MICROS[moment] = known
-    return known
+    return _MICROS[moment]
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICRO
+
+
+_MICROS = Remembered(_micros)
 
 
 def from_micros(value: int) -> datetime:

@@ -64,6 +64,7 @@ from statemachines.verify.world import (
     Step,
     World,
     payloads,
+    play,
 )
 
 __all__ = [
@@ -236,15 +237,6 @@ def _payloads(world: PathWorld, kind: str, agg: Any, event: str) -> list[dict[st
     return [{}]
 
 
-def _apply(world: World, step: Step) -> None:
-    world.clock.set(step.at)
-    if step.event:
-        assert step.actor is not None
-        world.market.fire(step.kind, step.target, step.event, step.actor, **dict(step.payload))
-    else:
-        world.market.advance(step.at)
-
-
 def edge_paths(
     setting: Setting,
     wanted: Iterable[tuple[str, int] | str],
@@ -278,7 +270,7 @@ def edge_paths(
             world.restore(snap)
             lengths = {id(a): len(a.history) for a in _walk(world.aggregates())}
             try:
-                _apply(world, step)
+                play(world, step)
             except StatemachinesError:
                 continue
             for agg in _walk(world.aggregates()):
@@ -299,7 +291,7 @@ def replay_path(setting: Setting, steps: Iterable[Step]) -> tuple[PathWorld, lis
     last: list[Decision] = []
     for step in steps:
         before = {id(a): len(a.history) for a in _walk(world.aggregates())}
-        _apply(world, step)
+        play(world, step)
         last = [d for a in _walk(world.aggregates()) for d in a.history[before.get(id(a), 0) :]]
     return world, last
 

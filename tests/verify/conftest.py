@@ -7,7 +7,8 @@ from typing import Any
 import attrs
 import pytest
 
-from statemachines.core.engine import Edge, MachineSpec, _run_effects
+from statemachines.core.engine import Edge, MachineSpec
+from statemachines.core.engine.spec import RunEffects
 from statemachines.machines.account.table import ACCOUNT, AccountState
 from statemachines.machines.contract import escrow as contract_escrow
 
@@ -35,7 +36,7 @@ def add_edge(
     for source in edge.sources:
         index[(source.name, edge.event)] = (*index.get((source.name, edge.event), ()), edge)
     monkeypatch.setattr(spec, "_index", index)
-    before: Any = [_run_effects(edge.effects)] if edge.effects else []
+    before: Any = [RunEffects(edge.effects)] if edge.effects else []
     spec.machine.add_transition(edge.event, list(edge.sources), edge.target, before=before)
 
     def undo() -> None:

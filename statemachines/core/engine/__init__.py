@@ -45,7 +45,7 @@ from statemachines.core.engine.rows import (
     Param,
     Timer,
 )
-from statemachines.core.engine.spec import SPECS, SPECS_BY_MODEL, MachineSpec, _run_effects
+from statemachines.core.engine.spec import SPECS, SPECS_BY_MODEL, MachineSpec
 from statemachines.core.engine.workflow import AuditSink, Workflow
 
 __all__ = [
@@ -70,7 +70,6 @@ __all__ = [
     "Timer",
     "Verdict",
     "Workflow",
-    "_run_effects",
     "fail",
     "observe",
 ]

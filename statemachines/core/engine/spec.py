@@ -60,10 +60,6 @@ class RunEffects:
             effect.apply(event.model, ctx)
 
 
-_run_effects = RunEffects
-"""The name ``tests/verify`` builds its own machines with."""
-
-
 SPECS: dict[str, MachineSpec[Any, Any]] = {}
 """Every machine spec built so far, by name (snapshots and tools look machines up here)."""
 
