@@ -8,7 +8,6 @@ by party, so "the contracts of co-1" is a lookup, never a scan:
 
 >>> from statemachines.machines.contract.table import Contract
 >>> from statemachines.core.clock import UTC
-from statemachines.core.convert import Remembered
 >>> from datetime import datetime
 >>> c = Contract.fixed("C-1", client="co-1", freelancer="fl-1",
 ...                    started_at=datetime(2026, 3, 2, tzinfo=UTC))
