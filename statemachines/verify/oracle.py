@@ -40,6 +40,10 @@ class Expected:
     refusing: tuple[str, ...] = ()
 
 
+_READ: Any = object()
+"""The default of :func:`predict`'s *facts*: read them."""
+
+
 def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spelled out)
     flow: Workflow[Any, Any],
     agg: Any,
@@ -48,12 +52,15 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
     payload: Mapping[str, Any],
     now: datetime,
     seen: Callable[[str, Edge[Any], str, bool], None] | None = None,
+    facts: Any = _READ,
 ) -> Expected:
     """Read the outcome of firing *event* off the table, without firing it.
 
     The edge (or forbidden row) for the state and event, the edge's roles and the
     machine's authorisation, its timer and every guard decide it; *seen* is told
-    each guard's result (for coverage).
+    each guard's result (for coverage). *facts* are what ``flow.facts(agg, now)`` gives,
+    when the caller read them already (a plan reads them once for all its attempts: the
+    world does not change while it is made); else they are read here.
     """
     spec = flow.spec
     state = agg.state
@@ -65,7 +72,7 @@ def predict(  # noqa: PLR0911, PLR0917  (one return per outcome; the attempt spe
         given = flow._payload(agg, event, payload)
     except InvalidInput:
         return _INVALID
-    ctx = Context(now, actor, given, flow.facts(agg, now))
+    ctx = Context(now, actor, given, flow.facts(agg, now) if facts is _READ else facts)
     if not edges:
         assert row is not None
         if actor.role not in row.roles or (
