@@ -66,7 +66,7 @@ _WHOLE: tuple[tuple[str, Whole], ...] = (
 )
 
 
-KEEP = 500_000
+KEEP = 5_000_000
 """How many passed checks are remembered at most (all are forgotten when there are more)."""
 
 

@@ -515,7 +515,8 @@ def _assemble(
             extra.append(())
     for m in store.values("membership"):
         parts.append(part_of("membership", m, partial(_membership_part, m, now)))
-    contacts = dict(_items(store, "contact"))
+    items = store._items  # type: ignore[attr-defined]
+    contacts = items.get("contact") or _NONE
     units = [
         part_of("contract", c, partial(_contract_part, c, now, symmetry, contacts.get(c.id)))
         for c in contracts_all
@@ -525,10 +526,10 @@ def _assemble(
     parts.extend(units)
     jobs = _job_units(world, now, symmetry, unit_of)
     parts.extend(jobs)
-    past_due = _items(store, "past_due")
+    past_due = items.get("past_due")
     if past_due:
         keyer = _Keyer(now)
-        parts.append(_part(tuple(("past_due", k, keyer(v)) for k, v in past_due)))
+        parts.append(_part(tuple(("past_due", k, keyer(v)) for k, v in past_due.items())))
     week = 0
     if any(c.is_hourly and c.ended_at is None for c in contracts_all):
         # the calendar position is read through week_of(now) by logging and deleting time
@@ -537,9 +538,10 @@ def _assemble(
         # hours) reads a diary week, keyed by its own times
         week = int((now - now.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
         week += now.weekday() * 86_400
-    moments = sorted({m for p in parts for m in p.moments})
+    every = [m for p in parts for m in p.moments]
+    moments = sorted(set(every))
     rank = {m: i for i, m in enumerate(moments)}
-    ranks = tuple([rank[m] for p in parts for m in p.moments])
+    ranks = tuple([rank[m] for m in every])
     shape = (len(contracts_all), len(jobs))  # where the accounts' parts end and the others begin
     return (tuple([p.template for p in parts]), ranks, tuple(extra), week, shape), moments
 
@@ -629,7 +631,10 @@ def _job_units(
     order), with a function that computes it (:class:`KeyCache` keeps them by version).
     """
     store = world.market.store
-    terms = dict(_items(store, "terms"))
+    items = store._items  # type: ignore[attr-defined]
+    if not items.get("job") and not items.get("proposal"):
+        return []
+    terms = items.get("terms") or _NONE
     by_job: dict[str, list[Any]] = {}
     for p in store.values("proposal"):
         by_job.setdefault(p.job, []).append(p)
@@ -675,7 +680,7 @@ def _job_unit(
     return _part(unit if symmetry else (job.id, *unit))
 
 
-_KEEP_PARTS = 200_000
+_KEEP_PARTS = 2_000_000
 """How many parts a :class:`KeyCache` keeps at most (all are dropped when there are more)."""
 
 
@@ -754,9 +759,8 @@ _SUSPENDED = AccountState.SUSPENDED
 _CONTRACT_ONLY_SET = ONLY_SET["Contract"]
 
 
-def _items(store: Any, kind: str) -> list[tuple[str, Any]]:
-    items = store._items.get(kind, {})
-    return list(items.items())
+_NONE: Mapping[str, Any] = {}
+"""No records of a kind (read only)."""
 
 
 def key_premises(market: Marketplace, now: datetime) -> list[str]:

@@ -83,7 +83,7 @@ BOOKKEEPING = frozenset({"export_records"})
 no guard of v0.1 reads what they write)."""
 
 
-KEEP_PARTS = 200_000
+KEEP_PARTS = 2_000_000
 """How many aggregates' :class:`~statemachines.verify.invariants.StepPart` are kept at most
 (all are dropped when there are more, and read again)."""
 
