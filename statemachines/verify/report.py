@@ -39,6 +39,10 @@ class Report:
     reused: int = 0
     """Invariant checks not made again: nothing they read had changed since one passed."""
     seconds: float = 0.0
+    peak_mb: float = 0.0
+    """The process's peak resident memory when the search ended, in MB (the interpreter,
+    the package and whatever else the process holds included; 0 where the platform does
+    not tell)."""
     complete: bool = True
     """False when ``max_states`` cut the search short."""
     depth: int = 0
@@ -123,7 +127,7 @@ class Report:
             f"states: {self.states}   transitions: {self.transitions}   attempts: {self.attempts}"
             f"   invariants checked: {self.invariants}   merges: {self.merged}",
             f"CPU time: {self.seconds:.2f} s   states/s: {self.rate:,.0f}   "
-            f"max depth: {self.depth}",
+            f"max depth: {self.depth}   peak memory: {self.peak_mb:,.0f} MB",
             self.reach(),
         ]
         kinds = [k for k in ACTING if self.by(self.tried, kind=k)]

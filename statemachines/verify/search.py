@@ -13,6 +13,7 @@ import contextlib
 import gc
 import math
 import random
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -378,6 +379,7 @@ class _Search:
         """What the search does once it stops: count the attempts, audit the successors."""
         self.count()
         self.compare_successors()  # finish: the successor audit
+        self.report.peak_mb = _peak_mb()
 
     def count(self) -> None:
         """Add the attempts of every plan used, as many times as it was used, to the
@@ -773,6 +775,16 @@ def check(
     _EDGE_INDEX.clear()
     with _fewer_collections():
         return _Search(bounds, progress=progress, every=every).run()
+
+
+def _peak_mb() -> float:
+    """The process's peak resident memory so far, in MB (0 where it is not known)."""
+    try:
+        import resource  # noqa: PLC0415  (POSIX only)
+    except ImportError:  # pragma: no cover  (Windows)
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS
 
 
 GC_YOUNG = 100_000

@@ -42,6 +42,17 @@ def test_the_ci_bound_has_no_violation() -> None:
     assert report.invariants > report.states
 
 
+def test_the_report_tells_the_peak_memory_of_the_process() -> None:
+    import resource  # noqa: PLC0415  (POSIX only, like the CI machine)
+
+    report = runs.report("ci")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # the interpreter and the package alone take tens of MB; the peak only grows
+    assert 20 < report.peak_mb <= peak
+    assert f"peak memory: {report.peak_mb:,.0f} MB" in report.summary()
+
+
 @pytest.mark.rule("ACC-CLOSE-CL-3")
 def test_drop_acc_close_cl_3_lets_a_company_close_with_a_live_contract(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -74,22 +74,26 @@ class AccountType(enum.Enum):
     @property
     def freelancer_side(self) -> bool:
         """True when the freelancer closing rules apply (FL-2..5)."""
-        return self in {AccountType.FREELANCER, AccountType.COMBINED}
+        return self is AccountType.FREELANCER or self is AccountType.COMBINED
 
     @property
     def client_side(self) -> bool:
         """True when the client-company closing rules apply (CL-2..8, ENT-2)."""
-        return self in {AccountType.CLIENT, AccountType.COMBINED, AccountType.ENTERPRISE}
+        return (
+            self is AccountType.CLIENT
+            or self is AccountType.COMBINED
+            or self is AccountType.ENTERPRISE
+        )
 
     @property
     def team_only(self) -> bool:
         """True for admins, managers and colleagues with no role of their own."""
-        return self in {AccountType.TEAM_ADMIN, AccountType.TEAM_MEMBER}
+        return self is AccountType.TEAM_ADMIN or self is AccountType.TEAM_MEMBER
 
     @property
     def organisation(self) -> bool:
         """True for agencies and Enterprise companies, which close for good (AG-10, C-26)."""
-        return self in {AccountType.AGENCY, AccountType.ENTERPRISE}
+        return self is AccountType.AGENCY or self is AccountType.ENTERPRISE
 
 
 HOLDER_ROLES: dict[AccountType, frozenset[Role]] = {
