@@ -37,7 +37,7 @@ from statemachines.core.engine import SPECS_BY_MODEL, Decision, MachineSpec
 from statemachines.core.snapshots import to_dict
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Change, NewEvent, StoredEvent
-from statemachines.marketplace.model import parties, record_party
+from statemachines.marketplace.model import _PARTY_FIELDS, record_party
 from statemachines.marketplace.reads import GLANCED
 from statemachines.marketplace.stores.base import (
     Batch,
@@ -433,11 +433,12 @@ class UnitOfWork:
 
 
 def _matches(kind: str, agg: Any, wanted: list[str], state: str | None, skip: set[int]) -> bool:
-    return (
-        id(agg) not in skip
-        and (state is None or agg.state._value_ == state)
-        and any(p in wanted for p in parties(kind, agg))
-    )
+    if id(agg) in skip or (state is not None and agg.state._value_ != state):
+        return False
+    for field in _PARTY_FIELDS[kind]:  # noqa: SIM110  (parties(kind, agg), not built)
+        if getattr(agg, field) in wanted:  # never None: *wanted* holds no None
+            return True
+    return False
 
 
 def retry(
