@@ -268,7 +268,8 @@ def _paid_to(contracts: Iterable[Contract], party: str, *, agency: bool) -> list
 def _withdrawn(acc: Account | None) -> Money:
     if acc is None:
         return _NONE
-    return Money(sum(_cents(d.payload) for d in acc.history if d.event == "withdraw"))
+    cents = sum(_cents(d.payload) for d in acc.history if d.event == "withdraw")
+    return Money(cents) if cents else _NONE
 
 
 def balance(

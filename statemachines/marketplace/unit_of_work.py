@@ -170,7 +170,9 @@ class UnitOfWork:
             raise KeyError(msg)
         return agg
 
-    def related(self, kind: str, *names: str | None, state: str | None = None) -> list[Any]:
+    def related(  # noqa: PLR0912  (the hot path: each case its own branch)
+        self, kind: str, *names: str | None, state: str | None = None
+    ) -> list[Any]:
         """Aggregates of *kind* that name any of *names* (party index), oldest first; only
         those in *state* (its value) when it is given.
 
@@ -215,9 +217,12 @@ class UnitOfWork:
                 found.append((loaded.seq, tracked.agg))
             if state is None:
                 self._asked.update((kind, n) for n in wanted)
-            # the store filtered on stored states: add what moved into *state* here
-            listed = {id(agg) for _, agg in found}
-            found += self._here(kind, wanted, state, listed, loaded=state is not None)
+                if self._added:  # what this unit of work added is not in the store
+                    listed = {id(agg) for _, agg in found}
+                    found += self._here(kind, wanted, state, listed, loaded=False)
+            else:  # the store filtered on stored states: add what moved into *state* here
+                listed = {id(agg) for _, agg in found}
+                found += self._here(kind, wanted, state, listed, loaded=True)
         if len(found) > 1:
             found.sort(key=_FIRST)
         return [agg for _, agg in found]
