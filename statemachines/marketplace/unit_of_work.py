@@ -216,7 +216,8 @@ class UnitOfWork:
                     tracked = seen[kind, agg.id] = _Tracked(kind, agg.id, loaded)
                 found.append((loaded.seq, tracked.agg))
             if state is None:
-                self._asked.update((kind, n) for n in wanted)
+                for n in wanted:
+                    asked.add((kind, n))
                 if self._added:  # what this unit of work added is not in the store
                     listed = {id(agg) for _, agg in found}
                     found += self._here(kind, wanted, state, listed, loaded=False)

@@ -373,7 +373,7 @@ class MemoryTransaction:
             for key in keys:
                 if key not in found:
                     agg = items.get(key)
-                    if agg is not None and (state is None or agg.state.value == state):
+                    if agg is not None and (state is None or agg.state._value_ == state):
                         k = (kind, key)
                         found[key] = _new(Loaded, (seqs[k], revs.get(k, 0), agg))
         return list(found.values())
