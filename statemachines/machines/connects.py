@@ -179,7 +179,7 @@ SYS = frozenset({Role.SYSTEM})
 
 
 def _authorize(w: ConnectsWallet, actor: Actor, edge: Edge[Any] | None) -> str | None:
-    if actor.role in {Role.SYSTEM, Role.SUPPORT}:
+    if actor.role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if actor.role is Role.FREELANCER:
         ok = not w.agency and actor.id == w.owner

@@ -188,7 +188,7 @@ class HourlyDispute:
     @property
     def paid_amount(self) -> Money:
         """What the freelancer side keeps of the disputed amount (the rest of it, INV-MONEY-4)."""
-        if self.state not in {H.RESOLVED, H.CANCELLED}:
+        if self.state not in (H.RESOLVED, H.CANCELLED):
             return Money(0, self.currency)
         return self.disputed_amount - self.refund_amount
 
@@ -380,7 +380,7 @@ def _authorize(  # noqa: PLR0911
     d: HourlyDispute, actor: Actor, edge: Edge[Any] | None
 ) -> str | Violation | None:
     role = actor.role
-    if role in {Role.SYSTEM, Role.SUPPORT}:
+    if role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if role in CLIENT:
         if actor.party != d.client:

@@ -124,7 +124,7 @@ def _keep_candidates(job: Job, ctx: Context) -> None:
 
 
 def _authorize(job: Job, actor: Actor, edge: Edge[Any] | None) -> str | None:
-    if actor.role in {Role.SYSTEM, Role.SUPPORT}:
+    if actor.role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if actor.party != job.company:
         return f"job {job.id} belongs to {job.company!r}, not {actor.party!r}"

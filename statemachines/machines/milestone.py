@@ -285,7 +285,7 @@ def _hand_back(ms: Milestone, ctx: Context) -> None:
 
 def _authorize(ms: Milestone, actor: Actor, edge: Edge[Any] | None) -> str | None:  # noqa: PLR0911
     role = actor.role
-    if role in {Role.SYSTEM, Role.SUPPORT}:
+    if role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if role in CLIENT_DECIDERS:
         if actor.party != ms.client:

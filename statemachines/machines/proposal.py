@@ -170,7 +170,7 @@ ANSWERERS = frozenset({Role.FREELANCER, Role.AGENCY_OWNER, Role.BUSINESS_MANAGER
 
 def _authorize(p: Proposal, actor: Actor, edge: Edge[Any] | None) -> str | None:
     role = actor.role
-    if role in {Role.SYSTEM, Role.SUPPORT}:
+    if role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if role in REVIEWERS:
         if actor.party != p.company:

@@ -274,7 +274,7 @@ def _authorize(  # noqa: PLR0911
     r: ClientRefundRequest, actor: Actor, edge: Edge[Any] | None
 ) -> str | Violation | None:
     role = actor.role
-    if role in {Role.SYSTEM, Role.SUPPORT}:
+    if role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if role in CLIENT:
         if actor.party != r.client:

@@ -29,7 +29,7 @@ def side_problem(  # noqa: PLR0911  (one return per way an actor can be on the w
     "contract C-1 belongs to client 'co-1', not 'co-2'"
     """
     role = actor.role
-    if role in CLIENT_DECIDERS or role in {Role.SOURCING_MEMBER, Role.TEAM_MEMBER}:
+    if role in CLIENT_DECIDERS or role in (Role.SOURCING_MEMBER, Role.TEAM_MEMBER):
         if actor.party != client:
             return f"{what} belongs to client {client!r}, not {actor.party!r}"
         return None

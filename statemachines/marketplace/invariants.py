@@ -128,7 +128,7 @@ def inv_acc_3_no_closure_with_live_obligations(market: Marketplace) -> list[str]
     problems = []
     now = market.clock.now()
     for acc in _accounts(market):
-        if acc.state not in {A.CLOSING, A.DEACTIVATED, A.CLOSED} or not _closed_by_request(acc):
+        if acc.state not in (A.CLOSING, A.DEACTIVATED, A.CLOSED) or not _closed_by_request(acc):
             continue
         if acc.type.team_only:
             continue

@@ -32,6 +32,9 @@ from statemachines.marketplace.unit_of_work import UnitOfWork
 
 __all__ = ["MessageBus"]
 
+_new = tuple.__new__
+"""Named tuples built on the hot path skip their generated (Python) ``__new__``."""
+
 CONFLICTS = 100
 """How many lost races in a row :meth:`MessageBus.advance` tolerates before it gives up."""
 
@@ -57,7 +60,8 @@ class MessageBus:
         if cid is None and not fire:
             return self._handle(command)
         try:  # the command's transaction looks first: handled already? anything due?
-            return self._handle(command, Check(cid, self.clock.now() if fire else None))
+            check = _new(Check, (cid, self.clock.now() if fire else None))
+            return self._handle(command, check)
         except Preempted as first:
             if first.outcome is not None:
                 return first.outcome

@@ -179,33 +179,41 @@ def _fact(uow: Reader, c: Contract, side: Side) -> ContractFact:
 
 def obligations(uow: Reader, acc: Account, now: datetime) -> Obligations:
     """Everything that may block *acc*'s closure, read from the aggregates that name it."""
-    contracts: list[Contract] = uow.related("contract", acc.id, acc.company, acc.owner)
+    # read after every command that touches a closing account: the type's answers and the
+    # account's names are taken once
+    kind = acc.type
+    freelancer_side = kind.freelancer_side
+    client_side = kind.client_side
+    agency = kind is AccountType.AGENCY
+    me = acc.id
+    company = acc.company
+    contracts: list[Contract] = uow.related("contract", me, company, acc.owner)
     facts: list[ContractFact] = []
     for c in contracts:
-        if acc.type.freelancer_side and not c.agency and c.freelancer == acc.id:
+        if freelancer_side and not c.agency and c.freelancer == me:
             facts.append(_fact(uow, c, Side.FREELANCER))
-        if acc.type.client_side and c.client in {acc.id, acc.company}:
+        if client_side and c.client in (me, company):
             facts.append(_fact(uow, c, Side.CLIENT))
-        if acc.type is AccountType.AGENCY and c.agency and c.freelancer == acc.id:
+        if agency and c.agency and c.freelancer == me:
             facts.append(_fact(uow, c, Side.AGENCY))
     pending, until, available = _balances(acc, contracts, now)
-    mine: list[Proposal] = [p for p in uow.related("proposal", acc.id) if p.freelancer == acc.id]
-    company = acc.company
+    mine: list[Proposal] = [p for p in uow.related("proposal", me) if p.freelancer == me]
+    team_only = kind.team_only
     return Obligations(
         contracts=tuple(facts),
         proposals=tuple(p.id for p in mine if p.state is ProposalState.SUBMITTED),
         offers=tuple(p.id for p in mine if p.state is ProposalState.OFFER_PENDING),
         jobs=tuple(
             j.id
-            for j in uow.related("job", company, acc.id)
-            if j.company in {company, acc.id} and j.state is JobState.OPEN
+            for j in uow.related("job", company, me)
+            if j.company in (company, me) and j.state is JobState.OPEN
         ),
         members=tuple(
             m.person
             for m in uow.related("membership", company)
             if m.team == company and m.state in CURRENT and not m.is_owner
         )
-        if company is not None and not acc.type.team_only
+        if company is not None and not team_only
         else (),
         owed=_owed(uow, acc),
         pending=pending,
@@ -218,23 +226,28 @@ def obligations(uow: Reader, acc: Account, now: datetime) -> Obligations:
             and a.owner == acc.owner
             and a.state is not AccountState.CLOSED
         )
-        if acc.type.freelancer_side
+        if freelancer_side
         else (),
-        teams=team_count(uow, acc.owner) if acc.type.team_only else 0,
+        teams=team_count(uow, acc.owner) if team_only else 0,
         personal_contracts=tuple(
             c.id
             for c in contracts
-            if (not c.agency and c.freelancer == acc.id) or (c.agency and c.member == acc.owner)
+            if (not c.agency and c.freelancer == me) or (c.agency and c.member == acc.owner)
         ),
     )
+
+
+_NONE = Money(0)
+"""No money (immutable, so one value serves every fact that holds none)."""
 
 
 def _balances(
     acc: Account, contracts: list[Contract], now: datetime
 ) -> tuple[Money, datetime | None, Money]:
-    if not (acc.type.freelancer_side or acc.type is AccountType.AGENCY):
-        return Money(0), None, Money(0)
-    mine = _paid_to(contracts, acc.id, agency=acc.type is AccountType.AGENCY)
+    agency = acc.type is AccountType.AGENCY
+    if not (agency or acc.type.freelancer_side):
+        return _NONE, None, _NONE
+    mine = _paid_to(contracts, acc.id, agency=agency)
     until = max(
         (
             p.available_at
@@ -254,8 +267,9 @@ def _paid_to(contracts: Iterable[Contract], party: str, *, agency: bool) -> list
 
 def _withdrawn(acc: Account | None) -> Money:
     if acc is None:
-        return Money(0)
-    return Money(sum(_cents(d.payload) for d in acc.history if d.event == "withdraw"))
+        return _NONE
+    cents = sum(_cents(d.payload) for d in acc.history if d.event == "withdraw")
+    return Money(cents) if cents else _NONE
 
 
 def balance(
@@ -271,6 +285,8 @@ def balance(
 
 def _owed(uow: Reader, acc: Account) -> Money:
     due = sum(p.amount.cents for p in uow.records("past_due", acc.id) if p.account == acc.id)
+    if not due:  # nothing was ever owed (the common case): what was paid cannot matter
+        return _NONE
     paid = sum(_cents(d.payload) for d in acc.history if d.event == "pay_owed")
     return Money(max(due - paid, 0))
 

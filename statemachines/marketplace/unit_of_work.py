@@ -37,7 +37,7 @@ from statemachines.core.engine import SPECS_BY_MODEL, Decision, MachineSpec
 from statemachines.core.snapshots import to_dict
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Change, NewEvent, StoredEvent
-from statemachines.marketplace.model import parties, record_party
+from statemachines.marketplace.model import _PARTY_FIELDS, record_party
 from statemachines.marketplace.reads import GLANCED
 from statemachines.marketplace.stores.base import (
     Batch,
@@ -170,7 +170,9 @@ class UnitOfWork:
             raise KeyError(msg)
         return agg
 
-    def related(self, kind: str, *names: str | None, state: str | None = None) -> list[Any]:
+    def related(  # noqa: PLR0912  (the hot path: each case its own branch)
+        self, kind: str, *names: str | None, state: str | None = None
+    ) -> list[Any]:
         """Aggregates of *kind* that name any of *names* (party index), oldest first; only
         those in *state* (its value) when it is given.
 
@@ -214,10 +216,14 @@ class UnitOfWork:
                     tracked = seen[kind, agg.id] = _Tracked(kind, agg.id, loaded)
                 found.append((loaded.seq, tracked.agg))
             if state is None:
-                self._asked.update((kind, n) for n in wanted)
-            # the store filtered on stored states: add what moved into *state* here
-            listed = {id(agg) for _, agg in found}
-            found += self._here(kind, wanted, state, listed, loaded=state is not None)
+                for n in wanted:
+                    asked.add((kind, n))
+                if self._added:  # what this unit of work added is not in the store
+                    listed = {id(agg) for _, agg in found}
+                    found += self._here(kind, wanted, state, listed, loaded=False)
+            else:  # the store filtered on stored states: add what moved into *state* here
+                listed = {id(agg) for _, agg in found}
+                found += self._here(kind, wanted, state, listed, loaded=True)
         if len(found) > 1:
             found.sort(key=_FIRST)
         return [agg for _, agg in found]
@@ -433,11 +439,12 @@ class UnitOfWork:
 
 
 def _matches(kind: str, agg: Any, wanted: list[str], state: str | None, skip: set[int]) -> bool:
-    return (
-        id(agg) not in skip
-        and (state is None or agg.state._value_ == state)
-        and any(p in wanted for p in parties(kind, agg))
-    )
+    if id(agg) in skip or (state is not None and agg.state._value_ != state):
+        return False
+    for field in _PARTY_FIELDS[kind]:  # noqa: SIM110  (parties(kind, agg), not built)
+        if getattr(agg, field) in wanted:  # never None: *wanted* holds no None
+            return True
+    return False
 
 
 def retry(

@@ -1,4 +1,4 @@
-"""The workflow applies an unbranched edge itself (ADR 0042): `transitions` would do no more.
+"""The workflow applies every edge itself (ADRs 0042, 0046): `transitions` would do no more.
 
 For such an edge the workflow runs the edge's effects in order and sets the target state,
 instead of calling the shared machine's trigger. These tests check, for every machine the
@@ -16,9 +16,17 @@ import attrs
 import pytest
 
 import statemachines.marketplace  # noqa: F401  (registers every machine the library has)
-from statemachines import UTC, Actor, ManualClock, Role
+from statemachines import SYSTEM, UTC, Actor, ManualClock, Role
 from statemachines.core.engine import SPECS, Context, MachineSpec
 from statemachines.core.engine.spec import RunEffects
+from statemachines.machines.account.table import (
+    ACCOUNT,
+    NONE,
+    Account,
+    AccountLifecycle,
+    AccountState,
+    AccountType,
+)
 from statemachines.machines.job import Job, JobPosting, JobState
 
 MACHINE_CALLBACKS = (
@@ -80,3 +88,57 @@ def test_a_fired_edge_leaves_the_aggregate_as_the_shared_machine_would() -> None
     fields["history"] = fields["history"][:-1]
     assert fields == attrs.asdict(by_machine, recurse=False)
     assert by_workflow.history == [decision]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_shared_machine_runs_the_first_branch_that_holds_and_nothing_else(
+    name: str,
+) -> None:
+    """ADR 0046: the workflow applies a branched edge itself too. The trigger would test
+    the edges of (state, event) in table order, each on its branch alone, and run the first
+    that holds: its effects, then its state."""
+    spec: MachineSpec[Any, Any] = SPECS[name]
+    machine = spec.machine
+    for (state, event), edges in spec._index.items():
+        if all(e.branch is None for e in edges):
+            continue
+        found = machine.events[event].transitions[state]
+        assert len(found) == len(edges), f"{name}: {event!r} from {state}"
+        for transition, edge in zip(found, edges, strict=True):
+            assert transition.dest == edge.target.name
+            assert [(c.func, c.target) for c in transition.conditions] == [(edge.branch, True)]
+            assert not transition.prepare
+            assert not transition.after
+            if edge.effects:
+                (before,) = transition.before
+                assert isinstance(before, RunEffects)
+                assert before.effects == edge.effects
+            else:
+                assert not transition.before
+
+
+@pytest.mark.parametrize("kind", [AccountType.FREELANCER, AccountType.AGENCY])
+def test_a_fired_branch_leaves_the_account_as_the_shared_machine_would(
+    kind: AccountType,
+) -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    life = AccountLifecycle(clock=ManualClock(now))
+    holder = Actor("ao", Role.FREELANCER if kind is AccountType.FREELANCER else Role.AGENCY_OWNER)
+    company = None if kind is AccountType.FREELANCER else "ag-1"
+    by_workflow, by_machine = (
+        Account(id="ao-1", type=kind, owner="ao", company=company) for _ in range(2)
+    )
+    for acc in (by_workflow, by_machine):
+        life.fire(acc, "request_close", holder, confirm=True)
+        assert acc.state is AccountState.CLOSING
+
+    decision = life.fire_at(by_workflow, "settle", SYSTEM, now)
+    assert ACCOUNT.machine.events["settle"].trigger(by_machine, ctx=Context(now, SYSTEM, {}, NONE))
+
+    assert by_workflow.state is by_machine.state is decision.target
+    assert decision.target is (
+        AccountState.DEACTIVATED if kind is AccountType.FREELANCER else AccountState.CLOSED
+    )
+    fields = attrs.asdict(by_workflow, recurse=False)
+    fields["history"] = fields["history"][:-1]
+    assert fields == attrs.asdict(by_machine, recurse=False)

@@ -44,9 +44,9 @@ Who = Callable[[Any, frozenset[Role]], "str | None"]
 class RunEffects:
     """An edge's effects as one ``transitions`` ``before`` callback (``send_event=True``).
 
-    The workflow applies an unbranched edge's :attr:`effects` itself, in the same order
-    (ADR 0042); ``tests/core/test_direct_dispatch.py`` checks that ``transitions`` would
-    do nothing else on such an edge.
+    The workflow applies an edge's :attr:`effects` itself, in the same order (ADR 0042;
+    a branched edge too, ADR 0046); ``tests/core/test_direct_dispatch.py`` checks that
+    ``transitions`` would do nothing else.
     """
 
     __slots__ = ("effects",)
@@ -138,8 +138,6 @@ class MachineSpec(Generic[S, A]):
             name=name,
             transitions=[self._transition(e) for e in self.edges],
         )
-        # One bound ``trigger`` per event, looked up once rather than on every event.
-        self._triggers = {name: event.trigger for name, event in self.machine.events.items()}
         if register:  # throwaway machines (in tests) stay out of the registry
             if name in SPECS:
                 self._reject("another machine has this name")
@@ -241,8 +239,8 @@ class MachineSpec(Generic[S, A]):
         values = self._get(aggregate)
         if not self.children:
             return (values, len(aggregate.history), ())
-        kids = tuple(
-            tuple(SPECS_BY_MODEL[type(kid)].save(kid) for kid in getattr(aggregate, name))
+        kids = tuple(  # lists, not generators, inside: a fire saves twice (engine, unit of work)
+            tuple([SPECS_BY_MODEL[type(kid)].save(kid) for kid in getattr(aggregate, name)])
             for name in self.children
         )
         return (values, len(aggregate.history), kids)

@@ -239,13 +239,25 @@ class Workflow(Generic[S, A]):
             if edge.branch is None:
                 # The only edge of (state, event), without conditions: what `transitions`
                 # would do, done here (its `before` callbacks in order, then the state):
-                # ADR 0042. Branched edges go through `transitions`, which tests them.
+                # ADR 0042.
                 for effect in edge.effects:
                     effect.apply(aggregate, ctx)
                 aggregate.state = edge.target
-            elif not spec._triggers[event](aggregate, ctx=ctx):
-                msg = f"{spec.name}: no branch of {event!r} matched in state {source.name}"
-                raise DefinitionError(msg)
+            else:
+                # Branched edges: what the shared machine's trigger does, done here too
+                # (ADR 0046): the first edge of (state, event), in table order, whose branch
+                # holds now (tested again, after the deadline went; compared with True as
+                # the trigger's Condition.check does), its effects, then its state.
+                for taken in spec._index[source._name_, event]:
+                    branch = taken.branch
+                    if branch is None or branch.test(aggregate, ctx) == True:  # noqa: E712
+                        for effect in taken.effects:
+                            effect.apply(aggregate, ctx)
+                        aggregate.state = taken.target
+                        break
+                else:
+                    msg = f"{spec.name}: no branch of {event!r} matched in state {source.name}"
+                    raise DefinitionError(msg)
         except BaseException as err:
             spec.restore(aggregate, saved)
             if isinstance(err, Exception):

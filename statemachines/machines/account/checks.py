@@ -73,13 +73,13 @@ def _blocking_contracts(ids: tuple[str, ...], what: str, remedy: str) -> Reason 
 
 def no_money_owed_freelancer(acc: Account, ctx: Context) -> Reason | None:
     owed = _facts(ctx).owed
-    if acc.type in {AccountType.FREELANCER, AccountType.AGENCY} and owed:
+    if acc.type in (AccountType.FREELANCER, AccountType.AGENCY) and owed:
         return fail(f"{owed} is owed on the account; pay it under Billing first", owed=owed.cents)
     return None
 
 
 def security_question_set(acc: Account, ctx: Context) -> Reason | None:
-    if acc.security_question or ctx.actor.role in {Role.SUPPORT, Role.ACCOUNT_TEAM}:
+    if acc.security_question or ctx.actor.role in (Role.SUPPORT, Role.ACCOUNT_TEAM):
         return None
     return fail("no security question is set; add one under Settings > Password & Security")
 

@@ -74,27 +74,30 @@ class AccountType(enum.Enum):
     @property
     def freelancer_side(self) -> bool:
         """True when the freelancer closing rules apply (FL-2..5)."""
-        return self is AccountType.FREELANCER or self is AccountType.COMBINED
+        return self in _FREELANCER_SIDE
 
     @property
     def client_side(self) -> bool:
         """True when the client-company closing rules apply (CL-2..8, ENT-2)."""
-        return (
-            self is AccountType.CLIENT
-            or self is AccountType.COMBINED
-            or self is AccountType.ENTERPRISE
-        )
+        return self in _CLIENT_SIDE
 
     @property
     def team_only(self) -> bool:
         """True for admins, managers and colleagues with no role of their own."""
-        return self is AccountType.TEAM_ADMIN or self is AccountType.TEAM_MEMBER
+        return self in _TEAM_ONLY
 
     @property
     def organisation(self) -> bool:
         """True for agencies and Enterprise companies, which close for good (AG-10, C-26)."""
-        return self is AccountType.AGENCY or self is AccountType.ENTERPRISE
+        return self in _ORGANISATION
 
+
+# Tuples, not sets: a member is found by identity, without hashing it (``Enum.__hash__`` is
+# Python code, and these properties are read by every account guard and fact).
+_FREELANCER_SIDE = (AccountType.FREELANCER, AccountType.COMBINED)
+_CLIENT_SIDE = (AccountType.CLIENT, AccountType.COMBINED, AccountType.ENTERPRISE)
+_TEAM_ONLY = (AccountType.TEAM_ADMIN, AccountType.TEAM_MEMBER)
+_ORGANISATION = (AccountType.AGENCY, AccountType.ENTERPRISE)
 
 HOLDER_ROLES: dict[AccountType, frozenset[Role]] = {
     AccountType.FREELANCER: frozenset({Role.FREELANCER}),

@@ -132,7 +132,7 @@ def _freelancer_side(c: Contract, actor: Actor, edge: Edge[Any] | None) -> str |
 
 def _authorize(c: Contract, actor: Actor, edge: Edge[Any] | None) -> str | None:
     role = actor.role
-    if role in {Role.SYSTEM, Role.SUPPORT}:
+    if role in (Role.SYSTEM, Role.SUPPORT):
         return None
     if role in CLIENT_DECIDERS:
         if actor.party != c.client:

@@ -52,6 +52,9 @@ __all__ = ["MemoryStore", "MemoryTransaction"]
 
 _Key = tuple[str, str]
 
+_new = tuple.__new__
+"""Named tuples built on the hot path skip their generated (Python) ``__new__``."""
+
 
 class MemoryStore:
     """Aggregates and records in dictionaries, indexed by party and by next deadline.
@@ -94,17 +97,26 @@ class MemoryStore:
 
     def reindex(self) -> None:
         """Rebuild the deadline index from the aggregates (after writing fields directly)."""
-        self._heap = []
-        self._due = {}
+        # the checker restores a world before most commands: this runs that often
+        heap: list[tuple[datetime, int, str, str]] = []
+        due_at: dict[_Key, datetime] = {}
+        seqs = self._seq
         for kind in KINDS:
-            for key, agg in self._data.get(kind, {}).items():
-                if (kind, key) not in self._seq:
+            items = self._data.get(kind)
+            if not items:
+                continue
+            rank = RANK[kind]
+            for key, agg in items.items():
+                if (kind, key) not in seqs:
                     self._index_new(kind, key, agg)
-                due = due_of(agg)
-                if due is not None:
-                    self._due[kind, key] = due
-                    self._heap.append((due, RANK[kind], key, kind))
-        heapq.heapify(self._heap)
+                deadlines = agg.deadlines  # due_of, inlined
+                if deadlines:
+                    due = deadlines[0].due
+                    due_at[kind, key] = due
+                    heap.append((due, rank, key, kind))
+        heapq.heapify(heap)
+        self._heap = heap
+        self._due = due_at
         self._dirty = False
 
     def _index_new(self, kind: str, key: str, value: Any) -> None:
@@ -340,7 +352,7 @@ class MemoryTransaction:
         if agg is None:
             return None
         k = (kind, key)
-        return Loaded(store._seq.get(k, 0), store._rev.get(k, 0), agg)
+        return _new(Loaded, (store._seq.get(k, 0), store._rev.get(k, 0), agg))
 
     def load_related(
         self, kind: str, names: Sequence[str], state: str | None = None
@@ -361,9 +373,9 @@ class MemoryTransaction:
             for key in keys:
                 if key not in found:
                     agg = items.get(key)
-                    if agg is not None and (state is None or agg.state.value == state):
+                    if agg is not None and (state is None or agg.state._value_ == state):
                         k = (kind, key)
-                        found[key] = Loaded(seqs[k], revs.get(k, 0), agg)
+                        found[key] = _new(Loaded, (seqs[k], revs.get(k, 0), agg))
         return list(found.values())
 
     def load_glancing(
