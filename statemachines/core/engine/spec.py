@@ -239,9 +239,12 @@ class MachineSpec(Generic[S, A]):
         values = self._get(aggregate)
         if not self.children:
             return (values, len(aggregate.history), ())
-        kids = tuple(  # lists, not generators, inside: a fire saves twice (engine, unit of work)
-            tuple([SPECS_BY_MODEL[type(kid)].save(kid) for kid in getattr(aggregate, name)])
-            for name in self.children
+        # lists, not generators: a fire saves its aggregate twice (the engine, the unit of work)
+        kids = tuple(
+            [
+                tuple([SPECS_BY_MODEL[type(kid)].save(kid) for kid in getattr(aggregate, name)])
+                for name in self.children
+            ]
         )
         return (values, len(aggregate.history), kids)
 
