@@ -3,7 +3,8 @@
 Each test pins an answer a shortcut of that ADR must not change: the account types'
 sides, the refusal a closing account's ``settle`` leaves in the audit trail after every
 command, the obligations (money owed, withdrawn, none), the party reads of a unit of
-work that added aggregates, and the memory store's deadline index rebuilt in place.
+work that added aggregates, and the memory store's deadline index rebuilt in place (with
+the cases' deadlines, which it dropped before).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from statemachines import SYSTEM, UTC, Contract, ManualClock, Money, TransitionRefused
 from statemachines.machines.account.table import Account, AccountState, AccountType
+from statemachines.marketplace.commands import DisputeEscrowRefund
 from statemachines.marketplace.market import Marketplace
 from statemachines.marketplace.stores.memory import MemoryStore
 from statemachines.marketplace.unit_of_work import UnitOfWork
@@ -144,3 +146,33 @@ def test_the_deadline_index_rebuilt_in_place_answers_as_before(
 
     assert first is not None
     assert again == first
+
+
+@pytest.mark.rule("FPD-8")
+def test_a_cases_deadline_stays_in_the_index_rebuilt_in_place(clock: ManualClock) -> None:
+    # A fixed-price dispute declined by the client waits for the fees (FPD-8): its deadline
+    # is a case's, not a contract's, and must survive the index being rebuilt.
+    market = Marketplace(clock=clock)
+    market.open_account(Account(id="co-1", type=T.CLIENT, owner="ana", company="co-1"))
+    market.open_account(Account(id="fl-1", type=T.FREELANCER, owner="fl-1"))
+    market.add_contract(
+        Contract.fixed("C-1", client="co-1", freelancer="fl-1", started_at=clock.now())
+    )
+    market.fire("contract", "C-1", "add_milestone", ANA, amount=Money(30_000))
+    market.fire("contract", "C-1", "fund_milestone", ANA)
+    market.fire("contract", "C-1", "submit_work", FL)
+    market.fire("contract", "C-1", "end_contract", ANA, payment=Money(0))
+    market.fire("contract", "C-1", "leave_feedback", FL)
+    market.handle(DisputeEscrowRefund("C-1", "FD-1", FL)).result()
+    market.fire("fixed_dispute", "FD-1", "decline", ANA, reason="not done", evidence="log")
+    store = market.store
+    assert isinstance(store, MemoryStore)
+    due = market.get("fixed_dispute", "FD-1").deadlines[0].due
+    assert store.next_due(due) is not None
+    indexed = store._due.get(("fixed_dispute", "FD-1"))
+
+    store._items = store._items  # what the checker does when it restores a world
+    store.next_due(due)  # rebuilds the index
+
+    assert indexed == due
+    assert store._due.get(("fixed_dispute", "FD-1")) == due

@@ -35,7 +35,7 @@ from statemachines.marketplace.events import (
     dump_error,
     load_error,
 )
-from statemachines.marketplace.model import KINDS, RANK, due_of, parties, record_party
+from statemachines.marketplace.model import RANK, due_of, parties, record_party
 from statemachines.marketplace.stores.base import (
     Batch,
     Check,
@@ -101,7 +101,7 @@ class MemoryStore:
         heap: list[tuple[datetime, int, str, str]] = []
         due_at: dict[_Key, datetime] = {}
         seqs = self._seq
-        for kind in KINDS:
+        for kind in RANK:  # the aggregates and the cases: every kind with deadlines
             items = self._data.get(kind)
             if not items:
                 continue
