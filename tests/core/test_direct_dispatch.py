@@ -61,16 +61,22 @@ def test_the_shared_machine_runs_nothing_but_the_effects_of_an_unbranched_edge(
             transition = found[0]
             assert transition.dest == edge.target.name
             assert not transition.conditions
-            assert not transition.prepare
-            assert not transition.after
-            if edge.effects:
-                (before,) = transition.before
-                assert isinstance(before, RunEffects)
-                assert before.effects == edge.effects
-            else:
-                assert not transition.before
+            _runs_the_edges_effects_only(transition, edge)
             checked += 1
     assert checked or all(e.branch is not None for e in spec.edges)
+
+
+def _runs_the_edges_effects_only(transition: Any, edge: Any) -> None:
+    """The shared machine's *transition* runs *edge*'s effects (before the state changes)
+    and nothing else."""
+    assert not transition.prepare
+    assert not transition.after
+    if edge.effects:
+        (before,) = transition.before
+        assert isinstance(before, RunEffects)
+        assert before.effects == edge.effects
+    else:
+        assert not transition.before
 
 
 def test_a_fired_edge_leaves_the_aggregate_as_the_shared_machine_would() -> None:
@@ -107,14 +113,7 @@ def test_the_shared_machine_runs_the_first_branch_that_holds_and_nothing_else(
         for transition, edge in zip(found, edges, strict=True):
             assert transition.dest == edge.target.name
             assert [(c.func, c.target) for c in transition.conditions] == [(edge.branch, True)]
-            assert not transition.prepare
-            assert not transition.after
-            if edge.effects:
-                (before,) = transition.before
-                assert isinstance(before, RunEffects)
-                assert before.effects == edge.effects
-            else:
-                assert not transition.before
+            _runs_the_edges_effects_only(transition, edge)
 
 
 @pytest.mark.parametrize("kind", [AccountType.FREELANCER, AccountType.AGENCY])

@@ -16,18 +16,33 @@ from pathlib import Path
 
 import pytest
 
-from statemachines import ManualClock, to_dict
+from statemachines import Contract, ManualClock, Money, to_dict
+from statemachines.machines.account.table import Account, AccountType
 from statemachines.marketplace.audit import history_problems
 from statemachines.marketplace.market import KINDS, Marketplace
 from statemachines.marketplace.model import RECORDS, dump_record
 from statemachines.marketplace.stores import open_store
 from statemachines.marketplace.stores.base import Store
 from statemachines.marketplace.stores.sqlite import SqliteStore
+from statemachines.testing.cast import ANA, FL
 from tests.marketplace import postgres_db
 
 STORES = ("memory", "sqlite", "postgres")
 
 MakeMarket = Callable[[ManualClock], Marketplace]
+
+
+def work_submitted(market: Marketplace) -> Marketplace:
+    """*market* with co-1 (owner ana), fl-1 and fixed-price contract C-1 between them, whose
+    US$300.00 milestone is funded and its work submitted, now."""
+    now = market.clock.now()
+    market.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
+    market.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
+    market.add_contract(Contract.fixed("C-1", client="co-1", freelancer="fl-1", started_at=now))
+    market.fire("contract", "C-1", "add_milestone", ANA, amount=Money(30_000))
+    market.fire("contract", "C-1", "fund_milestone", ANA)
+    market.fire("contract", "C-1", "submit_work", FL)
+    return market
 
 
 def open_market(kind: str, folder: Path, clock: ManualClock) -> Marketplace:

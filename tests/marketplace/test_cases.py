@@ -9,7 +9,6 @@ import pytest
 
 from statemachines import (
     SYSTEM,
-    Contract,
     ContractState,
     InvalidInput,
     ManualClock,
@@ -17,7 +16,7 @@ from statemachines import (
     TransitionRefused,
     to_dict,
 )
-from statemachines.machines.account.table import Account, AccountState, AccountType
+from statemachines.machines.account.table import AccountState
 from statemachines.machines.contract.values import RefundStatus, Side
 from statemachines.marketplace.audit import history_problems
 from statemachines.marketplace.commands import DisputeEscrowRefund, Fire, OpenCase
@@ -26,22 +25,9 @@ from statemachines.marketplace.model import CASES
 from statemachines.testing.cast import ANA as OWNER
 from statemachines.testing.cast import FL as FREELANCER
 from statemachines.testing.cast import SUP as SUPPORT
-from tests.marketplace.conftest import MakeMarket
+from tests.marketplace.conftest import MakeMarket, work_submitted
 
 DAY = timedelta(days=1)
-
-
-def _market(make_market: MakeMarket, clock: ManualClock) -> Marketplace:
-    market = make_market(clock)
-    market.open_account(Account(id="co-1", type=AccountType.CLIENT, owner="ana", company="co-1"))
-    market.open_account(Account(id="fl-1", type=AccountType.FREELANCER, owner="fl-1"))
-    market.add_contract(
-        Contract.fixed("C-1", client="co-1", freelancer="fl-1", started_at=clock.now())
-    )
-    market.fire("contract", "C-1", "add_milestone", OWNER, amount=Money(30_000))
-    market.fire("contract", "C-1", "fund_milestone", OWNER)
-    market.fire("contract", "C-1", "submit_work", FREELANCER)
-    return market
 
 
 def _cases_agree(market: Marketplace) -> None:
@@ -58,7 +44,7 @@ def _cases_agree(market: Marketplace) -> None:
 def test_a_granted_refund_request_refunds_the_contracts_payment(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
     market.fire("contract", "C-1", "approve_milestone", OWNER)
     market.handle(OpenCase("refund_request", "C-1", "R-1", payment="C-1-P1")).result()
     market.fire("refund_request", "R-1", "request", OWNER, amount=Money(10_000))
@@ -87,7 +73,7 @@ def test_a_granted_refund_request_refunds_the_contracts_payment(
 def test_a_grant_the_contract_refuses_changes_neither(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
     market.fire("contract", "C-1", "approve_milestone", OWNER)
     market.handle(OpenCase("refund_request", "C-1", "R-1", payment="C-1-P1")).result()
     market.fire("refund_request", "R-1", "request", OWNER, amount=Money(10_000))
@@ -121,7 +107,7 @@ def test_a_grant_the_contract_refuses_changes_neither(
 def test_a_disputed_escrow_refund_is_settled_by_the_fixed_price_dispute(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
     market.fire("contract", "C-1", "end_contract", OWNER, payment=Money(10_000))
     market.fire("contract", "C-1", "leave_feedback", FREELANCER, text="slow answers")
 
@@ -143,7 +129,7 @@ def test_a_disputed_escrow_refund_is_settled_by_the_fixed_price_dispute(
 def test_without_feedback_the_escrow_dispute_changes_nothing(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
     market.fire("contract", "C-1", "end_contract", OWNER, payment=Money(10_000))
     before = to_dict(market.get("contract", "C-1"))
 
@@ -158,7 +144,7 @@ def test_without_feedback_the_escrow_dispute_changes_nothing(
 def test_an_award_not_complied_with_suspends_the_account(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
     market.fire("contract", "C-1", "end_contract", OWNER, payment=Money(0))
     market.fire("contract", "C-1", "leave_feedback", FREELANCER)
     market.handle(DisputeEscrowRefund("C-1", "FD-1", FREELANCER)).result()
@@ -186,7 +172,7 @@ def test_an_award_not_complied_with_suspends_the_account(
 def test_the_contract_reports_its_activity_to_its_dormancy_watch(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
     market.handle(OpenCase("dormancy", "C-1", "DW-1")).result()
     market.fire("dormancy", "DW-1", "activity", SYSTEM, held=Money(30_000))
     clock.advance(days=10)
@@ -207,7 +193,7 @@ def test_the_contract_reports_its_activity_to_its_dormancy_watch(
 def test_a_case_needs_the_facts_it_is_built_from(
     make_market: MakeMarket, clock: ManualClock
 ) -> None:
-    market = _market(make_market, clock)
+    market = work_submitted(make_market(clock))
 
     outcome = market.handle(OpenCase("hourly_dispute", "C-1", "HD-1"))
 

@@ -21,6 +21,7 @@ from statemachines.marketplace.stores.memory import MemoryStore
 from statemachines.marketplace.unit_of_work import UnitOfWork
 from tests.conftest import START
 from tests.machines.account.conftest import ANA, FL
+from tests.marketplace.conftest import work_submitted
 
 T = AccountType
 
@@ -152,15 +153,7 @@ def test_the_deadline_index_rebuilt_in_place_answers_as_before(
 def test_a_cases_deadline_stays_in_the_index_rebuilt_in_place(clock: ManualClock) -> None:
     # A fixed-price dispute declined by the client waits for the fees (FPD-8): its deadline
     # is a case's, not a contract's, and must survive the index being rebuilt.
-    market = Marketplace(clock=clock)
-    market.open_account(Account(id="co-1", type=T.CLIENT, owner="ana", company="co-1"))
-    market.open_account(Account(id="fl-1", type=T.FREELANCER, owner="fl-1"))
-    market.add_contract(
-        Contract.fixed("C-1", client="co-1", freelancer="fl-1", started_at=clock.now())
-    )
-    market.fire("contract", "C-1", "add_milestone", ANA, amount=Money(30_000))
-    market.fire("contract", "C-1", "fund_milestone", ANA)
-    market.fire("contract", "C-1", "submit_work", FL)
+    market = work_submitted(Marketplace(clock=clock))
     market.fire("contract", "C-1", "end_contract", ANA, payment=Money(0))
     market.fire("contract", "C-1", "leave_feedback", FL)
     market.handle(DisputeEscrowRefund("C-1", "FD-1", FL)).result()
