@@ -108,4 +108,4 @@ def test_the_key_holds_who_sent_the_offer_which_names_the_contracts_contact() ->
     assert by_owner != by_manager
     freelancer = next(a for a in ACTORS if a.role is Role.FREELANCER)
     world.market.fire("proposal", "P-1", "accept_offer", freelancer)
-    assert key._items(world.market.store, "contact") == [("C-1", "hal")]
+    assert world.market.store._items["contact"] == {"C-1": "hal"}
