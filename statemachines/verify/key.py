@@ -484,22 +484,24 @@ def _slotted(value: Any, slots: dict[datetime, int]) -> Any:
     return value
 
 
-def _fresh(kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
-    return compute()
+def _fresh(kind: str, agg: Any, compute: Callable[..., _Part], *args: Any) -> _Part:
+    return compute(*args)
 
 
 def _assemble(
-    world: World, symmetry: bool, part_of: Callable[[str, Any, Callable[[], _Part]], _Part]
+    world: World, symmetry: bool, part_of: Callable[..., _Part]
 ) -> tuple[Any, list[datetime]]:
+    # part_of(kind, aggregate, compute, *args) is the aggregate's part: compute(*args), or
+    # one kept from before (KeyCache's _Kept)
     now = world.clock.now()
     # a part_of that keeps parts may keep a job's unit too (KeyCache's _Kept.unit)
     unit_of = getattr(part_of, "unit", None)
     store = world.market.store
-    contracts_all = list(store.values("contract"))
+    contracts_all = store.values("contract")  # a list of its own
     parts: list[_Part] = []
     extra: list[Any] = []
     for acc in store.values("account"):
-        parts.append(part_of("account", acc, partial(_account_part, acc, now)))
+        parts.append(part_of("account", acc, _account_part, acc, now))
         if acc.state is _SUSPENDED and acc.suspended_at is not None:
             # read only while suspended (SUSP-1 resumes what the suspension paused), and
             # only for contracts paused for billing
@@ -514,11 +516,11 @@ def _assemble(
         else:
             extra.append(())
     for m in store.values("membership"):
-        parts.append(part_of("membership", m, partial(_membership_part, m, now)))
+        parts.append(part_of("membership", m, _membership_part, m, now))
     items = store._items  # type: ignore[attr-defined]
     contacts = items.get("contact") or _NONE
     units = [
-        part_of("contract", c, partial(_contract_part, c, now, symmetry, contacts.get(c.id)))
+        part_of("contract", c, _contract_part, c, now, symmetry, contacts.get(c.id))
         for c in contracts_all
     ]
     if symmetry:
@@ -721,7 +723,7 @@ class _Kept:
         self.contacts = items.get("contact", {})
         self.terms = items.get("terms", {})
 
-    def __call__(self, kind: str, agg: Any, compute: Callable[[], _Part]) -> _Part:
+    def __call__(self, kind: str, agg: Any, compute: Callable[..., _Part], *args: Any) -> _Part:
         contact = self.contacts.get(agg.id) if kind == "contract" else None
         memo = (self.versions[id(agg)], self.now, contact)
         cache = self.cache
@@ -729,7 +731,7 @@ class _Kept:
         if found is None:
             if len(cache.parts) >= _KEEP_PARTS:
                 cache.parts.clear()  # the interned templates stay: keys keep comparing
-            computed = compute()
+            computed = compute(*args)
             template = cache.ids.setdefault(computed.template, len(cache.ids))
             found = cache.parts[memo] = _Part(template, computed.moments, computed.order)
         return found
