@@ -42,6 +42,29 @@ def test_the_ci_bound_has_no_violation() -> None:
     assert report.invariants > report.states
 
 
+def test_a_large_search_collects_less_often_and_puts_the_collector_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc  # noqa: PLC0415
+
+    from statemachines.verify import search  # noqa: PLC0415
+
+    monkeypatch.setattr(search, "GC_FROM", 30)  # "large" from 30 states on
+    before = gc.get_threshold()
+    seen: list[int] = []
+
+    report = check(
+        Bounds(contracts=1, milestones=1, depth=2),
+        progress=lambda _: seen.append(gc.get_threshold()[0]),
+        every=0.0,
+    )
+
+    assert report.ok
+    assert seen[0] == before[0]  # a small search keeps the default
+    assert seen[-1] == search.GC_YOUNG
+    assert gc.get_threshold() == before
+
+
 def test_the_report_tells_the_peak_memory_of_the_process() -> None:
     import resource  # noqa: PLC0415  (POSIX only, like the CI machine)
 
