@@ -807,7 +807,7 @@ def _peak_mb() -> float:
 
 GC_YOUNG = 100_000
 """The youngest generation's threshold once a search is large (Python's default is 700)."""
-GC_FROM = 20_000
+GC_FROM = 1_000
 """How many states a search stores before the collector runs less often."""
 
 
