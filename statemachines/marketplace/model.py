@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import json.encoder
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ __all__ = [
     "json_text",
     "load_record",
     "micros",
+    "names_any",
     "parties",
     "record_party",
 ]
@@ -124,6 +125,12 @@ def parties(kind: str, aggregate: Any) -> tuple[str, ...]:
         if value is not None and value not in out:
             out.append(value)
     return tuple(out)
+
+
+def names_any(kind: str, aggregate: Any, wanted: Collection[str]) -> bool:
+    """Whether *aggregate* involves any of *wanted* (``parties`` without building the
+    tuple: a unit of work asks this of every aggregate it holds, on every party read)."""
+    return any(getattr(aggregate, name) in wanted for name in _PARTY_FIELDS[kind])
 
 
 def record_party(kind: str, value: Any) -> str | None:

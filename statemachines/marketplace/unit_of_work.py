@@ -37,7 +37,7 @@ from statemachines.core.engine import SPECS_BY_MODEL, Decision, MachineSpec
 from statemachines.core.snapshots import to_dict
 from statemachines.marketplace.errors import AlreadyExists, ConcurrentModification
 from statemachines.marketplace.events import Change, NewEvent, StoredEvent
-from statemachines.marketplace.model import _PARTY_FIELDS, record_party
+from statemachines.marketplace.model import names_any, record_party
 from statemachines.marketplace.reads import GLANCED
 from statemachines.marketplace.stores.base import (
     Batch,
@@ -441,10 +441,7 @@ class UnitOfWork:
 def _matches(kind: str, agg: Any, wanted: list[str], state: str | None, skip: set[int]) -> bool:
     if id(agg) in skip or (state is not None and agg.state._value_ != state):
         return False
-    for field in _PARTY_FIELDS[kind]:  # noqa: SIM110  (parties(kind, agg), not built)
-        if getattr(agg, field) in wanted:  # never None: *wanted* holds no None
-            return True
-    return False
+    return names_any(kind, agg, wanted)  # *wanted* holds no None
 
 
 def retry(
