@@ -31,6 +31,7 @@ from statemachines.marketplace.invariants import (
     inv_acc_3_settled_with_nothing_left,
     inv_acc_9_no_activity_while_frozen,
 )
+from statemachines.marketplace.market import Marketplace
 from statemachines.verify.attempts import (
     Attempt,
     Facts,
@@ -150,6 +151,11 @@ class _Search:
         self.checks = Checks(jobs=bounds.jobs, initial_contracts=bounds.contracts)
         self.parents: dict[Any, tuple[Any, Step | None]] = {}
         self.parts: dict[int, StepPart] = {}
+        self.bound_of: dict[int, bool] = {}
+        """By version of a saved aggregate: whether it is within the bounds (:meth:`within`)."""
+        self.passed_steps: set[tuple[tuple[int, int], ...]] = set()
+        """The steps whose step invariants passed, by the versions of the aggregates whose
+        parts they changed (before and after)."""
         self.uses: dict[int, list[Any]] = {}
         """By ``id`` of a plan's tallies (shared, never dropped): the tallies and how many
         times a plan with them was used."""
@@ -161,15 +167,33 @@ class _Search:
         """The key of the world as *snap* (just taken) holds it."""
         return self.keys.key(self.world, snap.versions)  # type: ignore[attr-defined]
 
-    def in_bound(self) -> bool:
-        for c in self.world.market.store.values("contract"):
-            if len(c.milestones) > self.bounds.milestones or len(c.payments) > self.max_payments:
-                return False
-            if len(c.refund_requests) > 1:
-                return False
-            if c.weeks and not self.bounds.diary_within(c):  # finish: the diary's bounds
+    def within(self, snap: Snapshot) -> bool:
+        """:meth:`in_bound` of the world as *snap* (just taken) holds it, read once per
+        version of each contract (what the bound reads of a contract is the contract's)."""
+        bound = self.bound_of
+        for entry in snap[1]:
+            ok = bound.get(entry.version)
+            if ok is None:
+                agg = entry.agg
+                ok = not isinstance(agg, Contract) or self.contract_in_bound(agg)
+                if len(bound) >= KEEP_PARTS:
+                    bound.clear()
+                bound[entry.version] = ok
+            if not ok:
                 return False
         return True
+
+    def in_bound(self) -> bool:
+        return all(self.contract_in_bound(c) for c in self.world.market.store.values("contract"))
+
+    def contract_in_bound(self, c: Contract) -> bool:
+        """Whether *c* is within the bounds searched (milestones, payments, refund
+        requests, its diary)."""
+        if len(c.milestones) > self.bounds.milestones or len(c.payments) > self.max_payments:
+            return False
+        if len(c.refund_requests) > 1:
+            return False
+        return not c.weeks or self.bounds.diary_within(c)  # finish: the diary's bounds
 
     def invariants(
         self,
@@ -262,6 +286,21 @@ class _Search:
             part = self.parts[entry.version] = step_part(entry.agg)
         return part
 
+    def step_problems(
+        self, pairs: tuple[tuple[int, int], ...], was: list[StepPart], now: list[StepPart]
+    ) -> list[str]:
+        """The step invariants of the parts *was* turned into *now*: read once per *pairs*
+        (the versions of the aggregates before and after), which fix both (versions are
+        given by content and never given again to other content), and kept when passed."""
+        if pairs in self.passed_steps:
+            return []
+        problems = step_problems(was, now)
+        if not problems:
+            if len(self.passed_steps) >= KEEP_PARTS:
+                self.passed_steps.clear()
+            self.passed_steps.add(pairs)
+        return problems
+
     def step_invariants(self, before: _Before, snap: Snapshot, *, full: bool) -> list[str]:
         """The invariants of the step from the state *before* reads to the world as *snap*
         (just taken) holds it: with *full*, read from every aggregate; else from those whose
@@ -297,6 +336,7 @@ class _Search:
             parts = before.parts
             was: list[StepPart] = []
             now: list[StepPart] = []
+            pairs: list[tuple[int, int]] = []
             changed = []
             lengths = {}
             for i in moved:
@@ -305,11 +345,12 @@ class _Search:
                 if part != parts[i]:  # an aggregate whose part is unchanged passes them
                     was.append(parts[i])
                     now.append(part)
+                    pairs.append((old[i].version, entry.version))
                 agg = entry.agg
                 if isinstance(agg, Account) and len(entry.history) != len(old[i].history):
                     changed.append(agg)
                     lengths[agg.id] = len(old[i].history)
-            problems = step_problems(was, now) if was else []
+            problems = self.step_problems(tuple(pairs), was, now) if was else []
         for acc in changed:
             if any(d.event == "settle" for d in acc.history[lengths[acc.id] :]):
                 problems += inv_acc_3_settled_with_nothing_left(market, acc)
@@ -342,9 +383,8 @@ class _Search:
                     self.progress(Progress(report.states, len(queue), depth, spent))
                     tell = started + spent + self.every
                 expand = self.bounds.depth is None or depth < self.bounds.depth
+                # with *expand* false, the attempts are checked and nothing is yielded
                 for step, new_snap in self.successors(current, snap, moments, expand=expand):
-                    if not expand:
-                        continue
                     new_key, new_moments = step[0]
                     if audit is not None:
                         self.audit(audit, new_key, step[1])
@@ -443,7 +483,6 @@ class _Search:
         *expand* false, the attempts are only checked."""
         world = self.world
         market = world.market
-        report = self.report
         world.restore(snap)
         now = world.clock.now()
         before = self.before(snap)
@@ -459,60 +498,72 @@ class _Search:
             for agg in market.store.values(kind)
         ]
         quiet = _quiet(world)
-        share = 1.0 if self.bounds.thorough else self.bounds.cross_check
-        sample = self.sample.random
-        uses = self.uses
         for plan, made in plans:
-            # the attempts a plan stands for are counted when the search ends (_count)
-            tallies = plan.tallies
-            use = uses.get(id(tallies))
-            if use is None:
-                uses[id(tallies)] = [tallies, 1]
-            else:
-                use[1] += 1
-            # The oracle's word is taken for the attempts it says do not fire (no edge, a
-            # wrong actor, a refusing rule), except the first of each kind and a share of
-            # the others, which are fired anyway and must do what it says: the share where
-            # the plan is made (the aggregate met in a new context), a tenth of it where it
-            # is used again (the same aggregate, facts and time: the same premise as the
-            # plan's own).
-            odds = share if made or share >= 1.0 else share * REUSED_SHARE
-            checks = _checked(plan, made, _drawn(sample, len(plan.decided), odds))
-            report.decided += len(plan.decided) - len(checks)
-            for attempt in checks:
-                self.attempt(attempt, snap, key, now)
-            for i, attempt in enumerate(plan.fire):
-                slot = _slot(attempt, i, snap) if quiet else None
-                memo = None if slot is None else plan.outcomes
-                decision, new_snap = self.attempt(attempt, snap, key, now, memo, slot)
-                if decision is None:
-                    continue
-                step = Step(
-                    now,
-                    attempt.kind,
-                    attempt.target,
-                    attempt.event,
-                    attempt.actor,
-                    tuple(attempt.payload.items()),
-                    market.get(attempt.kind, attempt.target).state.value,
-                )
-                # The platform fires system events itself (effects, deadlines): they are
-                # checked against the table and the invariants here, but start no new states.
-                if attempt.actor.role is Role.SYSTEM:
-                    new_snap = new_snap or world.snapshot()
-                    full = self.system(new_snap, expand=expand)
-                    self.invariants(step, before, decision, new_snap, full=full)
-                    continue
-                if attempt.event in BOOKKEEPING or not expand or not self.in_bound():
-                    continue
-                new_snap = new_snap or world.snapshot()
-                new = self.key(new_snap)
-                if new[0] == key:
-                    continue
-                self.invariants(step, before, decision, new_snap, full=self.full(new[0]))
-                yield (new, step), new_snap
+            yield from self.steps(plan, made, (key, snap, before), quiet=quiet, expand=expand)
         if expand:
             yield from self.time_moves(key, snap, moments, before)
+
+    def steps(
+        self,
+        plan: Plan,
+        made: bool,
+        where: tuple[Any, Snapshot, _Before],
+        *,
+        quiet: bool,
+        expand: bool,
+    ) -> Iterator[tuple[tuple[tuple[Any, list[datetime]], Step], Snapshot]]:
+        """The steps of one *plan* of the state stored under *key* (*snap* holds it, and
+        *before* what the step invariants read of it): its decided attempts checked (a
+        share), its attempts that fire fired or put back.
+        """
+        key, snap, before = where
+        world = self.world
+        market = world.market
+        report = self.report
+        now = world.clock.now()
+        # the attempts a plan stands for are counted when the search ends (count)
+        tallies = plan.tallies
+        use = self.uses.get(id(tallies))
+        if use is None:
+            self.uses[id(tallies)] = [tallies, 1]
+        else:
+            use[1] += 1
+        # The oracle's word is taken for the attempts it says do not fire (no edge, a wrong
+        # actor, a refusing rule), except the first of each kind and a share of the others,
+        # which are fired anyway and must do what it says: the share where the plan is made
+        # (the aggregate met in a new context), a tenth of it where it is used again (the
+        # same aggregate, facts and time: the same premise as the plan's own).
+        share = 1.0 if self.bounds.thorough else self.bounds.cross_check
+        odds = share if made or share >= 1.0 else share * REUSED_SHARE
+        checks = _checked(plan, made, _drawn(self.sample.random, len(plan.decided), odds))
+        report.decided += len(plan.decided) - len(checks)
+        for attempt in checks:
+            self.attempt(attempt, snap, key, now)
+        for i, attempt in enumerate(plan.fire):
+            slot = _slot(attempt, i, snap) if quiet else None
+            memo = None if slot is None else plan.outcomes
+            decision, new_snap = self.attempt(attempt, snap, key, now, memo, slot)
+            if decision is None:
+                continue
+            # The platform fires system events itself (effects, deadlines): they are checked
+            # against the table and the invariants here, but start no new states.
+            if attempt.actor.role is Role.SYSTEM:
+                new_snap = new_snap or world.snapshot()
+                full = self.system(new_snap, expand=expand)
+                step = _step(attempt, now, market)
+                self.invariants(step, before, decision, new_snap, full=full)
+                continue
+            if attempt.event in BOOKKEEPING or not expand:
+                continue
+            new_snap = new_snap or world.snapshot()
+            if not self.within(new_snap):
+                continue
+            new = self.key(new_snap)
+            if new[0] == key:
+                continue
+            step = _step(attempt, now, market)
+            self.invariants(step, before, decision, new_snap, full=self.full(new[0]))
+            yield (new, step), new_snap
 
     def collect_less(self) -> None:
         """Once the search has stored :data:`GC_FROM` states, Python's cyclic collector
@@ -679,6 +730,20 @@ class _Search:
         report.transitions += 1
         report.fired[tally] = report.fired.get(tally, 0) + 1
         return decision
+
+
+def _step(attempt: Attempt, now: datetime, market: Marketplace) -> Step:
+    """The step *attempt* made (fired now), with its target's state after it."""
+    kind, target = attempt.kind, attempt.target
+    return Step(
+        now,
+        kind,
+        target,
+        attempt.event,
+        attempt.actor,
+        tuple(attempt.payload.items()),
+        market.get(kind, target).state.value,
+    )
 
 
 def _checked(plan: Plan, made: bool, drawn: list[int]) -> list[Attempt]:

@@ -1,12 +1,15 @@
 """Step invariants read from the aggregates a step changed, and system events left to their key.
 
-Two shortcuts of the search (ADR 0090), each with its premise checked and a guard broken
-on purpose to show it is still caught:
+Shortcuts of the search (ADR 0090), each with its premise checked and a guard broken on
+purpose to show it is still caught:
 
 * the invariants of a step (closed stays closed, no way back, money never shrinks, settled
   with nothing left) compare only the aggregates whose entry the step changed;
 * a system event (which starts no state of its own) that reaches a key already stored
-  leaves the invariants of its state to the state stored under the key.
+  leaves the invariants of its state to the state stored under the key;
+* a step whose step invariants passed is known again by the versions of the aggregates it
+  changed (versions are given by content), and a contract's place within the bounds by its
+  version.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import attrs
 import pytest
 
 from statemachines.verify import search
+from statemachines.verify.invariants import StepPart
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds, Snapshot
 from tests.verify.conftest import release_escrow_twice, reopen_closed_accounts
@@ -77,3 +81,51 @@ def test_system_events_left_to_their_key_reach_what_checking_them_all_reaches() 
     assert left.coverage == every.coverage
     assert left.left_to_key > 0
     assert every.left_to_key == 0
+
+
+def test_a_step_that_passed_is_kept_by_its_versions_and_one_that_failed_is_read_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    original = search.step_problems
+
+    def counted(was: Any, now: Any) -> list[str]:
+        calls.append(1)
+        return original(was, now)
+
+    monkeypatch.setattr(search, "step_problems", counted)
+    searcher = search._Search(Bounds(contracts=1, milestones=1, team=False, depth=1))
+    paid = StepPart((("C-1", "ACTIVE"),), ("C-1", (500, 0)))
+    more = StepPart((("C-1", "ACTIVE"),), ("C-1", (1000, 0)))
+    less = StepPart((("C-1", "ACTIVE"),), ("C-1", (0, 0)))
+
+    assert searcher.step_problems(((1, 2),), [paid], [more]) == []
+    assert searcher.step_problems(((1, 2),), [paid], [more]) == []
+    assert len(calls) == 1  # the second time, the passed step is known by its versions
+    shrunk = searcher.step_problems(((1, 3),), [paid], [less])
+    assert shrunk
+    assert searcher.step_problems(((1, 3),), [paid], [less]) == shrunk
+    assert len(calls) == 3  # a step that failed is never kept
+
+
+def test_the_bound_read_once_per_contract_version_agrees_with_the_world_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared = {"in": 0, "out": 0}
+    original = search._Search.within
+
+    def both(self: Any, snap: Snapshot) -> bool:
+        mine = original(self, snap)
+        assert mine == self.in_bound()
+        compared["in" if mine else "out"] += 1
+        return mine
+
+    monkeypatch.setattr(search._Search, "within", both)
+
+    report = check(
+        Bounds(contracts=1, milestones=1, payments=0, team=False, amounts=(500,), depth=7)
+    )
+
+    assert report.ok, report.summary()
+    assert compared["in"] > report.states
+    assert compared["out"] > 0  # states past the bound were met and left unexpanded
