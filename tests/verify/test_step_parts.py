@@ -20,7 +20,7 @@ import attrs
 import pytest
 
 from statemachines.verify import search
-from statemachines.verify.invariants import StepPart
+from statemachines.verify.invariants import StepPart, step_problems
 from statemachines.verify.search import check
 from statemachines.verify.world import Bounds, Snapshot
 from tests.verify.conftest import release_escrow_twice, reopen_closed_accounts
@@ -87,7 +87,7 @@ def test_a_step_that_passed_is_kept_by_its_versions_and_one_that_failed_is_read_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[int] = []
-    original = search.step_problems
+    original = step_problems
 
     def counted(was: Any, now: Any) -> list[str]:
         calls.append(1)
