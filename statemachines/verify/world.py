@@ -373,10 +373,11 @@ class _Snapshot(tuple[datetime, tuple[Saved, ...]]):
         now: datetime,
         saved: tuple[Saved, ...],
         items: dict[str, dict[str, Any]] | None,
+        versions: dict[int, int] | None = None,
     ) -> _Snapshot:
         snap = super().__new__(cls, (now, saved))
         snap.items = items
-        snap.versions = {id(s.agg): s.version for s in saved}
+        snap.versions = {id(s.agg): s.version for s in saved} if versions is None else versions
         return snap
 
 
@@ -642,13 +643,18 @@ class World:
         snapshot also holds what the store holds (a contract started by an offer, its
         contact person), so that restoring it also takes out what was added since.
         """
-        if self.pure and self.base is not None:
-            # nothing but apply() changed the world since it was restored
+        restored = self.base
+        if self.pure and restored is not None:
+            # nothing but apply() changed the world since it was restored: what it holds
+            # (self.holds, kept by restore, undo and apply) is the base with what was loaded
             loaded = self.loaded
-            entries = tuple(loaded.get(id(e.agg), e) for e in self.base[1])
-            self.holds = {id(e.agg): e for e in entries}
+            entries = tuple([loaded.get(id(e.agg), e) for e in restored[1]])
+            versions = restored.versions.copy()  # type: ignore[attr-defined]
+            for agg_id, entry in loaded.items():
+                versions[agg_id] = entry.version
             self.known = True
-            return _Snapshot(self.clock.now(), entries, getattr(self.base, "items", None))
+            items = getattr(restored, "items", None)
+            return _Snapshot(self.clock.now(), entries, items, versions)
         store = self.market.store
         items = getattr(store, "_items", None)
         base = self.base[1] if self.base is not None else ()
@@ -673,7 +679,7 @@ class World:
         as a snapshot (the same aggregates at another time)."""
         self.restore(snap)
         self.clock.set(at)
-        return _Snapshot(at, snap[1], getattr(snap, "items", None))
+        return _Snapshot(at, snap[1], getattr(snap, "items", None), snap.versions)  # type: ignore[attr-defined]
 
     def apply(self, saved: Saved) -> None:
         """Put one aggregate as *saved* holds it; the next snapshot shares *saved* (and its
