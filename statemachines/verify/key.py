@@ -497,10 +497,11 @@ def _assemble(
     # a part_of that keeps parts may keep a job's unit too (KeyCache's _Kept.unit)
     unit_of = getattr(part_of, "unit", None)
     store = world.market.store
-    contracts_all = store.values("contract")  # a list of its own
+    items = store._items  # type: ignore[attr-defined]  # read in place, not copied
+    contracts_all = list((items.get("contract") or _NONE).values())
     parts: list[_Part] = []
     extra: list[Any] = []
-    for acc in store.values("account"):
+    for acc in (items.get("account") or _NONE).values():
         parts.append(part_of("account", acc, _account_part, acc, now))
         if acc.state is _SUSPENDED and acc.suspended_at is not None:
             # read only while suspended (SUSP-1 resumes what the suspension paused), and
@@ -515,9 +516,8 @@ def _assemble(
             )
         else:
             extra.append(())
-    for m in store.values("membership"):
+    for m in (items.get("membership") or _NONE).values():
         parts.append(part_of("membership", m, _membership_part, m, now))
-    items = store._items  # type: ignore[attr-defined]
     contacts = items.get("contact") or _NONE
     units = [
         part_of("contract", c, _contract_part, c, now, symmetry, contacts.get(c.id))
