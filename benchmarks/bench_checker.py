@@ -1,8 +1,8 @@
 """Benchmark of the checkers: states per second side by side, and states, time, memory by bound.
 
 Run: ``python benchmarks/bench_checker.py [--quick] [--budget SECONDS] [--market-depth D]``,
-or ``python benchmarks/bench_checker.py --against REV [--bounds NAME,...]`` for the speed-up
-of the whole-marketplace checker against an earlier commit (section 3).
+or ``python benchmarks/bench_checker.py --against REV [--bounds NAME,...] [--repeat N]`` for
+the speed-up of the whole-marketplace checker against an earlier commit (section 3).
 
 1. Side by side, in one run, on the same bounded model (N contracts of M milestones of
    the milestone machine, at most one live milestone per contract, MS-2):
@@ -20,7 +20,9 @@ of the whole-marketplace checker against an earlier commit (section 3).
    after the other, in one run: states, merges, CPU seconds (``time.process_time``), states
    per CPU second, peak RSS, and the ratio of states per second. A bound the earlier commit
    does not finish within ``--budget`` seconds is reported as not finished (its rate so far
-   is not known, so no ratio).
+   is not known, so no ratio). With ``--repeat N``, each side runs each bound N times and
+   the run with the least CPU time is reported: on a shared virtual machine the same run
+   varies by about 10 % between runs, always upwards, so the least is the best estimate.
 """
 
 from __future__ import annotations
@@ -243,8 +245,25 @@ def run_against(checkout: str, bounds: dict[str, object], budget: float) -> dict
     return result
 
 
-def against(rev: str, names: list[str], budget: float) -> None:
-    """Section 3: this checkout against commit *rev*, bound by bound."""
+def _best(
+    checkout: str, bounds: dict[str, object], budget: float, repeat: int
+) -> dict[str, object]:
+    """The run of *bounds* on *checkout* with the least CPU time of *repeat* runs (each in
+    a fresh process; one that does not finish or fails is what is reported)."""
+    best: dict[str, object] | None = None
+    for _ in range(repeat):
+        run = run_against(checkout, bounds, budget)
+        if "seconds" not in run:
+            return run
+        if best is None or float(run["seconds"]) < float(best["seconds"]):  # type: ignore[arg-type]
+            best = run
+    assert best is not None
+    return best
+
+
+def against(rev: str, names: list[str], budget: float, repeat: int = 1) -> None:
+    """Section 3: this checkout against commit *rev*, bound by bound (each side the best of
+    *repeat* runs)."""
     here = str(Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory(prefix="bench-checker-") as tmp:
         base = str(Path(tmp) / "baseline")
@@ -267,8 +286,8 @@ def against(rev: str, names: list[str], budget: float) -> None:
             )
             print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             for name in names:
-                before = run_against(base, BOUNDS[name], budget)
-                after = run_against(here, BOUNDS[name], budget)
+                before = _best(base, BOUNDS[name], budget, repeat)
+                after = _best(here, BOUNDS[name], budget, repeat)
                 print(_row(name, before, after, budget))
                 sys.stdout.flush()
         finally:
@@ -317,13 +336,22 @@ def main() -> None:
     parser.add_argument(
         "--bounds", default=",".join(BOUNDS), help="section 3: which bounds (comma-separated)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="section 3: runs of each bound on each side; the one with the least CPU time "
+        "is reported (the box's noise is one-sided: it only ever adds time)",
+    )
     args = parser.parse_args()
     if args.against:
         names = [n.strip() for n in args.bounds.split(",") if n.strip()]
         unknown = [n for n in names if n not in BOUNDS]
         if unknown:
             parser.error(f"unknown bounds {unknown}; the bounds are {list(BOUNDS)}")
-        against(args.against, names, args.budget)
+        if args.repeat < 1:
+            parser.error("--repeat must be at least 1")
+        against(args.against, names, args.budget, args.repeat)
         return
     top = 2 if args.quick else 4
     print("## Side by side (4 contracts x 3 milestones, symmetry on, best of 5, CPU time)\n")
