@@ -22,7 +22,7 @@ the speed-up of the whole-marketplace checker against an earlier commit (section
    does not finish within ``--budget`` seconds is reported as not finished (its rate so far
    is not known, so no ratio). With ``--repeat N``, each side runs each bound N times and
    the run with the least CPU time is reported: on a shared virtual machine the same run
-   varies by about 10 % between runs, always upwards, so the least is the best estimate.
+   varies by up to 15 % between runs, always upwards, so the least is the best estimate.
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ class _Search:
         self.parents: dict[Any, tuple[Any, Step | None]] = {}
         self.parts: dict[int, StepPart] = {}
         self.bound_of: dict[int, bool] = {}
-        """By version of a saved aggregate: whether it is within the bounds (:meth:`within`)."""
+        """By version of a saved contract: whether it is within the bounds (:meth:`within`)."""
         self.passed_steps: set[tuple[tuple[int, int], ...]] = set()
         """The steps whose step invariants passed, by the versions of the aggregates whose
         parts they changed (before and after)."""
@@ -168,23 +168,23 @@ class _Search:
         return self.keys.key(self.world, snap.versions)  # type: ignore[attr-defined]
 
     def within(self, snap: Snapshot) -> bool:
-        """:meth:`in_bound` of the world as *snap* (just taken) holds it, read once per
-        version of each contract (what the bound reads of a contract is the contract's)."""
+        """Whether the world as *snap* (just taken) holds it is within the bounds searched:
+        every contract is (:meth:`contract_in_bound`), read once per version of the
+        contract (what the bound reads of a contract is the contract's)."""
         bound = self.bound_of
         for entry in snap[1]:
+            agg = entry.agg
+            if not isinstance(agg, Contract):
+                continue
             ok = bound.get(entry.version)
             if ok is None:
-                agg = entry.agg
-                ok = not isinstance(agg, Contract) or self.contract_in_bound(agg)
+                ok = self.contract_in_bound(agg)
                 if len(bound) >= KEEP_PARTS:
                     bound.clear()
                 bound[entry.version] = ok
             if not ok:
                 return False
         return True
-
-    def in_bound(self) -> bool:
-        return all(self.contract_in_bound(c) for c in self.world.market.store.values("contract"))
 
     def contract_in_bound(self, c: Contract) -> bool:
         """Whether *c* is within the bounds searched (milestones, payments, refund
@@ -499,7 +499,9 @@ class _Search:
         ]
         quiet = _quiet(world)
         for plan, made in plans:
-            yield from self.steps(plan, made, (key, snap, before), quiet=quiet, expand=expand)
+            yield from self.steps(
+                plan, made, key=key, snap=snap, before=before, quiet=quiet, expand=expand
+            )
         if expand:
             yield from self.time_moves(key, snap, moments, before)
 
@@ -507,16 +509,16 @@ class _Search:
         self,
         plan: Plan,
         made: bool,
-        where: tuple[Any, Snapshot, _Before],
         *,
+        key: Any,
+        snap: Snapshot,
+        before: _Before,
         quiet: bool,
         expand: bool,
     ) -> Iterator[tuple[tuple[tuple[Any, list[datetime]], Step], Snapshot]]:
-        """The steps of one *plan* of the state stored under *key* (*snap* holds it, and
-        *before* what the step invariants read of it): its decided attempts checked (a
-        share), its attempts that fire fired or put back.
-        """
-        key, snap, before = where
+        """The steps of one *plan* (*made* just now, or used again) of the state stored
+        under *key* (*snap* holds it, and *before* what the step invariants read of it):
+        its decided attempts checked (a share), its attempts that fire fired or put back."""
         world = self.world
         market = world.market
         report = self.report
@@ -620,9 +622,9 @@ class _Search:
                 report.transitions += len(fired)
                 step = attrs.evolve(step, result=", ".join(f"{d.event}" for d in fired))
                 self.record_new(snap, key, step)
-                if not self.in_bound():
-                    continue
                 new_snap = world.snapshot()
+                if not self.within(new_snap):
+                    continue
             new = self.key(new_snap)
             self.invariants(step, before, None, new_snap, full=self.full(new[0]))
             yield (new, step), new_snap
