@@ -28,6 +28,7 @@ the speed-up of the whole-marketplace checker against an earlier commit (section
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 PLAIN_TABLE: dict[str, tuple[str, ...]] = {
@@ -261,9 +263,9 @@ def _best(
     return best
 
 
-def against(rev: str, names: list[str], budget: float, repeat: int = 1) -> None:
-    """Section 3: this checkout against commit *rev*, bound by bound (each side the best of
-    *repeat* runs)."""
+@contextlib.contextmanager
+def worktree(rev: str) -> Iterator[str]:
+    """Commit *rev* checked out in a temporary ``git worktree`` (removed afterwards)."""
     here = str(Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory(prefix="bench-checker-") as tmp:
         base = str(Path(tmp) / "baseline")
@@ -273,29 +275,49 @@ def against(rev: str, names: list[str], budget: float, repeat: int = 1) -> None:
             capture_output=True,
         )
         try:
-            commit = subprocess.run(
-                ["git", "-C", base, "rev-parse", "--short", "HEAD"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            print(f"## Whole-marketplace checker: this checkout against {rev} ({commit})\n")
-            print(
-                "| bound | states | merges | CPU s before | CPU s after | states/s before | "
-                "states/s after | ratio | peak RSS MB before | after |"
-            )
-            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-            for name in names:
-                before = _best(base, BOUNDS[name], budget, repeat)
-                after = _best(here, BOUNDS[name], budget, repeat)
-                print(_row(name, before, after, budget))
-                sys.stdout.flush()
+            yield base
         finally:
             subprocess.run(
                 ["git", "-C", here, "worktree", "remove", "--force", base],
                 check=False,
                 capture_output=True,
             )
+
+
+def bound_names(parser: argparse.ArgumentParser, bounds: str, repeat: int) -> list[str]:
+    """The names of :data:`BOUNDS` in *bounds* (comma-separated); a usage error for an
+    unknown one, or for *repeat* under 1."""
+    names = [n.strip() for n in bounds.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BOUNDS]
+    if unknown:
+        parser.error(f"unknown bounds {unknown}; the bounds are {list(BOUNDS)}")
+    if repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return names
+
+
+def against(rev: str, names: list[str], budget: float, repeat: int = 1) -> None:
+    """Section 3: this checkout against commit *rev*, bound by bound (each side the best of
+    *repeat* runs)."""
+    here = str(Path(__file__).resolve().parents[1])
+    with worktree(rev) as base:
+        commit = subprocess.run(
+            ["git", "-C", base, "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        print(f"## Whole-marketplace checker: this checkout against {rev} ({commit})\n")
+        print(
+            "| bound | states | merges | CPU s before | CPU s after | states/s before | "
+            "states/s after | ratio | peak RSS MB before | after |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for name in names:
+            before = _best(base, BOUNDS[name], budget, repeat)
+            after = _best(here, BOUNDS[name], budget, repeat)
+            print(_row(name, before, after, budget))
+            sys.stdout.flush()
 
 
 def _row(name: str, before: dict[str, object], after: dict[str, object], budget: float) -> str:
@@ -345,12 +367,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.against:
-        names = [n.strip() for n in args.bounds.split(",") if n.strip()]
-        unknown = [n for n in names if n not in BOUNDS]
-        if unknown:
-            parser.error(f"unknown bounds {unknown}; the bounds are {list(BOUNDS)}")
-        if args.repeat < 1:
-            parser.error("--repeat must be at least 1")
+        names = bound_names(parser, args.bounds, args.repeat)
         against(args.against, names, args.budget, args.repeat)
         return
     top = 2 if args.quick else 4
