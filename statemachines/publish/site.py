@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -375,11 +376,21 @@ def notebook_page(path: Path) -> str:
     """A notebook executed now, as Markdown with its outputs."""
     import nbformat  # noqa: PLC0415  (the docs extra)
     from nbclient import NotebookClient  # noqa: PLC0415
+    from traitlets.config import Config  # noqa: PLC0415
 
     nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
+    # The kernel talks over Unix sockets in a directory of its own, not over TCP ports on
+    # localhost (which the kernel warns about on every start, unencrypted); the client
+    # starts it and shuts it down.
+    with tempfile.TemporaryDirectory(prefix="statemachines-kernel-") as tmp:
+        sockets = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(tmp) / "k")}})
+        NotebookClient(
+            nb,
+            timeout=120,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            config=sockets,
+        ).execute()
     out = []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
