@@ -16,10 +16,11 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from urllib.parse import quote
 
 import psycopg
 import pytest
+
+from statemachines.testing.plugin import with_schema
 
 URL = os.environ.get("STATEMACHINES_PG_URL")
 """The server the tests use, or ``None``."""
@@ -41,12 +42,6 @@ def server() -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI must run the PostgreSQL tests: {REASON}")
     pytest.skip(REASON)
-
-
-def with_schema(url: str, schema: str) -> str:
-    """*url* with every connection's search path set to *schema*."""
-    glue = "&" if "?" in url else "?"
-    return f"{url}{glue}options={quote(f'-c search_path={schema}')}"
 
 
 def new_database() -> str:
