@@ -15,7 +15,8 @@ For each bound of :data:`bench_checker.BOUNDS`, in fresh processes:
 
 - commit *REV* (checked out in a temporary ``git worktree``) and this checkout, each the
   best of ``--repeat`` runs by CPU time, as ``bench_checker.py --against`` runs them;
-- one more run of this checkout that times every call of ``Marketplace.fire`` made for an
+- more runs of this checkout (``--repeat`` of them, the one whose firings in new contexts
+  took the least kept) that time every call of ``Marketplace.fire`` made for an
   attempt the tables say fires (the outermost call only: the marketplace's own work, not
   the checker's bookkeeping around it), split by whether the attempt's plan was just made
   (a new context) or made before (a context met before, where the outcome was not put
@@ -92,8 +93,15 @@ print(json.dumps(dict(states=r.states, new=spent[True], again=spent[False])))
 """
 
 
-def firing(bounds: dict[str, object], budget: float) -> dict[str, Any]:
-    """The CPU seconds this checkout spends firing the attempts the tables say fire."""
+def firing(bounds: dict[str, object], budget: float, repeat: int) -> dict[str, Any]:
+    """The CPU seconds this checkout spends firing the attempts the tables say fire: of
+    *repeat* runs, the one whose firings in new contexts took the least."""
+    runs = [_firing(bounds, budget) for _ in range(repeat)]
+    done = [r for r in runs if "new" in r]
+    return min(done, key=lambda r: float(r["new"][0])) if len(done) == len(runs) else runs[0]
+
+
+def _firing(bounds: dict[str, object], budget: float) -> dict[str, Any]:
     here = str(Path(__file__).resolve().parents[1])
     try:
         done = subprocess.run(
@@ -137,7 +145,7 @@ def _row(name: str, base: str, here: str, budget: float, repeat: int) -> str:
     bounds = BOUNDS[name]
     before = _best(base, bounds, budget, repeat)
     after = _best(here, bounds, budget, repeat)
-    floor = firing(bounds, budget)
+    floor = firing(bounds, budget, repeat)
     if not all("seconds" in r for r in (before, after)) or "new" not in floor:
         return f"| {name} | did not finish in {budget:.0f} s (or failed) |" + " |" * 9
     b_rate = float(before["states"]) / float(before["seconds"])  # type: ignore[arg-type]
