@@ -37,8 +37,9 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 PLAIN_TABLE: dict[str, tuple[str, ...]] = {
     "DRAFT": ("FUNDED", "CANCELLED", "DELETED"),
@@ -225,9 +226,9 @@ print(json.dumps(out))
 """
 
 
-def run_against(checkout: str, bounds: dict[str, object], budget: float) -> dict[str, object]:
-    """One bound on the package of *checkout*, in a fresh process."""
-    code = AGAINST.format(bounds=bounds)
+def run_code(checkout: str, code: str, budget: float) -> dict[str, Any]:
+    """*code* run on the package of *checkout* in a fresh process: the JSON object its last
+    line prints, or ``{"unfinished": True}`` past *budget* seconds, or ``{"error": ...}``."""
     env = {**os.environ, "PYTHONPATH": checkout}
     try:
         done = subprocess.run(
@@ -243,24 +244,35 @@ def run_against(checkout: str, bounds: dict[str, object], budget: float) -> dict
         return {"unfinished": True}
     except subprocess.CalledProcessError as err:
         return {"error": err.stderr.strip().splitlines()[-1] if err.stderr else str(err)}
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def _best(
-    checkout: str, bounds: dict[str, object], budget: float, repeat: int
-) -> dict[str, object]:
-    """The run of *bounds* on *checkout* with the least CPU time of *repeat* runs (each in
-    a fresh process; one that does not finish or fails is what is reported)."""
-    best: dict[str, object] | None = None
+def run_against(checkout: str, bounds: dict[str, object], budget: float) -> dict[str, Any]:
+    """One bound on the package of *checkout*, in a fresh process."""
+    return run_code(checkout, AGAINST.format(bounds=bounds), budget)
+
+
+def least(
+    run: Callable[[], dict[str, Any]], repeat: int, by: Callable[[dict[str, Any]], float]
+) -> dict[str, Any]:
+    """Of *repeat* calls of *run*, the result with the least *by*; the first that did not
+    finish or failed (see :func:`run_code`) is returned as it is."""
+    best: dict[str, Any] | None = None
     for _ in range(repeat):
-        run = run_against(checkout, bounds, budget)
-        if "seconds" not in run:
-            return run
-        if best is None or float(run["seconds"]) < float(best["seconds"]):  # type: ignore[arg-type]
-            best = run
+        result = run()
+        if "unfinished" in result or "error" in result:
+            return result
+        if best is None or by(result) < by(best):
+            best = result
     assert best is not None
     return best
+
+
+def _best(checkout: str, bounds: dict[str, object], budget: float, repeat: int) -> dict[str, Any]:
+    """The run of *bounds* on *checkout* with the least CPU time of *repeat* runs (each in
+    a fresh process; one that does not finish or fails is what is reported)."""
+    return least(lambda: run_against(checkout, bounds, budget), repeat, lambda r: r["seconds"])
 
 
 @contextlib.contextmanager

@@ -31,16 +31,13 @@ nothing but the firings in new contexts (its states over their CPU seconds, divi
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmark beside this one
 
-from bench_checker import BOUNDS, _best, bound_names, worktree
+from bench_checker import BOUNDS, _best, bound_names, least, run_code, worktree
 
 FLOOR = """
 import json, time
@@ -96,27 +93,9 @@ print(json.dumps(dict(states=r.states, new=spent[True], again=spent[False])))
 def firing(bounds: dict[str, object], budget: float, repeat: int) -> dict[str, Any]:
     """The CPU seconds this checkout spends firing the attempts the tables say fire: of
     *repeat* runs, the one whose firings in new contexts took the least."""
-    runs = [_firing(bounds, budget) for _ in range(repeat)]
-    done = [r for r in runs if "new" in r]
-    return min(done, key=lambda r: float(r["new"][0])) if len(done) == len(runs) else runs[0]
-
-
-def _firing(bounds: dict[str, object], budget: float) -> dict[str, Any]:
     here = str(Path(__file__).resolve().parents[1])
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", FLOOR.format(bounds=bounds)],
-            capture_output=True,
-            text=True,
-            timeout=budget,
-            check=True,
-            cwd=here,
-            env={**os.environ, "PYTHONPATH": here},
-        )
-    except subprocess.TimeoutExpired:
-        return {"unfinished": True}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    code = FLOOR.format(bounds=bounds)
+    return least(lambda: run_code(here, code, budget), repeat, lambda r: r["new"][0])
 
 
 def main() -> None:
@@ -148,13 +127,13 @@ def _row(name: str, base: str, here: str, budget: float, repeat: int) -> str:
     floor = firing(bounds, budget, repeat)
     if not all("seconds" in r for r in (before, after)) or "new" not in floor:
         return f"| {name} | did not finish in {budget:.0f} s (or failed) |" + " |" * 9
-    b_rate = float(before["states"]) / float(before["seconds"])  # type: ignore[arg-type]
-    states = float(after["states"])  # type: ignore[arg-type]
-    secs = float(after["seconds"])  # type: ignore[arg-type]
+    b_rate = float(before["states"]) / float(before["seconds"])
+    states = float(after["states"])
+    secs = float(after["seconds"])
     new_secs, new_n = floor["new"]
     again_secs, again_n = floor["again"]
     return (
-        f"| {name} | {int(states):,} | {float(before['seconds']):.2f} | {secs:.2f} "  # type: ignore[arg-type]
+        f"| {name} | {int(states):,} | {float(before['seconds']):.2f} | {secs:.2f} "
         f"| {states / secs / b_rate:.1f}x | {new_n:,} | {new_secs:.2f} | {new_secs / secs:.0%} "
         f"| {again_n:,} | {again_secs:.2f} | {states / new_secs / b_rate:.1f}x |"
     )
