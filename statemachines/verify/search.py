@@ -715,7 +715,7 @@ class _Search:
         self.dirty = True
         self.facts.cache.clear()
         edge = expected.edge
-        step = Step(now, kind, target, event, actor, tuple(payload.items()), agg.state.value)
+        step = _step(attempt, now, market)
         if expected.outcome != "fires" or edge is None:
             raise _Found(
                 step,
